@@ -1,0 +1,44 @@
+/**
+ * Structured JSON logs on stdout (one object per line), as a DaemonSet's log collector expects.
+ * Collaborators receive a Logger in their constructor; `child` adds fixed fields (pod, action).
+ */
+import winston from 'winston';
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+class WinstonLogger implements Logger {
+  constructor(private readonly inner: winston.Logger) {}
+  debug(message: string, fields?: LogFields): void { this.inner.debug(message, fields); }
+  info(message: string, fields?: LogFields): void { this.inner.info(message, fields); }
+  warn(message: string, fields?: LogFields): void { this.inner.warn(message, fields); }
+  error(message: string, fields?: LogFields): void { this.inner.error(message, fields); }
+  child(fields: LogFields): Logger { return new WinstonLogger(this.inner.child(fields)); }
+}
+
+export function createLogger(options: { level?: LogLevel; stream?: NodeJS.WritableStream; fields?: LogFields } = {}): Logger {
+  const transport = options.stream
+    ? new winston.transports.Stream({ stream: options.stream })
+    : new winston.transports.Console();
+  return new WinstonLogger(winston.createLogger({
+    level: options.level ?? 'info',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
+    defaultMeta: options.fields,
+    transports: [transport],
+  }));
+}
+
+/** For tests and tools that want no output. */
+export const silentLogger: Logger = {
+  debug() {}, info() {}, warn() {}, error() {},
+  child() { return silentLogger; },
+};
