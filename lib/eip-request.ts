@@ -1,0 +1,29 @@
+/**
+ * Whether a pod's annotations ask for an EIP. The CNI plugin uses it to skip the agent for pods
+ * that ask for none; the agent uses it to answer those pods at once. One rule, one place.
+ */
+
+/** Annotations that ask for an auto-allocated EIP when their value is "true" (any case). */
+export const EIP_FLAG_ANNOTATIONS = [
+  'network.alibabacloud.com/pod-with-eip',
+  'k8s.aliyun.com/pod-with-eip',
+  'k8s.aliyun.com/eci-with-eip',
+] as const;
+
+/** Annotations that name the user's own EIP; any non-empty value asks for it. */
+export const EIP_INSTANCE_ID_ANNOTATIONS = [
+  'network.alibabacloud.com/pod-eip-instanceid',
+  'k8s.aliyun.com/pod-eip-instanceid',
+  'k8s.aliyun.com/eci-eip-instanceid',
+] as const;
+
+export function requestsEip(annotations: Readonly<Record<string, string | undefined>>): boolean {
+  for (const key of EIP_FLAG_ANNOTATIONS) {
+    if (annotations[key]?.toLowerCase() === 'true') return true;
+  }
+  for (const key of EIP_INSTANCE_ID_ANNOTATIONS) {
+    const value = annotations[key];
+    if (value !== undefined && value !== '') return true;
+  }
+  return false;
+}
