@@ -1,0 +1,77 @@
+/**
+ * Errors the binding service throws. Every one is a PodeipError whose `code` is in
+ * BINDING_ERROR_CODES; the gRPC server maps the codes to status codes (proto/podeip/v1/agent.proto).
+ */
+import { PodeipError } from '../../../lib/errors.js';
+
+export const BINDING_ERROR_CODES = [
+  'InvalidAnnotation',
+  'InvalidRequest',
+  'ForeignController',
+  'NotStatefulPod',
+  'EipInUseElsewhere',
+  'EipNotFound',
+  'EipNotBound',
+  'EipQuotaExceeded',
+  'CloudPermissionDenied',
+  'CloudUnavailable',
+  'CloudThrottled',
+  'PodNotFound',
+  'EniNotFound',
+  'DeadlineExceeded',
+  'Internal',
+] as const;
+
+export type BindingErrorCode = (typeof BINDING_ERROR_CODES)[number];
+
+export class BindingError extends PodeipError {
+  declare readonly code: BindingErrorCode;
+  constructor(code: BindingErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** One problem with one annotation: which key, what value, how to fix it. */
+export interface AnnotationProblem {
+  annotation: string;
+  value: string;
+  problem: string;
+}
+
+export class InvalidAnnotationError extends BindingError {
+  constructor(readonly problems: AnnotationProblem[]) {
+    super('InvalidAnnotation', problems
+      .map((p) => `annotation ${p.annotation}=${JSON.stringify(p.value)}: ${p.problem}`)
+      .join('; '));
+  }
+}
+
+const CLOUD_CODE_MAP: Record<string, BindingErrorCode> = {
+  CloudThrottled: 'CloudThrottled',
+  CloudUnavailable: 'CloudUnavailable',
+  CloudBusy: 'CloudUnavailable',
+  CloudCredentialsUnavailable: 'CloudUnavailable',
+  CloudDeadlineExceeded: 'DeadlineExceeded',
+  EipQuotaExceeded: 'EipQuotaExceeded',
+  CloudAuthFailed: 'CloudPermissionDenied',
+  CloudPermissionDenied: 'CloudPermissionDenied',
+  CloudNotFound: 'EipNotFound',
+};
+
+function isBindingCode(code: string): code is BindingErrorCode {
+  return (BINDING_ERROR_CODES as readonly string[]).includes(code);
+}
+
+/**
+ * Any failure as a BindingError: ours pass through, cloud errors keep their meaning (quota,
+ * permission, throttling), everything else is Internal with the original as cause.
+ */
+export function toBindingError(err: unknown): BindingError {
+  if (err instanceof BindingError) return err;
+  if (err instanceof PodeipError) {
+    const mapped = CLOUD_CODE_MAP[err.code] ?? (isBindingCode(err.code) ? err.code : 'Internal');
+    return new BindingError(mapped, err.message, { cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new BindingError('Internal', message, { cause: err });
+}
