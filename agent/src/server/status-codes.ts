@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<string, status> = {
   NotStatefulPod: status.FAILED_PRECONDITION,
   EipInUseElsewhere: status.FAILED_PRECONDITION,
   EipNotFound: status.FAILED_PRECONDITION,
+  EipNotBound: status.FAILED_PRECONDITION,
   PodNotFound: status.FAILED_PRECONDITION,
   EniNotFound: status.FAILED_PRECONDITION,
   EipQuotaExceeded: status.RESOURCE_EXHAUSTED,
