@@ -24,6 +24,15 @@ export function loadAgentService(): grpc.ServiceDefinition {
   return pkg[AGENT_SERVICE_NAME] as grpc.ServiceDefinition;
 }
 
+/**
+ * The same service from a protobuf.js JSON descriptor of agent.proto, for a bundled binary that
+ * embeds the contract instead of reading the .proto at run time (the CNI plugin).
+ */
+export function agentServiceFromDescriptor(descriptor: object): grpc.ServiceDefinition {
+  const pkg = protoLoader.fromJSON(descriptor as Parameters<typeof protoLoader.fromJSON>[0], PROTO_LOADER_OPTIONS);
+  return pkg[AGENT_SERVICE_NAME] as grpc.ServiceDefinition;
+}
+
 export interface PodRef { namespace: string; name: string; uid: string }
 export interface Sandbox { containerId: string; netns: string; ifname: string }
 

@@ -1,0 +1,20 @@
+/**
+ * What the plugin needs from the agent. The gRPC implementation (agent-client.ts) is loaded
+ * only when a command needs the agent, so pods without an EIP never pay for grpc-js.
+ */
+import type {
+  AttachRequest, AttachResponse, CheckRequest, CheckResponse, DetachRequest, DetachResponse,
+  StatusRequest, StatusResponse,
+} from '../../lib/agent-proto.js';
+
+export interface AgentApi {
+  attach(request: AttachRequest): Promise<AttachResponse>;
+  detach(request: DetachRequest): Promise<DetachResponse>;
+  check(request: CheckRequest): Promise<CheckResponse>;
+  status(request: StatusRequest): Promise<StatusResponse>;
+  close(): void;
+}
+
+export interface AgentTarget { socketPath: string; timeoutSeconds: number }
+
+export type ConnectAgent = (target: AgentTarget) => Promise<AgentApi>;

@@ -1,0 +1,54 @@
+/**
+ * A failed agent call as a CNI error: the gRPC status and the `podeip-error-code` trailer
+ * (proto/podeip/v1/agent.proto) pick the CNI code; the agent's status message, written for
+ * `kubectl describe pod`, is the CNI `msg`.
+ */
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { ERROR_CODE_TRAILER } from '../../lib/agent-proto.js';
+import { CniCode, CniError } from './cni-error.js';
+
+/** Statuses after which the runtime should simply try again (the agent keeps working). */
+const RETRYABLE = new Set<number>([
+  GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.ABORTED, GrpcStatus.CANCELLED,
+]);
+
+/** podeip's own CNI codes (100+) by the agent's `podeip-error-code` trailer. */
+export const CNI_CODE_BY_AGENT_ERROR: Readonly<Record<string, number>> = {
+  InvalidAnnotation: 100,
+  InvalidRequest: CniCode.invalidEnvironment,
+  EipInUseElsewhere: 101,
+  CloudPermissionDenied: 102,
+  NotStatefulPod: 103,
+  ForeignController: 104,
+  IncompatibleClient: 105,
+  NotFound: 106,
+  Internal: 199,
+};
+
+/** When the trailer is missing or unknown to this plugin version. */
+const CNI_CODE_BY_STATUS: Readonly<Record<number, number>> = {
+  [GrpcStatus.INVALID_ARGUMENT]: 100,
+  [GrpcStatus.FAILED_PRECONDITION]: 101,
+  [GrpcStatus.ALREADY_EXISTS]: 101,
+  [GrpcStatus.PERMISSION_DENIED]: 102,
+  [GrpcStatus.UNAUTHENTICATED]: 102,
+  [GrpcStatus.NOT_FOUND]: 106,
+};
+const CNI_CODE_OTHERWISE = 199;
+
+export function cniErrorFromAgent(method: string, error: ServiceError, socketPath: string, timeoutSeconds: number): CniError {
+  const statusName = GrpcStatus[error.code] ?? String(error.code);
+  const trailer = String(error.metadata?.get(ERROR_CODE_TRAILER)[0] ?? '');
+  const details = `podeip-agent ${method}: grpc status ${statusName}${trailer === '' ? '' : `, podeip-error-code ${trailer}`}`;
+  if (RETRYABLE.has(error.code)) {
+    const message = error.code === GrpcStatus.DEADLINE_EXCEEDED && trailer === ''
+      ? `podeip-agent did not answer ${method} within ${timeoutSeconds}s (timeoutSeconds); its work goes on and the runtime's retry resumes it`
+      : error.code === GrpcStatus.UNAVAILABLE && trailer === ''
+        ? `podeip-agent is not reachable at ${socketPath} (socketPath): ${error.details}; try again once the podeip-agent pod on this node is running`
+        : error.details;
+    return new CniError(trailer || `Agent${statusName}`, CniCode.tryAgainLater, message, details, { cause: error });
+  }
+  const cniCode = CNI_CODE_BY_AGENT_ERROR[trailer] ?? CNI_CODE_BY_STATUS[error.code] ?? CNI_CODE_OTHERWISE;
+  return new CniError(trailer || `Agent${statusName}`, cniCode, error.details || `podeip-agent ${method} failed with ${statusName}`, details, { cause: error });
+}

@@ -1,0 +1,40 @@
+/**
+ * Entry of the `podeip` executable (a Node single-executable application, see
+ * cni-plugin/build/build-plugin.ts). The agent contract is embedded as a SEA asset; grpc-js and
+ * proto-loader are loaded only when a command needs the agent.
+ */
+import { readFileSync, writeSync } from 'node:fs';
+import { getAsset } from 'node:sea';
+import type { ConnectAgent } from './agent-api.js';
+import { discardLogger, FileLogger } from './file-logger.js';
+import { runPlugin } from './plugin.js';
+import { AGENT_DESCRIPTOR_ASSET } from './sea-asset.js';
+
+const connectAgent: ConnectAgent = async (target) => {
+  const [{ GrpcAgentClient }, { agentServiceFromDescriptor }] = await Promise.all([
+    import('./agent-client.js'),
+    import('../../lib/agent-proto.js'),
+  ]);
+  const service = agentServiceFromDescriptor(JSON.parse(getAsset(AGENT_DESCRIPTOR_ASSET, 'utf8')) as object);
+  return new GrpcAgentClient(target, service, Date.now());
+};
+
+function readStdin(): string {
+  try {
+    return readFileSync(0, 'utf8');
+  } catch {
+    return ''; // no stdin at all (closed descriptor): the config parser names what is missing
+  }
+}
+
+async function main(): Promise<void> {
+  const output = await runPlugin(process.env, readStdin(), {
+    connectAgent,
+    createLogger: (logFile) => (logFile === undefined ? discardLogger : new FileLogger(logFile)),
+    now: () => Date.now(),
+  });
+  if (output.stdout !== '') writeSync(1, output.stdout + '\n');
+  process.exit(output.exitCode);
+}
+
+void main();
