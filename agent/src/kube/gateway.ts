@@ -1,0 +1,105 @@
+import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../log/logger.js';
+import { systemClock, type Clock } from './clock.js';
+import { CoreEventSink } from './event-sink.js';
+import { EventRecorder, type EventRecorderOptions } from './events.js';
+import { KubeOptionError } from './errors.js';
+import { loadKubeConfig } from './kubeconfig.js';
+import { LeaseElector, type LeaseElectorOptions } from './leader.js';
+import { createKubeMetrics } from './metrics.js';
+import { NodeReader } from './nodes.js';
+import { PodEipClient } from './podeip-client.js';
+import { PodInformer } from './pod-informer.js';
+import { PodWriter } from './pod-writer.js';
+import { KubeRequester } from './requester.js';
+import { TokenBucket } from './token-bucket.js';
+import type { EventType, KubeGateway, LeaderElector, ObjectRef, PodEip, PodEipSpec, PodEipStatus, PodInfo } from './types.js';
+
+export interface KubeGatewayOptions {
+  nodeName: string;
+  /** Kubeconfig file; else KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
+  kubeconfig?: string;
+  /** The spec's kubeClientQPS: sustained requests per second (watches excluded). */
+  qps?: number;
+  /** The spec's kubeClientBurst. */
+  burst?: number;
+  /** Event source component. */
+  controllerName?: string;
+  /** Server-side timeout of each pod watch before it is re-opened. */
+  watchTimeoutSeconds?: number;
+  events?: Omit<EventRecorderOptions, 'component' | 'host'>;
+}
+
+export interface KubeGatewayDeps {
+  logger: Logger;
+  registry: Registry;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+  /** An already loaded config (wins over options.kubeconfig and the environment). */
+  kubeConfig?: KubeConfig;
+}
+
+export type ElectorOptions = Omit<LeaseElectorOptions, 'identity'> & { identity?: string };
+
+export interface ClosableKubeGateway extends KubeGateway {
+  readonly pods: PodInformer;
+  /** A Lease elector that shares this gateway's rate limit and metrics; identity defaults to nodeName. */
+  createLeaderElector(options: ElectorOptions): LeaderElector;
+  /** Stops the informer and flushes queued events. */
+  close(): Promise<void>;
+}
+
+export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGatewayDeps): ClosableKubeGateway {
+  if (!options.nodeName) throw new KubeOptionError('nodeName is required (set NODE_NAME from the downward API spec.nodeName)');
+  const clock = deps.clock ?? systemClock;
+  const config = deps.kubeConfig ?? loadKubeConfig({ kubeconfig: options.kubeconfig, env: deps.env ?? process.env });
+  const logger = deps.logger.child({ component: 'kube' });
+  const metrics = createKubeMetrics(deps.registry);
+  const requester = new KubeRequester(new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock), metrics, clock);
+  const core = config.makeApiClient(CoreV1Api);
+  const custom = config.makeApiClient(CustomObjectsApi);
+  const coordination = config.makeApiClient(CoordinationV1Api);
+
+  const pods = new PodInformer(
+    { nodeName: options.nodeName, watchTimeoutSeconds: options.watchTimeoutSeconds },
+    { core, watch: new Watch(config), requester, clock, logger: logger.child({ informer: 'pods' }), metrics },
+  );
+  const podEips = new PodEipClient(custom, requester);
+  const podWriter = new PodWriter(core, requester, clock);
+  const nodes = new NodeReader(core, requester);
+  const events = new EventRecorder(
+    { ...options.events, component: options.controllerName ?? 'podeip-agent', host: options.nodeName },
+    { sink: new CoreEventSink(core, requester), clock, logger, metrics },
+  );
+
+  return {
+    pods,
+    getPodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> => podEips.get(namespace, name, signal),
+    listPodEips: (signal?: AbortSignal): Promise<PodEip[]> => podEips.list(signal),
+    createPodEip: (namespace: string, name: string, spec: PodEipSpec, labels: Record<string, string>, signal?: AbortSignal): Promise<PodEip> =>
+      podEips.create(namespace, name, spec, labels, signal),
+    updatePodEipStatus: (namespace: string, name: string, status: PodEipStatus, signal?: AbortSignal): Promise<void> =>
+      podEips.updateStatus(namespace, name, status, signal),
+    deletePodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<void> => podEips.delete(namespace, name, signal),
+    removePodEipFinalizer: (namespace: string, name: string, signal?: AbortSignal): Promise<void> => podEips.removeFinalizer(namespace, name, signal),
+    annotatePodAddress: (namespace: string, name: string, address: string, signal?: AbortSignal): Promise<void> =>
+      podWriter.annotateAddress(namespace, name, address, signal),
+    setPodEipCondition: (namespace: string, name: string, ready: boolean, reason: string, message: string, signal?: AbortSignal): Promise<void> =>
+      podWriter.setEipCondition(namespace, name, ready, reason, message, signal),
+    recordEvent: (ref: ObjectRef, type: EventType, reason: string, message: string): void => events.record(ref, type, reason, message),
+    nodeProviderId: (nodeName: string, signal?: AbortSignal): Promise<string | undefined> => nodes.providerId(nodeName, signal),
+    listNodeNames: (signal?: AbortSignal): Promise<Set<string>> => nodes.names(signal),
+    createLeaderElector: (electorOptions: ElectorOptions): LeaderElector => new LeaseElector(
+      { ...electorOptions, identity: electorOptions.identity ?? options.nodeName },
+      { coordination, requester, clock, logger: logger.child({ lease: electorOptions.name }), metrics },
+    ),
+    async close(): Promise<void> {
+      pods.stop();
+      await pods.stopped();
+      await events.close();
+    },
+  };
+}
+
+export type { PodInfo };

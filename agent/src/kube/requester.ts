@@ -1,0 +1,103 @@
+import { ApiException, type ConfigurationOptions, type PromiseConfigurationOptions, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
+import type { Clock } from './clock.js';
+import { KubeApiError } from './errors.js';
+import type { KubeMetrics } from './metrics.js';
+import type { TokenBucket } from './token-bucket.js';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /**
+   * Content-Type for PATCH. client-node 1.4.0 picks the first media type the OpenAPI spec lists
+   * (application/json-patch+json) and offers no parameter for it: the only way is a per-call
+   * middleware that overwrites the header after the request is built (see `callOptions`).
+   */
+  contentType?: string;
+}
+
+/**
+ * Every non-watch API request goes through `call`: wait for the client-side rate limit, run,
+ * record count and latency, and turn client-node's ApiException into a typed KubeApiError.
+ */
+export class KubeRequester {
+  constructor(
+    private readonly bucket: TokenBucket,
+    private readonly metrics: KubeMetrics,
+    private readonly clock: Clock,
+  ) {}
+
+  async call<T>(verb: string, resource: string, options: CallOptions, run: (config: ConfigurationOptions) => Promise<T>): Promise<T> {
+    await this.bucket.take(options.signal);
+    const started = this.clock.now();
+    try {
+      const result = await run(callOptions(options));
+      this.record(verb, resource, 200, started);
+      return result;
+    } catch (err) {
+      if (options.signal?.aborted) {
+        this.record(verb, resource, 0, started);
+        throw options.signal.reason;
+      }
+      const error = toKubeApiError(verb, resource, err);
+      this.record(verb, resource, error.status, started);
+      throw error;
+    }
+  }
+
+  private record(verb: string, resource: string, code: number, started: number): void {
+    this.metrics.requests.inc({ verb, resource, code: String(code) });
+    this.metrics.requestDuration.observe({ verb, resource }, (this.clock.now() - started) / 1000);
+  }
+}
+
+/**
+ * Per-call client-node options: the PATCH content type and the caller's AbortSignal. The object
+ * APIs declare Observable middleware but wrap what they get as Promise middleware at run time
+ * (PromiseAPI's wrapOptions), so Promise middleware is what works; the cast bridges the types.
+ */
+export function callOptions(options: CallOptions): ConfigurationOptions {
+  const { contentType, signal } = options;
+  if (!contentType && !signal) return {};
+  const promiseOptions: PromiseConfigurationOptions = {
+    middleware: [{
+      pre: async (context: RequestContext) => {
+        if (contentType) context.setHeaderParam('Content-Type', contentType);
+        if (signal) context.setSignal(signal);
+        return context;
+      },
+      post: async (response: ResponseContext) => response,
+    }],
+    // Append keeps client-node's own middleware; it also makes client-node build a fresh array
+    // (it reverses the merged middleware array in place on every response).
+    middlewareMergeStrategy: 'append',
+  };
+  return promiseOptions as unknown as ConfigurationOptions;
+}
+
+export function toKubeApiError(verb: string, resource: string, err: unknown): KubeApiError {
+  if (err instanceof KubeApiError) return err;
+  if (err instanceof ApiException) {
+    const status = parseStatus(err.body);
+    const reason = status?.reason ?? '';
+    const detail = status?.message ?? (typeof err.body === 'string' ? err.body.slice(0, 300) : '');
+    return new KubeApiError(verb, resource, err.code, reason,
+      `${verb} ${resource}: the API server answered ${err.code}${reason ? ` ${reason}` : ''}${detail ? `: ${detail}` : ''}`,
+      { cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new KubeApiError(verb, resource, 0, '', `${verb} ${resource}: no answer from the API server (${message}); check KUBECONFIG / the API server address`, { cause: err });
+}
+
+function parseStatus(body: unknown): { reason?: string; message?: string } | undefined {
+  let value = body;
+  if (typeof body === 'string') {
+    try { value = JSON.parse(body); } catch { return undefined; }
+  }
+  if (value && typeof value === 'object') {
+    const status = value as { reason?: unknown; message?: unknown };
+    return {
+      reason: typeof status.reason === 'string' ? status.reason : undefined,
+      message: typeof status.message === 'string' ? status.message : undefined,
+    };
+  }
+  return undefined;
+}
