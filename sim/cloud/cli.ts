@@ -1,0 +1,135 @@
+import { parseArgs } from 'node:util';
+import { readJsonFile } from './config-file.js';
+import { SimConfigError } from './errors.js';
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, startCloudSim, type CloudSimOptions } from './index.js';
+import { rateLimitsFromFlag } from './rate-limit.js';
+
+const USAGE = `usage: podeip-sim cloud [flags]
+
+Simulated Alibaba Cloud VPC (2016-04-28) + ECS (2014-05-26) OpenAPI for podeip tests.
+On start it prints one JSON line with the bound endpoints, then serves until SIGINT/SIGTERM.
+
+  --listen HOST:PORT              OpenAPI endpoint (default 127.0.0.1:8110; port 0 = any free port)
+  --access-key-id ID              accepted AccessKeyId (default ${DEFAULT_ACCESS_KEY_ID})
+  --access-key-secret SECRET      its secret (default ${DEFAULT_ACCESS_KEY_SECRET})
+  --topology FILE                 JSON topology (default: built-in, cn-hangzhou, 3 instances x 3 ENIs x 10 IPs)
+  --association-delay-ms N        how long Associating/Unassociating/Releasing/BINDING last (default 500)
+  --latency-ms N                  latency added to every OpenAPI call (default 0)
+  --rate-limits documented|off|FILE   per-action per-account limits (default documented)
+  --eip-quota N                   EIPs the account may hold (default 20)
+  --faults FILE                   JSON per-action faults (errors, latency, drops, commit-then-drop)
+  --inspect-listen HOST:PORT      inspection/control endpoint (default 127.0.0.1:8111)
+  --metadata-listen HOST:PORT     serve ECS instance metadata (IMDSv2) for one instance
+  --metadata-instance ID          which instance (default: the topology's first)
+  --metadata-imdsv2-required      refuse metadata GETs without a session token
+  --sts-listen HOST:PORT          serve STS AssumeRoleWithOIDC over HTTPS (self-signed, SAN IP 127.0.0.1)
+  --sts-cert-out FILE             write the STS certificate (PEM) here (for NODE_EXTRA_CA_CERTS)
+  -h, --help                      this text
+
+Full reference: docs/simulators-cloud.md`;
+
+function intFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new SimConfigError(`${flag} "${value}": expected a whole number >= 0`);
+  return Number(value);
+}
+
+/** Turns argv into startCloudSim options; throws SimConfigError naming the bad flag. */
+export function optionsFromArgv(argv: string[]): CloudSimOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        listen: { type: 'string', default: '127.0.0.1:8110' },
+        'access-key-id': { type: 'string' },
+        'access-key-secret': { type: 'string' },
+        topology: { type: 'string' },
+        'association-delay-ms': { type: 'string' },
+        'latency-ms': { type: 'string' },
+        'rate-limits': { type: 'string', default: 'documented' },
+        'eip-quota': { type: 'string' },
+        faults: { type: 'string' },
+        'inspect-listen': { type: 'string', default: '127.0.0.1:8111' },
+        'metadata-listen': { type: 'string' },
+        'metadata-instance': { type: 'string' },
+        'metadata-imdsv2-required': { type: 'boolean' },
+        'sts-listen': { type: 'string' },
+        'sts-cert-out': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new SimConfigError(`${(error as Error).message} (see podeip-sim cloud --help)`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (v['metadata-listen'] === undefined && (v['metadata-instance'] !== undefined || v['metadata-imdsv2-required'])) {
+    throw new SimConfigError('--metadata-instance and --metadata-imdsv2-required need --metadata-listen');
+  }
+  if (v['sts-listen'] === undefined && v['sts-cert-out'] !== undefined) throw new SimConfigError('--sts-cert-out needs --sts-listen');
+  const options: CloudSimOptions = {
+    listen: v.listen,
+    inspectListen: v['inspect-listen'],
+    rateLimits: rateLimitsFromFlag(v['rate-limits']),
+  };
+  if (v['access-key-id'] !== undefined) options.accessKeyId = v['access-key-id'];
+  if (v['access-key-secret'] !== undefined) options.accessKeySecret = v['access-key-secret'];
+  if (v.topology !== undefined) options.topology = readJsonFile(v.topology, '--topology');
+  if (v.faults !== undefined) options.faults = readJsonFile(v.faults, '--faults');
+  const delay = intFlag(v['association-delay-ms'], '--association-delay-ms');
+  if (delay !== undefined) options.associationDelayMs = delay;
+  const latency = intFlag(v['latency-ms'], '--latency-ms');
+  if (latency !== undefined) options.latencyMs = latency;
+  const quota = intFlag(v['eip-quota'], '--eip-quota');
+  if (quota !== undefined) options.eipQuota = quota;
+  if (v['metadata-listen'] !== undefined) {
+    options.metadata = {
+      listen: v['metadata-listen'],
+      ...(v['metadata-instance'] === undefined ? {} : { instanceId: v['metadata-instance'] }),
+      imdsv2Required: v['metadata-imdsv2-required'] ?? false,
+    };
+  }
+  if (v['sts-listen'] !== undefined) {
+    options.sts = { listen: v['sts-listen'], ...(v['sts-cert-out'] === undefined ? {} : { certOut: v['sts-cert-out'] }) };
+  }
+  return options;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let options: CloudSimOptions | 'help';
+  try {
+    options = optionsFromArgv(argv);
+  } catch (error) {
+    if (!(error instanceof SimConfigError)) throw error;
+    process.stderr.write(`podeip-sim cloud: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let sim;
+  try {
+    sim = await startCloudSim(options);
+  } catch (error) {
+    process.stderr.write(`podeip-sim cloud: ${(error as Error).message}\n`);
+    process.exitCode = error instanceof SimConfigError ? 2 : 1;
+    return;
+  }
+  process.stdout.write(`${JSON.stringify({
+    endpoint: sim.endpoint,
+    inspectEndpoint: sim.inspectEndpoint,
+    ...(sim.metadataEndpoint === undefined ? {} : { metadataEndpoint: sim.metadataEndpoint }),
+    ...(sim.stsEndpoint === undefined ? {} : { stsEndpoint: sim.stsEndpoint, stsCertFile: sim.stsCertFile }),
+    regionId: sim.regionId,
+    accessKeyId: sim.accessKeyId,
+  })}\n`);
+  const stop = (): void => {
+    void sim.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
