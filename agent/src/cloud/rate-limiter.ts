@@ -72,7 +72,7 @@ export class ActionLimiter {
     const pause = retryAfterMs !== undefined ? retryAfterMs : Math.min(this.windowMs, 1000);
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
     // Calls already in flight when we last cut were sent at the old rate: count one cut per round.
-    if (startedAt >= this.lastDecreaseAt) {
+    if (startedAt > this.lastDecreaseAt) {
       this.currentLimit = Math.max(1, Math.floor(this.currentLimit / 2));
       this.lastDecreaseAt = now;
     }
