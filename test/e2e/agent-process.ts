@@ -1,0 +1,107 @@
+/**
+ * podeip-agent as the DaemonSet would run it on our node: its YAML config in the temp dir,
+ * NODE_NAME and KUBECONFIG from the environment, gRPC on a unix socket the plugin dials, and
+ * /metrics, /readyz on loopback. Stopped and started again by the agent-down scenarios.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { Daemon, DaemonExitedError, waitFor } from './proc.js';
+import { REPO_ROOT } from './sims.js';
+
+const PODEIP_AGENT = join(REPO_ROOT, 'bin', 'podeip-agent');
+
+export interface AgentSettings {
+  nodeName: string;
+  kubeconfig: string;
+  clusterId: string;
+  regionId: string;
+  vpcId: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  cloudEndpoint: string;
+  metadataEndpoint: string;
+  socketPath: string;
+  stateDir: string;
+  configFile: string;
+  logFile: string;
+}
+
+/** A loopback port free right now: the agent keeps the same one across restarts. */
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class AgentProcess {
+  private daemon: Daemon | undefined;
+
+  constructor(
+    readonly settings: AgentSettings,
+    readonly metricsPort: number,
+  ) {
+    writeFileSync(settings.configFile, stringify({
+      clusterID: settings.clusterId,
+      regionID: settings.regionId,
+      vpcID: settings.vpcId,
+      enableControllers: ['eip'],
+      networkController: { eipController: { maxConcurrentReconciles: 4, garbageCollectionPeriodInMinutes: 1 } },
+      credential: { accessKey: settings.accessKeyId, accessSecret: settings.accessKeySecret },
+      agent: {
+        socketPath: settings.socketPath,
+        stateDir: settings.stateDir,
+        metricsListen: `127.0.0.1:${metricsPort}`,
+        attachTimeoutSeconds: 30,
+        logLevel: 'debug',
+      },
+      cloud: {
+        vpcEndpoint: settings.cloudEndpoint,
+        ecsEndpoint: settings.cloudEndpoint,
+        protocol: 'http',
+        metadataEndpoint: `http://${settings.metadataEndpoint}`,
+      },
+    }));
+  }
+
+  get running(): boolean { return this.daemon?.running ?? false; }
+  get pid(): number { return this.daemon?.pid ?? -1; }
+  get logLines(): string[] { return this.daemon?.stdoutLines ?? []; }
+
+  /** Starts the agent and waits until its socket exists and /readyz answers 200. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const s = this.settings;
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_NAME: s.nodeName, KUBECONFIG: s.kubeconfig };
+    const daemon = Daemon.start('podeip-agent', process.execPath, [PODEIP_AGENT, '--config', s.configFile], env, s.logFile);
+    this.daemon = daemon;
+    await waitFor('podeip-agent to be ready (socket and /readyz)', async () => {
+      if (!existsSync(s.socketPath)) return undefined;
+      const res = await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`);
+      return res.status === 200 ? true : undefined;
+    }, { timeoutMs: 30000, stepMs: 100, abort: () => (daemon.running ? undefined : new DaemonExitedError('podeip-agent', s.logFile)) });
+  }
+
+  async stop(): Promise<void> {
+    await this.daemon?.stop(10000);
+  }
+
+  /** podeip_cni_requests_total summed over results, per CNI command. */
+  async cniRequests(): Promise<Record<string, number>> {
+    const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+    const totals: Record<string, number> = {};
+    for (const line of text.split('\n')) {
+      const m = /^podeip_cni_requests_total\{([^}]*)\}\s+(\S+)/.exec(line);
+      if (!m) continue;
+      const command = /command="([^"]*)"/.exec(m[1]!)?.[1] ?? '';
+      totals[command] = (totals[command] ?? 0) + Number(m[2]);
+    }
+    return totals;
+  }
+}

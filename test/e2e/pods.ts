@@ -1,0 +1,84 @@
+/**
+ * Pod sandboxes as kubelet asks for them, with the time each CRI step takes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CriClient, PodSandboxConfig } from './cri-client.js';
+
+export interface PodSpec {
+  namespace: string;
+  name: string;
+  uid: string;
+  annotations: Record<string, string>;
+  attempt?: number;
+}
+
+export function newPodSpec(namespace: string, name: string, annotations: Record<string, string> = {}): PodSpec {
+  return { namespace, name, uid: randomUUID(), annotations };
+}
+
+export function sandboxConfig(pod: PodSpec, cgroupParent: string, logDir: string): PodSandboxConfig {
+  return {
+    metadata: { name: pod.name, uid: pod.uid, namespace: pod.namespace, attempt: pod.attempt ?? 0 },
+    hostname: pod.name,
+    logDirectory: logDir,
+    dnsConfig: { servers: [], searches: [], options: [] },
+    labels: {
+      'io.kubernetes.pod.name': pod.name,
+      'io.kubernetes.pod.namespace': pod.namespace,
+      'io.kubernetes.pod.uid': pod.uid,
+    },
+    annotations: pod.annotations,
+    linux: {
+      cgroupParent,
+      securityContext: { namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } },
+    },
+  };
+}
+
+export interface RunningPod { spec: PodSpec; sandboxId: string; ip: string; runMs: number }
+
+export interface TimingSample { runMs: number[]; teardownMs: number[] }
+
+/** Runs and tears down sandboxes, recording the durations under a label (e.g. "bridge only"). */
+export class PodRunner {
+  readonly timings = new Map<string, TimingSample>();
+
+  constructor(
+    private readonly cri: CriClient,
+    private readonly cgroupParent: string,
+    private readonly logDir: string,
+  ) {}
+
+  private sample(label: string): TimingSample {
+    let s = this.timings.get(label);
+    if (!s) this.timings.set(label, (s = { runMs: [], teardownMs: [] }));
+    return s;
+  }
+
+  /** RunPodSandbox then PodSandboxStatus; `label` set means the run time is recorded. */
+  async run(pod: PodSpec, label?: string): Promise<RunningPod> {
+    const start = performance.now();
+    const sandboxId = await this.cri.runPodSandbox(sandboxConfig(pod, this.cgroupParent, this.logDir));
+    const runMs = performance.now() - start;
+    if (label) this.sample(label).runMs.push(runMs);
+    const status = await this.cri.podSandboxStatus(sandboxId);
+    return { spec: pod, sandboxId, ip: status.network?.ip ?? '', runMs };
+  }
+
+  /** StopPodSandbox then RemovePodSandbox (kubelet's order), timed as one teardown. */
+  async teardown(sandboxId: string, label?: string): Promise<number> {
+    const start = performance.now();
+    await this.cri.stopPodSandbox(sandboxId);
+    await this.cri.removePodSandbox(sandboxId);
+    const ms = performance.now() - start;
+    if (label) this.sample(label).teardownMs.push(ms);
+    return ms;
+  }
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

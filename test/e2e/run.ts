@@ -1,0 +1,111 @@
+/**
+ * podeip's real-runtime end-to-end suite: containerd's CRI plugin runs the bridge chain and our
+ * `podeip` plugin, which calls the agent, which talks to the cloud and Kubernetes simulators.
+ *
+ *   sudo npm run test:e2e
+ *
+ * Prints `e2e: <scenario>: ok|FAILED (<ms> ms)` per scenario, the RunPodSandbox and teardown
+ * medians with and without podeip, and `N passed, N failed`. Exits non-zero on any failure.
+ */
+import { CleanupStack } from './cleanup.js';
+import { E2eNode } from './e2e-node.js';
+import { ensurePackages } from './packages.js';
+import { median } from './pods.js';
+import { bridgeOnly } from './scenarios/bridge-only.js';
+import type { Scenario, ScenarioContext } from './scenarios/scenario.js';
+
+const BASELINE: Scenario[] = [bridgeOnly];
+const WITH_PODEIP: Scenario[] = [];
+
+class Report {
+  passed = 0;
+  failed = 0;
+
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const start = performance.now();
+    try {
+      const value = await fn();
+      this.line(name, 'ok', start);
+      return value;
+    } catch (err) {
+      this.line(name, 'FAILED', start);
+      process.stdout.write(indent((err as Error).stack ?? String(err)));
+      return undefined;
+    }
+  }
+
+  fail(name: string, why: string): void {
+    this.line(name, 'FAILED', performance.now());
+    process.stdout.write(indent(why));
+  }
+
+  private line(name: string, result: 'ok' | 'FAILED', start: number): void {
+    if (result === 'ok') this.passed++;
+    else this.failed++;
+    process.stdout.write(`e2e: ${name}: ${result} (${Math.round(performance.now() - start)} ms)\n`);
+  }
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => `    ${l}`).join('\n') + '\n';
+}
+
+function printTimings(node: E2eNode): void {
+  for (const [label, sample] of node.pods.timings) {
+    const fmt = (values: number[]) => (values.length ? `${Math.round(median(values))} ms (n=${values.length})` : 'n/a');
+    process.stdout.write(`e2e: timing: ${label}: RunPodSandbox median ${fmt(sample.runMs)}, teardown (Stop+Remove) median ${fmt(sample.teardownMs)}\n`);
+  }
+}
+
+async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('e2e: needs root (it runs containerd, creates network namespaces and a bridge): sudo npm run test:e2e\n');
+    return 2;
+  }
+  const report = new Report();
+  const cleanup = new CleanupStack();
+  let node: E2eNode | undefined;
+  let finished: Promise<number> | undefined;
+  const finish = () => (finished ??= (async () => {
+    const errors = await cleanup.runAll();
+    if (node) {
+      const leftovers = await node.host.leftovers();
+      const problems = [...errors, ...leftovers.map((l) => `left behind: ${l}`)];
+      await report.step('cleanup leaves nothing behind', async () => {
+        if (problems.length) throw new Error(problems.join('\n'));
+      });
+      printTimings(node);
+    }
+    process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
+    return report.failed === 0 ? 0 : 1;
+  })());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      process.stdout.write(`e2e: ${signal}: cleaning up\n`);
+      void finish().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    const packages = await report.step('install packages', () => ensurePackages());
+    if (!packages) return await finish();
+    process.stdout.write(packages.installed.length
+      ? `e2e: installed ${packages.installed.join(' ')} in ${packages.ms} ms\n`
+      : 'e2e: packages already present\n');
+    node = E2eNode.create(cleanup);
+    const started = await report.step('containerd up, sandbox image imported, bridge chain ready', async () => {
+      await node!.start();
+      return true;
+    });
+    if (started) {
+      const ctx: ScenarioContext = { node, stack: undefined };
+      for (const scenario of BASELINE) await report.step(scenario.name, () => scenario.run(ctx));
+      for (const scenario of WITH_PODEIP) await report.step(scenario.name, () => scenario.run(ctx));
+    }
+  } finally {
+    await finish();
+  }
+  return finish();
+}
+
+process.exitCode = await main();

@@ -1,0 +1,159 @@
+/**
+ * The cloud and Kubernetes simulators as separate processes (bin/podeip-sim), and what the
+ * scenarios read from them: the cloud's state through its inspect endpoint, Kubernetes objects
+ * through the real kubectl.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PodeipError } from '../../lib/errors.js';
+import { Daemon, run } from './proc.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const PODEIP_SIM = join(REPO_ROOT, 'bin', 'podeip-sim');
+const KUBECTL = '/usr/bin/kubectl';
+
+export class SimAnnouncementError extends PodeipError {
+  constructor(sim: string, field: string, line: unknown) {
+    super('E2eSimAnnouncement', `${sim} did not announce "${field}" on its first stdout line: ${JSON.stringify(line)}`);
+  }
+}
+
+function stringField(sim: string, line: Record<string, unknown>, field: string): string {
+  const value = line[field];
+  if (typeof value !== 'string' || value === '') throw new SimAnnouncementError(sim, field, line);
+  return value;
+}
+
+export interface CloudEipState {
+  allocationId: string;
+  ipAddress: string;
+  status: string;
+  tags: Record<string, string>;
+  binding: { instanceId: string; privateIpAddress: string; networkInterfaceId: string } | null;
+}
+
+export interface CloudState {
+  eipQuota: number;
+  eips: CloudEipState[];
+  calls: Record<string, Record<string, number>>;
+}
+
+export interface CloudSimSettings {
+  topologyFile: string;
+  metadataInstanceId: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  eipQuota: number;
+  associationDelayMs: number;
+}
+
+export class CloudSimProcess {
+  private constructor(
+    readonly daemon: Daemon,
+    readonly endpoint: string,
+    readonly inspectEndpoint: string,
+    readonly metadataEndpoint: string,
+    readonly settings: CloudSimSettings,
+  ) {}
+
+  static async start(settings: CloudSimSettings, logFile: string): Promise<CloudSimProcess> {
+    const daemon = Daemon.start('cloud simulator', process.execPath, [
+      PODEIP_SIM, 'cloud',
+      '--listen', '127.0.0.1:0',
+      '--inspect-listen', '127.0.0.1:0',
+      '--metadata-listen', '127.0.0.1:0',
+      '--metadata-instance', settings.metadataInstanceId,
+      '--topology', settings.topologyFile,
+      '--access-key-id', settings.accessKeyId,
+      '--access-key-secret', settings.accessKeySecret,
+      '--eip-quota', String(settings.eipQuota),
+      '--association-delay-ms', String(settings.associationDelayMs),
+    ], process.env, logFile);
+    try {
+      const line = await daemon.firstJsonLine('the cloud simulator to announce its endpoints');
+      return new CloudSimProcess(daemon, stringField('cloud sim', line, 'endpoint'), stringField('cloud sim', line, 'inspectEndpoint'),
+        stringField('cloud sim', line, 'metadataEndpoint'), settings);
+    } catch (err) {
+      await daemon.stop();
+      throw err;
+    }
+  }
+
+  private async inspect(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`http://${this.inspectEndpoint}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`cloud sim ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  async state(): Promise<CloudState> {
+    return (await this.inspect('GET', '/state')) as CloudState;
+  }
+
+  async setEipQuota(eipQuota: number): Promise<void> {
+    await this.inspect('POST', '/eip-quota', { eipQuota });
+  }
+
+  /** Sum of the OpenAPI calls the simulator answered for `action`, over all result codes. */
+  static callCount(state: CloudState, action: string): number {
+    return Object.values(state.calls[action] ?? {}).reduce((a, b) => a + b, 0);
+  }
+}
+
+export class KubeSimProcess {
+  private constructor(
+    readonly daemon: Daemon,
+    readonly url: string,
+    readonly kubeconfig: string,
+  ) {}
+
+  static async start(kubeconfigOut: string, logFile: string): Promise<KubeSimProcess> {
+    const daemon = Daemon.start('kube simulator', process.execPath,
+      [PODEIP_SIM, 'kube', '--listen', '127.0.0.1:0', '--kubeconfig-out', kubeconfigOut], process.env, logFile);
+    try {
+      const line = await daemon.firstJsonLine('the kube simulator to announce its URL');
+      return new KubeSimProcess(daemon, stringField('kube sim', line, 'url'), stringField('kube sim', line, 'kubeconfig'));
+    } catch (err) {
+      await daemon.stop();
+      throw err;
+    }
+  }
+
+  async kubectl(args: string[], input?: string): Promise<string> {
+    const result = await run(KUBECTL, ['--kubeconfig', this.kubeconfig, ...args], input === undefined ? {} : { input });
+    return result.stdout;
+  }
+
+  async apply(manifest: object): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.kubectl(['apply', '-o', 'json', '-f', '-'], JSON.stringify(manifest)));
+  }
+
+  async applyFile(file: string): Promise<void> {
+    await this.kubectl(['apply', '-f', file]);
+  }
+
+  /** The object as JSON, or undefined when it does not exist. */
+  async get(kind: string, namespace: string, name: string): Promise<Record<string, any> | undefined> {
+    const result = await run(KUBECTL, ['--kubeconfig', this.kubeconfig, 'get', kind, '-n', namespace, name, '-o', 'json', '--ignore-not-found'], {});
+    return result.stdout.trim() ? JSON.parse(result.stdout) : undefined;
+  }
+
+  /** Graceful delete: kubelet sees a terminating pod (deletionTimestamp) and tears it down. */
+  async deleteGracefully(kind: string, namespace: string, name: string): Promise<void> {
+    await this.kubectl(['delete', kind, '-n', namespace, name, '--wait=false']);
+  }
+
+  /** What kubelet does once the pod's containers are gone: the final delete. */
+  async deleteNow(kind: string, namespace: string, name: string): Promise<void> {
+    await this.kubectl(['delete', kind, '-n', namespace, name, '--grace-period=0', '--force', '--ignore-not-found', '--wait=false']);
+  }
+}
+
+export function writeJson(file: string, value: unknown): string {
+  writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+  return file;
+}
