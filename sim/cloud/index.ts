@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { allActions } from './actions/all.js';
-import { CredentialStore } from './credentials.js';
 import { SimConfigError } from './errors.js';
 import { FaultInjector, resolveFaults, type FaultTable } from './faults.js';
 import { createInspectServer } from './inspect.js';
@@ -87,7 +86,7 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
   });
   const latencyMs = nonNegativeInt(options.latencyMs, 0, 'latencyMs');
   const actions = allActions();
-  const credentials = new CredentialStore(now);
+  const { credentials } = state;
   const accessKeyId = options.accessKeyId ?? DEFAULT_ACCESS_KEY_ID;
   const accessKeySecret = options.accessKeySecret ?? DEFAULT_ACCESS_KEY_SECRET;
   credentials.addStatic(accessKeyId, accessKeySecret);

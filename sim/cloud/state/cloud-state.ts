@@ -1,3 +1,4 @@
+import { CredentialStore } from '../credentials.js';
 import { IdFactory, isoSeconds } from '../ids.js';
 import { Scheduler } from '../scheduler.js';
 import type { Topology } from '../topology.js';
@@ -20,6 +21,7 @@ export class CloudState {
   readonly idempotency = new IdempotencyStore();
   readonly calls = new CallCounter();
   readonly ids = new IdFactory();
+  readonly credentials: CredentialStore;
   readonly scheduler = new Scheduler();
   readonly now: () => number;
   eipQuota: number;
@@ -29,6 +31,7 @@ export class CloudState {
     this.now = options.now ?? Date.now;
     this.eipQuota = options.eipQuota;
     this.associationDelayMs = options.associationDelayMs;
+    this.credentials = new CredentialStore(this.now);
     this.network = new NetworkIndex(topology);
     const pools: Record<string, string> = { '': topology.eipCidr };
     for (const p of topology.publicIpAddressPools) pools[p.publicIpAddressPoolId] = p.cidr;
