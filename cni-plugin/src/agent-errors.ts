@@ -22,18 +22,18 @@ export const CNI_CODE_BY_AGENT_ERROR: Readonly<Record<string, number>> = {
   NotStatefulPod: 103,
   ForeignController: 104,
   IncompatibleClient: 105,
-  NotFound: 106,
+  EipNotFound: 106,
+  EipNotBound: 107,
+  PodNotFound: 108,
+  EniNotFound: 109,
   Internal: 199,
 };
 
-/** When the trailer is missing or unknown to this plugin version. */
+/** When the trailer is missing or unknown to this plugin version (a newer agent). */
 const CNI_CODE_BY_STATUS: Readonly<Record<number, number>> = {
   [GrpcStatus.INVALID_ARGUMENT]: 100,
   [GrpcStatus.FAILED_PRECONDITION]: 101,
-  [GrpcStatus.ALREADY_EXISTS]: 101,
   [GrpcStatus.PERMISSION_DENIED]: 102,
-  [GrpcStatus.UNAUTHENTICATED]: 102,
-  [GrpcStatus.NOT_FOUND]: 106,
 };
 const CNI_CODE_OTHERWISE = 199;
 
