@@ -1,4 +1,4 @@
-import { ApiException, type ConfigurationOptions, type PromiseConfigurationOptions, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
+import { ApiException, Observable, type ConfigurationOptions, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
 import type { Clock } from './clock.js';
 import { KubeApiError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
@@ -8,8 +8,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /**
    * Content-Type for PATCH. client-node 1.4.0 picks the first media type the OpenAPI spec lists
-   * (application/json-patch+json) and offers no parameter for it: the only way is a per-call
-   * middleware that overwrites the header after the request is built (see `callOptions`).
+   * (application/json-patch+json) and has no parameter for it: a per-call middleware overwrites
+   * the header after the request is built (see `callOptions`), as its setHeaderOptions does.
    */
   contentType?: string;
 }
@@ -51,26 +51,26 @@ export class KubeRequester {
 
 /**
  * Per-call client-node options: the PATCH content type and the caller's AbortSignal. The object
- * APIs declare Observable middleware but wrap what they get as Promise middleware at run time
- * (PromiseAPI's wrapOptions), so Promise middleware is what works; the cast bridges the types.
+ * APIs (CoreV1Api & co.) run call-time middleware on their Observable layer, so `pre` returns
+ * client-node's own Observable (what its `setHeaderOptions` helper does); a Promise-returning
+ * middleware fails there with "toPromise is not a function".
  */
 export function callOptions(options: CallOptions): ConfigurationOptions {
   const { contentType, signal } = options;
   if (!contentType && !signal) return {};
-  const promiseOptions: PromiseConfigurationOptions = {
+  return {
     middleware: [{
-      pre: async (context: RequestContext) => {
+      pre: (context: RequestContext) => {
         if (contentType) context.setHeaderParam('Content-Type', contentType);
         if (signal) context.setSignal(signal);
-        return context;
+        return new Observable(Promise.resolve(context));
       },
-      post: async (response: ResponseContext) => response,
+      post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
     }],
     // Append keeps client-node's own middleware; it also makes client-node build a fresh array
     // (it reverses the merged middleware array in place on every response).
     middlewareMergeStrategy: 'append',
   };
-  return promiseOptions as unknown as ConfigurationOptions;
 }
 
 export function toKubeApiError(verb: string, resource: string, err: unknown): KubeApiError {

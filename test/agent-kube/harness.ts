@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { createKubeGateway, type ClosableKubeGateway, type KubeGatewayOptions } from '../../agent/src/kube/gateway.js';
+import { silentLogger } from '../../agent/src/log/logger.js';
+import { startKubeSim, type KubeSim, type KubeSimOptions } from '../../sim/kube/server.js';
+
+const run = promisify(execFile);
+export const KUBECTL = '/usr/bin/kubectl';
+export const CRD_FILE = new URL('../../../manifests/crd/podeips.alibabacloud.com.yaml', import.meta.url).pathname;
+
+export interface Cluster {
+  sim: KubeSim;
+  /** A plain client-node client acting as "the rest of the cluster" (kubelet, scheduler, users). */
+  core: CoreV1Api;
+  kubectl(...args: string[]): Promise<string>;
+  gateway(options?: Partial<KubeGatewayOptions>, registry?: Registry): ClosableKubeGateway;
+  close(): Promise<void>;
+}
+
+export async function startCluster(options: KubeSimOptions = {}): Promise<Cluster> {
+  const sim = await startKubeSim(options);
+  const kubeconfigPath = clientKubeconfig(sim.kubeconfigPath);
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfigPath);
+  const gateways: ClosableKubeGateway[] = [];
+  const kubectl = async (...args: string[]) => {
+    const { stdout } = await run(KUBECTL, ['--kubeconfig', sim.kubeconfigPath, ...args]);
+    return stdout;
+  };
+  await kubectl('apply', '-f', CRD_FILE);
+  return {
+    sim,
+    core: config.makeApiClient(CoreV1Api),
+    kubectl,
+    gateway(gatewayOptions = {}, registry = new Registry()) {
+      const gateway = createKubeGateway(
+        { nodeName: 'node-a', kubeconfig: kubeconfigPath, qps: 1000, burst: 1000, ...gatewayOptions },
+        { logger: silentLogger, registry, env: {} },
+      );
+      gateways.push(gateway);
+      return gateway;
+    },
+    async close() {
+      await Promise.all(gateways.map((g) => g.close()));
+      await sim.close();
+    },
+  };
+}
+
+/**
+ * client-node 1.4.0 refuses plain http unless the cluster sets insecure-skip-tls-verify (and
+ * the simulator serves http and leaves it out), so clients get a copy with it set.
+ */
+function clientKubeconfig(simKubeconfig: string): string {
+  const config = parse(readFileSync(simKubeconfig, 'utf8')) as { clusters: Array<{ cluster: Record<string, unknown> }> };
+  for (const entry of config.clusters) entry.cluster['insecure-skip-tls-verify'] = true;
+  const path = join(mkdtempSync(join(tmpdir(), 'podeip-kube-test-')), 'kubeconfig');
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+export function podManifest(name: string, nodeName: string, extra: { annotations?: Record<string, string>; namespace?: string } = {}): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: extra.namespace ?? 'default', annotations: extra.annotations },
+    spec: {
+      nodeName,
+      containers: [{ name: 'app', image: 'nginx' }],
+      readinessGates: [{ conditionType: 'k8s.aliyun.com/eip' }],
+    },
+  };
+}
+
+/** Polls until check() returns a value (not undefined), or fails after timeoutMs. */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
