@@ -1,0 +1,44 @@
+/** Reading our alert rules and dashboard: their PromQL, the metrics it names, promtool runs. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface AlertRule { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+export interface RuleFile { groups: { name: string; rules: AlertRule[] }[] }
+
+export interface DashboardTarget { expr: string; refId: string; legendFormat?: string; datasource?: { uid: string } }
+export interface DashboardPanel {
+  id: number; type: string; title: string;
+  gridPos: { h: number; w: number; x: number; y: number };
+  datasource?: { type: string; uid: string };
+  targets?: DashboardTarget[];
+}
+export interface Dashboard { uid: string; title: string; panels: DashboardPanel[]; templating: { list: { name: string }[] } }
+
+/** Grafana's variables replaced by values PromQL accepts, so promtool can parse the query. */
+export function withDashboardVariables(expr: string): string {
+  return expr.replaceAll('$__rate_interval', '5m').replaceAll('$node', '.*');
+}
+
+/** Metric names (podeip_* and the process_* defaults) a PromQL expression reads, histogram suffixes dropped. */
+export function metricsIn(expr: string): string[] {
+  const names = expr.match(/\b(?:podeip|process)_[a-z0-9_]+\b/g) ?? [];
+  return [...new Set(names.map((n) => n.replace(/_(bucket|count|sum)$/, '')))].sort();
+}
+
+export interface PromtoolResult { code: number; output: string }
+
+/** promtool with its exit code and combined output; a missing promtool is an error that says how to get it. */
+export async function promtool(args: string[], input?: string): Promise<PromtoolResult> {
+  const child = run('promtool', args, { maxBuffer: 8 * 1024 * 1024 });
+  if (input !== undefined) child.child.stdin?.end(input);
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string };
+    if (e.code === 'ENOENT') throw new Error('promtool not found: install Debian\'s prometheus package (apt-get install --no-install-recommends prometheus), as .ci/run does');
+    return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
