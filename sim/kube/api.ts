@@ -31,6 +31,16 @@ export interface ListOptions {
   continue?: string;
 }
 
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+/** Per-request write settings; `warnings` collects what the answer's Warning headers should say. */
+export interface WriteOptions {
+  fieldValidation: FieldValidation;
+  warnings: string[];
+}
+
+export const DEFAULT_WRITE: () => WriteOptions = () => ({ fieldValidation: 'Warn', warnings: [] });
+
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
@@ -87,7 +97,7 @@ export class ResourceApi {
     return { kind: t.listKind, apiVersion: apiVersionOf(t), metadata, items };
   }
 
-  create(t: ResourceType, namespace: string, body: unknown): KubeObject {
+  create(t: ResourceType, namespace: string, body: unknown, opts: WriteOptions = DEFAULT_WRITE()): KubeObject {
     const obj = this.checkBody(t, body);
     const meta = obj.metadata;
     if (t.namespaced) {
@@ -113,7 +123,7 @@ export class ResourceApi {
       obj.spec.conversion ??= { strategy: 'None' };
       for (const v of obj.spec.versions ?? []) v.served ??= true;
     }
-    this.admit(t, obj);
+    this.admit(t, obj, opts);
     if (this.store.get(t.storage, t.namespaced ? meta.namespace : '', meta.name)) throw alreadyExists(t.group, t.plural, meta.name);
     if (isCrd(t)) {
       obj.status = establishedStatus(obj, meta.creationTimestamp);
@@ -124,7 +134,7 @@ export class ResourceApi {
     return toServed(t, stored);
   }
 
-  update(t: ResourceType, namespace: string, name: string, body: unknown, subresource: string): KubeObject {
+  update(t: ResourceType, namespace: string, name: string, body: unknown, subresource: string, opts: WriteOptions = DEFAULT_WRITE()): KubeObject {
     const current = this.current(t, namespace, name);
     const obj = this.checkBody(t, body);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
@@ -141,13 +151,13 @@ export class ResourceApi {
     } else if (rv !== current.metadata.resourceVersion) {
       throw conflict(t.group, t.plural, name, STALE_OBJECT);
     }
-    return this.write(t, current, toStored(t, obj, this.storedApiVersion(t)), subresource);
+    return this.write(t, current, toStored(t, obj, this.storedApiVersion(t)), subresource, opts);
   }
 
-  patch(t: ResourceType, namespace: string, name: string, contentType: string, patch: unknown, subresource: string): KubeObject {
+  patch(t: ResourceType, namespace: string, name: string, contentType: string, patch: unknown, subresource: string, opts: WriteOptions = DEFAULT_WRITE()): KubeObject {
     const current = this.current(t, namespace, name);
     const patched = applyPatch(contentType, toServed(t, structuredClone(current)), patch, t.strategicMerge);
-    return this.update(t, namespace, name, patched, subresource);
+    return this.update(t, namespace, name, patched, subresource, opts);
   }
 
   delete(t: ResourceType, namespace: string, name: string, opts: DeleteOptions): KubeObject {
@@ -199,10 +209,15 @@ export class ResourceApi {
   }
 
   /** Defaults, prunes and validates an object in served form; throws 422 naming each bad field. */
-  private admit(t: ResourceType, obj: KubeObject, old?: KubeObject): void {
+  private admit(t: ResourceType, obj: KubeObject, opts: WriteOptions, old?: KubeObject): void {
     let causes: StatusCause[];
     if (t.custom?.schema) {
-      pruneAndDefault(obj, t.custom.schema);
+      const unknown = pruneAndDefault(obj, t.custom.schema);
+      if (unknown.length && opts.fieldValidation === 'Strict') {
+        const fields = unknown.map((f) => `unknown field "${f}"`).join(', ');
+        throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${fields}`);
+      }
+      if (opts.fieldValidation === 'Warn') opts.warnings.push(...unknown.map((f) => `unknown field "${f}"`));
       causes = validateSchema(obj, t.custom.schema, old);
     } else {
       defaultBuiltin(t, obj);
@@ -213,7 +228,7 @@ export class ResourceApi {
   }
 
   /** The common tail of update and patch: builds the next object from `incoming`, admits and commits it. */
-  private write(t: ResourceType, current: KubeObject, incoming: KubeObject, subresource: string): KubeObject {
+  private write(t: ResourceType, current: KubeObject, incoming: KubeObject, subresource: string, opts: WriteOptions): KubeObject {
     let next: KubeObject;
     if (subresource === 'status') {
       next = structuredClone(current);
@@ -234,22 +249,28 @@ export class ResourceApi {
     if (subresource !== 'status' && specChanged(current, next)) meta.generation = (current.metadata.generation ?? 1) + 1;
     meta.resourceVersion = current.metadata.resourceVersion;
     const served = toServed(t, structuredClone(next));
-    this.admit(t, served, toServed(t, structuredClone(current)));
+    this.admit(t, served, opts, toServed(t, structuredClone(current)));
     next = toStored(t, served, this.storedApiVersion(t));
     if (isCrd(t)) this.checkCrdNames(next, current);
     if (canonical(next) === canonical(current)) return toServed(t, current);
     if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (!isPod(t) || meta.deletionGracePeriodSeconds === 0)) {
-      return this.remove(t, next);
+      return toServed(t, this.erase(t, next));
     }
     const stored = this.store.commit(t.storage, 'MODIFIED', next);
     if (isCrd(t)) this.serveCrd(stored);
     return toServed(t, stored);
   }
 
-  private remove(t: ResourceType, obj: KubeObject): KubeObject {
+  /** Deletes for good, with what depends on the object (a CRD's resources, a namespace's contents). */
+  private erase(t: ResourceType, obj: KubeObject): KubeObject {
     if (isCrd(t)) this.unserveCrd(obj);
     if (t.group === '' && t.plural === 'namespaces') this.emptyNamespace(obj.metadata.name);
-    const stored = this.store.commit(t.storage, 'DELETED', obj);
+    return this.store.commit(t.storage, 'DELETED', obj);
+  }
+
+  /** DELETE's answer for an immediate deletion: the object for some types, a Success Status for the rest. */
+  private remove(t: ResourceType, obj: KubeObject): KubeObject {
+    const stored = this.erase(t, obj);
     if (RETURNS_DELETED_OBJECT.has(t.plural) && !t.group) return toServed(t, stored);
     const details: KubeObject = { name: obj.metadata.name, kind: t.plural, uid: obj.metadata.uid };
     if (t.group) details.group = t.group;

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import type { ResourceApi } from './api.js';
+import type { ResourceApi, WriteOptions } from './api.js';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
 import { APPLY_PATCH } from './patch.js';
@@ -154,16 +154,24 @@ export class KubeRouter {
       case 'get':
         sendJson(res, 200, render(this.api.get(t, namespace, name!)));
         return;
-      case 'create':
-        sendJson(res, 201, render(this.api.create(t, namespace, parseBody(req, body))));
+      case 'create': {
+        const opts = writeOptions(q);
+        const created = render(this.api.create(t, namespace, parseBody(req, body), opts));
+        sendJson(res, 201, created, warningHeaders(opts));
         return;
-      case 'update':
-        sendJson(res, 200, render(this.api.update(t, namespace, name!, parseBody(req, body), route.subresource)));
+      }
+      case 'update': {
+        const opts = writeOptions(q);
+        const updated = render(this.api.update(t, namespace, name!, parseBody(req, body), route.subresource, opts));
+        sendJson(res, 200, updated, warningHeaders(opts));
         return;
+      }
       case 'patch': {
         const contentType = req.headers['content-type'] ?? '';
         if (contentType.startsWith(APPLY_PATCH)) throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
-        sendJson(res, 200, render(this.api.patch(t, namespace, name!, contentType, parseJson(body), route.subresource)));
+        const opts = writeOptions(q);
+        const patched = render(this.api.patch(t, namespace, name!, contentType, parseJson(body), route.subresource, opts));
+        sendJson(res, 200, patched, warningHeaders(opts));
         return;
       }
       case 'delete':
@@ -180,6 +188,19 @@ export class KubeRouter {
         throw methodNotAllowed(`${req.method} is not supported on ${url.pathname}`);
     }
   }
+}
+
+function writeOptions(q: URLSearchParams): WriteOptions {
+  const mode = q.get('fieldValidation') ?? 'Warn';
+  if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
+    throw badRequest(`fieldValidation must be one of Strict, Warn or Ignore, got "${mode}"`);
+  }
+  return { fieldValidation: mode, warnings: [] };
+}
+
+function warningHeaders(opts: WriteOptions): Record<string, string> {
+  if (opts.warnings.length === 0) return {};
+  return { Warning: opts.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
 }
 
 function undefinedDoc(): never {

@@ -10,37 +10,45 @@ import { isMap } from './patch.js';
 
 const ROOT_KEPT = new Set(['apiVersion', 'kind', 'metadata']);
 
-export function pruneAndDefault(obj: Record<string, unknown>, schema: JsonSchemaProps): void {
+/** Prunes fields the schema does not declare (returning their paths) and fills defaults, in place. */
+export function pruneAndDefault(obj: Record<string, unknown>, schema: JsonSchemaProps): string[] {
+  const pruned: string[] = [];
   for (const [k, v] of Object.entries(obj)) {
     if (ROOT_KEPT.has(k)) continue;
     const child = schema.properties?.[k];
-    if (child) obj[k] = walk(v, child);
-    else if (!schema['x-kubernetes-preserve-unknown-fields']) delete obj[k];
+    if (child) obj[k] = walk(v, child, k, pruned);
+    else if (!schema['x-kubernetes-preserve-unknown-fields']) {
+      delete obj[k];
+      pruned.push(k);
+    }
   }
   applyDefaults(obj, schema);
+  return pruned;
 }
 
-function walk(value: unknown, schema: JsonSchemaProps): unknown {
+function walk(value: unknown, schema: JsonSchemaProps, path: string, pruned: string[]): unknown {
+  const embedded = schema['x-kubernetes-embedded-resource'] === true;
+  const keepUnknown = schema['x-kubernetes-preserve-unknown-fields'] === true || schema.additionalProperties === true;
   if (isMap(value)) {
-    if (schema['x-kubernetes-embedded-resource']) {
-      for (const k of Object.keys(value)) if (!ROOT_KEPT.has(k) && !schema.properties?.[k] && !schema['x-kubernetes-preserve-unknown-fields']) delete value[k];
-    }
     for (const [k, v] of Object.entries(value)) {
-      if (schema['x-kubernetes-embedded-resource'] && ROOT_KEPT.has(k)) continue;
+      if (embedded && ROOT_KEPT.has(k)) continue;
       const child = schema.properties?.[k] ?? (isMap(schema.additionalProperties) ? schema.additionalProperties : undefined);
-      if (child) value[k] = walk(v, child);
-      else if (!schema['x-kubernetes-preserve-unknown-fields'] && schema.additionalProperties !== true && !schema['x-kubernetes-embedded-resource']) delete value[k];
+      if (child) value[k] = walk(v, child, `${path}.${k}`, pruned);
+      else if (!keepUnknown) {
+        delete value[k];
+        pruned.push(`${path}.${k}`);
+      }
     }
     applyDefaults(value, schema);
   } else if (Array.isArray(value) && schema.items) {
-    return value.map((v) => walk(v, schema.items!));
+    return value.map((v, i) => walk(v, schema.items!, `${path}[${i}]`, pruned));
   }
   return value;
 }
 
 function applyDefaults(value: Record<string, unknown>, schema: JsonSchemaProps): void {
   for (const [k, child] of Object.entries(schema.properties ?? {})) {
-    if (value[k] === undefined && child.default !== undefined) value[k] = walk(structuredClone(child.default), child);
+    if (value[k] === undefined && child.default !== undefined) value[k] = walk(structuredClone(child.default), child, k, []);
   }
 }
 
