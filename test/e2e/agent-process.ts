@@ -92,16 +92,21 @@ export class AgentProcess {
     await this.daemon?.stop(10000);
   }
 
-  /** podeip_cni_requests_total summed over results, per CNI command. */
+  /** podeip_cni_requests_total as "COMMAND result" -> count (e.g. "ADD ok": 3). */
   async cniRequests(): Promise<Record<string, number>> {
     const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
-    const totals: Record<string, number> = {};
+    const counts: Record<string, number> = {};
     for (const line of text.split('\n')) {
       const m = /^podeip_cni_requests_total\{([^}]*)\}\s+(\S+)/.exec(line);
       if (!m) continue;
-      const command = /command="([^"]*)"/.exec(m[1]!)?.[1] ?? '';
-      totals[command] = (totals[command] ?? 0) + Number(m[2]);
+      const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
+      counts[`${label('command')} ${label('result')}`] = Number(m[2]);
     }
-    return totals;
+    return counts;
   }
+}
+
+/** Sum of the counts whose key starts with `prefix` (e.g. "ADD", or "DEL ok"). */
+export function countOf(counts: Record<string, number>, prefix: string): number {
+  return Object.entries(counts).filter(([key]) => key === prefix || key.startsWith(`${prefix} `)).reduce((a, [, v]) => a + v, 0);
 }

@@ -236,6 +236,7 @@ function removeCgroupTree(dir: string): void {
 }
 
 function removeEmptyTree(dir: string): void {
+  if (!existsSync(dir)) return;
   for (const entry of listDir(dir)) {
     const child = join(dir, entry);
     if (statSync(child).isDirectory()) removeEmptyTree(child);

@@ -13,6 +13,8 @@ export interface BridgeNetwork {
   gateway: string;
   /** host-local's allocation store, kept in our temp dir instead of /var/lib/cni/networks. */
   ipamDataDir: string;
+  rangeStart: string;
+  rangeEnd: string;
 }
 
 export const CONFLIST_FILE = '10-podeip-e2e.conflist';
@@ -30,7 +32,7 @@ export function bridgeConflist(net: BridgeNetwork): object {
         ipam: {
           type: 'host-local',
           dataDir: net.ipamDataDir,
-          ranges: [[{ subnet: net.subnet, gateway: net.gateway }]],
+          ranges: [[{ subnet: net.subnet, rangeStart: net.rangeStart, rangeEnd: net.rangeEnd, gateway: net.gateway }]],
         },
       },
     ],

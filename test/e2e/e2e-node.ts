@@ -3,7 +3,7 @@
  * a locally built sandbox image and a CRI client, all under one temp dir, each piece registered
  * for cleanup as soon as it exists.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CleanupStack, HostState } from './cleanup.js';
@@ -19,7 +19,19 @@ export const BRIDGE_NAME = 'podeip-e2e0';
 export const NETWORK_NAME = 'podeip-e2e';
 export const POD_SUBNET = '10.244.77.0/24';
 export const POD_GATEWAY = '10.244.77.1';
+/** host-local hands out only these; the cloud topology gives each to one of the node's ENIs. */
+export const POD_RANGE_START = '10.244.77.2';
+export const POD_RANGE_END = '10.244.77.97';
 export const CGROUP_PARENT = '/podeip-e2e';
+const CNI_RESULTS_DIR = '/var/lib/cni/results';
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
 export class E2eNode {
   readonly containerd: Containerd;
@@ -39,6 +51,8 @@ export class E2eNode {
       subnet: POD_SUBNET,
       gateway: POD_GATEWAY,
       ipamDataDir: join(tmpDir, 'ipam'),
+      rangeStart: POD_RANGE_START,
+      rangeEnd: POD_RANGE_END,
     };
     this.cri = new CriClient(this.containerd.paths.socket);
     mkdirSync(join(tmpDir, 'pod-logs'), { recursive: true });
@@ -79,11 +93,42 @@ export class E2eNode {
     const image = await buildPauseImage(join(this.tmpDir, 'pause-image'), SANDBOX_IMAGE);
     await this.containerd.importImage(image);
     await this.cri.waitReady();
+    await this.waitChain(['bridge']);
   }
 
-  /** Waits until containerd's loaded CNI config contains `needle` (it reloads on file events). */
-  async waitCniConfigContains(needle: string, timeoutMs = 15000): Promise<void> {
-    await waitFor(`containerd to load a CNI config containing ${needle}`, async () =>
-      ((await this.cri.loadedCniConfig()).includes(needle) ? true : undefined), { timeoutMs, stepMs: 100 });
+  /**
+   * What the network chain still holds for a sandbox: libcni cache entries and host-local IP
+   * reservations (files named by IP whose first line is the container id). Empty once torn down.
+   */
+  networkTracesOf(sandboxId: string): string[] {
+    const traces = listDir(CNI_RESULTS_DIR).filter((entry) => entry.includes(`-${sandboxId}-`)).map((e) => join(CNI_RESULTS_DIR, e));
+    const ipamDir = join(this.network.ipamDataDir, this.network.name);
+    for (const entry of listDir(ipamDir)) {
+      const file = join(ipamDir, entry);
+      try {
+        if (readFileSync(file, 'utf8').split(/\s/)[0] === sandboxId) traces.push(`${file} (host-local reservation)`);
+      } catch {
+        // a lock file or a reservation released meanwhile
+      }
+    }
+    return traces;
+  }
+
+  /** The plugin types of our network in the CNI config containerd has loaded, in chain order. */
+  async loadedChain(): Promise<string[]> {
+    const loaded = JSON.parse(await this.cri.loadedCniConfig() || '{}') as {
+      Networks?: { Config: { Name: string; Plugins: { Network: { type: string } }[] } }[];
+    };
+    const ours = loaded.Networks?.find((n) => n.Config.Name === this.network.name);
+    return ours?.Config.Plugins.map((p) => p.Network.type) ?? [];
+  }
+
+  /** Waits until containerd reloaded our conflist (it watches conf_dir) with exactly `chain`. */
+  async waitChain(chain: string[], timeoutMs = 15000): Promise<void> {
+    await waitFor(`containerd to load the chain ${chain.join(' -> ')}`, async () => {
+      const loaded = await this.loadedChain();
+      if (loaded.join() === chain.join()) return true;
+      throw new Error(`loaded: ${loaded.join(' -> ')}`);
+    }, { timeoutMs, stepMs: 100 });
   }
 }

@@ -16,6 +16,14 @@ export function newPodSpec(namespace: string, name: string, annotations: Record<
   return { namespace, name, uid: randomUUID(), annotations };
 }
 
+/**
+ * kubelet passes the pod's annotations plus the two it adds to every pod it admits, so a real
+ * sandbox never has an empty annotation map.
+ */
+function kubeletAnnotations(pod: PodSpec): Record<string, string> {
+  return { ...pod.annotations, 'kubernetes.io/config.source': 'api', 'kubernetes.io/config.seen': new Date().toISOString() };
+}
+
 export function sandboxConfig(pod: PodSpec, cgroupParent: string, logDir: string): PodSandboxConfig {
   return {
     metadata: { name: pod.name, uid: pod.uid, namespace: pod.namespace, attempt: pod.attempt ?? 0 },
@@ -27,7 +35,7 @@ export function sandboxConfig(pod: PodSpec, cgroupParent: string, logDir: string
       'io.kubernetes.pod.namespace': pod.namespace,
       'io.kubernetes.pod.uid': pod.uid,
     },
-    annotations: pod.annotations,
+    annotations: kubeletAnnotations(pod),
     linux: {
       cgroupParent,
       securityContext: { namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } },
@@ -65,12 +73,18 @@ export class PodRunner {
     return { spec: pod, sandboxId, ip: status.network?.ip ?? '', runMs };
   }
 
-  /** StopPodSandbox then RemovePodSandbox (kubelet's order), timed as one teardown. */
-  async teardown(sandboxId: string, label?: string): Promise<number> {
-    const start = performance.now();
+  /**
+   * StopPodSandbox then RemovePodSandbox (kubelet's order), timed as one teardown. `betweenSteps`
+   * runs after Stop (what kubelet does meanwhile, and checks) and is not part of the time.
+   */
+  async teardown(sandboxId: string, label?: string, betweenSteps?: () => Promise<void>): Promise<number> {
+    const stopStart = performance.now();
     await this.cri.stopPodSandbox(sandboxId);
+    const stopMs = performance.now() - stopStart;
+    await betweenSteps?.();
+    const removeStart = performance.now();
     await this.cri.removePodSandbox(sandboxId);
-    const ms = performance.now() - start;
+    const ms = stopMs + performance.now() - removeStart;
     if (label) this.sample(label).teardownMs.push(ms);
     return ms;
   }

@@ -11,11 +11,24 @@ import { CleanupStack } from './cleanup.js';
 import { E2eNode } from './e2e-node.js';
 import { ensurePackages } from './packages.js';
 import { median } from './pods.js';
+import { agentDownDuringAdd, agentDownDuringDel } from './scenarios/agent-down.js';
 import { bridgeOnly } from './scenarios/bridge-only.js';
-import type { Scenario, ScenarioContext } from './scenarios/scenario.js';
+import { eipAuto } from './scenarios/eip-auto.js';
+import { noEip } from './scenarios/no-eip.js';
+import { quotaExhausted } from './scenarios/quota.js';
+import type { Scenario } from './scenarios/scenario.js';
+import { statefulSetKeepsEip } from './scenarios/statefulset.js';
+import { Stack } from './stack.js';
 
-const BASELINE: Scenario[] = [bridgeOnly];
-const WITH_PODEIP: Scenario[] = [];
+const SCENARIOS: Scenario[] = [
+  bridgeOnly,
+  eipAuto,
+  noEip,
+  quotaExhausted,
+  agentDownDuringAdd,
+  agentDownDuringDel,
+  statefulSetKeepsEip,
+];
 
 class Report {
   passed = 0;
@@ -57,6 +70,19 @@ function printTimings(node: E2eNode): void {
   }
 }
 
+/** The baseline first (bridge only), then podeip goes in and the rest run against it. */
+async function runScenarios(report: Report, node: E2eNode, cleanup: CleanupStack): Promise<void> {
+  for (const scenario of SCENARIOS.filter((s) => !s.needsPodeip)) {
+    await report.step(scenario.name, () => scenario.run({ node, stack: undefined }));
+  }
+  const podeip = SCENARIOS.filter((s) => s.needsPodeip);
+  const stack = await report.step('simulators, agent and podeip installed by our installer', () => Stack.start(node, cleanup));
+  for (const scenario of podeip) {
+    if (stack) await report.step(scenario.name, () => scenario.run({ node, stack }));
+    else report.fail(scenario.name, 'not run: the podeip stack did not start');
+  }
+}
+
 async function main(): Promise<number> {
   if (process.getuid?.() !== 0) {
     process.stderr.write('e2e: needs root (it runs containerd, creates network namespaces and a bridge): sudo npm run test:e2e\n');
@@ -79,6 +105,14 @@ async function main(): Promise<number> {
     process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
     return report.failed === 0 ? 0 : 1;
   })());
+  // A stray error must not end the process before the host is put back.
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (err: unknown) => {
+      process.stdout.write(`e2e: ${event}: ${(err as Error)?.stack ?? String(err)}\n`);
+      report.fail('unexpected error', String(err));
+      void finish().finally(() => process.exit(1));
+    });
+  }
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       process.stdout.write(`e2e: ${signal}: cleaning up\n`);
@@ -97,11 +131,7 @@ async function main(): Promise<number> {
       await node!.start();
       return true;
     });
-    if (started) {
-      const ctx: ScenarioContext = { node, stack: undefined };
-      for (const scenario of BASELINE) await report.step(scenario.name, () => scenario.run(ctx));
-      for (const scenario of WITH_PODEIP) await report.step(scenario.name, () => scenario.run(ctx));
-    }
+    if (started) await runScenarios(report, node, cleanup);
   } finally {
     await finish();
   }

@@ -28,14 +28,14 @@ const PLUGIN_BINARY = join(REPO_ROOT, 'dist', 'bin', 'podeip');
 const PODEIP_AGENT = join(REPO_ROOT, 'bin', 'podeip-agent');
 const CRD_MANIFEST = join(REPO_ROOT, 'manifests', 'crd', 'podeips.alibabacloud.com.yaml');
 
-/** Pod IPs host-local may hand out; each one is a secondary private IP of one of our ENIs. */
-export const POD_IP_RANGE = { start: 2, end: 97 };
-
 function podIps(from: number, to: number): string[] {
   return Array.from({ length: to - from + 1 }, (_, i) => `10.244.77.${from + i}`);
 }
 
-/** The node's instance: two ENIs (49 IPs each, the ENI limit is 50) covering POD_IP_RANGE. */
+/**
+ * The node's instance: two ENIs (49 IPs each, the ENI limit is 50) whose secondary IPs are
+ * exactly host-local's range (POD_RANGE_START..POD_RANGE_END).
+ */
 export function nodeTopology(): object {
   return {
     regionId: REGION_ID,
@@ -118,7 +118,7 @@ export class Stack {
       '--socket-path', this.agent.settings.socketPath,
       '--log-file', join(this.node.tmpDir, 'stack', 'podeip-plugin.log'),
     ]);
-    await this.node.waitCniConfigContains('"type": "podeip"');
+    await this.node.waitChain(['bridge', 'podeip']);
   }
 
   /**
