@@ -30,7 +30,7 @@ export const DOCUMENTED_RATE_LIMITS: RateLimitTable = {
   AddCommonBandwidthPackageIp: { limit: 120, windowMs: MINUTE },
   RemoveCommonBandwidthPackageIp: { limit: 120, windowMs: MINUTE },
   TagResources: { limit: 120, windowMs: MINUTE },
-  UntagResources: { limit: 120, windowMs: MINUTE },
+  UnTagResources: { limit: 120, windowMs: MINUTE },
   ListTagResources: { limit: 600, windowMs: MINUTE },
   DescribeVSwitches: { limit: 600, windowMs: MINUTE },
   DescribeNetworkInterfaces: { limit: 600, windowMs: MINUTE },

@@ -7,13 +7,13 @@ import { describeEipAddresses } from './vpc/describe-eips.js';
 import { describeVSwitches } from './vpc/describe-vswitches.js';
 import { modifyEipAddressAttribute } from './vpc/modify.js';
 import { releaseEipAddress } from './vpc/release.js';
-import { listTagResources, tagResources, untagResources } from './vpc/tags.js';
+import { listTagResources, tagResources, unTagResources } from './vpc/tags.js';
 
 /** Every action the simulator serves. */
 export function allActions(): ActionRegistry {
   return new ActionRegistry([
     allocateEipAddress, allocateEipAddressPro, associateEipAddress, unassociateEipAddress, releaseEipAddress,
     describeEipAddresses, modifyEipAddressAttribute, addCommonBandwidthPackageIp, removeCommonBandwidthPackageIp,
-    tagResources, untagResources, listTagResources, describeVSwitches, describeNetworkInterfaces,
+    tagResources, unTagResources, listTagResources, describeVSwitches, describeNetworkInterfaces,
   ]);
 }

@@ -37,8 +37,8 @@ export const tagResources: ApiAction = {
   },
 };
 
-export const untagResources: ApiAction = {
-  name: 'UntagResources',
+export const unTagResources: ApiAction = {
+  name: 'UnTagResources',
   version: VPC_VERSION,
   idempotent: false,
   run(ctx) {
