@@ -1,0 +1,100 @@
+/**
+ * podeip-agent install-cni   [--bin-dir D] [--conf-dir D] [--plugin PATH] [--socket-path P]
+ *                            [--timeout-seconds N] [--log-file F]
+ * podeip-agent uninstall-cni [--bin-dir D] [--conf-dir D]
+ * What the DaemonSet's init container runs; each action is a JSON log line on stdout.
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger, type Logger } from '../../../agent/src/log/logger.js';
+import { PodeipError } from '../../../lib/errors.js';
+import { DEFAULT_SOCKET_PATH, POD_ANNOTATIONS_CAPABILITY } from '../net-conf.js';
+import { PLUGIN_TYPE, type PodeipEntry } from './chain-edit.js';
+import { installCni, uninstallCni, type InstallAction } from './install.js';
+import { InstallerError } from './installer-error.js';
+
+export const DEFAULT_BIN_DIR = '/opt/cni/bin';
+export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
+/** The executable `npm run build:plugin` writes, next to this module in dist/. */
+export const DEFAULT_PLUGIN = fileURLToPath(new URL('../../../bin/podeip', import.meta.url));
+
+const USAGE = `usage: podeip-agent install-cni [--bin-dir ${DEFAULT_BIN_DIR}] [--conf-dir ${DEFAULT_CONF_DIR}]
+           [--plugin ${'<dist>/bin/podeip'}] [--socket-path ${DEFAULT_SOCKET_PATH}]
+           [--timeout-seconds N] [--log-file /var/log/podeip-cni.log]
+       podeip-agent uninstall-cni [--bin-dir D] [--conf-dir D]
+install-cni copies the plugin into the CNI bin dir and appends a podeip entry to the node's
+primary CNI config (a lone .conf becomes a .conflist); uninstall-cni removes exactly that.
+`;
+
+function absolute(flag: string, value: string | undefined): string | undefined {
+  if (value !== undefined && !value.startsWith('/')) {
+    throw new InstallerError('InvalidInstallerFlag', `--${flag} must be an absolute path; got "${value}"`);
+  }
+  return value;
+}
+
+function timeoutSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new InstallerError('InvalidInstallerFlag', `--timeout-seconds must be a number of seconds in (0, 3600]; got "${value}"`);
+  }
+  return seconds;
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        'bin-dir': { type: 'string' },
+        'conf-dir': { type: 'string' },
+        'plugin': { type: 'string' },
+        'socket-path': { type: 'string' },
+        'timeout-seconds': { type: 'string' },
+        'log-file': { type: 'string' },
+        'help': { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    throw new InstallerError('InvalidInstallerFlag', `${(error as Error).message}\n${USAGE}`);
+  }
+}
+
+function run(command: string, argv: string[]): InstallAction[] | undefined {
+  const flags = parse(argv);
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return undefined;
+  }
+  const binDir = absolute('bin-dir', flags['bin-dir']) ?? DEFAULT_BIN_DIR;
+  const confDir = absolute('conf-dir', flags['conf-dir']) ?? DEFAULT_CONF_DIR;
+  if (command === 'uninstall-cni') return uninstallCni({ binDir, confDir });
+  const timeout = timeoutSeconds(flags['timeout-seconds']);
+  const logFile = absolute('log-file', flags['log-file']);
+  const entry: PodeipEntry = {
+    type: PLUGIN_TYPE,
+    socketPath: absolute('socket-path', flags['socket-path']) ?? DEFAULT_SOCKET_PATH,
+    ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
+    ...(logFile !== undefined ? { logFile } : {}),
+    capabilities: { [POD_ANNOTATIONS_CAPABILITY]: true },
+  };
+  return installCni({ binDir, confDir, pluginSource: absolute('plugin', flags.plugin) ?? DEFAULT_PLUGIN, entry });
+}
+
+/** argv: the subcommand (install-cni | uninstall-cni) and its flags. Sets exitCode 1 on failure. */
+export async function main(argv: string[], logger: Logger = createLogger({ fields: { component: 'install-cni' } })): Promise<void> {
+  const [command = '', ...rest] = argv;
+  try {
+    if (command !== 'install-cni' && command !== 'uninstall-cni') {
+      throw new InstallerError('InvalidInstallerFlag', `unknown command "${command}"\n${USAGE}`);
+    }
+    const actions = run(command, rest);
+    for (const action of actions ?? []) logger.info(action.action, { command, path: action.path });
+  } catch (error) {
+    const code = error instanceof PodeipError ? error.code : 'Internal';
+    logger.error((error as Error).message, { command, code });
+    process.exitCode = 1;
+  }
+}
