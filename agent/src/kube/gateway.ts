@@ -83,6 +83,8 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
       podEips.updateStatus(namespace, name, status, signal),
     deletePodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<void> => podEips.delete(namespace, name, signal),
     removePodEipFinalizer: (namespace: string, name: string, signal?: AbortSignal): Promise<void> => podEips.removeFinalizer(namespace, name, signal),
+    annotatePodEip: (namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void> =>
+      podEips.annotate(namespace, name, annotations, signal),
     annotatePodAddress: (namespace: string, name: string, address: string, signal?: AbortSignal): Promise<void> =>
       podWriter.annotateAddress(namespace, name, address, signal),
     setPodEipCondition: (namespace: string, name: string, ready: boolean, reason: string, message: string, signal?: AbortSignal): Promise<void> =>

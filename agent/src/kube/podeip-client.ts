@@ -77,6 +77,17 @@ export class PodEipClient {
     }
   }
 
+  /** Merge-patches metadata.annotations; a null value removes that annotation. Absent PodEIP is fine. */
+  async annotate(namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.requester.call('patch', RESOURCE, { signal, contentType: PatchStrategy.MergePatch }, (config) =>
+        this.api.patchNamespacedCustomObject({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: { metadata: { annotations } } }, config));
+    } catch (err) {
+      if (err instanceof KubeApiError && err.notFound) return;
+      throw err;
+    }
+  }
+
   /**
    * Removes our finalizer only: a JSON patch whose `test` op pins the index we read, so a
    * concurrent change to the list (another controller's finalizer) fails the patch instead of

@@ -109,6 +109,8 @@ export interface KubeGateway {
   updatePodEipStatus(namespace: string, name: string, status: PodEipStatus, signal?: AbortSignal): Promise<void>;
   /** Sets deletionTimestamp (the finalizer keeps it). */
   deletePodEip(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
+  /** Merge-patches the PodEIP's annotations; null removes one. */
+  annotatePodEip(namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void>;
   /** Removes our finalizer so a deleted PodEIP goes away. */
   removePodEipFinalizer(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
   /** Sets `allocated-eipAddress` under both prefixes (k8s.aliyun.com/ and network.alibabacloud.com/). */
