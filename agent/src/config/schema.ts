@@ -42,8 +42,8 @@ const cloud = z.object({
   protocol: z.enum(['http', 'https']).default('https'),
   metadataEndpoint: z.string().url().default('http://100.100.100.200'),
   stsEndpoint: endpoint.default(''),
-  /** This node's share of the account-wide OpenAPI budgets (0 < share <= 1). */
-  rateLimitShare: z.number().gt(0).max(1).default(1),
+  /** This node's share of the account-wide OpenAPI budgets (0 < share <= 1); the cloud client's default when unset. */
+  rateLimitShare: z.number().gt(0).max(1).optional(),
 }).strict();
 
 export const configSchema = z.object({

@@ -1,0 +1,68 @@
+/**
+ * Runs the cluster sweep every garbageCollectionPeriodInMinutes on whichever agent holds the
+ * `podeip-gc` Lease. Losing the Lease aborts the sweep in flight; each step is idempotent, so
+ * the next leader simply starts over.
+ */
+import type { Registry } from 'prom-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CloudClient } from '../cloud/types.js';
+import type { KubeGateway, LeaderElector } from '../kube/types.js';
+import type { Logger } from '../log/logger.js';
+import { ClusterSweep } from './cluster-sweep.js';
+
+export interface ClusterDutiesDeps {
+  kube: KubeGateway;
+  cloud: CloudClient;
+  logger: Logger;
+  registry: Registry;
+  elector: LeaderElector;
+  clusterId: string;
+  periodMs: number;
+  orphanGraceMs: number;
+  now?: () => number;
+}
+
+export class ClusterDuties {
+  private readonly sweep: ClusterSweep;
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: ClusterDutiesDeps) {
+    this.logger = deps.logger.child({ component: 'gc' });
+    this.sweep = new ClusterSweep({
+      kube: deps.kube, cloud: deps.cloud, logger: this.logger, registry: deps.registry,
+      clusterId: deps.clusterId, orphanGraceMs: deps.orphanGraceMs,
+      // The node's own agent normally releases a Follow EIP at once; the sweep covers dead nodes.
+      followGraceMs: 2 * deps.periodMs,
+      now: deps.now,
+    });
+  }
+
+  start(): void {
+    this.deps.elector.run({
+      onStartedLeading: (signal) => this.lead(signal),
+      onStoppedLeading: () => this.logger.info('no longer the GC leader'),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.deps.elector.stop();
+  }
+
+  private async lead(signal: AbortSignal): Promise<void> {
+    this.logger.info('elected GC leader', { periodSeconds: this.deps.periodMs / 1000 });
+    while (!signal.aborted) {
+      try {
+        const report = await this.sweep.run(signal);
+        this.logger.info('cluster sweep done', { ...report });
+      } catch (err) {
+        if (signal.aborted) break;
+        this.logger.warn('cluster sweep failed; retrying next period', { err: String((err as Error)?.message ?? err) });
+      }
+      try {
+        await sleep(this.deps.periodMs, undefined, { signal });
+      } catch {
+        break;
+      }
+    }
+  }
+}
