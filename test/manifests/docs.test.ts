@@ -1,0 +1,83 @@
+/**
+ * The user docs against the code: every config key with its real default, every annotation of
+ * the product spec under both prefixes, every repository path they mention.
+ */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { parseConfig } from '../../agent/src/config/load.js';
+import { configSchema } from '../../agent/src/config/schema.js';
+import { repoPath } from './repo.js';
+
+const read = (doc: string) => readFile(repoPath('docs', doc), 'utf8');
+
+/** Dotted paths of the schema's leaf keys: agent.socketPath, networkController.vpcid, ... */
+function leafKeys(schema: z.ZodType, prefix = ''): string[] {
+  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } }).def;
+  if ((def.type === 'default' || def.type === 'optional') && def.innerType) return leafKeys(def.innerType, prefix);
+  if (def.type !== 'object' || !def.shape) return [prefix];
+  return Object.entries(def.shape).flatMap(([key, child]) => leafKeys(child, prefix ? `${prefix}.${key}` : key));
+}
+
+const valueAt = (object: unknown, path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], object);
+
+test('docs/configuration.md documents every config key with the default the agent applies', async (t) => {
+  const doc = await read('configuration.md');
+  const rows = new Map([...doc.matchAll(/^\| `([A-Za-z.]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+  const keys = leafKeys(configSchema);
+  t.true(keys.length > 25);
+  t.deepEqual(keys.filter((k) => !rows.has(k)), [], 'keys missing from the doc');
+  t.deepEqual([...rows.keys()].filter((k) => !keys.includes(k)), [], 'documented keys the agent does not have');
+  const defaults = parseConfig('clusterID: c-demo\nregionID: cn-hangzhou\nvpcID: vpc-demo\n');
+  for (const key of keys) {
+    const cell = rows.get(key)!;
+    if (cell.startsWith('required')) continue;
+    if (cell.startsWith('unset')) {
+      t.is(valueAt(defaults, key), undefined, `${key} has no default`);
+      continue;
+    }
+    const literal = /^`(.*)`$/.exec(cell);
+    t.truthy(literal, `${key}: default cell "${cell}" is a literal, "required" or "unset"`);
+    t.deepEqual(parseYaml(literal![1]!), valueAt(defaults, key), `${key} default`);
+  }
+});
+
+test('docs/configuration.md\'s example is a valid config file', async (t) => {
+  const doc = await read('configuration.md');
+  const example = /## Example\n\n```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+  t.is(parseConfig(example).customStatefulWorkloadKinds[0], 'CloneSet');
+});
+
+/** The product spec's annotations (ack-pod-eip.txt), each valid under both prefixes. */
+const SPEC_ANNOTATIONS = [
+  'pod-with-eip', 'eip-bandwidth', 'eip-internet-charge-type', 'eip-instance-charge-type',
+  'eip-common-bandwidth-package-id', 'eip-isp', 'eip-public-ip-address-pool-id', 'eip-resource-group-id',
+  'eip-name', 'eip-description', 'eip-security-protection-types', 'eip-tags', 'pod-eip-instanceid',
+  'pod-eip-release-strategy', 'allocated-eipAddress',
+];
+const COMPAT_KEYS = ['k8s.aliyun.com/eci-with-eip', 'k8s.aliyun.com/eip-charge-type', 'k8s.aliyun.com/eci-eip-instanceid'];
+
+test('docs/annotations.md documents every annotation of the spec, both prefixes and the compat keys', async (t) => {
+  const doc = await read('annotations.md');
+  t.regex(doc, /`network\.alibabacloud\.com\/<name>`/);
+  t.regex(doc, /`k8s\.aliyun\.com\/<name>`/);
+  for (const name of SPEC_ANNOTATIONS) t.true(doc.includes(`\`${name}\``) || doc.includes(`/${name}\``), name);
+  for (const key of COMPAT_KEYS) t.true(doc.includes(`\`${key}\``), key);
+  t.true(doc.includes('`k8s.aliyun.com/eip`'), 'the pod condition');
+});
+
+test('every repository path the docs mention exists', async (t) => {
+  const docs = (await readdir(repoPath('docs'))).filter((f) => f.endsWith('.md'));
+  t.true(docs.length >= 8);
+  const missing: string[] = [];
+  for (const doc of docs) {
+    const text = await read(doc);
+    for (const m of text.matchAll(/(?<![\w/.-])((?:manifests|docs|bin|test|agent|cni-plugin|proto|sim|lib)\/[\w./-]*[\w-])/g)) {
+      const path = m[1]!;
+      if (!existsSync(repoPath(path))) missing.push(`${doc}: ${path}`);
+    }
+  }
+  t.deepEqual(missing, []);
+});
