@@ -41,7 +41,7 @@ test('bound to an ENI\'s primary IP, Describe shows PrivateIpAddress empty; to a
 });
 
 test('mutations racing an association get TaskConflict; wrong-state mutations get IncorrectEipStatus', async (t) => {
-  const sim = await startSim(t, { associationDelayMs: 300 });
+  const sim = await startSim(t, { associationDelayMs: 800 });
   const vpc = vpcClient(sim);
   const { allocationId } = await allocate(vpc);
 

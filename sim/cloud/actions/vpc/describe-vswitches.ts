@@ -1,4 +1,3 @@
-import { cidrHosts } from '../../ipv4.js';
 import { type ApiAction, VPC_VERSION } from '../types.js';
 
 export const describeVSwitches: ApiAction = {
@@ -32,11 +31,11 @@ export const describeVSwitches: ApiAction = {
       PageSize: pageSize,
       VSwitches: {
         VSwitch: matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((v) => {
-          const hosts = cidrHosts(v.cidrBlock);
+          const size = 2 ** (32 - Number(v.cidrBlock.split('/')[1]));
           return {
             VSwitchId: v.vSwitchId, VpcId: v.vpcId, ZoneId: v.zoneId, CidrBlock: v.cidrBlock, Ipv6CidrBlock: '',
-            // The cloud reserves the first and last three addresses of every vSwitch.
-            AvailableIpAddressCount: Math.max(0, hosts.last - hosts.first - 3 - used(v.vSwitchId)),
+            // The cloud reserves the first and the last three addresses of every vSwitch.
+            AvailableIpAddressCount: Math.max(0, size - 4 - used(v.vSwitchId)),
             Status: 'Available', VSwitchName: v.name, Description: '', IsDefault: false, ResourceGroupId: defaultGroup,
             CreationTime: '2026-01-01T00:00:00Z', NetworkAclId: '', OwnerId: Number(topology.accountId),
             RouteTable: { RouteTableId: `vtb-${v.vpcId.slice(4)}`, RouteTableType: 'System' },
