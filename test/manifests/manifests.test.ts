@@ -229,3 +229,16 @@ test('the schema check rejects unknown fields, wrong types and missing required 
   t.true(monitor.some((e) => e.includes('interval must be string')), monitor.join('\n'));
   t.deepEqual(await validateKubeObject({ apiVersion: 'example.com/v1', kind: 'Nothing', metadata: { name: 'x' } }), ['Nothing/x: example.com/v1 Nothing: no upstream schema for this apiVersion and kind']);
 });
+
+test('manifests/uninstall: valid, and runs uninstall-cni on the same host dirs install-cni wrote', async (t) => {
+  const { objects } = await kustomizeBuild(repoPath('manifests/uninstall'));
+  t.deepEqual((await Promise.all(objects.map(validateKubeObject))).flat(), []);
+  const spec = (findObject(objects, 'DaemonSet', 'podeip-uninstall-cni') as unknown as DaemonSetShape).spec.template.spec;
+  const installSpec = podSpecOf((await kustomizeBuild(repoPath('manifests/overlays/example'))).objects);
+  const install = installSpec.initContainers.find((c) => c.name === 'install-cni')!;
+  const uninstall = spec.initContainers.find((c) => c.name === 'uninstall-cni')!;
+  t.deepEqual(uninstall.args, ['uninstall-cni', ...install.args!.slice(1)]);
+  const hostPaths = (s: PodSpec, c: Container) => c.volumeMounts!.map((m) => [m.mountPath, s.volumes.find((v) => v.name === m.name)?.hostPath?.path]);
+  t.deepEqual(hostPaths(spec, uninstall), hostPaths(installSpec, install));
+  t.is(uninstall.image, install.image);
+});
