@@ -57,7 +57,7 @@ export interface BindingRow {
 
 export type NewBinding = Pick<BindingRow, 'namespace' | 'podName' | 'podUid' | 'containerId' | 'ifname' | 'mode'
   | 'releaseStrategy' | 'releaseAfter' | 'generation' | 'clientToken' | 'allocateParams' | 'privateIp'>
-  & Partial<Pick<BindingRow, 'state' | 'allocationId' | 'address'>>;
+  & Partial<Pick<BindingRow, 'state' | 'allocationId' | 'address' | 'bandwidthPackageId'>>;
 
 export type BindingPatch = Partial<Omit<BindingRow, 'id' | 'namespace' | 'podName' | 'podUid' | 'createdAt' | 'updatedAt'>>;
 
@@ -163,9 +163,10 @@ export class Journal {
     const db = this.db;
     return {
       insert: db.prepare(`INSERT INTO bindings (namespace, pod_name, pod_uid, container_id, ifname, mode, release_strategy,
-          release_after, generation, client_token, allocate_params, allocation_id, address, private_ip, state, created_at, updated_at)
+          release_after, generation, client_token, allocate_params, allocation_id, address, private_ip, bandwidth_package_id,
+          state, created_at, updated_at)
         VALUES (@namespace, @podName, @podUid, @containerId, @ifname, @mode, @releaseStrategy, @releaseAfter, @generation,
-          @clientToken, @allocateParams, @allocationId, @address, @privateIp, @state, @now, @now)`),
+          @clientToken, @allocateParams, @allocationId, @address, @privateIp, @bandwidthPackageId, @state, @now, @now)`),
       update: db.prepare(`UPDATE bindings SET container_id = @containerId, ifname = @ifname, mode = @mode,
           release_strategy = @releaseStrategy, release_after = @releaseAfter, generation = @generation,
           client_token = @clientToken, allocate_params = @allocateParams, allocation_id = @allocationId,
@@ -199,7 +200,7 @@ export class Journal {
   insert(row: NewBinding): BindingRow {
     return this.guard(() => {
       const id = Number(this.stmts.insert.run({
-        allocationId: '', address: '', state: 'pending', ...row, now: this.stamp(),
+        allocationId: '', address: '', bandwidthPackageId: '', state: 'pending', ...row, now: this.stamp(),
       }).lastInsertRowid);
       return fromRaw(this.stmts.byId.get(id)!);
     });

@@ -1,0 +1,87 @@
+/**
+ * Getting hold of the EIP a row needs: the user's (static), the one its PodEIP records (fixed,
+ * recreated pod), or a new one allocated with the row's ClientToken and our tags. A row found in
+ * 'allocating' after a crash may have an EIP in the cloud already: it is found by its tags, or
+ * the same ClientToken makes the cloud hand back the same EIP.
+ */
+import { CloudError } from '../cloud/errors.js';
+import type { Eip } from '../cloud/types.js';
+import type { BindingRow } from '../store/journal.js';
+import { event, type BindingContext } from './context.js';
+import { BindingError } from './errors.js';
+import { TAG_POD_UID, podSelectorTags } from './ownership.js';
+import { decodeAllocation } from './plan.js';
+
+function failed(ctx: BindingContext, row: BindingRow, err: BindingError): never {
+  ctx.journal.update(row.id, { state: 'failed', lastError: err.message, attempts: row.attempts + 1 });
+  throw err;
+}
+
+/** pending -> allocated (static, adopted fixed) or allocating -> allocated (new EIP). */
+export async function acquire(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  if (row.mode === 'static') {
+    const eip = await ctx.cloud.describeEip(row.allocationId, signal);
+    if (!eip) {
+      failed(ctx, row, new BindingError('EipNotFound',
+        `annotation pod-eip-instanceid names ${row.allocationId}, which does not exist in region ${ctx.config.regionId}; check the EIP instance ID`));
+    }
+    return ctx.journal.update(row.id, { state: 'allocated', address: eip.ipAddress });
+  }
+  if (row.mode === 'fixed') {
+    const podEip = await ctx.kube.getPodEip(row.namespace, row.podName, signal);
+    if (podEip && podEip.spec.allocationID) {
+      const earlierFollow = podEip.spec.allocationType.releaseStrategy === 'Follow' && podEip.labels[TAG_POD_UID] !== row.podUid;
+      if (podEip.deletionTimestamp || earlierFollow) {
+        throw new BindingError('EipInUseElsewhere',
+          `PodEIP ${row.namespace}/${row.podName} belongs to an earlier pod of this name whose EIP ${podEip.spec.allocationID} follows it (release strategy Follow) and is being released; the runtime's retry gets a new EIP once the PodEIP is gone`);
+      }
+      const eip = await ctx.cloud.describeEip(podEip.spec.allocationID, signal);
+      if (!eip) {
+        failed(ctx, row, new BindingError('EipNotFound',
+          `PodEIP ${row.namespace}/${row.podName} records ${podEip.spec.allocationID}, which no longer exists; delete the PodEIP to let the pod get a new EIP`));
+      }
+      event(ctx, row, 'Normal', 'EipReused', `Reusing fixed EIP ${eip.ipAddress} (${eip.allocationId}) recorded by PodEIP ${row.podName}`);
+      return ctx.journal.update(row.id, {
+        state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress,
+        bandwidthPackageId: podEip.spec.bandwidthPackageID ?? '',
+      });
+    }
+  }
+  return allocate(ctx, ctx.journal.update(row.id, { state: 'allocating' }), signal);
+}
+
+/** allocating -> allocated after a crash or an unanswered Allocate: adopt what the cloud has, else re-send. */
+export async function recoverAllocation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  const tagged = await ctx.cloud.listEipsByTags(podSelectorTags(ctx.config.clusterId, row.podUid), signal);
+  const free = tagged.filter((e) => e.status !== 'Releasing'
+    && ctx.journal.activeByAllocation(e.allocationId).every((r) => r.id === row.id));
+  const found = free.sort((a, b) => a.allocationTime.localeCompare(b.allocationTime))[0];
+  if (found) {
+    if (free.length > 1) {
+      ctx.logger.warn('several unowned EIPs carry this pod\'s tags; adopting the oldest, the cluster sweep reclaims the rest',
+        { pod: `${row.namespace}/${row.podName}`, allocationIds: free.map((e) => e.allocationId) });
+    }
+    return adopted(ctx, row, found);
+  }
+  return allocate(ctx, row, signal);
+}
+
+function adopted(ctx: BindingContext, row: BindingRow, eip: Pick<Eip, 'allocationId' | 'ipAddress'>): BindingRow {
+  ctx.logger.info('allocation recovered', { pod: `${row.namespace}/${row.podName}`, allocationId: eip.allocationId });
+  return ctx.journal.update(row.id, { state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress });
+}
+
+async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  const { allocate: params } = decodeAllocation(row.allocateParams);
+  try {
+    const eip = await ctx.cloud.allocateEip({ ...params, clientToken: row.clientToken }, signal);
+    event(ctx, row, 'Normal', 'EipAllocated', `Allocated EIP ${eip.ipAddress} (${eip.allocationId})`);
+    return ctx.journal.update(row.id, { state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress });
+  } catch (err) {
+    // A definite rejection allocated nothing; anything else may have, so the row stays 'allocating'.
+    if (err instanceof CloudError && !err.retryable && err.httpStatus > 0) {
+      ctx.journal.update(row.id, { state: 'failed', lastError: err.message, attempts: row.attempts + 1 });
+    }
+    throw err;
+  }
+}

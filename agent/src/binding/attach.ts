@@ -1,0 +1,141 @@
+/**
+ * Drives a journal row to 'bound': EIP in hand, associated with the pod IP on its ENI (NAT
+ * mode), InUse, and published (PodEIP status, pod annotation and condition, Event). Each state
+ * is journaled before the cloud call that reaches the next one, so any step can be resumed.
+ */
+import { isTransitional } from '../cloud/poller.js';
+import type { Eip } from '../cloud/types.js';
+import type { PodEipSpec } from '../kube/types.js';
+import type { BindingRow } from '../store/journal.js';
+import { acquire, recoverAllocation } from './allocation.js';
+import { resolveConflict } from './conflict.js';
+import { event, pointsAt, target, type BindingContext } from './context.js';
+import { driveToUnbound } from './detach.js';
+import { BindingError } from './errors.js';
+import { MANAGED_BY, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
+
+export const EIP_CONDITION_REASON = 'Associate eip succeed';
+const MAX_ASSOCIATE_ATTEMPTS = 3;
+
+export async function driveToBound(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  let row = start;
+  for (let step = 0; step < 12; step++) {
+    signal.throwIfAborted();
+    switch (row.state) {
+      case 'pending': row = await acquire(ctx, row, signal); break;
+      case 'allocating': row = await recoverAllocation(ctx, row, signal); break;
+      case 'allocated':
+      case 'unbound': row = await associate(ctx, row, signal); break;
+      case 'associating': row = await confirmAssociation(ctx, row, signal); break;
+      case 'unbinding': row = await driveToUnbound(ctx, row, signal); break;
+      case 'bound': await publish(ctx, row, signal); return row;
+      default:
+        throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} is ${row.state}; it cannot be attached again`);
+    }
+  }
+  throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} did not settle (state ${row.state})`);
+}
+
+function podEipSpec(row: BindingRow): PodEipSpec {
+  return {
+    allocationID: row.allocationId,
+    ...(row.bandwidthPackageId ? { bandwidthPackageID: row.bandwidthPackageId } : {}),
+    allocationType: {
+      type: row.mode === 'static' ? 'Static' : 'Auto',
+      releaseStrategy: row.releaseStrategy,
+      ...(row.releaseAfter ? { releaseAfter: row.releaseAfter } : {}),
+    },
+  };
+}
+
+/** Creates the PodEIP (our finalizer) unless one exists; true when it records this row's EIP. */
+async function ensurePodEip(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<boolean> {
+  const labels = { [TAG_MANAGED_BY]: MANAGED_BY, [TAG_POD_UID]: row.podUid, [TAG_NODE]: ctx.config.nodeName };
+  const podEip = await ctx.kube.createPodEip(row.namespace, row.podName, podEipSpec(row), labels, signal);
+  if (podEip.spec.allocationID === row.allocationId) return true;
+  ctx.logger.warn('PodEIP records another EIP; leaving it alone', {
+    pod: `${row.namespace}/${row.podName}`, podEip: podEip.spec.allocationID, allocationId: row.allocationId,
+  });
+  return false;
+}
+
+/** The row's bandwidthPackageId is journaled at insert, so a release always leaves the package first. */
+async function joinBandwidthPackage(ctx: BindingContext, row: BindingRow, eip: Eip, signal: AbortSignal): Promise<void> {
+  const wanted = row.bandwidthPackageId;
+  if (row.mode === 'static' || !wanted || eip.bandwidthPackageId === wanted) return;
+  await ctx.cloud.addToBandwidthPackage(wanted, row.allocationId, signal);
+  event(ctx, row, 'Normal', 'EipJoinedBandwidthPackage', `EIP ${row.address} joined Internet Shared Bandwidth ${wanted}`);
+}
+
+function gone(ctx: BindingContext, row: BindingRow): never {
+  const err = new BindingError('EipNotFound', `EIP ${row.allocationId} no longer exists${row.mode === 'static' ? '; check annotation pod-eip-instanceid' : ''}`);
+  ctx.journal.update(row.id, { state: 'failed', lastError: err.message, attempts: row.attempts + 1 });
+  throw err;
+}
+
+/** allocated|unbound -> associating (or straight to bound when it already is). */
+async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  await ensurePodEip(ctx, row, signal);
+  const eni = await ctx.cloud.findEniByPrivateIp(ctx.config.instanceId, row.privateIp, signal);
+  if (!eni) {
+    throw new BindingError('EniNotFound',
+      `no ENI of instance ${ctx.config.instanceId} holds the pod IP ${row.privateIp}; the primary CNI plugin's address is not on this node's ENIs`);
+  }
+  let eip = await ctx.cloud.describeEip(row.allocationId, signal);
+  if (!eip) gone(ctx, row);
+  if (isTransitional(eip)) eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);
+  if (!eip) gone(ctx, row);
+  await joinBandwidthPackage(ctx, row, eip, signal);
+  const binding = { allocationId: row.allocationId, networkInterfaceId: eni.networkInterfaceId, privateIpAddress: row.privateIp };
+  const primary = eni.primaryIpAddress === row.privateIp;
+  if (eip.status === 'InUse' && pointsAt(eip, binding, primary)) {
+    return ctx.journal.update(row.id, { state: 'bound', eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
+  }
+  if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
+  row = ctx.journal.update(row.id, { state: 'associating', eniId: eni.networkInterfaceId, privateIpPrimary: primary });
+  await ctx.cloud.associateEip(binding, signal);
+  return row;
+}
+
+/** associating -> bound once the cloud shows the EIP InUse on the pod IP. */
+async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  const want = target(row);
+  for (let attempt = 1; ; attempt++) {
+    const eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);
+    if (!eip) gone(ctx, row);
+    if (eip.status === 'InUse' && pointsAt(eip, want, row.privateIpPrimary)) {
+      event(ctx, row, 'Normal', 'EipAssociated', `EIP ${eip.ipAddress} (${eip.allocationId}) associated with ${row.privateIp} on ${row.eniId}`);
+      return ctx.journal.update(row.id, { state: 'bound', lastError: '' });
+    }
+    if (attempt >= MAX_ASSOCIATE_ATTEMPTS) {
+      throw new BindingError('CloudUnavailable',
+        `EIP ${row.allocationId} did not become InUse on ${row.privateIp} after ${attempt} association attempts (it is ${eip.status}); the runtime's retry resumes`);
+    }
+    if (eip.instanceId !== '' && !pointsAt(eip, want, row.privateIpPrimary)) await resolveConflict(ctx, row, eip, signal);
+    row = ctx.journal.update(row.id, { attempts: row.attempts + 1 });
+    await ctx.cloud.associateEip(want, signal);
+  }
+}
+
+/** PodEIP status, `allocated-eipAddress`, the `k8s.aliyun.com/eip` condition and an Event. Idempotent. */
+export async function publish(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<void> {
+  const eip = await ctx.cloud.describeEip(row.allocationId, signal);
+  if (await ensurePodEip(ctx, row, signal)) {
+    await ctx.kube.updatePodEipStatus(row.namespace, row.podName, {
+      eipAddress: row.address,
+      networkInterfaceID: row.eniId,
+      privateIPAddress: row.privateIp,
+      ...(eip?.isp ? { isp: eip.isp } : {}),
+      ...(eip?.internetChargeType ? { internetChargeType: eip.internetChargeType } : {}),
+      ...(eip?.resourceGroupId ? { resourceGroupID: eip.resourceGroupId } : {}),
+      ...(eip?.publicIpAddressPoolId ? { publicIpAddressPoolID: eip.publicIpAddressPoolId } : {}),
+      status: eip?.status ?? 'InUse',
+      podLastSeen: new Date(ctx.now()).toISOString(),
+      node: ctx.config.nodeName,
+    }, signal);
+  }
+  await ctx.kube.annotatePodAddress(row.namespace, row.podName, row.address, signal);
+  await ctx.kube.setPodEipCondition(row.namespace, row.podName, true, EIP_CONDITION_REASON,
+    `EIP ${row.address} (${row.allocationId}) is bound to ${row.privateIp}`, signal);
+  event(ctx, row, 'Normal', 'EipBound', `EIP ${row.address} (${row.allocationId}) bound to ${row.privateIp} on ${row.eniId}`);
+}

@@ -1,0 +1,82 @@
+/**
+ * An EIP we want is bound somewhere else. Whose is it? A pod of ours that is going away: wait
+ * for its detach. A previous incarnation of this pod (same name), or an EIP we allocated: wait a
+ * while, then take it over. Anything else is the user's business: refuse, unless allowEipRob.
+ */
+import type { Eip } from '../cloud/types.js';
+import type { BindingRow } from '../store/journal.js';
+import { event, within, type BindingContext } from './context.js';
+import { BindingError } from './errors.js';
+
+const DEFAULT_TAKEOVER_AFTER_MS = 60_000;
+
+function holderOf(eip: Eip): string {
+  return `${eip.instanceId}${eip.privateIpAddress ? `/${eip.privateIpAddress}` : ''}`;
+}
+
+/** Resolves once the EIP is unbound (or gone), or false when `signal` fired first. */
+async function waitUntilFree(ctx: BindingContext, allocationId: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    await ctx.cloud.waitForEip(allocationId, (e) => !e || e.instanceId === '' || e.status === 'Available', signal);
+    return true;
+  } catch (err) {
+    if (signal.aborted) return false;
+    throw err;
+  }
+}
+
+async function takeOver(ctx: BindingContext, row: BindingRow, eip: Eip, why: string, signal: AbortSignal): Promise<void> {
+  event(ctx, row, 'Warning', 'EipTakenOver', `Unbinding EIP ${eip.ipAddress} (${eip.allocationId}) from ${holderOf(eip)}: ${why}`);
+  ctx.logger.warn('taking over an EIP', { pod: `${row.namespace}/${row.podName}`, allocationId: eip.allocationId, from: holderOf(eip), why });
+  await ctx.cloud.unassociateEip({ allocationId: eip.allocationId, networkInterfaceId: eip.instanceId, privateIpAddress: eip.privateIpAddress }, signal);
+  await ctx.cloud.waitForEip(eip.allocationId, (e) => !e || e.status === 'Available' || e.instanceId === '', signal);
+}
+
+/** Pod gone, recreated under another UID, or terminating: its EIP is on its way out. */
+async function holderLeaving(ctx: BindingContext, namespace: string, name: string, uid: string | undefined, signal: AbortSignal): Promise<boolean> {
+  const pod = await ctx.kube.pods.get(namespace, name, signal);
+  return !pod || (uid !== undefined && pod.uid !== uid) || pod.deletionTimestamp !== undefined;
+}
+
+/** Returns once the EIP is free for `row`; throws EipInUseElsewhere when it is not ours to take. */
+export async function resolveConflict(ctx: BindingContext, row: BindingRow, eip: Eip, signal: AbortSignal): Promise<void> {
+  const graceMs = ctx.config.takeoverAfterMs ?? DEFAULT_TAKEOVER_AFTER_MS;
+  const waitedOut = async (why: string) => {
+    event(ctx, row, 'Normal', 'EipWaiting', `EIP ${eip.ipAddress} (${eip.allocationId}) is still bound to ${holderOf(eip)}: ${why}; waiting`);
+    if (await waitUntilFree(ctx, eip.allocationId, within(signal, graceMs))) return;
+    signal.throwIfAborted();
+    await takeOver(ctx, row, eip, `${why}, and it was not let go within ${graceMs} ms`, signal);
+  };
+
+  const localHolders = ctx.journal.activeByAllocation(eip.allocationId).filter((r) => r.id !== row.id);
+  for (const holder of localHolders) {
+    if (holder.podUid === row.podUid) continue;
+    if (await holderLeaving(ctx, holder.namespace, holder.podName, holder.podUid, signal)) {
+      return waitedOut(`pod ${holder.namespace}/${holder.podName} that holds it is terminating`);
+    }
+    return refuseOrRob(ctx, row, eip, `pod ${holder.namespace}/${holder.podName} on this node holds it`, signal);
+  }
+  if (row.mode !== 'static' || localHolders.length > 0) {
+    return waitedOut('it was allocated for this pod and is still bound to its previous sandbox or incarnation');
+  }
+  const owners = (await ctx.kube.listPodEips(signal)).filter((p) => p.spec.allocationID === eip.allocationId);
+  for (const owner of owners) {
+    if (owner.namespace === row.namespace && owner.name === row.podName) {
+      return waitedOut(`its PodEIP ${owner.namespace}/${owner.name} belongs to an earlier pod of this name`);
+    }
+    if (await holderLeaving(ctx, owner.namespace, owner.name, undefined, signal)) {
+      return waitedOut(`pod ${owner.namespace}/${owner.name} that holds it is terminating`);
+    }
+    return refuseOrRob(ctx, row, eip, `pod ${owner.namespace}/${owner.name} holds it`, signal);
+  }
+  return refuseOrRob(ctx, row, eip, 'it is not bound by podeip', signal);
+}
+
+async function refuseOrRob(ctx: BindingContext, row: BindingRow, eip: Eip, whose: string, signal: AbortSignal): Promise<void> {
+  if (!ctx.config.allowEipRob) {
+    throw new BindingError('EipInUseElsewhere',
+      `EIP ${eip.allocationId} named by annotation pod-eip-instanceid is bound to ${holderOf(eip)} (${whose}); `
+      + 'unbind it there first, or set allowEipRob: true in the agent config to let podeip take it over');
+  }
+  await takeOver(ctx, row, eip, `allowEipRob is on (${whose})`, signal);
+}

@@ -1,0 +1,60 @@
+/** What every step of the state machine works with, passed down from the BindingService. */
+import type { CloudClient, Eip, EniBinding } from '../cloud/types.js';
+import type { EventType, KubeGateway, ObjectRef } from '../kube/types.js';
+import type { Logger } from '../log/logger.js';
+import type { BindingRow, Journal } from '../store/journal.js';
+
+export interface BindingConfig {
+  clusterId: string;
+  regionId: string;
+  vpcId: string;
+  nodeName: string;
+  /** This node's ECS instance id. */
+  instanceId: string;
+  maxConcurrentReconciles: number;
+  customStatefulWorkloadKinds: string[];
+  allowEipRob: boolean;
+  /**
+   * How long an ADD waits for an EIP of ours (auto, fixed, or a static one recorded by a PodEIP of
+   * the same pod name) to be let go by a previous holder before taking it over. Default 60000.
+   */
+  takeoverAfterMs?: number;
+  /** Upper bound of one background attach, even when nobody waits for it any more. Default 600000. */
+  operationTimeoutMs?: number;
+}
+
+export interface BindingContext {
+  journal: Journal;
+  cloud: CloudClient;
+  kube: KubeGateway;
+  logger: Logger;
+  config: BindingConfig;
+  now: () => number;
+}
+
+export function podRef(row: Pick<BindingRow, 'namespace' | 'podName' | 'podUid'>): ObjectRef {
+  return { kind: 'Pod', namespace: row.namespace, name: row.podName, uid: row.podUid };
+}
+
+export function event(ctx: BindingContext, row: BindingRow, type: EventType, reason: string, message: string): void {
+  ctx.kube.recordEvent(podRef(row), type, reason, message);
+}
+
+/** Where the row wants its EIP to forward to. */
+export function target(row: BindingRow): EniBinding {
+  return { allocationId: row.allocationId, networkInterfaceId: row.eniId, privateIpAddress: row.privateIp };
+}
+
+/**
+ * The EIP forwards to this ENI and private IP. The cloud reports an empty PrivateIpAddress when
+ * the EIP is on the ENI's primary IP, so `primary` says whether that case is ours.
+ */
+export function pointsAt(eip: Eip, binding: EniBinding, primary: boolean): boolean {
+  if (eip.instanceId === '' || eip.instanceId !== binding.networkInterfaceId) return false;
+  return eip.privateIpAddress === binding.privateIpAddress || (eip.privateIpAddress === '' && primary);
+}
+
+/** A signal that fires after `ms` or with `signal`, whichever comes first. */
+export function within(signal: AbortSignal, ms: number): AbortSignal {
+  return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+}

@@ -1,0 +1,80 @@
+/**
+ * From a validated EIP request and the pod to what the journal records: the mode (auto, static,
+ * fixed), the release strategy, and the exact AllocateEipAddress parameters with our tags.
+ */
+import type { AllocateEipRequest } from '../cloud/types.js';
+import type { PodInfo } from '../kube/types.js';
+import type { BindingMode, JournalReleaseStrategy } from '../store/journal.js';
+import type { EipRequest } from './annotations.js';
+import { BindingError } from './errors.js';
+import { ownershipTags } from './ownership.js';
+
+export interface BindingPlan {
+  mode: BindingMode;
+  releaseStrategy: JournalReleaseStrategy;
+  releaseAfter: string;
+  instanceId?: string;
+  /** AllocateEipAddress without the ClientToken (auto and fixed modes). */
+  allocate: Omit<AllocateEipRequest, 'clientToken'>;
+  /** Internet Shared Bandwidth an allocated EIP joins. */
+  bandwidthPackageId?: string;
+}
+
+/** The controlling owner's kind is StatefulSet or one the user declared stateful. */
+export function statefulOwnerKind(pod: PodInfo, customStatefulKinds: readonly string[]): string | undefined {
+  const owner = pod.ownerReferences.find((o) => o.controller) ?? pod.ownerReferences[0];
+  if (!owner) return undefined;
+  if (owner.kind === 'StatefulSet' || customStatefulKinds.includes(owner.kind)) return owner.kind;
+  return undefined;
+}
+
+export function planBinding(
+  request: EipRequest,
+  pod: PodInfo,
+  cluster: { clusterId: string; nodeName: string; customStatefulWorkloadKinds: readonly string[] },
+): BindingPlan {
+  const statefulKind = statefulOwnerKind(pod, cluster.customStatefulWorkloadKinds);
+  const strategy = request.releaseStrategy;
+  if (strategy.kind !== 'Follow' && !statefulKind) {
+    const owner = pod.ownerReferences.find((o) => o.controller) ?? pod.ownerReferences[0];
+    const shown = strategy.kind === 'TTL' ? strategy.releaseAfter : 'Never';
+    throw new BindingError('NotStatefulPod',
+      `annotation pod-eip-release-strategy=${shown} keeps an EIP for a pod of the same name, which only a stateful workload recreates; `
+      + `this pod is owned by ${owner ? `${owner.kind} ${owner.name}` : 'nothing'}. Use Follow (or drop the annotation), `
+      + `run it in a StatefulSet, or add its kind to customStatefulWorkloadKinds`);
+  }
+  const mode: BindingMode = request.instanceId ? 'static' : statefulKind ? 'fixed' : 'auto';
+  const allocate: Omit<AllocateEipRequest, 'clientToken'> = {
+    tags: ownershipTags({
+      clusterId: cluster.clusterId, namespace: pod.namespace, podName: pod.name, podUid: pod.uid, node: cluster.nodeName,
+    }, request.userTags),
+  };
+  const copy = ['bandwidth', 'internetChargeType', 'instanceChargeType', 'isp', 'publicIpAddressPoolId', 'resourceGroupId',
+    'name', 'description', 'securityProtectionTypes'] as const;
+  for (const key of copy) {
+    if (request[key] !== undefined) (allocate as Record<string, unknown>)[key] = request[key];
+  }
+  return {
+    mode,
+    releaseStrategy: strategy.kind,
+    releaseAfter: strategy.kind === 'TTL' ? strategy.releaseAfter : '',
+    ...(request.instanceId ? { instanceId: request.instanceId } : {}),
+    allocate,
+    ...(request.bandwidthPackageId ? { bandwidthPackageId: request.bandwidthPackageId } : {}),
+  };
+}
+
+/** What the journal keeps so a resumed allocation sends exactly the same request. */
+export interface StoredAllocation {
+  allocate: Omit<AllocateEipRequest, 'clientToken'>;
+  bandwidthPackageId?: string;
+}
+
+export function encodeAllocation(plan: BindingPlan): string {
+  const stored: StoredAllocation = { allocate: plan.allocate, ...(plan.bandwidthPackageId ? { bandwidthPackageId: plan.bandwidthPackageId } : {}) };
+  return JSON.stringify(stored);
+}
+
+export function decodeAllocation(allocateParams: string): StoredAllocation {
+  return JSON.parse(allocateParams) as StoredAllocation;
+}

@@ -1,0 +1,71 @@
+/**
+ * What happens to an unbound EIP once its pod is gone (or terminating), per mode and strategy:
+ * - auto, fixed+Follow: release it (only if its tags say we allocated it for this pod and nothing
+ *   else holds it), then delete the PodEIP;
+ * - fixed+Never / fixed+TTL: keep it; the PodEIP records podLastSeen and owns it from now on
+ *   (TTL expiry is the cluster sweep's duty);
+ * - static: never released; the PodEIP goes.
+ */
+import type { PodInfo } from '../kube/types.js';
+import type { BindingRow } from '../store/journal.js';
+import { event, type BindingContext } from './context.js';
+import { isOwnedBy } from './ownership.js';
+
+/** The pod object this row served no longer runs: its EIP may go once unbound. */
+export function podIsLeaving(row: BindingRow, pod: PodInfo | undefined): boolean {
+  return !pod || pod.uid !== row.podUid || pod.deletionTimestamp !== undefined;
+}
+
+async function dropPodEip(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<void> {
+  const podEip = await ctx.kube.getPodEip(row.namespace, row.podName, signal);
+  if (!podEip || podEip.spec.allocationID !== row.allocationId) return;
+  await ctx.kube.deletePodEip(row.namespace, row.podName, signal);
+  await ctx.kube.removePodEipFinalizer(row.namespace, row.podName, signal);
+}
+
+/** unbound|releasing -> gone. Call only when podIsLeaving. */
+export async function finish(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  let row = start;
+  const log = ctx.logger.child({ pod: `${row.namespace}/${row.podName}`, allocationId: row.allocationId });
+  if (!row.allocationId) return ctx.journal.update(row.id, { state: 'gone' });
+
+  if (row.mode === 'static') {
+    await dropPodEip(ctx, row, signal);
+    return ctx.journal.update(row.id, { state: 'gone' });
+  }
+  if (row.mode === 'fixed' && row.releaseStrategy !== 'Follow') {
+    const podEip = await ctx.kube.getPodEip(row.namespace, row.podName, signal);
+    if (podEip && podEip.spec.allocationID === row.allocationId) {
+      await ctx.kube.updatePodEipStatus(row.namespace, row.podName, {
+        podLastSeen: new Date(ctx.now()).toISOString(), status: 'Available', privateIPAddress: '', networkInterfaceID: '',
+      }, signal);
+    }
+    event(ctx, row, 'Normal', 'EipKept', `EIP ${row.address} (${row.allocationId}) kept for the next pod named ${row.podName} `
+      + `(release strategy ${row.releaseStrategy === 'TTL' ? row.releaseAfter : 'Never'})`);
+    return ctx.journal.update(row.id, { state: 'gone' });
+  }
+  if (ctx.journal.activeByAllocation(row.allocationId).some((r) => r.id !== row.id)) {
+    log.info('EIP is held by a newer binding; not releasing');
+    return ctx.journal.update(row.id, { state: 'gone' });
+  }
+
+  row = ctx.journal.update(row.id, { state: 'releasing' });
+  const eip = await ctx.cloud.describeEip(row.allocationId, signal);
+  if (eip) {
+    if (!isOwnedBy(eip.tags, ctx.config.clusterId, row.podUid)) {
+      log.error('refusing to release an EIP whose tags do not say we allocated it for this pod', { tags: eip.tags });
+      return ctx.journal.update(row.id, { state: 'gone', lastError: 'not released: the EIP does not carry our ownership tags' });
+    }
+    if (eip.instanceId !== '') {
+      log.warn('EIP is bound elsewhere; not releasing', { instanceId: eip.instanceId, privateIp: eip.privateIpAddress });
+      return ctx.journal.update(row.id, { state: 'gone', lastError: `not released: bound to ${eip.instanceId}` });
+    }
+    if (row.bandwidthPackageId || eip.bandwidthPackageId) {
+      await ctx.cloud.removeFromBandwidthPackage(row.bandwidthPackageId || eip.bandwidthPackageId, row.allocationId, signal);
+    }
+    await ctx.cloud.releaseEip(row.allocationId, signal);
+    event(ctx, row, 'Normal', 'EipReleased', `Released EIP ${row.address} (${row.allocationId})`);
+  }
+  await dropPodEip(ctx, row, signal);
+  return ctx.journal.update(row.id, { state: 'gone', lastError: '' });
+}
