@@ -11,8 +11,8 @@ function manualGate() {
 test('concurrent gets of different keys share one call of at most maxBatch keys; the same key shares a slot', async (t) => {
   const g = manualGate();
   const calls: string[][] = [];
-  const b = new KeyedBatcher<string, string>({
-    maxBatch: 50, gate: g.gate,
+  const b = new KeyedBatcher<string, string, number>({
+    maxBatch: 50, gate: g.gate, unused: () => t.fail('every ticket is used'),
     exec: async (keys, slotAt) => { calls.push(keys); t.is(slotAt, 42); return new Map(keys.filter((k) => k !== 'k7').map((k) => [k, `v-${k}`])); },
   });
   const ps = Array.from({ length: 120 }, (_, i) => b.get(`k${i}`));
@@ -36,7 +36,7 @@ test('concurrent gets of different keys share one call of at most maxBatch keys;
 test('keys that arrive while a batch waits for its slot join it', async (t) => {
   const g = manualGate();
   const calls: string[][] = [];
-  const b = new KeyedBatcher<string, number>({ maxBatch: 50, gate: g.gate, exec: async (keys) => { calls.push(keys); return new Map(keys.map((k) => [k, 1])); } });
+  const b = new KeyedBatcher<string, number, number>({ maxBatch: 50, gate: g.gate, unused: () => {}, exec: async (keys) => { calls.push(keys); return new Map(keys.map((k) => [k, 1])); } });
   const a = b.get('a');
   await settle();
   const later = b.get('b');
@@ -49,8 +49,9 @@ test('keys that arrive while a batch waits for its slot join it', async (t) => {
 test('an aborted caller leaves the batch; a failing batch rejects its callers; partial failures go to their own keys', async (t) => {
   const g = manualGate();
   let mode: 'fail' | 'partial' = 'fail';
-  const b = new KeyedBatcher<string, true>({
-    maxBatch: 50, gate: g.gate,
+  const unused: number[] = [];
+  const b = new KeyedBatcher<string, true, number>({
+    maxBatch: 50, gate: g.gate, unused: (ticket) => unused.push(ticket),
     exec: async (keys) => {
       if (mode === 'fail') throw new Error('batch broke');
       throw new BatchPartialFailure(new Map(keys.filter((k) => k !== 'bad').map((k) => [k, true as const])), new Map([['bad', new Error('bad id')]]));
@@ -64,6 +65,14 @@ test('an aborted caller leaves the batch; a failing batch rejects its callers; p
   await settle();
   g.open();
   await t.throwsAsync(kept, { message: 'batch broke' });
+  const ac2 = new AbortController();
+  const alone = b.get('z', ac2.signal);
+  await settle();
+  ac2.abort(new Error('left too'));
+  await t.throwsAsync(alone);
+  g.open();
+  await settle();
+  t.deepEqual(unused, [42], 'a slot no batch used is given back');
   mode = 'partial';
   const good = b.get('good');
   const bad = b.get('bad');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ActionLimiter } from '../../agent/src/cloud/rate-limiter.js';
+import { ActionLimiter, type Slot } from '../../agent/src/cloud/rate-limiter.js';
 import { nodeBudgets, DOCUMENTED_BUDGETS } from '../../agent/src/cloud/budgets.js';
 import { CloudConfigError } from '../../agent/src/cloud/errors.js';
 import { ManualClock, settle } from './helpers/manual-clock.js';
@@ -7,9 +7,16 @@ import { ManualClock, settle } from './helpers/manual-clock.js';
 // windowMs 1000 -> the limiter adds a 20 ms margin (2%), so its window is 1020 ms.
 const WINDOW = 1020;
 
-function collect(limiter: ActionLimiter, n: number, signal?: AbortSignal): { starts: number[]; errors: unknown[] } {
-  const out = { starts: [] as number[], errors: [] as unknown[] };
-  for (let i = 0; i < n; i++) limiter.acquire(signal).then((t) => out.starts.push(t), (e) => out.errors.push(e));
+/** Acquires n slots; each call is answered at once unless `hold` (then the test settles it). */
+function collect(limiter: ActionLimiter, n: number, signal?: AbortSignal, hold = false): { starts: number[]; slots: Slot[]; errors: unknown[] } {
+  const out = { starts: [] as number[], slots: [] as Slot[], errors: [] as unknown[] };
+  for (let i = 0; i < n; i++) {
+    limiter.acquire(signal).then((slot) => {
+      out.starts.push(slot.startedAt);
+      out.slots.push(slot);
+      if (!hold) slot.finish();
+    }, (e) => out.errors.push(e));
+  }
   return out;
 }
 
@@ -35,11 +42,12 @@ test('never lets more than the limit start in any window, and uses the whole bud
 test('Throttling pauses until retry-after, halves the rate once per round, and successes restore it', async (t) => {
   const clock = new ManualClock();
   const limiter = new ActionLimiter({ calls: 8, windowMs: 1000 }, clock);
-  const first = collect(limiter, 8);
+  const first = collect(limiter, 8, undefined, true);
   await settle();
   t.is(first.starts.length, 8);
-  // Every call of that round is throttled: one cut, not eight.
-  for (const s of first.starts) limiter.onThrottled(s, 300);
+  // Every call of that round is throttled: one cut, not eight; the server did not count them.
+  for (const s of first.slots) { limiter.onThrottled(s.startedAt, 300); s.refund(); }
+  t.is(limiter.state().inWindow, 0);
   t.is(limiter.state().currentLimit, 4);
   t.is(limiter.state().pausedForMs, 300);
   const next = collect(limiter, 1);
@@ -52,6 +60,24 @@ test('Throttling pauses until retry-after, halves the rate once per round, and s
   t.is(limiter.state().currentLimit, 2);
   for (let i = 0; i < 10; i++) limiter.onSuccess();
   t.is(limiter.state().currentLimit, 8, 'recovers additively up to the configured limit, not beyond');
+});
+
+test('a call holds its place while in flight and for one window after its answer; a refund frees it', async (t) => {
+  const clock = new ManualClock();
+  const limiter = new ActionLimiter({ calls: 2, windowMs: 1000 }, clock);
+  const held = collect(limiter, 2, undefined, true);
+  const next = collect(limiter, 2);
+  await settle();
+  await clock.advance(5000);
+  t.is(next.starts.length, 0, 'two calls in flight fill the window however long they take');
+  held.slots[0]!.finish();
+  await clock.advance(WINDOW - 1);
+  t.is(next.starts.length, 0, 'the answered call stays one window from its answer');
+  await clock.advance(1);
+  t.is(next.starts.length, 1);
+  held.slots[1]!.refund();
+  await settle();
+  t.is(next.starts.length, 2, 'a refunded place is free at once');
 });
 
 test('a missing retry-after still pauses (one second or one window)', async (t) => {

@@ -18,19 +18,21 @@ export class BatchPartialFailure<K, V> extends Error {
   }
 }
 
-export interface BatcherOptions<K, V> {
+export interface BatcherOptions<K, V, T> {
   maxBatch: number;
-  /** Resolves (with the slot's start time) when the next batch may go out. */
-  gate: () => Promise<number>;
-  /** Runs one batch; keys missing from the result resolve to undefined. */
-  exec: (keys: K[], slotAt: number) => Promise<Map<K, V>>;
+  /** Resolves with a ticket (a limiter slot) when the next batch may go out. */
+  gate: () => Promise<T>;
+  /** Runs one batch with the ticket; keys missing from the result resolve to undefined. */
+  exec: (keys: K[], ticket: T) => Promise<Map<K, V>>;
+  /** Gives back a ticket no batch used (every caller left while it waited). */
+  unused: (ticket: T) => void;
 }
 
-export class KeyedBatcher<K, V> {
+export class KeyedBatcher<K, V, T = unknown> {
   private readonly pending = new Map<K, Pending<V>[]>();
   private gateOpen = false;
 
-  constructor(private readonly options: BatcherOptions<K, V>) {}
+  constructor(private readonly options: BatcherOptions<K, V, T>) {}
 
   get(key: K, signal?: AbortSignal): Promise<V | undefined> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
@@ -67,11 +69,12 @@ export class KeyedBatcher<K, V> {
     this.gateOpen = true;
     // Let callers of the same turn of the event loop join before asking for the slot.
     new Promise<void>((r) => setImmediate(r)).then(() => this.options.gate()).then(
-      (slotAt) => {
+      (ticket) => {
         this.gateOpen = false;
         const batch = this.take();
         this.openGate();
-        if (batch.size > 0) void this.run(batch, slotAt);
+        if (batch.size > 0) void this.run(batch, ticket);
+        else this.options.unused(ticket);
       },
       (err) => {
         this.gateOpen = false;
@@ -92,9 +95,9 @@ export class KeyedBatcher<K, V> {
     return batch;
   }
 
-  private async run(batch: Map<K, Pending<V>[]>, slotAt: number): Promise<void> {
+  private async run(batch: Map<K, Pending<V>[]>, ticket: T): Promise<void> {
     try {
-      const result = await this.options.exec([...batch.keys()], slotAt);
+      const result = await this.options.exec([...batch.keys()], ticket);
       for (const [key, list] of batch) for (const p of list) p.resolve(result.get(key));
     } catch (err) {
       for (const [key, list] of batch) {

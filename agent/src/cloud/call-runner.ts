@@ -9,13 +9,13 @@ import type { CloudAction } from './budgets.js';
 import { sleep, untilAborted, type Clock } from './clock.js';
 import { CloudError, classifyError, type ClassifyContext } from './errors.js';
 import type { CloudMetrics } from './metrics.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RateLimiter, Slot } from './rate-limiter.js';
 import type { Logger } from '../log/logger.js';
 
 export interface RunOptions {
   signal?: AbortSignal | undefined;
-  /** The limiter slot for the first attempt was already taken (a coalesced batch), at this time. */
-  firstSlotAt?: number;
+  /** The limiter slot for the first attempt, already taken (a coalesced batch waited for it). */
+  firstSlot?: Slot;
 }
 
 export interface RunnerDeps {
@@ -44,12 +44,19 @@ export class CallRunner {
     let last: CloudError | undefined;
     try {
       for (let attempt = 1; ; attempt++) {
-        const startedAt = attempt === 1 && options.firstSlotAt !== undefined
-          ? options.firstSlotAt
-          : await this.acquire(action, signal);
+        const slot = attempt === 1 && options.firstSlot ? options.firstSlot : await this.acquire(action, signal);
         const t0 = this.deps.clock.now();
+        const sending = send();
+        // Settle the slot when the call itself ends, even if the caller stopped waiting for it.
+        sending.then(() => slot.finish(), (err) => {
+          const e = classifyError(action, err, ctx);
+          if (e.code !== 'CloudThrottled') return slot.finish();
+          // Pause first, so the refunded place is not handed straight to the next call.
+          this.deps.limiter.for(action).onThrottled(slot.startedAt, e.retryAfterMs);
+          slot.refund();
+        });
         try {
-          const answer = await untilAborted(send(), signal);
+          const answer = await untilAborted(sending, signal);
           this.observe(action, 'Success', t0);
           this.deps.limiter.for(action).onSuccess();
           this.deps.logger.debug('cloud call', {
@@ -65,10 +72,7 @@ export class CallRunner {
             action, requestId: e.requestId, code: e.cloudCode || e.code, attempt, retryable: e.retryable,
             durationMs: this.deps.clock.now() - t0,
           });
-          if (e.code === 'CloudThrottled') {
-            this.deps.metrics.throttled.inc({ action });
-            this.deps.limiter.for(action).onThrottled(startedAt, e.retryAfterMs);
-          }
+          if (e.code === 'CloudThrottled') this.deps.metrics.throttled.inc({ action });
           if (!e.retryable) throw e;
           this.deps.metrics.retries.inc({ action });
           // After Throttling the limiter itself holds the next attempt until retry-after.
@@ -86,11 +90,11 @@ export class CallRunner {
     }
   }
 
-  private async acquire(action: CloudAction, signal: AbortSignal): Promise<number> {
+  private async acquire(action: CloudAction, signal: AbortSignal): Promise<Slot> {
     const t0 = this.deps.clock.now();
-    const startedAt = await this.deps.limiter.for(action).acquire(signal);
-    this.deps.metrics.limiterWait.observe({ action }, (startedAt - t0) / 1000);
-    return startedAt;
+    const slot = await this.deps.limiter.for(action).acquire(signal);
+    this.deps.metrics.limiterWait.observe({ action }, (slot.startedAt - t0) / 1000);
+    return slot;
   }
 
   private observe(action: CloudAction, code: string, t0: number): void {

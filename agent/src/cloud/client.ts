@@ -15,7 +15,7 @@ import { EniCache } from './eni-cache.js';
 import { CloudConfigError, CloudError } from './errors.js';
 import { createCloudMetrics } from './metrics.js';
 import { EipPoller, isTransitional } from './poller.js';
-import { RateLimiter } from './rate-limiter.js';
+import { RateLimiter, type Slot } from './rate-limiter.js';
 import { checkEndpoint, createSdkClients, loadSdkModules, type SdkClients } from './sdk.js';
 import type {
   AllocatedEip, AllocateEipRequest, CloudClient, Eip, EipStatus, EniBinding, NetworkInterface,
@@ -151,8 +151,8 @@ function rejected(action: CloudAction, message: string, cloudCode = ''): CloudEr
 class SdkCloudClient implements ClosableCloudClient {
   private readonly runner: CallRunner;
   private readonly limiter: RateLimiter<CloudAction>;
-  private readonly describeBatcher: KeyedBatcher<string, Eip>;
-  private readonly tagBatchers = new Map<string, KeyedBatcher<string, true>>();
+  private readonly describeBatcher: KeyedBatcher<string, Eip, Slot>;
+  private readonly tagBatchers = new Map<string, KeyedBatcher<string, true, Slot>>();
   private readonly poller: EipPoller;
   private readonly enis: EniCache;
   private readonly secrets = new SecretRegistry();
@@ -201,10 +201,11 @@ class SdkCloudClient implements ClosableCloudClient {
         legacySignature: options.legacySignature ?? false,
       }, credential);
     };
-    this.describeBatcher = new KeyedBatcher<string, Eip>({
+    this.describeBatcher = new KeyedBatcher<string, Eip, Slot>({
       maxBatch: MAX_IDS_PER_DESCRIBE,
       gate: () => this.limiter.for('DescribeEipAddresses').acquire(),
-      exec: (ids, slotAt) => this.describeMany(ids, slotAt),
+      exec: (ids, slot) => this.describeMany(ids, slot),
+      unused: (slot) => slot.refund(),
     });
     this.poller = new EipPoller({ describe: (id) => this.describeEip(id), clock, intervalMs: pollIntervalMs, logger });
     this.enis = new EniCache((instanceId) => this.listEnis(instanceId));
@@ -343,13 +344,13 @@ class SdkCloudClient implements ClosableCloudClient {
     return this.describeBatcher.get(allocationId, signal);
   }
 
-  private async describeMany(ids: string[], slotAt: number): Promise<Map<string, Eip>> {
-    const sdk = await this.clients();
+  private async describeMany(ids: string[], slot: Slot): Promise<Map<string, Eip>> {
+    const sdk = await this.clients().catch((err) => { slot.refund(); throw err; });
     const request = new sdk.modules.vpc.DescribeEipAddressesRequest({
       regionId: this.regionId, allocationId: ids.join(','), pageSize: MAX_IDS_PER_DESCRIBE, pageNumber: 1,
     });
     const answer = await this.runner.run('DescribeEipAddresses',
-      () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()), { firstSlotAt: slotAt });
+      () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()), { firstSlot: slot });
     const out = new Map<string, Eip>();
     for (const e of answer.body?.eipAddresses?.eipAddress ?? []) {
       const eip = toEip(e);
@@ -386,12 +387,13 @@ class SdkCloudClient implements ClosableCloudClient {
     const key = JSON.stringify(tag.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
     let batcher = this.tagBatchers.get(key);
     if (!batcher) {
-      const b: KeyedBatcher<string, true> = new KeyedBatcher<string, true>({
+      const b: KeyedBatcher<string, true, Slot> = new KeyedBatcher<string, true, Slot>({
         maxBatch: MAX_IDS_PER_DESCRIBE,
         gate: () => this.limiter.for('TagResources').acquire(),
-        exec: async (ids, slotAt) => {
+        unused: (slot) => slot.refund(),
+        exec: async (ids, slot) => {
           try {
-            return await this.tagMany(ids, tag, slotAt);
+            return await this.tagMany(ids, tag, slot);
           } finally {
             if (b.queuedKeys === 0 && this.tagBatchers.get(key) === b) this.tagBatchers.delete(key);
           }
@@ -403,15 +405,15 @@ class SdkCloudClient implements ClosableCloudClient {
     if (!ok) throw rejected('TagResources', `EIP ${allocationId} was not tagged`);
   }
 
-  private async tagMany(ids: string[], tag: { key: string; value: string }[], slotAt: number | undefined): Promise<Map<string, true>> {
-    const sdk = await this.clients();
+  private async tagMany(ids: string[], tag: { key: string; value: string }[], slot: Slot | undefined): Promise<Map<string, true>> {
+    const sdk = await this.clients().catch((err) => { slot?.refund(); throw err; });
     const m = sdk.modules.vpc;
     const request = new m.TagResourcesRequest({
       regionId: this.regionId, resourceType: 'EIP', resourceId: ids, tag: tag.map((t) => new m.TagResourcesRequestTag(t)),
     });
     try {
       await this.runner.run('TagResources', () => sdk.vpc.tagResourcesWithOptions(request, sdk.runtime()),
-        slotAt === undefined ? {} : { firstSlotAt: slotAt });
+        slot ? { firstSlot: slot } : {});
       return new Map(ids.map((id) => [id, true]));
     } catch (err) {
       // One bad id fails the whole call; retry each alone so only its own caller sees the error.

@@ -1,7 +1,13 @@
 /**
- * Per-action client-side limiter. A sliding-window log (at most `limit` call starts in any
- * window) rather than a token bucket: a full bucket plus its refill lets 2x the budget through
- * one window, which a fixed- or sliding-window server answers with Throttling.
+ * Per-action client-side limiter. A sliding-window log (at most `limit` calls in any window)
+ * rather than a token bucket: a full bucket plus its refill lets 2x the budget through one
+ * window, which a fixed- or sliding-window server answers with Throttling.
+ *
+ * The server counts a call when it arrives, which we cannot see: somewhere between our send and
+ * its answer. So a call holds its place in the window while in flight and then stays for one
+ * window counted from its answer; a later call can then never arrive within a window of it,
+ * however the network or a busy event loop delays requests. A call the server refused with
+ * Throttling was not counted there and gives its place back.
  *
  * Feedback: Throttling pauses the action until the server's retry-after and halves the current
  * limit (once per round of calls); every success adds one call back, up to the configured
@@ -10,8 +16,22 @@
 import { abortReason, type Clock } from './clock.js';
 import type { Budget } from './budgets.js';
 
+/** A granted place in the window. Settle it exactly once. */
+export interface Slot {
+  startedAt: number;
+  /** The answer (or failure) arrived now. */
+  finish(): void;
+  /** The server did not count the call (Throttling), or it was never sent. */
+  refund(): void;
+}
+
+interface Entry {
+  at: number;
+  inFlight: boolean;
+}
+
 interface Waiter {
-  resolve: (startedAt: number) => void;
+  resolve: (slot: Slot) => void;
   reject: (err: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -34,7 +54,7 @@ export class ActionLimiter {
   private readonly windowMs: number;
   private readonly limit: number;
   private currentLimit: number;
-  private readonly starts: number[] = [];
+  private readonly entries = new Set<Entry>();
   private readonly queue: Waiter[] = [];
   private pausedUntil = 0;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
@@ -47,10 +67,10 @@ export class ActionLimiter {
     this.windowMs = budget.windowMs + windowMargin(budget.windowMs);
   }
 
-  /** Resolves with the start time once a call may go out; FIFO. */
-  acquire(signal?: AbortSignal): Promise<number> {
+  /** Resolves with a slot once a call may go out; FIFO. */
+  acquire(signal?: AbortSignal): Promise<Slot> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<Slot>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
       if (signal) {
         waiter.onAbort = () => {
@@ -92,7 +112,7 @@ export class ActionLimiter {
     return {
       limit: this.limit,
       currentLimit: this.currentLimit,
-      inWindow: this.starts.length,
+      inWindow: this.entries.size,
       queued: this.queue.length,
       pausedForMs: Math.max(0, this.pausedUntil - now),
     };
@@ -109,7 +129,29 @@ export class ActionLimiter {
   }
 
   private prune(now: number): void {
-    while (this.starts.length > 0 && this.starts[0]! <= now - this.windowMs) this.starts.shift();
+    for (const e of this.entries) if (!e.inFlight && e.at <= now - this.windowMs) this.entries.delete(e);
+  }
+
+  private grant(now: number): Slot {
+    const entry: Entry = { at: now, inFlight: true };
+    this.entries.add(entry);
+    let settled = false;
+    return {
+      startedAt: now,
+      finish: () => {
+        if (settled) return;
+        settled = true;
+        entry.inFlight = false;
+        entry.at = this.clock.now();
+        this.pump();
+      },
+      refund: () => {
+        if (settled) return;
+        settled = true;
+        this.entries.delete(entry);
+        this.pump();
+      },
+    };
   }
 
   private pump(): void {
@@ -117,13 +159,16 @@ export class ActionLimiter {
     this.prune(now);
     while (this.queue.length > 0) {
       if (now < this.pausedUntil) return this.wakeAt(this.pausedUntil);
-      if (this.starts.length >= this.currentLimit) {
-        return this.wakeAt(this.starts[this.starts.length - this.currentLimit]! + this.windowMs);
+      if (this.entries.size >= this.currentLimit) {
+        // Wait for enough answered calls to leave the window; in-flight ones wake us when answered.
+        const leaving = this.entries.size - this.currentLimit + 1;
+        const answered = [...this.entries].filter((e) => !e.inFlight).map((e) => e.at).sort((a, b) => a - b);
+        if (answered.length >= leaving) this.wakeAt(answered[leaving - 1]! + this.windowMs);
+        return;
       }
       const w = this.queue.shift()!;
       if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
-      this.starts.push(now);
-      w.resolve(now);
+      w.resolve(this.grant(now));
     }
   }
 
