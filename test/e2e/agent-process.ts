@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Daemon, DaemonExitedError, waitFor } from './proc.js';
+import { Daemon, waitFor } from './proc.js';
 import { REPO_ROOT } from './sims.js';
 
 const PODEIP_AGENT = join(REPO_ROOT, 'bin', 'podeip-agent');
@@ -85,14 +85,14 @@ export class AgentProcess {
       if (!existsSync(s.socketPath)) return undefined;
       const res = await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`);
       return res.status === 200 ? true : undefined;
-    }, { timeoutMs: 30000, stepMs: 100, abort: () => (daemon.running ? undefined : new DaemonExitedError('podeip-agent', s.logFile)) });
+    }, { timeoutMs: 30000, stepMs: 100, abort: () => (daemon.running ? undefined : daemon.exitedError()) });
   }
 
   async stop(): Promise<void> {
     await this.daemon?.stop(10000);
   }
 
-  /** podeip_cni_requests_total as "COMMAND result" -> count (e.g. "ADD ok": 3). */
+  /** podeip_cni_requests_total as "command result" -> count (e.g. "add success": 3). */
   async cniRequests(): Promise<Record<string, number>> {
     const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
     const counts: Record<string, number> = {};
@@ -106,7 +106,7 @@ export class AgentProcess {
   }
 }
 
-/** Sum of the counts whose key starts with `prefix` (e.g. "ADD", or "DEL ok"). */
+/** Sum of the counts whose key starts with `prefix` (e.g. "add", or "del success"). */
 export function countOf(counts: Record<string, number>, prefix: string): number {
   return Object.entries(counts).filter(([key]) => key === prefix || key.startsWith(`${prefix} `)).reduce((a, [, v]) => a + v, 0);
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Daemon, DaemonExitedError, run, waitFor } from './proc.js';
+import { Daemon, run, waitFor } from './proc.js';
 
 /** The reference plugins from containernetworking-plugins the chain uses. */
 const REFERENCE_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
@@ -109,7 +109,7 @@ export class Containerd {
     const daemon = this.daemon;
     await waitFor('containerd socket', async () => (existsSync(this.paths.socket) ? true : undefined), {
       timeoutMs: 20000,
-      abort: () => (daemon.running ? undefined : new DaemonExitedError('containerd', this.paths.logFile)),
+      abort: () => (daemon.running ? undefined : daemon.exitedError()),
     });
   }
 

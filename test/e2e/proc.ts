@@ -54,6 +54,8 @@ export class Daemon {
   private exited: Promise<number | null>;
   private exitCode: number | null | undefined;
   readonly stdoutLines: string[] = [];
+  /** The last stderr lines, for saying why it died (the log file may lag behind). */
+  readonly stderrTail: string[] = [];
 
   private constructor(
     readonly name: string,
@@ -72,6 +74,10 @@ export class Daemon {
       partial = parts.pop()!;
       this.stdoutLines.push(...parts);
     });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderrTail.push(...chunk.split('\n').filter(Boolean));
+      this.stderrTail.splice(0, Math.max(0, this.stderrTail.length - 40));
+    });
   }
 
   /** The first stdout line that parses as a JSON object, once the process printed it. */
@@ -86,7 +92,13 @@ export class Daemon {
         }
       }
       return undefined;
-    }, { timeoutMs, abort: () => (this.running ? undefined : new DaemonExitedError(this.name, this.logFile)) });
+    }, { timeoutMs, abort: () => (this.running ? undefined : this.exitedError()) });
+  }
+
+  /** Why it is gone: its last output lines, from memory since the log file may lag behind. */
+  exitedError(): DaemonExitedError {
+    const tail = [...this.stdoutLines.slice(-20), ...this.stderrTail.slice(-20)].join('\n');
+    return new DaemonExitedError(this.name, this.exitCode, tail, this.logFile);
   }
 
   static start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Daemon {
@@ -115,8 +127,8 @@ export class Daemon {
 }
 
 export class DaemonExitedError extends PodeipError {
-  constructor(name: string, logFile: string) {
-    super('E2eDaemonExited', `${name} exited unexpectedly; see ${logFile}`);
+  constructor(name: string, exitCode: number | null | undefined, tail: string, logFile: string) {
+    super('E2eDaemonExited', `${name} exited (${exitCode}) unexpectedly; its last output (${logFile}):\n${tail}`);
   }
 }
 

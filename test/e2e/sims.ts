@@ -30,7 +30,7 @@ export interface CloudEipState {
   ipAddress: string;
   status: string;
   tags: Record<string, string>;
-  binding: { instanceId: string; privateIpAddress: string; networkInterfaceId: string } | null;
+  binding: { instanceId: string; instanceType: string; privateIpAddress: string; networkInterfaceId: string; mode: string } | null;
 }
 
 export interface CloudState {

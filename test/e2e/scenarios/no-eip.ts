@@ -34,7 +34,7 @@ export const noEip: Scenario = {
 
     // Control: the same counter does move for a pod that asks, so "unchanged" above means something.
     const control = await startPod(stack!, 'no-eip-control', WITH_EIP);
-    assert.equal(countOf(await stack!.agent.cniRequests(), 'ADD'), countOf(requestsAfter, 'ADD') + 1, 'the control pod\'s ADD was not counted');
+    assert.equal(countOf(await stack!.agent.cniRequests(), 'add'), countOf(requestsAfter, 'add') + 1, 'the control pod\'s ADD was not counted');
     await endPod(stack!, control);
   },
 };

@@ -66,8 +66,9 @@ export async function assertBoundNow(stack: Stack, pod: RunningPod, opts: { allo
   assert.equal(bound.length, 1, `pod ${pod.spec.name} (${pod.ip}): expected exactly one EIP bound when RunPodSandbox returned, found ${bound.length}`);
   const eip = bound[0]!;
   assert.equal(eip.status, 'InUse', `EIP ${eip.allocationId} is ${eip.status} when RunPodSandbox returned, not InUse`);
-  assert.equal(eip.binding!.instanceId, INSTANCE_ID);
-  assert.equal(eip.binding!.networkInterfaceId, await eniHolding(stack, pod.ip));
+  const eni = await eniHolding(stack, pod.ip);
+  const binding = { instanceType: eip.binding!.instanceType, instanceId: eip.binding!.instanceId, networkInterfaceId: eip.binding!.networkInterfaceId, mode: eip.binding!.mode };
+  assert.deepEqual(binding, { instanceType: 'NetworkInterface', instanceId: eni, networkInterfaceId: eni, mode: 'NAT' }, `EIP ${eip.allocationId} binding`);
   const tags = JSON.stringify(eip.tags);
   assert.equal(eip.tags['podeip.io/namespace'], pod.spec.namespace, `EIP ${eip.allocationId} tags: ${tags}`);
   assert.equal(eip.tags['podeip.io/pod-name'], pod.spec.name, `EIP ${eip.allocationId} tags: ${tags}`);

@@ -41,8 +41,8 @@ export const quotaExhausted: Scenario = {
       assert.ok(!podEip?.spec?.allocationID, `PodEIP quota-0 names an EIP: ${JSON.stringify(podEip?.spec)}`);
       assert.deepEqual(node.networkTracesOf(failedSandboxId(err)), [], 'the failed sandbox left network state behind');
       const requestsAfter = await s.agent.cniRequests();
-      assert.equal(countOf(requestsAfter, 'DEL'), countOf(requestsBefore, 'DEL') + 1, 'containerd\'s DEL for the failed ADD did not reach the agent');
-      assert.equal(countOf(requestsAfter, 'DEL ok'), countOf(requestsBefore, 'DEL ok') + 1, `the DEL did not succeed: ${JSON.stringify(requestsAfter)}`);
+      assert.equal(countOf(requestsAfter, 'del'), countOf(requestsBefore, 'del') + 1, 'containerd\'s DEL for the failed ADD did not reach the agent');
+      assert.equal(countOf(requestsAfter, 'del success'), countOf(requestsBefore, 'del success') + 1, `the DEL did not succeed: ${JSON.stringify(requestsAfter)}`);
 
       await s.cloud.setEipQuota(EIP_QUOTA);
       const pod = await node.pods.run(spec);
