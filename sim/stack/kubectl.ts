@@ -1,0 +1,47 @@
+/**
+ * The real kubectl against a simulated (or any) API server, echoing commands the way a user
+ * would type them when asked to.
+ */
+import { spawn } from 'node:child_process';
+import { PodeipError } from '../../lib/errors.js';
+
+export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+
+export class KubectlError extends PodeipError {
+  constructor(args: string[], code: number | null, stderr: string) {
+    super('KubectlFailed', `kubectl ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
+  }
+}
+
+export interface KubectlRunOptions {
+  input?: string;
+  /** Print "$ kubectl ..." and the output. */
+  echo?: boolean;
+  /** What to show as the piped manifest when echoing (defaults to nothing). */
+  echoInput?: unknown;
+}
+
+export class Kubectl {
+  constructor(readonly kubeconfig: string, private readonly write: (text: string) => void = (t) => process.stdout.write(t)) {}
+
+  run(args: string[], options: KubectlRunOptions = {}): Promise<string> {
+    if (options.echo) {
+      this.write(`$ kubectl ${args.map((a) => (/[\s{}'"]/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
+      if (options.echoInput !== undefined) this.write(`${JSON.stringify(options.echoInput)}\n`);
+    }
+    return new Promise((resolve, reject) => {
+      const child = spawn(KUBECTL, ['--kubeconfig', this.kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        if (code !== 0) return reject(new KubectlError(args, code, stderr));
+        if (options.echo) this.write(stdout.endsWith('\n') || stdout === '' ? stdout : `${stdout}\n`);
+        resolve(stdout);
+      });
+      child.stdin.end(options.input ?? '');
+    });
+  }
+}
