@@ -7,6 +7,7 @@ import { parse, stringify } from 'yaml';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { createKubeGateway, type ClosableKubeGateway, type KubeGatewayOptions } from '../../agent/src/kube/gateway.js';
+import { systemClock, type Clock } from '../../agent/src/kube/clock.js';
 import { silentLogger } from '../../agent/src/log/logger.js';
 import { startKubeSim, type KubeSim, type KubeSimOptions } from '../../sim/kube/server.js';
 
@@ -16,10 +17,12 @@ export const CRD_FILE = new URL('../../../manifests/crd/podeips.alibabacloud.com
 
 export interface Cluster {
   sim: KubeSim;
+  /** The kubeconfig clients use (see clientKubeconfig). */
+  kubeconfigPath: string;
   /** A plain client-node client acting as "the rest of the cluster" (kubelet, scheduler, users). */
   core: CoreV1Api;
   kubectl(...args: string[]): Promise<string>;
-  gateway(options?: Partial<KubeGatewayOptions>, registry?: Registry): ClosableKubeGateway;
+  gateway(options?: Partial<KubeGatewayOptions>, registry?: Registry, clock?: Clock): ClosableKubeGateway;
   close(): Promise<void>;
 }
 
@@ -36,12 +39,13 @@ export async function startCluster(options: KubeSimOptions = {}): Promise<Cluste
   await kubectl('apply', '-f', CRD_FILE);
   return {
     sim,
+    kubeconfigPath,
     core: config.makeApiClient(CoreV1Api),
     kubectl,
-    gateway(gatewayOptions = {}, registry = new Registry()) {
+    gateway(gatewayOptions = {}, registry = new Registry(), clock = systemClock) {
       const gateway = createKubeGateway(
         { nodeName: 'node-a', kubeconfig: kubeconfigPath, qps: 1000, burst: 1000, ...gatewayOptions },
-        { logger: silentLogger, registry, env: {} },
+        { logger: silentLogger, registry, env: {}, clock },
       );
       gateways.push(gateway);
       return gateway;
