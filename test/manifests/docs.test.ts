@@ -68,14 +68,19 @@ test('docs/annotations.md documents every annotation of the spec, both prefixes 
   t.true(doc.includes('`k8s.aliyun.com/eip`'), 'the pod condition');
 });
 
-test('every repository path the docs mention exists', async (t) => {
-  const docs = (await readdir(repoPath('docs'))).filter((f) => f.endsWith('.md'));
-  t.true(docs.length >= 8);
+/** The user docs of issue 7 (docs/simulators-*.md and docs/e2e.md belong to their parts). */
+const USER_DOCS = ['install.md', 'configuration.md', 'annotations.md', 'podeip-resource.md', 'migration.md', 'troubleshooting.md', 'architecture.md', 'metrics.md'];
+
+test('every repository path the user docs mention exists', async (t) => {
+  const docs = (await readdir(repoPath('docs'))).filter((f) => USER_DOCS.includes(f));
+  t.deepEqual([...docs].sort(), [...USER_DOCS].sort());
   const missing: string[] = [];
   for (const doc of docs) {
     const text = await read(doc);
     for (const m of text.matchAll(/(?<![\w/.-])((?:manifests|docs|bin|test|agent|cni-plugin|proto|sim|lib)\/[\w./-]*[\w-])/g)) {
       const path = m[1]!;
+      // The overlay docs/install.md has the reader create by copying the example.
+      if (path.startsWith('manifests/overlays/my-cluster')) continue;
       if (!existsSync(repoPath(path))) missing.push(`${doc}: ${path}`);
     }
   }
