@@ -66,6 +66,8 @@ export interface CloudSim {
   setRateLimits(spec: RateLimitSpec | unknown): void;
   setEipQuota(quota: number): void;
   setAssociationDelayMs(ms: number): void;
+  /** Serves instance metadata for one more instance (a simulated cluster has one per node); returns HOST:PORT. */
+  startMetadata(options: MetadataOptions): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -124,17 +126,15 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       setAssociationDelayMs,
     });
     const inspectEndpoint = await start(inspect, options.inspectListen ?? '127.0.0.1:0', 'inspectListen');
+    const startMetadata = (metadataOptions: MetadataOptions): Promise<string> => start(createMetadataServer({
+      network: state.network, credentials, now, instanceId: metadataOptions.instanceId,
+      imdsv2Required: metadataOptions.imdsv2Required ?? false,
+    }), metadataOptions.listen ?? '127.0.0.1:0', 'metadata.listen');
     const sim: CloudSim = {
       endpoint, inspectEndpoint, regionId: topology.regionId, accessKeyId, accessKeySecret, topology, state,
-      setFaults, setRateLimits, setEipQuota, setAssociationDelayMs, close,
+      setFaults, setRateLimits, setEipQuota, setAssociationDelayMs, startMetadata, close,
     };
-    if (options.metadata) {
-      const metadata = createMetadataServer({
-        network: state.network, credentials, now, instanceId: options.metadata.instanceId,
-        imdsv2Required: options.metadata.imdsv2Required ?? false,
-      });
-      sim.metadataEndpoint = await start(metadata, options.metadata.listen ?? '127.0.0.1:0', 'metadata.listen');
-    }
+    if (options.metadata) sim.metadataEndpoint = await startMetadata(options.metadata);
     if (options.sts) {
       const cert = await selfSignedLoopbackCert('podeip-sim-sts');
       if (options.sts.certOut !== undefined) {
