@@ -4,6 +4,7 @@
  * finalizers, graceful pod deletion, the status subresource kept apart from the main resource).
  */
 import { randomUUID } from 'node:crypto';
+import { canonical } from './canonical.js';
 import { toServed, toStored } from './convert.js';
 import { crdTypes, establishedStatus, storageVersionOf, validateCrd } from './crd.js';
 import { applyPatch } from './patch.js';
@@ -17,12 +18,13 @@ import {
   badRequest,
   conflict,
   expiredContinue,
+  forbidden,
   invalid,
   notFound,
   type StatusCause,
 } from './status.js';
 import type { Store } from './store.js';
-import { defaultBuiltin, validateBuiltin, validateName } from './validation.js';
+import { defaultBuiltin, validateBuiltin, validateBuiltinUpdate, validateName } from './validation.js';
 
 export interface ListOptions {
   labelSelector?: string;
@@ -48,6 +50,8 @@ export interface DeleteOptions {
 
 /** Resources whose DELETE answers with the object rather than a Success Status, as on a real server. */
 const RETURNS_DELETED_OBJECT = new Set(['pods', 'services', 'namespaces', 'nodes']);
+
+const UNDELETABLE_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -169,6 +173,9 @@ export class ResourceApi {
     if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
       throw conflict(t.group, t.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
     }
+    if (t.group === '' && t.plural === 'namespaces' && UNDELETABLE_NAMESPACES.has(name)) {
+      throw forbidden('', 'namespaces', name, 'this namespace may not be deleted');
+    }
     const grace = this.gracePeriod(t, current, opts.gracePeriodSeconds);
     const finalizers: string[] = current.metadata.finalizers ?? [];
     const meta = current.metadata;
@@ -222,6 +229,7 @@ export class ResourceApi {
     } else {
       defaultBuiltin(t, obj);
       causes = isCrd(t) ? validateCrd(obj) : validateBuiltin(t, obj);
+      if (old) causes.push(...validateBuiltinUpdate(t, obj, old));
     }
     causes = [...causes, ...metadataCauses(obj.metadata)];
     if (causes.length) throw invalid(t.group, t.kind, obj.metadata.name ?? '', causes);
@@ -358,13 +366,6 @@ function specChanged(a: KubeObject, b: KubeObject): boolean {
     return canonical(others);
   };
   return rest(a) !== rest(b);
-}
-
-/** JSON with object keys sorted, so equal objects compare equal whatever order a client sent. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }
 
 function qosClass(pod: KubeObject): string {

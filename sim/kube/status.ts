@@ -87,6 +87,10 @@ export function invalid(group: string, kind: string, name: string, causes: Statu
   return new KubeApiError(422, 'Invalid', `${what} "${name}" is invalid: ${joined}`, details);
 }
 
+export function forbidden(group: string, plural: string, name: string, why: string): KubeApiError {
+  return new KubeApiError(403, 'Forbidden', `${qualifiedResource(group, plural)} "${name}" is forbidden: ${why}`, detailsOf(group, plural, name));
+}
+
 export function badRequest(message: string): KubeApiError {
   return new KubeApiError(400, 'BadRequest', message);
 }

@@ -3,6 +3,7 @@
  * catches client mistakes the agent and its tests could make (missing names, bad names, pods
  * without containers, events.k8s.io/v1 events missing required fields).
  */
+import { canonical } from './canonical.js';
 import type { KubeObject, ResourceType } from './resources.js';
 import type { StatusCause } from './status.js';
 
@@ -90,4 +91,27 @@ function validateLease(lease: KubeObject): StatusCause[] {
     return [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(d)}: must be greater than 0`, field: 'spec.leaseDurationSeconds' }];
   }
   return [];
+}
+
+const POD_MUTABLE =
+  'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+
+/** Rules that compare an update with the stored object (pod spec immutability). */
+export function validateBuiltinUpdate(t: ResourceType, obj: KubeObject, old: KubeObject): StatusCause[] {
+  if (t.group === '' && t.plural === 'pods' && canonical(mutablePartsCleared(obj.spec)) !== canonical(mutablePartsCleared(old.spec))) {
+    return [{ reason: 'FieldValueForbidden', message: POD_MUTABLE, field: 'spec' }];
+  }
+  return [];
+}
+
+function mutablePartsCleared(spec: KubeObject | undefined): KubeObject {
+  const copy: KubeObject = structuredClone(spec ?? {});
+  for (const list of ['containers', 'initContainers']) {
+    for (const c of copy[list] ?? []) if (c && typeof c === 'object') delete c.image;
+  }
+  delete copy.activeDeadlineSeconds;
+  delete copy.tolerations;
+  delete copy.terminationGracePeriodSeconds;
+  delete copy.schedulingGates;
+  return copy;
 }

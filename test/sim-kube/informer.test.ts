@@ -152,10 +152,11 @@ test('bookmarks carry the current resourceVersion when allowWatchBookmarks is se
   );
   t.teardown(() => ctrl.abort());
   await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'elsewhere' } } });
-  await until('a bookmark', () => events.some((e) => e.type === 'BOOKMARK'));
-  const bookmark = events.find((e) => e.type === 'BOOKMARK')!;
-  t.is(bookmark.object.kind, 'Pod');
-  t.true(Number(bookmark.object.metadata!.resourceVersion) > Number(list.metadata!.resourceVersion));
+  const listed = Number(list.metadata!.resourceVersion);
+  const advanced = () => events.find((e) => e.type === 'BOOKMARK' && Number(e.object.metadata!.resourceVersion) > listed);
+  await until('a bookmark past the configmap write', () => advanced() !== undefined);
+  t.is(advanced()!.object.kind, 'Pod');
+  t.is(advanced()!.object.apiVersion, 'v1');
   t.false(events.some((e) => e.type !== 'BOOKMARK'));
 });
 

@@ -363,3 +363,18 @@ test('deleting a CRD removes its resources and stops serving them', async (t) =>
   const list = await custom.listNamespacedCustomObject(ref);
   t.deepEqual(list.items, []);
 });
+
+test('pod spec is immutable apart from images, and the system namespaces cannot be deleted', async (t) => {
+  const h = await harness();
+  t.teardown(() => h.sim.close());
+  const core = h.kc.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespacedPod({ namespace: 'default', body: podManifest('p', 'node-1') });
+  const moved = await failure(() => core.patchNamespacedPod({ name: 'p', namespace: 'default', body: { spec: { nodeName: 'node-2' } } }, MERGE));
+  t.is(moved.code, 422);
+  t.like(moved.status.details!.causes![0], { field: 'spec', reason: 'FieldValueForbidden' });
+  t.regex(moved.status.message, /^Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than/);
+  const image = await core.patchNamespacedPod({ name: 'p', namespace: 'default', body: { spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } }, STRATEGIC);
+  t.is(image.spec!.containers[0]!.image, 'nginx:1.27');
+  const ns = await failure(() => core.deleteNamespace({ name: 'kube-system' }));
+  t.like(ns, { code: 403, status: { reason: 'Forbidden', message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted' } });
+});
