@@ -1,0 +1,95 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { Registry, type Counter } from 'prom-client';
+import type { ObjectRef } from '../../agent/src/kube/types.js';
+import { eventually, podManifest, startCluster } from './harness.js';
+
+test('events reach the API server aggregated: a storm of one failure is one Event with its count', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  const pod = await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('web-0', 'node-a') });
+  const ref: ObjectRef = { kind: 'Pod', namespace: 'default', name: 'web-0', uid: pod.metadata!.uid! };
+  const gateway = cluster.gateway({ controllerName: 'podeip-agent' });
+  for (let i = 0; i < 200; i++) gateway.recordEvent(ref, 'Warning', 'AssociateFailed', 'eip-1: IncorrectEipStatus');
+  gateway.recordEvent(ref, 'Normal', 'Associated', 'eip-1 bound to 192.168.0.9');
+  const events = await eventually(async () => {
+    const list = (await cluster.core.listNamespacedEvent({ namespace: 'default' })).items;
+    return list.length === 2 ? list : undefined;
+  }, 'two events');
+  const failed = events.find((e) => e.reason === 'AssociateFailed')!;
+  t.like(failed, {
+    type: 'Warning', message: 'eip-1: IncorrectEipStatus', count: 200,
+    involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: 'default', name: 'web-0', uid: pod.metadata!.uid! },
+    source: { component: 'podeip-agent', host: 'node-a' },
+    reportingComponent: 'podeip-agent', reportingInstance: 'node-a',
+  });
+  t.truthy(failed.firstTimestamp);
+  t.truthy(failed.lastTimestamp);
+
+  gateway.recordEvent(ref, 'Warning', 'AssociateFailed', 'eip-1: IncorrectEipStatus');
+  await eventually(async () => {
+    const again = (await cluster.core.listNamespacedEvent({ namespace: 'default' })).items.find((e) => e.reason === 'AssociateFailed');
+    return again?.count === 201 || undefined;
+  }, 'the count to reach 201');
+  t.is((await cluster.core.listNamespacedEvent({ namespace: 'default' })).items.length, 2, 'a repeat updates, it does not add');
+  // What a user sees:
+  const described = await cluster.kubectl('get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=web-0', '-o', 'custom-columns=REASON:.reason,COUNT:.count');
+  t.regex(described, /AssociateFailed\s+201/);
+});
+
+test('the client-side QPS/burst limit paces requests, and the pod watch does not wait for it', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  const registry = new Registry();
+  const gateway = cluster.gateway({ qps: 5, burst: 10 }, registry);
+  await gateway.pods.start();
+  await eventually(() => cluster.sim.stats().openWatches === 1 || undefined, 'the pod watch to open');
+
+  const started = Date.now();
+  const done: number[] = [];
+  const calls = Array.from({ length: 30 }, () => gateway.getPodEip('default', 'none').then(() => { done.push(Date.now() - started); }));
+  // While 20 requests wait for tokens, a pod change still arrives through the watch.
+  await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('during', 'node-a') });
+  await eventually(() => gateway.pods.cached('default', 'during'), 'the watch event', 3000);
+  t.true(done.length < 30, 'the watch event came while requests were still queued');
+  await Promise.all(calls);
+  const elapsed = Date.now() - started;
+  // The list at start took one token: 10 burst - 1, then 21 at 5 per second.
+  t.true(elapsed >= 3900, `30 requests at qps 5 / burst 10 took ${elapsed} ms, at least (30 - 9) / 5 s`);
+  for (let i = 0; i < done.length; i++) {
+    const inWindow = done.filter((d) => d >= done[i]! && d < done[i]! + 1000).length;
+    t.true(inWindow <= 10 + 5 + 1, `no second sees more than burst + qps answers (${inWindow})`);
+  }
+  const requests = (await (registry.getSingleMetric('podeip_kube_requests_total') as Counter).get()).values;
+  t.is(requests.find((v) => v.labels.verb === 'get' && v.labels.resource === 'podeips' && v.labels.code === '404')?.value, 30);
+  t.is(requests.find((v) => v.labels.verb === 'list' && v.labels.resource === 'pods' && v.labels.code === '200')?.value, 1);
+});
+
+test('a missing kubeconfig or node name is a clear error', async (t) => {
+  const { createKubeGateway } = await import('../../agent/src/kube/gateway.js');
+  const { silentLogger } = await import('../../agent/src/log/logger.js');
+  t.throws(() => createKubeGateway({ nodeName: 'n', kubeconfig: '/nonexistent/kubeconfig' }, { logger: silentLogger, registry: new Registry(), env: {} }),
+    { code: 'KUBE_CONFIG', message: /kubeconfig file \/nonexistent\/kubeconfig does not exist/ });
+  t.throws(() => createKubeGateway({ nodeName: 'n' }, { logger: silentLogger, registry: new Registry(), env: { HOME: '/nonexistent' } }),
+    { code: 'KUBE_CONFIG', message: /set KUBECONFIG/ });
+  t.throws(() => createKubeGateway({ nodeName: '' }, { logger: silentLogger, registry: new Registry(), env: {} }),
+    { code: 'KUBE_OPTION', message: /nodeName is required/ });
+  const dir = mkdtempSync(join(tmpdir(), 'podeip-kubeconfig-'));
+  writeFileSync(join(dir, 'config'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+  t.throws(() => createKubeGateway({ nodeName: 'n', kubeconfig: join(dir, 'config'), qps: 0 }, { logger: silentLogger, registry: new Registry(), env: {} }),
+    { code: 'KUBE_OPTION', message: /kubeClientQPS must be a positive number, got 0/ });
+  t.throws(() => createKubeGateway({ nodeName: 'n', kubeconfig: join(dir, 'config'), burst: -1 }, { logger: silentLogger, registry: new Registry(), env: {} }),
+    { code: 'KUBE_OPTION', message: /kubeClientBurst must be an integer >= 1, got -1/ });
+});
+
+test('KUBECONFIG from the environment is honoured', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  const { createKubeGateway } = await import('../../agent/src/kube/gateway.js');
+  const { silentLogger } = await import('../../agent/src/log/logger.js');
+  const gateway = createKubeGateway({ nodeName: 'node-a' }, { logger: silentLogger, registry: new Registry(), env: { KUBECONFIG: cluster.kubeconfigPath } });
+  t.teardown(() => gateway.close());
+  t.deepEqual([...await gateway.listNodeNames()], []);
+});
