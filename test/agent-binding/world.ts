@@ -16,7 +16,7 @@ import { startCloudSim, type CloudSim, type CloudSimOptions } from '../../sim/cl
 import { startKubeSim, type KubeSim } from '../../sim/kube/server.js';
 import { createCloudClient, type ClosableCloudClient } from '../../agent/src/cloud/client.js';
 import { createKubeGateway, type ClosableKubeGateway } from '../../agent/src/kube/index.js';
-import { silentLogger } from '../../agent/src/log/logger.js';
+import { createLogger, silentLogger } from '../../agent/src/log/logger.js';
 import { Journal } from '../../agent/src/store/journal.js';
 import { BindingService, type BindingConfig } from '../../agent/src/binding/service.js';
 import type { AttachRequest, DetachRequest } from '../../lib/agent-proto.js';
@@ -85,7 +85,8 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
   };
   const make = () => {
     const registry = new Registry();
-    return { registry, service: new BindingService({ journal, cloud, kube, logger: silentLogger, registry, config, retryIntervalMs: 60_000 }) };
+    const logger = process.env['PODEIP_TEST_LOG'] ? createLogger({ level: 'debug', stream: process.stderr }) : silentLogger;
+    return { registry, service: new BindingService({ journal, cloud, kube, logger, registry, config, retryIntervalMs: 60_000 }) };
   };
   const world: World = {
     cloudSim, kubeSim, cloud, kube, core, stateDir, journal, config, ...make(),

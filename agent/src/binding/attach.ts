@@ -75,7 +75,6 @@ function gone(ctx: BindingContext, row: BindingRow): never {
 
 /** allocated|unbound -> associating (or straight to bound when it already is). */
 async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
-  await ensurePodEip(ctx, row, signal);
   const eni = await ctx.cloud.findEniByPrivateIp(ctx.config.instanceId, row.privateIp, signal);
   if (!eni) {
     throw new BindingError('EniNotFound',
@@ -92,6 +91,7 @@ async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSign
     return ctx.journal.update(row.id, { state: 'bound', eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
   }
   if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
+  await ensurePodEip(ctx, row, signal);
   row = ctx.journal.update(row.id, { state: 'associating', eniId: eni.networkInterfaceId, privateIpPrimary: primary });
   await ctx.cloud.associateEip(binding, signal);
   return row;

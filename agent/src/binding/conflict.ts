@@ -7,6 +7,7 @@ import type { Eip } from '../cloud/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, within, type BindingContext } from './context.js';
 import { BindingError } from './errors.js';
+import { TAG_POD_UID } from './ownership.js';
 
 const DEFAULT_TAKEOVER_AFTER_MS = 60_000;
 
@@ -59,7 +60,8 @@ export async function resolveConflict(ctx: BindingContext, row: BindingRow, eip:
   if (row.mode !== 'static' || localHolders.length > 0) {
     return waitedOut('it was allocated for this pod and is still bound to its previous sandbox or incarnation');
   }
-  const owners = (await ctx.kube.listPodEips(signal)).filter((p) => p.spec.allocationID === eip.allocationId);
+  const owners = (await ctx.kube.listPodEips(signal))
+    .filter((p) => p.spec.allocationID === eip.allocationId && p.labels[TAG_POD_UID] !== row.podUid);
   for (const owner of owners) {
     if (owner.namespace === row.namespace && owner.name === row.podName) {
       return waitedOut(`its PodEIP ${owner.namespace}/${owner.name} belongs to an earlier pod of this name`);
