@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { readJsonFile } from './config-file.js';
 import { SimConfigError } from './errors.js';
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, startCloudSim, type CloudSimOptions } from './index.js';
+import { parseListen } from './net.js';
 import { rateLimitsFromFlag } from './rate-limit.js';
 
 const USAGE = `usage: podeip-sim cloud [flags]
@@ -69,6 +70,10 @@ export function optionsFromArgv(argv: string[]): CloudSimOptions | 'help' {
     throw new SimConfigError('--metadata-instance and --metadata-imdsv2-required need --metadata-listen');
   }
   if (v['sts-listen'] === undefined && v['sts-cert-out'] !== undefined) throw new SimConfigError('--sts-cert-out needs --sts-listen');
+  for (const flag of ['listen', 'inspect-listen', 'metadata-listen', 'sts-listen'] as const) {
+    const value = v[flag];
+    if (value !== undefined) parseListen(value, `--${flag}`);
+  }
   const options: CloudSimOptions = {
     listen: v.listen,
     inspectListen: v['inspect-listen'],
