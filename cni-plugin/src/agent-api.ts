@@ -5,7 +5,7 @@
 import type {
   AttachRequest, AttachResponse, CheckRequest, CheckResponse, DetachRequest, DetachResponse,
   StatusRequest, StatusResponse,
-} from '../../lib/agent-proto.js';
+} from '../../lib/agent-contract.js';
 
 export interface AgentApi {
   attach(request: AttachRequest): Promise<AttachResponse>;

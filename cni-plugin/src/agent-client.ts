@@ -3,11 +3,11 @@
  * the agent. One deadline covers the whole invocation (timeoutSeconds from the config).
  */
 import * as grpc from '@grpc/grpc-js';
-import { AGENT_SERVICE_NAME } from '../../lib/agent-proto.js';
+import { AGENT_SERVICE_NAME } from '../../lib/agent-contract.js';
 import type {
   AttachRequest, AttachResponse, CheckRequest, CheckResponse, DetachRequest, DetachResponse,
   StatusRequest, StatusResponse,
-} from '../../lib/agent-proto.js';
+} from '../../lib/agent-contract.js';
 import type { AgentApi, AgentTarget } from './agent-api.js';
 import { cniErrorFromAgent } from './agent-errors.js';
 

@@ -4,7 +4,7 @@
  * `kubectl describe pod`, is the CNI `msg`.
  */
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { ERROR_CODE_TRAILER } from '../../lib/agent-proto.js';
+import { ERROR_CODE_TRAILER } from '../../lib/agent-contract.js';
 import { CniCode, CniError } from './cni-error.js';
 
 /** Statuses after which the runtime should simply try again (the agent keeps working). */

@@ -4,7 +4,7 @@
  * for no EIP is answered without loading the gRPC client.
  */
 import type { Logger } from '../../agent/src/log/logger.js';
-import type { PodRef, Sandbox } from '../../lib/agent-proto.js';
+import type { PodRef, Sandbox } from '../../lib/agent-contract.js';
 import { requestsEip } from '../../lib/eip-request.js';
 import type { AgentApi, ConnectAgent } from './agent-api.js';
 import { InvalidEnvironmentError, InvalidNetworkConfigError } from './cni-error.js';

@@ -13,9 +13,9 @@ import { AGENT_DESCRIPTOR_ASSET } from './sea-asset.js';
 const connectAgent: ConnectAgent = async (target) => {
   const [{ GrpcAgentClient }, { agentServiceFromDescriptor }] = await Promise.all([
     import('./agent-client.js'),
-    import('../../lib/agent-proto.js'),
+    import('./agent-service.js'),
   ]);
-  const service = agentServiceFromDescriptor(JSON.parse(getAsset(AGENT_DESCRIPTOR_ASSET, 'utf8')) as object);
+  const service = agentServiceFromDescriptor(JSON.parse(getAsset(AGENT_DESCRIPTOR_ASSET, 'utf8')) as Parameters<typeof agentServiceFromDescriptor>[0]);
   return new GrpcAgentClient(target, service, Date.now());
 };
 

@@ -91,11 +91,10 @@ test('an agent slower than timeoutSeconds is "try again later" (11) naming the t
   t.teardown(() => agent.stop());
   // The agent would answer (success) long after the deadline: only the client's deadline can fail it.
   agent.reply('Attach', { response: { eipRequested: true }, delayMs: 60_000 });
-  const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS, extra: { timeoutSeconds: 0.5 } }));
+  const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS, extra: { timeoutSeconds: 1.5 } }));
   const error = cniError(run);
   t.is(error.code, 11);
-  t.true(error.msg.includes('0.5s (timeoutSeconds)'), error.msg);
-  t.is(agent.calls.length, 1);
+  t.true(error.msg.includes('1.5s (timeoutSeconds)'), error.msg);
 });
 
 const INVALID_CONFIGS: { name: string; stdin: string; field: string }[] = [

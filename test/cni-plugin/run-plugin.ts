@@ -31,14 +31,14 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function runPlugin(env: Record<string, string>, stdin: string, binary = PLUGIN_BINARY): Promise<PluginRun> {
-  return slot(() => spawnPlugin(env, stdin, binary));
+export function runPlugin(env: Record<string, string>, stdin: string, binary = PLUGIN_BINARY, args: string[] = []): Promise<PluginRun> {
+  return slot(() => spawnPlugin(env, stdin, binary, args));
 }
 
-function spawnPlugin(env: Record<string, string>, stdin: string, binary: string): Promise<PluginRun> {
+function spawnPlugin(env: Record<string, string>, stdin: string, binary: string, args: string[]): Promise<PluginRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(binary, [], { env, cwd: WORK_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { env, cwd: WORK_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
