@@ -93,3 +93,21 @@ test('KUBECONFIG from the environment is honoured', async (t) => {
   t.teardown(() => gateway.close());
   t.deepEqual([...await gateway.listNodeNames()], []);
 });
+
+test('429 answers are retried after their Retry-After; other errors are not retried', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  const registry = new Registry();
+  const gateway = cluster.gateway({}, registry);
+  cluster.sim.setFaults({ tooManyRequests: { count: 2, retryAfterSeconds: 1, resources: ['podeips'] } });
+  const started = Date.now();
+  t.is(await gateway.getPodEip('default', 'none'), undefined);
+  t.true(Date.now() - started >= 2000, 'waited Retry-After twice');
+  const codes = async () => Object.fromEntries((await (registry.getSingleMetric('podeip_kube_requests_total') as Counter).get()).values
+    .filter((v) => v.labels.resource === 'podeips').map((v) => [v.labels.code, v.value]));
+  t.deepEqual(await codes(), { 429: 2, 404: 1 });
+
+  cluster.sim.setFaults({ serverErrors: { count: 1, resources: ['podeips'] } });
+  await t.throwsAsync(gateway.getPodEip('default', 'none'), { code: 'KUBE_API', message: /get podeips: the API server answered 500/ });
+  t.deepEqual(await codes(), { 429: 2, 404: 1, 500: 1 });
+});

@@ -9,6 +9,9 @@ export class KubeConfigError extends PodeipError {
 
 /** The API server answered a request with an error status (or could not be reached: status 0). */
 export class KubeApiError extends PodeipError {
+  /** From a 429's Retry-After header. */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly verb: string,
     readonly resource: string,

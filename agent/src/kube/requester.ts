@@ -14,9 +14,14 @@ export interface CallOptions {
   contentType?: string;
 }
 
+/** Answers 429 (API priority and fairness) this many times before giving up, as client-go does. */
+const MAX_THROTTLED_RETRIES = 5;
+const MAX_RETRY_AFTER_SECONDS = 10;
+
 /**
  * Every non-watch API request goes through `call`: wait for the client-side rate limit, run,
- * record count and latency, and turn client-node's ApiException into a typed KubeApiError.
+ * record count and latency, wait out a 429's Retry-After, and turn client-node's ApiException
+ * into a typed KubeApiError.
  */
 export class KubeRequester {
   constructor(
@@ -26,20 +31,24 @@ export class KubeRequester {
   ) {}
 
   async call<T>(verb: string, resource: string, options: CallOptions, run: (config: ConfigurationOptions) => Promise<T>): Promise<T> {
-    await this.bucket.take(options.signal);
-    const started = this.clock.now();
-    try {
-      const result = await run(callOptions(options));
-      this.record(verb, resource, 200, started);
-      return result;
-    } catch (err) {
-      if (options.signal?.aborted) {
-        this.record(verb, resource, 0, started);
-        throw options.signal.reason;
+    for (let attempt = 1; ; attempt++) {
+      await this.bucket.take(options.signal);
+      const started = this.clock.now();
+      try {
+        const result = await run(callOptions(options));
+        this.record(verb, resource, 200, started);
+        return result;
+      } catch (err) {
+        if (options.signal?.aborted) {
+          this.record(verb, resource, 0, started);
+          throw options.signal.reason;
+        }
+        const error = toKubeApiError(verb, resource, err);
+        this.record(verb, resource, error.status, started);
+        if (error.status !== 429 || attempt > MAX_THROTTLED_RETRIES) throw error;
+        const waitSeconds = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, error.retryAfterSeconds ?? 1));
+        await this.clock.sleep(waitSeconds * 1000, options.signal);
       }
-      const error = toKubeApiError(verb, resource, err);
-      this.record(verb, resource, error.status, started);
-      throw error;
     }
   }
 
@@ -79,9 +88,12 @@ export function toKubeApiError(verb: string, resource: string, err: unknown): Ku
     const status = parseStatus(err.body);
     const reason = status?.reason ?? '';
     const detail = status?.message ?? (typeof err.body === 'string' ? err.body.slice(0, 300) : '');
-    return new KubeApiError(verb, resource, err.code, reason,
+    const error = new KubeApiError(verb, resource, err.code, reason,
       `${verb} ${resource}: the API server answered ${err.code}${reason ? ` ${reason}` : ''}${detail ? `: ${detail}` : ''}`,
       { cause: err });
+    const retryAfter = Number(err.headers?.['retry-after']);
+    if (Number.isFinite(retryAfter)) error.retryAfterSeconds = retryAfter;
+    return error;
   }
   const message = err instanceof Error ? err.message : String(err);
   return new KubeApiError(verb, resource, 0, '', `${verb} ${resource}: no answer from the API server (${message}); check KUBECONFIG / the API server address`, { cause: err });
