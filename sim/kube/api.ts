@@ -90,6 +90,11 @@ export class ResourceApi {
       if (key < start) continue;
       const served = toServed(t, stored);
       if (!match(served)) continue;
+      if (!t.custom) {
+        // A real server omits kind and apiVersion on the items of built-in lists.
+        delete served.kind;
+        delete served.apiVersion;
+      }
       if (opts.limit && items.length >= opts.limit) {
         next = key;
         break;

@@ -5,6 +5,7 @@
  */
 import { canonical } from './canonical.js';
 import type { KubeObject, ResourceType } from './resources.js';
+import { normalizeTimes } from './times.js';
 import type { StatusCause } from './status.js';
 
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -23,6 +24,7 @@ export function validateName(t: ResourceType, name: string): StatusCause[] {
 
 export function defaultBuiltin(t: ResourceType, obj: KubeObject): void {
   if (t.group === '' && t.plural === 'pods') defaultPod(obj);
+  normalizeTimes(t, obj);
 }
 
 function defaultPod(pod: KubeObject): void {

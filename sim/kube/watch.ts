@@ -72,6 +72,10 @@ export class WatchHub {
       }
     }
     const deliver = (change: Change): void => {
+      if (servedByDeletedCrd(req.type, change)) {
+        res.end();
+        return;
+      }
       const event = this.translate(req, change);
       if (event) send(event[0], req.render(event[1]));
     };
@@ -107,4 +111,10 @@ export class WatchHub {
     if (before) return ['DELETED', now];
     return undefined;
   }
+}
+
+/** A watch on a custom resource ends when its CRD goes, as on a real server. */
+function servedByDeletedCrd(t: ResourceType, change: Change): boolean {
+  if (!t.custom || change.type !== 'DELETED' || change.storage !== 'customresourcedefinitions.apiextensions.k8s.io') return false;
+  return change.object.metadata.name === t.custom.crdName;
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { POD_EIP_CRD, harness, podManifest, type Harness } from './helpers.js';
+import { POD_EIP_CRD, harness, podManifest, until, type Harness } from './helpers.js';
 
 const GROUP = 'alibabacloud.com';
 const VERSION = 'v1beta1';
@@ -377,4 +377,35 @@ test('pod spec is immutable apart from images, and the system namespaces cannot 
   t.is(image.spec!.containers[0]!.image, 'nginx:1.27');
   const ns = await failure(() => core.deleteNamespace({ name: 'kube-system' }));
   t.like(ns, { code: 403, status: { reason: 'Forbidden', message: 'namespaces "kube-system" is forbidden: this namespace may not be deleted' } });
+});
+
+test('typed time fields are stored as a real server stores them; built-in list items carry no kind', async (t) => {
+  const h = await harness();
+  t.teardown(() => h.sim.close());
+  const coord = h.kc.makeApiClient(k8s.CoordinationV1Api);
+  const core = h.kc.makeApiClient(k8s.CoreV1Api);
+  await coord.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'l' }, spec: { renewTime: new k8s.V1MicroTime('2026-01-02T03:04:05.678Z') } } });
+  await core.createNamespacedPod({ namespace: 'default', body: podManifest('p', 'node-1') });
+  await core.patchNamespacedPodStatus({ name: 'p', namespace: 'default', body: { status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-02T03:04:05.678+01:00' }] } } }, STRATEGIC);
+  const lease = (await (await fetch(`${h.sim.url}/apis/coordination.k8s.io/v1/namespaces/default/leases/l`)).json()) as { spec: { renewTime: string } };
+  t.is(lease.spec.renewTime, '2026-01-02T03:04:05.678000Z');
+  const pods = (await (await fetch(`${h.sim.url}/api/v1/namespaces/default/pods`)).json()) as { kind: string; items: { kind?: string; apiVersion?: string; status: { conditions: { lastTransitionTime: string }[] } }[] };
+  t.is(pods.kind, 'PodList');
+  t.is(pods.items[0].status.conditions[0].lastTransitionTime, '2026-01-02T02:04:05Z');
+  t.is(pods.items[0].kind, undefined);
+  t.is(pods.items[0].apiVersion, undefined);
+});
+
+test('a watch on a custom resource ends when its CRD is deleted', async (t) => {
+  const h = await withCrd();
+  t.teardown(() => h.sim.close());
+  const custom = h.kc.makeApiClient(k8s.CustomObjectsApi);
+  await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: 'default', plural: PLURAL, body: podEip('a') });
+  const seen: string[] = [];
+  let ended = false;
+  await new k8s.Watch(h.kc).watch(`/apis/${GROUP}/${VERSION}/podeips`, {}, (type, obj) => seen.push(`${type} ${obj.metadata.name}`), () => (ended = true));
+  await until('the initial ADDED', () => seen.length === 1);
+  await h.ok(['delete', 'crd', 'podeips.alibabacloud.com']);
+  await until('the end of the watch', () => ended);
+  t.deepEqual(seen, ['ADDED a', 'DELETED a']);
 });
