@@ -27,6 +27,16 @@ export function metricsIn(expr: string): string[] {
   return [...new Set(names.map((n) => n.replace(/_(bucket|count|sum)$/, '')))].sort();
 }
 
+/** The metric names in docs/metrics.md's tables (rows that start with a backquoted name). */
+export function documentedMetrics(markdown: string): Set<string> {
+  return new Set([...markdown.matchAll(/^\| `((?:podeip|process)_[a-z0-9_]+)`/gm)].map((m) => m[1]!));
+}
+
+/** The metric families of a Prometheus text exposition, by their TYPE lines. */
+export function exposedMetrics(exposition: string): Set<string> {
+  return new Set([...exposition.matchAll(/^# TYPE (\S+) \S+$/gm)].map((m) => m[1]!));
+}
+
 export interface PromtoolResult { code: number; output: string }
 
 /** promtool with its exit code and combined output; a missing promtool is an error that says how to get it. */
