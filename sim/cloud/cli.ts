@@ -2,8 +2,11 @@ import { parseArgs } from 'node:util';
 import { readJsonFile } from './config-file.js';
 import { SimConfigError } from './errors.js';
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, startCloudSim, type CloudSimOptions } from './index.js';
+import { allActions } from './actions/all.js';
+import { resolveFaults } from './faults.js';
 import { parseListen } from './net.js';
-import { rateLimitsFromFlag } from './rate-limit.js';
+import { rateLimitsFromFlag, resolveRateLimits } from './rate-limit.js';
+import { parseTopology } from './topology.js';
 
 const USAGE = `usage: podeip-sim cloud [flags]
 
@@ -74,15 +77,17 @@ export function optionsFromArgv(argv: string[]): CloudSimOptions | 'help' {
     const value = v[flag];
     if (value !== undefined) parseListen(value, `--${flag}`);
   }
+  // Validated here as well as in startCloudSim so that errors name the flag and the file.
+  const actionNames = allActions().names();
   const options: CloudSimOptions = {
     listen: v.listen,
     inspectListen: v['inspect-listen'],
-    rateLimits: rateLimitsFromFlag(v['rate-limits']),
+    rateLimits: resolveRateLimits(rateLimitsFromFlag(v['rate-limits']), actionNames, `--rate-limits ${v['rate-limits']}`),
   };
   if (v['access-key-id'] !== undefined) options.accessKeyId = v['access-key-id'];
   if (v['access-key-secret'] !== undefined) options.accessKeySecret = v['access-key-secret'];
-  if (v.topology !== undefined) options.topology = readJsonFile(v.topology, '--topology');
-  if (v.faults !== undefined) options.faults = readJsonFile(v.faults, '--faults');
+  if (v.topology !== undefined) options.topology = parseTopology(readJsonFile(v.topology, '--topology'), `--topology ${v.topology}`);
+  if (v.faults !== undefined) options.faults = resolveFaults(readJsonFile(v.faults, '--faults'), actionNames, `--faults ${v.faults}`);
   const delay = intFlag(v['association-delay-ms'], '--association-delay-ms');
   if (delay !== undefined) options.associationDelayMs = delay;
   const latency = intFlag(v['latency-ms'], '--latency-ms');

@@ -34,8 +34,9 @@ test('bad flags and files exit 2 with a message naming the flag or field', async
     [['--eip-quota', 'many'], /--eip-quota/],
     [['--listen', 'localhost'], /--listen/],
     [['--topology', join(dir, 'missing.json')], /--topology .*missing\.json/],
-    [['--topology', badTopology], /vpcs/],
-    [['--rate-limits', badTopology], /vpcs: not an action/],
+    [['--topology', badTopology], /--topology .*topology\.json is invalid:\n {2}vpcs: /],
+    [['--rate-limits', badTopology], /--rate-limits .*topology\.json is invalid:\n {2}vpcs: /],
+    [['--faults', badTopology], /--faults .*topology\.json is invalid:\n {2}vpcs: /],
     [['--metadata-instance', 'i-x'], /--metadata-listen/],
   ];
   for (const [args, message] of cases) {
