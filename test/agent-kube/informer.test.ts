@@ -74,10 +74,10 @@ test('a cut watch resumes from the last resourceVersion: changes made while it w
   t.is(seen.length, 4);
 });
 
-test('410 Gone re-lists and delivers only the difference, deletions included', async (t) => {
+test('410 Gone re-lists and delivers only the difference, deletions and same-name recreations included', async (t) => {
   const cluster = await startCluster();
   t.teardown(() => cluster.close());
-  for (const name of ['keep', 'change', 'remove']) {
+  for (const name of ['keep', 'change', 'remove', 'recreate']) {
     await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest(name, 'node-a') });
   }
   const registry = new Registry();
@@ -85,23 +85,48 @@ test('410 Gone re-lists and delivers only the difference, deletions included', a
   const { seen, handler } = recorder();
   gateway.pods.subscribe(handler);
   await gateway.pods.start();
+  const oldUid = gateway.pods.cached('default', 'recreate')!.uid;
   await eventually(() => cluster.sim.stats().openWatches === 1 || undefined, 'the pod watch to open');
 
   cluster.sim.setFaults({ serverErrors: { probability: 1, verbs: ['watch'] } });
   cluster.sim.cutWatches();
   await cluster.core.patchNamespacedPod({ namespace: 'default', name: 'change', body: [{ op: 'add', path: '/metadata/labels', value: { v: '2' } }] });
   await cluster.core.deleteNamespacedPod({ namespace: 'default', name: 'remove', gracePeriodSeconds: 0 });
+  await cluster.core.deleteNamespacedPod({ namespace: 'default', name: 'recreate', gracePeriodSeconds: 0 });
+  await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('recreate', 'node-a') });
   await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('new', 'node-a') });
   await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('not-ours', 'node-b') });
   cluster.sim.compact();
   cluster.sim.setFaults({});
 
   await eventually(async () => (await watchRestarts(registry, 'expired')) >= 1 || undefined, 'a re-list after 410');
-  await eventually(() => seen.length >= 6 || undefined, 'the differences');
+  await eventually(() => seen.length >= 9 || undefined, 'the differences');
   await new Promise((r) => setTimeout(r, 300));
-  t.deepEqual(seen.slice(0, 3).sort(), ['added default/change', 'added default/keep', 'added default/remove']);
-  t.deepEqual(seen.slice(3), ['deleted default/remove', 'updated default/change', 'added default/new']);
-  t.deepEqual(gateway.pods.list().map((p) => p.name).sort(), ['change', 'keep', 'new']);
+  t.deepEqual(seen.slice(0, 4).sort(), ['added default/change', 'added default/keep', 'added default/recreate', 'added default/remove']);
+  t.deepEqual(seen.slice(4), [
+    'deleted default/remove', 'updated default/change', 'added default/new',
+    'deleted default/recreate', 'added default/recreate',
+  ]);
+  t.is(seen.length, 9, 'nothing for the unchanged pod, nothing for the other node');
+  t.deepEqual(gateway.pods.list().map((p) => p.name).sort(), ['change', 'keep', 'new', 'recreate']);
+  t.not(gateway.pods.cached('default', 'recreate')!.uid, oldUid);
+});
+
+test('a graceful delete shows as an update carrying deletionTimestamp, then the delete', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('web', 'node-a') });
+  const gateway = cluster.gateway();
+  const events: PodEvent[] = [];
+  gateway.pods.subscribe((e) => events.push(e));
+  await gateway.pods.start();
+  await cluster.core.deleteNamespacedPod({ namespace: 'default', name: 'web', gracePeriodSeconds: 30 });
+  const terminating = await eventually(() => events.find((e) => e.type === 'updated'), 'the terminating update');
+  t.regex(terminating.pod.deletionTimestamp ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  t.truthy(gateway.pods.cached('default', 'web')!.deletionTimestamp);
+  await cluster.core.deleteNamespacedPod({ namespace: 'default', name: 'web', gracePeriodSeconds: 0 });
+  await eventually(() => events.find((e) => e.type === 'deleted'), 'the delete');
+  t.deepEqual(events.map((e) => e.type), ['added', 'updated', 'deleted']);
 });
 
 test('bookmarks keep the resourceVersion fresh, so a reconnect after compaction needs no re-list', async (t) => {

@@ -46,7 +46,7 @@ export interface ClosableKubeGateway extends KubeGateway {
   readonly pods: PodInformer;
   /** A Lease elector that shares this gateway's rate limit and metrics; identity defaults to nodeName. */
   createLeaderElector(options: ElectorOptions): LeaderElector;
-  /** Stops the informer and flushes queued events. */
+  /** Stops its electors (releasing held leases) and the informer, and flushes queued events. */
   close(): Promise<void>;
 }
 
@@ -68,6 +68,7 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
   const podEips = new PodEipClient(custom, requester);
   const podWriter = new PodWriter(core, requester, clock);
   const nodes = new NodeReader(core, requester);
+  const electors: LeaderElector[] = [];
   const events = new EventRecorder(
     { ...options.events, component: options.controllerName ?? 'podeip-agent', host: options.nodeName },
     { sink: new CoreEventSink(core, requester), clock, logger, metrics },
@@ -92,11 +93,16 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
     recordEvent: (ref: ObjectRef, type: EventType, reason: string, message: string): void => events.record(ref, type, reason, message),
     nodeProviderId: (nodeName: string, signal?: AbortSignal): Promise<string | undefined> => nodes.providerId(nodeName, signal),
     listNodeNames: (signal?: AbortSignal): Promise<Set<string>> => nodes.names(signal),
-    createLeaderElector: (electorOptions: ElectorOptions): LeaderElector => new LeaseElector(
-      { ...electorOptions, identity: electorOptions.identity ?? options.nodeName },
-      { coordination, requester, clock, logger: logger.child({ lease: electorOptions.name }), metrics },
-    ),
+    createLeaderElector(electorOptions: ElectorOptions): LeaderElector {
+      const elector = new LeaseElector(
+        { ...electorOptions, identity: electorOptions.identity ?? options.nodeName },
+        { coordination, requester, clock, logger: logger.child({ lease: electorOptions.name }), metrics },
+      );
+      electors.push(elector);
+      return elector;
+    },
     async close(): Promise<void> {
+      await Promise.all(electors.map((elector) => elector.stop()));
       pods.stop();
       await pods.stopped();
       await events.close();

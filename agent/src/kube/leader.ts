@@ -76,6 +76,7 @@ export class LeaseElector implements LeaderElector {
   }
 
   async stop(): Promise<void> {
+    if (!this.loop) { this.stopping.abort(); return; }
     if (this.stopping.signal.aborted) { await this.loop; return; }
     this.stopping.abort();
     await this.loop;
