@@ -64,20 +64,83 @@ function listDir(dir: string): string[] {
   }
 }
 
-/** What the host looked like before we touched it, and how to put it back. */
+/** What the host looked like before a run touched it. */
+interface HostSnapshot {
+  /** The e2e runner's PID: a snapshot whose runner is gone belongs to an abandoned run. */
+  runnerPid: number;
+  footprint: HostFootprint;
+  ipForward: string;
+  hadRunContainerd: boolean;
+  shimSocketsBefore: string[];
+  hadVarLibCni: boolean;
+  cniResultsBefore: string[];
+}
+
+const SNAPSHOT_FILE = 'host-state.json';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * What the host looked like before we touched it, and how to put it back. The snapshot is also
+ * written into the run's temp dir, so a run killed with SIGKILL can be undone by the next one.
+ */
 export class HostState {
   private readonly ipForward: string;
   private readonly hadRunContainerd: boolean;
   private readonly shimSocketsBefore: Set<string>;
   private readonly hadVarLibCni: boolean;
   private readonly cniResultsBefore: Set<string>;
+  private readonly footprint: HostFootprint;
 
-  constructor(private readonly footprint: HostFootprint) {
-    this.ipForward = readFileSync(IP_FORWARD, 'utf8').trim();
-    this.hadRunContainerd = existsSync('/run/containerd');
-    this.shimSocketsBefore = new Set(listDir(SHIM_SOCKETS));
-    this.hadVarLibCni = existsSync('/var/lib/cni');
-    this.cniResultsBefore = new Set(listDir(CNI_RESULTS));
+  private constructor(snapshot: HostSnapshot) {
+    this.footprint = snapshot.footprint;
+    this.ipForward = snapshot.ipForward;
+    this.hadRunContainerd = snapshot.hadRunContainerd;
+    this.shimSocketsBefore = new Set(snapshot.shimSocketsBefore);
+    this.hadVarLibCni = snapshot.hadVarLibCni;
+    this.cniResultsBefore = new Set(snapshot.cniResultsBefore);
+  }
+
+  /** Takes the snapshot now (before anything is started) and saves it in the temp dir. */
+  static capture(footprint: HostFootprint): HostState {
+    const snapshot: HostSnapshot = {
+      runnerPid: process.pid,
+      footprint,
+      ipForward: readFileSync(IP_FORWARD, 'utf8').trim(),
+      hadRunContainerd: existsSync('/run/containerd'),
+      shimSocketsBefore: listDir(SHIM_SOCKETS),
+      hadVarLibCni: existsSync('/var/lib/cni'),
+      cniResultsBefore: listDir(CNI_RESULTS),
+    };
+    writeFileSync(join(footprint.tmpDir, SNAPSHOT_FILE), JSON.stringify(snapshot, null, 2));
+    return new HostState(snapshot);
+  }
+
+  /**
+   * Undoes runs whose runner died without cleaning up (SIGKILL, OOM): every `<prefix>*` temp dir
+   * whose snapshot names a runner that no longer exists. Returns the dirs it restored.
+   */
+  static async recoverAbandoned(parentDir: string, prefix: string): Promise<string[]> {
+    const recovered: string[] = [];
+    for (const entry of listDir(parentDir).filter((e) => e.startsWith(prefix))) {
+      let snapshot: HostSnapshot;
+      try {
+        snapshot = JSON.parse(readFileSync(join(parentDir, entry, SNAPSHOT_FILE), 'utf8')) as HostSnapshot;
+      } catch {
+        continue;
+      }
+      if (isAlive(snapshot.runnerPid)) continue;
+      await new HostState(snapshot).restore();
+      recovered.push(join(parentDir, entry));
+    }
+    return recovered;
   }
 
   /**

@@ -14,6 +14,7 @@ import { buildPauseImage } from './pause-image.js';
 import { PodRunner } from './pods.js';
 import { waitFor } from './proc.js';
 
+export const TMP_PREFIX = 'podeip-e2e-';
 export const SANDBOX_IMAGE = 'podeip.local/e2e/pause:1';
 export const BRIDGE_NAME = 'podeip-e2e0';
 export const NETWORK_NAME = 'podeip-e2e';
@@ -63,9 +64,14 @@ export class E2eNode {
    * Creates the temp dir and registers the host sweep first, so it runs last and even when a
    * later step fails.
    */
+  /** Undoes earlier runs that were killed before their cleanup ran. */
+  static recoverAbandonedRuns(): Promise<string[]> {
+    return HostState.recoverAbandoned(tmpdir(), TMP_PREFIX);
+  }
+
   static create(cleanup: CleanupStack): E2eNode {
-    const tmpDir = mkdtempSync(join(tmpdir(), 'podeip-e2e-'));
-    const host = new HostState({
+    const tmpDir = mkdtempSync(join(tmpdir(), TMP_PREFIX));
+    const host = HostState.capture({
       tmpDir,
       bridgeName: BRIDGE_NAME,
       networkName: NETWORK_NAME,

@@ -126,6 +126,7 @@ async function main(): Promise<number> {
     process.stdout.write(packages.installed.length
       ? `e2e: installed ${packages.installed.join(' ')} in ${packages.ms} ms\n`
       : 'e2e: packages already present\n');
+    for (const dir of await E2eNode.recoverAbandonedRuns()) process.stdout.write(`e2e: undid an abandoned run in ${dir}\n`);
     node = E2eNode.create(cleanup);
     const started = await report.step('containerd up, sandbox image imported, bridge chain ready', async () => {
       await node!.start();

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
 import { PodeipError } from '../../lib/errors.js';
 import { Daemon, run } from './proc.js';
 
@@ -104,52 +105,98 @@ export class CloudSimProcess {
   }
 }
 
+const PODEIP = { group: 'alibabacloud.com', version: 'v1beta1', plural: 'podeips' } as const;
+
+/**
+ * The Kubernetes simulator. Manifests go in with the real kubectl, as a user applies them; the
+ * per-pod traffic (kubelet's and the scenarios' reads) goes through client-node in-process,
+ * because a kubectl exec per poll costs up to a second on a busy machine.
+ */
 export class KubeSimProcess {
+  private readonly core: k8s.CoreV1Api;
+  private readonly apps: k8s.AppsV1Api;
+  private readonly custom: k8s.CustomObjectsApi;
+
   private constructor(
     readonly daemon: Daemon,
     readonly url: string,
     readonly kubeconfig: string,
-  ) {}
+    private readonly kubectlCacheDir: string,
+  ) {
+    const config = new k8s.KubeConfig();
+    config.loadFromFile(kubeconfig);
+    this.core = config.makeApiClient(k8s.CoreV1Api);
+    this.apps = config.makeApiClient(k8s.AppsV1Api);
+    this.custom = config.makeApiClient(k8s.CustomObjectsApi);
+  }
 
-  static async start(kubeconfigOut: string, logFile: string): Promise<KubeSimProcess> {
+  static async start(dir: string): Promise<KubeSimProcess> {
     const daemon = Daemon.start('kube simulator', process.execPath,
-      [PODEIP_SIM, 'kube', '--listen', '127.0.0.1:0', '--kubeconfig-out', kubeconfigOut], process.env, logFile);
+      [PODEIP_SIM, 'kube', '--listen', '127.0.0.1:0', '--kubeconfig-out', join(dir, 'kubeconfig')], process.env, join(dir, 'kube-sim.log'));
     try {
       const line = await daemon.firstJsonLine('the kube simulator to announce its URL');
-      return new KubeSimProcess(daemon, stringField('kube sim', line, 'url'), stringField('kube sim', line, 'kubeconfig'));
+      return new KubeSimProcess(daemon, stringField('kube sim', line, 'url'), stringField('kube sim', line, 'kubeconfig'), join(dir, 'kubectl-cache'));
     } catch (err) {
       await daemon.stop();
       throw err;
     }
   }
 
+  /** kubectl against the simulator; its discovery cache stays in our temp dir, not in ~/.kube. */
   async kubectl(args: string[], input?: string): Promise<string> {
-    const result = await run(KUBECTL, ['--kubeconfig', this.kubeconfig, ...args], input === undefined ? {} : { input });
+    const result = await run(KUBECTL, ['--kubeconfig', this.kubeconfig, '--cache-dir', this.kubectlCacheDir, ...args],
+      input === undefined ? {} : { input });
     return result.stdout;
-  }
-
-  async apply(manifest: object): Promise<Record<string, unknown>> {
-    return JSON.parse(await this.kubectl(['apply', '-o', 'json', '-f', '-'], JSON.stringify(manifest)));
   }
 
   async applyFile(file: string): Promise<void> {
     await this.kubectl(['apply', '-f', file]);
   }
 
-  /** The object as JSON, or undefined when it does not exist. */
-  async get(kind: string, namespace: string, name: string): Promise<Record<string, any> | undefined> {
-    const result = await run(KUBECTL, ['--kubeconfig', this.kubeconfig, 'get', kind, '-n', namespace, name, '-o', 'json', '--ignore-not-found'], {});
-    return result.stdout.trim() ? JSON.parse(result.stdout) : undefined;
+  async applyObject(manifest: object): Promise<void> {
+    await this.kubectl(['apply', '-f', '-'], JSON.stringify(manifest));
+  }
+
+  async createPod(pod: k8s.V1Pod): Promise<k8s.V1Pod> {
+    return this.core.createNamespacedPod({ namespace: pod.metadata!.namespace!, body: pod });
+  }
+
+  async createStatefulSet(sts: k8s.V1StatefulSet): Promise<k8s.V1StatefulSet> {
+    return this.apps.createNamespacedStatefulSet({ namespace: sts.metadata!.namespace!, body: sts });
+  }
+
+  async getPod(namespace: string, name: string): Promise<k8s.V1Pod | undefined> {
+    return orUndefinedIfNotFound(() => this.core.readNamespacedPod({ namespace, name }));
+  }
+
+  async getPodEip(namespace: string, name: string): Promise<PodEipObject | undefined> {
+    return orUndefinedIfNotFound(async () =>
+      (await this.custom.getNamespacedCustomObject({ ...PODEIP, namespace, name })) as PodEipObject);
   }
 
   /** Graceful delete: kubelet sees a terminating pod (deletionTimestamp) and tears it down. */
-  async deleteGracefully(kind: string, namespace: string, name: string): Promise<void> {
-    await this.kubectl(['delete', kind, '-n', namespace, name, '--wait=false']);
+  async deletePodGracefully(namespace: string, name: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ namespace, name });
   }
 
   /** What kubelet does once the pod's containers are gone: the final delete. */
-  async deleteNow(kind: string, namespace: string, name: string): Promise<void> {
-    await this.kubectl(['delete', kind, '-n', namespace, name, '--grace-period=0', '--force', '--ignore-not-found', '--wait=false']);
+  async deletePodNow(namespace: string, name: string): Promise<void> {
+    await orUndefinedIfNotFound(() => this.core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 }));
+  }
+}
+
+export interface PodEipObject {
+  metadata: { name: string; namespace: string; finalizers?: string[] };
+  spec?: { allocationID?: string; allocationType?: { type?: string; releaseStrategy?: string; releaseAfter?: string } };
+  status?: { eipAddress?: string; privateIPAddress?: string; networkInterfaceID?: string; status?: string };
+}
+
+async function orUndefinedIfNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof k8s.ApiException && err.code === 404) return undefined;
+    throw err;
   }
 }
 

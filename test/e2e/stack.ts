@@ -75,11 +75,11 @@ export class Stack {
       associationDelayMs: 100,
     }, join(dir, 'cloud-sim.log'));
     cleanup.add('cloud simulator', () => cloud.daemon.stop());
-    const kube = await KubeSimProcess.start(join(dir, 'kubeconfig'), join(dir, 'kube-sim.log'));
+    const kube = await KubeSimProcess.start(dir);
     cleanup.add('kube simulator', () => kube.daemon.stop());
 
     await kube.applyFile(CRD_MANIFEST);
-    await kube.apply({
+    await kube.applyObject({
       apiVersion: 'v1',
       kind: 'Node',
       metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME } },
@@ -126,12 +126,12 @@ export class Stack {
    * uid (the server's) is what kubelet passes in the sandbox metadata.
    */
   async createPod(namespace: string, name: string, annotations: Record<string, string>, owner?: OwnerReference): Promise<PodSpec> {
-    const created = await this.kube.apply({
+    const created = await this.kube.createPod({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name, namespace, annotations, ...(owner ? { ownerReferences: [owner] } : {}) },
       spec: { nodeName: NODE_NAME, containers: [{ name: 'app', image: 'podeip.local/e2e/app:1' }] },
-    }) as { metadata: { uid: string } };
-    return { namespace, name, uid: created.metadata.uid, annotations };
+    });
+    return { namespace, name, uid: created.metadata!.uid!, annotations };
   }
 }

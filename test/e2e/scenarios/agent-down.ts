@@ -59,7 +59,7 @@ export const agentDownDuringDel: Scenario = {
     const s = stack!;
     const pod = await startPod(s, 'agent-down-del', WITH_EIP);
     const eip = await assertBoundNow(s, pod);
-    await s.kube.deleteGracefully('pod', 'default', pod.spec.name);
+    await s.kube.deletePodGracefully('default', pod.spec.name);
     await s.agent.stop();
     let err: unknown;
     try {

@@ -20,7 +20,7 @@ export const noEip: Scenario = {
     for (let i = 0; i < TIMED_PODS; i++) {
       const pod = await startPod(stack!, `no-eip-${i}`, { 'example.com/team': 'web' }, { label: TIMING_PODEIP_NO_EIP });
       assert.equal(eipsOn(await stack!.cloud.state(), pod.ip).length, 0, `an EIP forwards to ${pod.ip}`);
-      const obj = await stack!.kube.get('pod', 'default', pod.spec.name);
+      const obj = await stack!.kube.getPod('default', pod.spec.name);
       const annotations = Object.keys(obj?.metadata?.annotations ?? {});
       assert.ok(!annotations.some((k) => k.endsWith('allocated-eipAddress')), `pod ${pod.spec.name} got ${annotations.join(', ')}`);
       await endPod(stack!, pod, { label: TIMING_PODEIP_NO_EIP });

@@ -34,10 +34,10 @@ export async function startPod(
  */
 export async function endPod(stack: Stack, pod: RunningPod, opts: { label?: string; afterStop?: () => Promise<void> } = {}): Promise<void> {
   const { namespace, name } = pod.spec;
-  await stack.kube.deleteGracefully('pod', namespace, name);
+  await stack.kube.deletePodGracefully(namespace, name);
   await stack.node.pods.teardown(pod.sandboxId, opts.label, async () => {
     await opts.afterStop?.();
-    await stack.kube.deleteNow('pod', namespace, name);
+    await stack.kube.deletePodNow(namespace, name);
   });
 }
 
@@ -80,17 +80,17 @@ export async function assertBoundNow(stack: Stack, pod: RunningPod, opts: { allo
 export async function assertKubeRecords(stack: Stack, pod: RunningPod, eip: CloudEipState): Promise<void> {
   const { namespace, name } = pod.spec;
   await waitFor(`pod ${name}: allocated-eipAddress annotations and ${EIP_CONDITION} condition`, async () => {
-    const obj = await stack.kube.get('pod', namespace, name);
+    const obj = await stack.kube.getPod(namespace, name);
     const annotations: Record<string, string> = obj?.metadata?.annotations ?? {};
     for (const key of ALLOCATED_ANNOTATIONS) {
       if (annotations[key] !== eip.ipAddress) throw new Error(`annotation ${key}=${annotations[key]}, want ${eip.ipAddress}`);
     }
-    const condition = (obj?.status?.conditions ?? []).find((c: { type: string }) => c.type === EIP_CONDITION);
+    const condition = (obj?.status?.conditions ?? []).find((c) => c.type === EIP_CONDITION);
     if (condition?.status !== 'True') throw new Error(`condition ${EIP_CONDITION}: ${JSON.stringify(condition)}`);
     return true;
   }, { timeoutMs: KUBE_SETTLE_MS });
   await waitFor(`PodEIP ${namespace}/${name} naming ${eip.allocationId}`, async () => {
-    const podEip = await stack.kube.get('podeip', namespace, name);
+    const podEip = await stack.kube.getPodEip(namespace, name);
     if (!podEip) throw new Error('no PodEIP');
     const want = { allocationID: eip.allocationId, eipAddress: eip.ipAddress, privateIPAddress: pod.ip };
     const got = { allocationID: podEip.spec?.allocationID, eipAddress: podEip.status?.eipAddress, privateIPAddress: podEip.status?.privateIPAddress };
@@ -110,5 +110,5 @@ export async function waitReleased(stack: Stack, pod: RunningPod, allocationId: 
   await waitFor(`EIP ${allocationId} of ${pod.spec.name} to be released`, async () =>
     ((await stack.cloud.state()).eips.some((e) => e.allocationId === allocationId) ? undefined : true), { timeoutMs, stepMs: 200 });
   await waitFor(`PodEIP ${pod.spec.name} to be deleted`, async () =>
-    ((await stack.kube.get('podeip', pod.spec.namespace, pod.spec.name)) ? undefined : true), { timeoutMs, stepMs: 200 });
+    ((await stack.kube.getPodEip(pod.spec.namespace, pod.spec.name)) ? undefined : true), { timeoutMs, stepMs: 200 });
 }

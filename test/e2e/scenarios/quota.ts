@@ -37,7 +37,7 @@ export const quotaExhausted: Scenario = {
 
       const after = await s.cloud.state();
       assert.deepEqual(after.eips.map((e) => e.allocationId).sort(), before.eips.map((e) => e.allocationId).sort(), 'EIPs changed');
-      const podEip = await s.kube.get('podeip', 'default', 'quota-0');
+      const podEip = await s.kube.getPodEip('default', 'quota-0');
       assert.ok(!podEip?.spec?.allocationID, `PodEIP quota-0 names an EIP: ${JSON.stringify(podEip?.spec)}`);
       assert.deepEqual(node.networkTracesOf(failedSandboxId(err)), [], 'the failed sandbox left network state behind');
       const requestsAfter = await s.agent.cniRequests();

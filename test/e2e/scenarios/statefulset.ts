@@ -17,7 +17,7 @@ export const statefulSetKeepsEip: Scenario = {
   needsPodeip: true,
   async run({ stack }) {
     const s = stack!;
-    const sts = await s.kube.apply({
+    const sts = await s.kube.createStatefulSet({
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name: 'web', namespace: 'default' },
@@ -30,8 +30,8 @@ export const statefulSetKeepsEip: Scenario = {
           spec: { containers: [{ name: 'app', image: 'podeip.local/e2e/app:1' }] },
         },
       },
-    }) as { metadata: { uid: string } };
-    const owner: OwnerReference = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: sts.metadata.uid, controller: true };
+    });
+    const owner: OwnerReference = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: sts.metadata!.uid!, controller: true };
 
     const first = await startPod(s, 'web-0', ANNOTATIONS, { owner });
     const eip = await assertBoundNow(s, first);
@@ -40,7 +40,7 @@ export const statefulSetKeepsEip: Scenario = {
 
     const kept = (await s.cloud.state()).eips.find((e) => e.allocationId === eip.allocationId);
     assert.ok(kept, `EIP ${eip.allocationId} was released although its PodEIP keeps it for 10m`);
-    const podEip = await s.kube.get('podeip', 'default', 'web-0');
+    const podEip = await s.kube.getPodEip('default', 'web-0');
     assert.equal(podEip?.spec?.allocationID, eip.allocationId, 'the PodEIP of web-0 should outlive the pod');
 
     const second = await startPod(s, 'web-0', ANNOTATIONS, { owner });
