@@ -2,8 +2,9 @@
  * install-cni / uninstall-cni on real directories shaped like Terway, bridge and multi-file
  * nodes: what changes is exactly our entry, every other byte stays, and uninstall restores.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -224,4 +225,26 @@ test('podeip-agent install-cni with a bad flag exits 1 naming it', async (t) => 
   const error = await t.throwsAsync(execFileAsync(process.execPath, [AGENT_BIN, 'install-cni', '--conf-dir', 'relative/net.d']));
   t.is((error as Error & { code: number }).code, 1);
   t.true((error as Error & { stdout: string }).stdout.includes('--conf-dir must be an absolute path'));
+});
+
+test('install-cni --watch puts the entry back when the primary CNI rewrites its config (as Terway does on restart)', async (t) => {
+  const dir = confDir({ '10-terway.conflist': TERWAY_CONFLIST });
+  const child = spawn(process.execPath, [AGENT_BIN, 'install-cni', '--watch', '--conf-dir', dir, '--bin-dir', binDir(), '--plugin', fakePlugin()],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => { child.kill('SIGTERM'); });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+  const waitFor = async (what: string, done: () => boolean) => {
+    for (let waited = 0; !done(); waited += 100) {
+      if (waited > 60_000) throw new Error(`timed out waiting for ${what}; stdout: ${stdout}`);
+      await sleep(100);
+    }
+  };
+  await waitFor('the watch to start', () => stdout.includes('watching for changes'));
+  t.true(read(dir, '10-terway.conflist').includes('"podeip"'));
+
+  writeFileSync(join(dir, '10-terway.conflist'), TERWAY_CONFLIST); // terway writes its own config back
+  await waitFor('the entry to come back', () => stdout.split('podeip entry appended').length === 3);
+  const restored = read(dir, '10-terway.conflist');
+  t.deepEqual(JSON.parse(insertedPiece(TERWAY_CONFLIST, restored).slice(1)), ENTRY);
 });

@@ -1,9 +1,10 @@
 /**
  * podeip-agent install-cni   [--bin-dir D] [--conf-dir D] [--plugin PATH] [--socket-path P]
- *                            [--timeout-seconds N] [--log-file F]
+ *                            [--timeout-seconds N] [--log-file F] [--watch]
  * podeip-agent uninstall-cni [--bin-dir D] [--conf-dir D]
  * What the DaemonSet's init container runs; each action is a JSON log line on stdout.
  */
+import { watch as fsWatch } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../../../agent/src/log/logger.js';
@@ -20,10 +21,12 @@ export const DEFAULT_PLUGIN = fileURLToPath(new URL('../../../bin/podeip', impor
 
 const USAGE = `usage: podeip-agent install-cni [--bin-dir ${DEFAULT_BIN_DIR}] [--conf-dir ${DEFAULT_CONF_DIR}]
            [--plugin ${'<dist>/bin/podeip'}] [--socket-path ${DEFAULT_SOCKET_PATH}]
-           [--timeout-seconds N] [--log-file /var/log/podeip-cni.log]
+           [--timeout-seconds N] [--log-file /var/log/podeip-cni.log] [--watch]
        podeip-agent uninstall-cni [--bin-dir D] [--conf-dir D]
 install-cni copies the plugin into the CNI bin dir and appends a podeip entry to the node's
 primary CNI config (a lone .conf becomes a .conflist); uninstall-cni removes exactly that.
+--watch keeps running and puts the entry back whenever the primary CNI rewrites its config
+(Terway does on every restart): run it as a sidecar, not as an init container.
 `;
 
 function absolute(flag: string, value: string | undefined): string | undefined {
@@ -54,6 +57,7 @@ function parse(argv: string[]) {
         'socket-path': { type: 'string' },
         'timeout-seconds': { type: 'string' },
         'log-file': { type: 'string' },
+        'watch': { type: 'boolean' },
         'help': { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -62,7 +66,9 @@ function parse(argv: string[]) {
   }
 }
 
-function run(command: string, argv: string[]): InstallAction[] | undefined {
+interface Job { confDir: string; watch: boolean; run(): InstallAction[] }
+
+function job(command: string, argv: string[]): Job | undefined {
   const flags = parse(argv);
   if (flags.help) {
     process.stdout.write(USAGE);
@@ -70,7 +76,7 @@ function run(command: string, argv: string[]): InstallAction[] | undefined {
   }
   const binDir = absolute('bin-dir', flags['bin-dir']) ?? DEFAULT_BIN_DIR;
   const confDir = absolute('conf-dir', flags['conf-dir']) ?? DEFAULT_CONF_DIR;
-  if (command === 'uninstall-cni') return uninstallCni({ binDir, confDir });
+  if (command === 'uninstall-cni') return { confDir, watch: false, run: () => uninstallCni({ binDir, confDir }) };
   const timeout = timeoutSeconds(flags['timeout-seconds']);
   const logFile = absolute('log-file', flags['log-file']);
   const entry: PodeipEntry = {
@@ -80,7 +86,40 @@ function run(command: string, argv: string[]): InstallAction[] | undefined {
     ...(logFile !== undefined ? { logFile } : {}),
     capabilities: { [POD_ANNOTATIONS_CAPABILITY]: true },
   };
-  return installCni({ binDir, confDir, pluginSource: absolute('plugin', flags.plugin) ?? DEFAULT_PLUGIN, entry });
+  const pluginSource = absolute('plugin', flags.plugin) ?? DEFAULT_PLUGIN;
+  return { confDir, watch: flags.watch ?? false, run: () => installCni({ binDir, confDir, pluginSource, entry }) };
+}
+
+function logActions(logger: Logger, command: string, actions: InstallAction[], onlyChanges: boolean): void {
+  for (const action of actions) {
+    if (!onlyChanges || action.changed) logger.info(action.action, { command, path: action.path });
+  }
+}
+
+const WATCH_SETTLE_MS = 200;
+const WATCH_RESYNC_MS = 60_000;
+
+/**
+ * Re-runs the (idempotent) install whenever the conf dir changes, and every minute in case an
+ * event was missed. Runs until the process is stopped.
+ */
+async function watch(logger: Logger, command: string, work: Job): Promise<never> {
+  let pending: NodeJS.Timeout | undefined;
+  const rerun = () => {
+    clearTimeout(pending);
+    // Let the primary CNI finish writing its file before we read it.
+    pending = setTimeout(() => {
+      try {
+        logActions(logger, command, work.run(), true);
+      } catch (error) {
+        logger.error((error as Error).message, { command, code: error instanceof PodeipError ? error.code : 'Internal' });
+      }
+    }, WATCH_SETTLE_MS);
+  };
+  fsWatch(work.confDir, { persistent: true }, rerun);
+  setInterval(rerun, WATCH_RESYNC_MS);
+  logger.info('watching for changes', { command, path: work.confDir });
+  return new Promise<never>(() => {});
 }
 
 /** argv: the subcommand (install-cni | uninstall-cni) and its flags. Sets exitCode 1 on failure. */
@@ -90,8 +129,10 @@ export async function main(argv: string[], logger: Logger = createLogger({ field
     if (command !== 'install-cni' && command !== 'uninstall-cni') {
       throw new InstallerError('InvalidInstallerFlag', `unknown command "${command}"\n${USAGE}`);
     }
-    const actions = run(command, rest);
-    for (const action of actions ?? []) logger.info(action.action, { command, path: action.path });
+    const work = job(command, rest);
+    if (work === undefined) return;
+    logActions(logger, command, work.run(), false);
+    if (work.watch) await watch(logger, command, work);
   } catch (error) {
     const code = error instanceof PodeipError ? error.code : 'Internal';
     logger.error((error as Error).message, { command, code });

@@ -18,7 +18,7 @@ export interface InstallOptions {
 }
 
 /** One thing install or uninstall did (or found already done), for the log. */
-export interface InstallAction { action: string; path: string }
+export interface InstallAction { action: string; path: string; changed: boolean }
 
 function modeOf(path: string): number {
   return statSync(path).mode & 0o7777;
@@ -31,18 +31,18 @@ function installBinary(options: InstallOptions): InstallAction {
   const target = join(options.binDir, PLUGIN_TYPE);
   const binary = readFileSync(options.pluginSource);
   if (existsSync(target) && modeOf(target) === 0o755 && readFileSync(target).equals(binary)) {
-    return { action: 'plugin binary unchanged', path: target };
+    return { action: 'plugin binary unchanged', path: target, changed: false };
   }
   writeFileAtomic(target, binary, 0o755);
-  return { action: 'plugin binary copied', path: target };
+  return { action: 'plugin binary copied', path: target, changed: true };
 }
 
 function chainConflist(path: string, entry: PodeipEntry): InstallAction {
   const text = readFileSync(path, 'utf8');
   const chained = chainInto(text, entry, basename(path));
-  if (chained === text) return { action: 'conflist unchanged', path };
+  if (chained === text) return { action: 'conflist unchanged', path, changed: false };
   writeFileAtomic(path, chained, modeOf(path));
-  return { action: hasOurEntry(text) ? 'podeip entry updated' : 'podeip entry appended', path };
+  return { action: hasOurEntry(text) ? 'podeip entry updated' : 'podeip entry appended', path, changed: true };
 }
 
 /**
@@ -63,7 +63,7 @@ function convertToConflist(confDir: string, primary: string, entry: PodeipEntry)
   }
   writeFileAtomic(target, convertConf(readFileSync(source, 'utf8'), primary, entry), modeOf(source));
   removeFile(source);
-  return { action: `converted ${primary} to a conflist with podeip`, path: target };
+  return { action: `converted ${primary} to a conflist with podeip`, path: target, changed: true };
 }
 
 export function installCni(options: InstallOptions): InstallAction[] {
@@ -91,16 +91,16 @@ export function uninstallCni(options: UninstallOptions): InstallAction[] {
     if (original) {
       writeFileAtomic(join(options.confDir, original.file), original.text, modeOf(path));
       removeFile(path);
-      actions.push({ action: `restored ${original.file}`, path: join(options.confDir, original.file) });
+      actions.push({ action: `restored ${original.file}`, path: join(options.confDir, original.file), changed: true });
     } else {
       writeFileAtomic(path, unchainFrom(text, file), modeOf(path));
-      actions.push({ action: 'podeip entry removed', path });
+      actions.push({ action: 'podeip entry removed', path, changed: true });
     }
   }
   const binary = join(options.binDir, PLUGIN_TYPE);
   if (existsSync(binary)) {
     removeFile(binary);
-    actions.push({ action: 'plugin binary removed', path: binary });
+    actions.push({ action: 'plugin binary removed', path: binary, changed: true });
   }
   return actions;
 }
