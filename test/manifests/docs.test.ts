@@ -3,14 +3,19 @@
  * the product spec under both prefixes, every repository path they mention.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { parseConfig } from '../../agent/src/config/load.js';
 import { configSchema } from '../../agent/src/config/schema.js';
 import { repoPath } from './repo.js';
 
+const runFile = promisify(execFile);
 const read = (doc: string) => readFile(repoPath('docs', doc), 'utf8');
 
 /** Dotted paths of the schema's leaf keys: agent.socketPath, networkController.vpcid, ... */
@@ -86,3 +91,36 @@ test('every repository path the user docs mention exists', async (t) => {
   }
   t.deepEqual(missing, []);
 });
+
+test('every shell block of the user docs is marked local or cluster, and the local ones run as written', async (t) => {
+  const work = await mkdtemp(join(tmpdir(), 'podeip-docs-'));
+  t.teardown(() => rm(work, { recursive: true, force: true }));
+  // A reader's clone after `npm ci`: its own manifests to copy into, the built tree linked.
+  await cp(repoPath('manifests'), join(work, 'manifests'), { recursive: true });
+  for (const built of ['dist', 'node_modules', 'package.json']) await symlink(repoPath(built), join(work, built));
+  let ran = 0;
+  for (const doc of USER_DOCS) {
+    // Blocks inside list items are indented; the shell sees them dedented.
+    for (const block of (await read(doc)).matchAll(/^( *)```sh\n([\s\S]*?)^ *```/gm)) {
+      const indent = block[1]!.length;
+      const script = block[2]!.split('\n').map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length))).join('\n');
+      const marker = script.split('\n')[0]!;
+      t.regex(marker, /^# (local|cluster)\b/, `${doc}: a shell block starts with "# local" or "# cluster"`);
+      if (!marker.startsWith('# local')) continue;
+      const result = await runScript(script, work);
+      t.is(result.code, 0, `${doc}:\n${script}\n${result.output}`);
+      ran += 1;
+    }
+  }
+  t.true(ran >= 5, `${ran} local blocks ran`);
+});
+
+async function runScript(script: string, cwd: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await runFile('bash', ['-euo', 'pipefail', '-c', script], { cwd, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
