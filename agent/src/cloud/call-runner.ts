@@ -36,6 +36,9 @@ interface SdkAnswer {
 }
 
 export class CallRunner {
+  /** The latest failure per action, until its next success: explains deadlines of shared calls. */
+  private readonly lastFailure = new Map<CloudAction, CloudError>();
+
   constructor(private readonly deps: RunnerDeps) {}
 
   async run<T extends SdkAnswer>(action: CloudAction, send: () => Promise<T>, options: RunOptions = {}): Promise<T> {
@@ -57,6 +60,7 @@ export class CallRunner {
         });
         try {
           const answer = await untilAborted(sending, signal);
+          this.lastFailure.delete(action);
           this.observe(action, 'Success', t0);
           this.deps.limiter.for(action).onSuccess();
           this.deps.logger.debug('cloud call', {
@@ -67,6 +71,7 @@ export class CallRunner {
           if (signal.aborted && !(err instanceof CloudError) && err === signal.reason) throw err;
           const e = classifyError(action, err, ctx);
           last = e;
+          this.lastFailure.set(action, e);
           this.observe(action, e.cloudCode || e.code, t0);
           this.deps.logger.debug('cloud call', {
             action, requestId: e.requestId, code: e.cloudCode || e.code, attempt, retryable: e.retryable,
@@ -110,8 +115,9 @@ export class CallRunner {
     return { signal: ac.signal, cancel };
   }
 
-  private deadlineError(action: CloudAction, last: CloudError | undefined): CloudError {
-    const why = last ? `; last failure: ${last.message}` : ' while waiting for the rate limiter';
+  /** The caller's deadline passed; `last` defaults to the action's latest failure, if any. */
+  deadlineError(action: CloudAction, last: CloudError | undefined = this.lastFailure.get(action)): CloudError {
+    const why = last ? `; last failure: ${last.message}` : ' (no failure seen: waiting for the rate limiter or a shared call)';
     return new CloudError('CloudDeadlineExceeded', `${action}: deadline passed before the call succeeded${why}`, {
       action,
       cloudCode: last?.cloudCode ?? '',

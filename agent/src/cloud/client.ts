@@ -9,10 +9,10 @@ import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { BatchPartialFailure, KeyedBatcher } from './batcher.js';
 import { DEFAULT_BUDGET_SHARE, nodeBudgets, type Budget, type CloudAction } from './budgets.js';
 import { CallRunner } from './call-runner.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, untilAborted, type Clock } from './clock.js';
 import { SecretRegistry, buildCredential, validateCredentialsOptions, type CloudCredentialsOptions } from './credentials.js';
 import { EniCache } from './eni-cache.js';
-import { CloudConfigError, CloudError } from './errors.js';
+import { CloudConfigError, CloudError, classifyError } from './errors.js';
 import { createCloudMetrics } from './metrics.js';
 import { EipPoller, isTransitional } from './poller.js';
 import { RateLimiter, type Slot } from './rate-limiter.js';
@@ -220,6 +220,25 @@ class SdkCloudClient implements ClosableCloudClient {
     this.limiter.close();
   }
 
+  /**
+   * Waits that are not a call of their own (a coalesced describe, the poller, a shared ENI
+   * refresh) end with the caller's signal too; turn that into CloudDeadlineExceeded.
+   */
+  private async bounded<T>(action: CloudAction, work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      if (err instanceof CloudError || err instanceof CloudConfigError) throw err;
+      if (signal?.aborted && err === signal.reason) throw this.runner.deadlineError(action);
+      throw classifyError(action, err, { redact: (t) => this.secrets.redact(t) });
+    }
+  }
+
+  /** The SDK for a caller's call: its first load can take seconds, within the caller's deadline. */
+  private sdkFor(action: CloudAction, signal: AbortSignal | undefined): Promise<SdkClients> {
+    return this.bounded(action, untilAborted(this.clients(), signal), signal);
+  }
+
   private clients(): Promise<SdkClients> {
     if (!this.sdk) {
       this.sdk = this.buildSdk();
@@ -234,7 +253,7 @@ class SdkCloudClient implements ClosableCloudClient {
     if (req.securityProtectionTypes && req.securityProtectionTypes.length > 1) {
       throw new CloudConfigError('securityProtectionTypes', `at most one value (AntiDDoS_Enhanced), got ${req.securityProtectionTypes.length}`);
     }
-    const sdk = await this.clients();
+    const sdk = await this.sdkFor('AllocateEipAddress', signal);
     const m = sdk.modules.vpc;
     const request = new m.AllocateEipAddressRequest({
       regionId: this.regionId,
@@ -257,7 +276,7 @@ class SdkCloudClient implements ClosableCloudClient {
   }
 
   async associateEip(binding: EniBinding, signal?: AbortSignal): Promise<void> {
-    const sdk = await this.clients();
+    const sdk = await this.sdkFor('AssociateEipAddress', signal);
     const request = new sdk.modules.vpc.AssociateEipAddressRequest({
       regionId: this.regionId,
       allocationId: binding.allocationId,
@@ -280,13 +299,13 @@ class SdkCloudClient implements ClosableCloudClient {
           throw new CloudError('CloudRejected', `AssociateEipAddress: EIP ${binding.allocationId} is ${eip.status}`
             + `${eip.instanceId ? ` on ${eip.instanceId}${eip.privateIpAddress ? `/${eip.privateIpAddress}` : ''}` : ''}, not free to bind [RequestId ${err.requestId}]`, details(err));
         }
-        await this.poller.wait(binding.allocationId, () => true, signal);
+        await this.waitForEip(binding.allocationId, () => true, signal);
       }
     }
   }
 
   async unassociateEip(binding: EniBinding, signal?: AbortSignal): Promise<void> {
-    const sdk = await this.clients();
+    const sdk = await this.sdkFor('UnassociateEipAddress', signal);
     const request = new sdk.modules.vpc.UnassociateEipAddressRequest({
       regionId: this.regionId,
       allocationId: binding.allocationId,
@@ -300,7 +319,7 @@ class SdkCloudClient implements ClosableCloudClient {
       const eip = await this.describeEip(binding.allocationId, signal);
       if (!eip || !this.pointsAt(eip, binding) || eip.status === 'Available' || eip.status === 'Unassociating' || eip.status === 'Releasing') return;
       if (eip.status === 'Associating') {
-        await this.poller.wait(binding.allocationId, () => true, signal);
+        await this.waitForEip(binding.allocationId, () => true, signal);
         continue;
       }
       try {
@@ -316,7 +335,7 @@ class SdkCloudClient implements ClosableCloudClient {
   }
 
   async releaseEip(allocationId: string, signal?: AbortSignal): Promise<void> {
-    const sdk = await this.clients();
+    const sdk = await this.sdkFor('ReleaseEipAddress', signal);
     const request = new sdk.modules.vpc.ReleaseEipAddressRequest({ regionId: this.regionId, allocationId });
     for (;;) {
       try {
@@ -332,7 +351,7 @@ class SdkCloudClient implements ClosableCloudClient {
           throw new CloudError('CloudRejected', `ReleaseEipAddress: EIP ${allocationId} is ${eip.status}`
             + `${eip.instanceId ? ` (bound to ${eip.instanceId})` : ''}; unassociate it first [RequestId ${err.requestId}]`, details(err));
         }
-        await this.poller.wait(allocationId, () => true, signal);
+        await this.waitForEip(allocationId, () => true, signal);
       }
     }
   }
@@ -341,7 +360,7 @@ class SdkCloudClient implements ClosableCloudClient {
     if (!allocationId || allocationId.includes(',')) {
       return Promise.reject(new CloudConfigError('allocationId', `must be one EIP id like 'eip-...', got ${JSON.stringify(allocationId)}`));
     }
-    return this.describeBatcher.get(allocationId, signal);
+    return this.bounded('DescribeEipAddresses', this.describeBatcher.get(allocationId, signal), signal);
   }
 
   private async describeMany(ids: string[], slot: Slot): Promise<Map<string, Eip>> {
@@ -362,7 +381,7 @@ class SdkCloudClient implements ClosableCloudClient {
   async listEipsByTags(tags: Record<string, string>, signal?: AbortSignal): Promise<Eip[]> {
     const tag = tagList(tags, 'tags');
     if (tag.length === 0) throw new CloudConfigError('tags', 'give at least one tag to list by (listing every EIP of the account is not what you want)');
-    const sdk = await this.clients();
+    const sdk = await this.sdkFor('DescribeEipAddresses', signal);
     const m = sdk.modules.vpc;
     const out: Eip[] = [];
     for (let page = 1; ; page++) {
@@ -378,7 +397,7 @@ class SdkCloudClient implements ClosableCloudClient {
   }
 
   waitForEip(allocationId: string, done: (eip: Eip | undefined) => boolean, signal?: AbortSignal): Promise<Eip | undefined> {
-    return this.poller.wait(allocationId, done, signal);
+    return this.bounded('DescribeEipAddresses', this.poller.wait(allocationId, done, signal), signal);
   }
 
   async tagEip(allocationId: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
@@ -401,7 +420,7 @@ class SdkCloudClient implements ClosableCloudClient {
       });
       this.tagBatchers.set(key, (batcher = b));
     }
-    const ok = await batcher.get(allocationId, signal);
+    const ok = await this.bounded('TagResources', batcher.get(allocationId, signal), signal);
     if (!ok) throw rejected('TagResources', `EIP ${allocationId} was not tagged`);
   }
 
@@ -434,7 +453,7 @@ class SdkCloudClient implements ClosableCloudClient {
   }
 
   async addToBandwidthPackage(bandwidthPackageId: string, allocationId: string, signal?: AbortSignal): Promise<void> {
-    const sdk = await this.clients();
+    const sdk = await this.sdkFor('AddCommonBandwidthPackageIp', signal);
     const request = new sdk.modules.vpc.AddCommonBandwidthPackageIpRequest({
       regionId: this.regionId, bandwidthPackageId, ipInstanceId: allocationId, ipType: 'EIP', clientToken: randomUUID(),
     });
@@ -447,13 +466,13 @@ class SdkCloudClient implements ClosableCloudClient {
         const eip = await this.describeEip(allocationId, signal);
         if (eip?.bandwidthPackageId === bandwidthPackageId) return;
         if (!eip || !isTransitional(eip)) throw err;
-        await this.poller.wait(allocationId, () => true, signal);
+        await this.waitForEip(allocationId, () => true, signal);
       }
     }
   }
 
   async removeFromBandwidthPackage(bandwidthPackageId: string, allocationId: string, signal?: AbortSignal): Promise<void> {
-    const sdk = await this.clients();
+    const sdk = await this.sdkFor('RemoveCommonBandwidthPackageIp', signal);
     const request = new sdk.modules.vpc.RemoveCommonBandwidthPackageIpRequest({
       regionId: this.regionId, bandwidthPackageId, ipInstanceId: allocationId, clientToken: randomUUID(),
     });
@@ -467,7 +486,7 @@ class SdkCloudClient implements ClosableCloudClient {
         const eip = await this.describeEip(allocationId, signal);
         if (!eip || eip.bandwidthPackageId !== bandwidthPackageId) return;
         if (!isTransitional(eip)) throw err;
-        await this.poller.wait(allocationId, () => true, signal);
+        await this.waitForEip(allocationId, () => true, signal);
       }
     }
   }
@@ -475,7 +494,7 @@ class SdkCloudClient implements ClosableCloudClient {
   findEniByPrivateIp(instanceId: string, privateIp: string, signal?: AbortSignal): Promise<NetworkInterface | undefined> {
     if (!instanceId) return Promise.reject(new CloudConfigError('instanceId', "is required, e.g. 'i-...' (the node's instance id)"));
     if (!privateIp) return Promise.reject(new CloudConfigError('privateIp', 'is required (the pod IPv4 address)'));
-    return this.enis.find(instanceId, privateIp, signal);
+    return this.bounded('DescribeNetworkInterfaces', this.enis.find(instanceId, privateIp, signal), signal);
   }
 
   private async listEnis(instanceId: string): Promise<NetworkInterface[]> {

@@ -2,7 +2,8 @@
  * The agent's one door to Alibaba Cloud (VPC 2016-04-28 and ECS 2014-05-26). Everything above
  * this interface is cloud-agnostic about retries, throttling and batching: the implementation
  * rate-limits per action, retries retryable failures with the same ClientToken until the
- * caller's AbortSignal fires, coalesces reads and tag writes, and throws only `CloudError`s.
+ * caller's AbortSignal fires, coalesces reads and tag writes, and throws only `CloudError`s
+ * (and `CloudConfigError` for an invalid argument, before any call).
  */
 
 export type EipStatus = 'Available' | 'Associating' | 'InUse' | 'Unassociating' | 'Releasing';
