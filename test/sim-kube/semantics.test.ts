@@ -409,3 +409,22 @@ test('a watch on a custom resource ends when its CRD is deleted', async (t) => {
   await until('the end of the watch', () => ended);
   t.deepEqual(seen, ['ADDED a', 'DELETED a']);
 });
+
+test('YAML request bodies are accepted; discovery lists served resources and their status subresources', async (t) => {
+  const h = await withCrd();
+  t.teardown(() => h.sim.close());
+  const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  k: v\n';
+  const created = await fetch(`${h.sim.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+  t.is(created.status, 201);
+  const core = h.kc.makeApiClient(k8s.CoreV1Api);
+  t.deepEqual((await core.readNamespacedConfigMap({ name: 'from-yaml', namespace: 'default' })).data, { k: 'v' });
+  const protobuf = await fetch(`${h.sim.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' }, body: 'x' });
+  t.is(protobuf.status, 415);
+  const apis = h.kc.makeApiClient(k8s.ApisApi);
+  const groups = (await apis.getAPIVersions()).groups.map((g) => g.name);
+  for (const g of ['alibabacloud.com', 'coordination.k8s.io', 'events.k8s.io', 'apps', 'apiextensions.k8s.io']) t.true(groups.includes(g), g);
+  const res = (await (await fetch(`${h.sim.url}/apis/alibabacloud.com/v1beta1`)).json()) as { resources: { name: string; namespaced: boolean; kind: string }[] };
+  t.deepEqual(res.resources.map((r) => `${r.name} ${r.kind} ${r.namespaced}`), ['podeips PodEIP true', 'podeips/status PodEIP true']);
+  const version = await h.kc.makeApiClient(k8s.VersionApi).getCode();
+  t.like(version, { major: '1', minor: '32' });
+});
