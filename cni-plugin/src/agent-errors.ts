@@ -45,7 +45,7 @@ export function cniErrorFromAgent(method: string, error: ServiceError, socketPat
     const message = error.code === GrpcStatus.DEADLINE_EXCEEDED && trailer === ''
       ? `podeip-agent did not answer ${method} within ${timeoutSeconds}s (timeoutSeconds); its work goes on and the runtime's retry resumes it`
       : error.code === GrpcStatus.UNAVAILABLE && trailer === ''
-        ? `podeip-agent is not reachable at ${socketPath} (socketPath): ${error.details}; try again once the podeip-agent pod on this node is running`
+        ? `podeip-agent is not reachable at ${socketPath} (socketPath): ${error.details.replace(/\s*Resolution note:\s*$/, '')}; try again once the podeip-agent pod on this node is running`
         : error.details;
     return new CniError(trailer || `Agent${statusName}`, CniCode.tryAgainLater, message, details, { cause: error });
   }

@@ -123,6 +123,12 @@ export async function status(): Promise<CommandOutcome> {
   return { result: undefined, agentCalled: false };
 }
 
+/**
+ * Bindings do not record the interface; CRI runtimes attach the pod network as eth0, and the
+ * agent keys a binding by its sandbox, so GC names that interface.
+ */
+const POD_NETWORK_IFNAME = 'eth0';
+
 /** GC: detach every binding the agent holds for a sandbox the runtime no longer lists. */
 export async function gc(context: CommandContext): Promise<CommandOutcome> {
   const valid = context.conf.validAttachments;
@@ -137,7 +143,7 @@ export async function gc(context: CommandContext): Promise<CommandOutcome> {
       await agent.detach({
         clientVersion: PLUGIN_VERSION,
         pod: binding.pod,
-        sandbox: { containerId: binding.containerId, netns: '', ifname: '' },
+        sandbox: { containerId: binding.containerId, netns: '', ifname: POD_NETWORK_IFNAME },
         podIpv4: binding.privateIp,
       });
     }

@@ -211,6 +211,6 @@ test('GC (1.1.0) detaches the agent\'s bindings whose sandbox the runtime no lon
   t.deepEqual(agent.calls.map((call) => call.method), ['Status', 'Detach']);
   t.deepEqual(agent.calls[1]!.request, {
     clientVersion: '0.1.0', pod: { namespace: 'games', name: 'bb', uid: 'uid-bb' },
-    sandbox: { containerId: 'stale', netns: '', ifname: '' }, podIpv4: '10.244.77.2',
+    sandbox: { containerId: 'stale', netns: '', ifname: 'eth0' }, podIpv4: '10.244.77.2',
   });
 });
