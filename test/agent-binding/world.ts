@@ -15,6 +15,7 @@ import { Registry } from 'prom-client';
 import { startCloudSim, type CloudSim, type CloudSimOptions } from '../../sim/cloud/index.js';
 import { startKubeSim, type KubeSim } from '../../sim/kube/server.js';
 import { createCloudClient, type ClosableCloudClient } from '../../agent/src/cloud/client.js';
+import type { CloudClient } from '../../agent/src/cloud/types.js';
 import { createKubeGateway, type ClosableKubeGateway } from '../../agent/src/kube/index.js';
 import { createLogger, silentLogger } from '../../agent/src/log/logger.js';
 import { Journal } from '../../agent/src/store/journal.js';
@@ -49,6 +50,8 @@ export interface WorldOptions {
   config?: Partial<BindingConfig>;
   /** Do not start the service (tests that seed the journal first). */
   noStart?: boolean;
+  /** Puts an observer between the service and the real client (e.g. to count calls in flight). */
+  wrapCloud?: (cloud: CloudClient) => CloudClient;
 }
 
 export async function startWorld(t: ExecutionContext, options: WorldOptions = {}): Promise<World> {
@@ -86,7 +89,7 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
   const make = () => {
     const registry = new Registry();
     const logger = process.env['PODEIP_TEST_LOG'] ? createLogger({ level: 'debug', stream: process.stderr }) : silentLogger;
-    return { registry, service: new BindingService({ journal, cloud, kube, logger, registry, config, retryIntervalMs: 60_000 }) };
+    return { registry, service: new BindingService({ journal, cloud: options.wrapCloud ? options.wrapCloud(cloud) : cloud, kube, logger, registry, config, retryIntervalMs: 60_000 }) };
   };
   const world: World = {
     cloudSim, kubeSim, cloud, kube, core, stateDir, journal, config, ...make(),
@@ -174,4 +177,9 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Released EIPs pass through Releasing before they disappear. */
+export async function allReleased(w: World): Promise<void> {
+  await until(() => eips(w).length === 0, 'every EIP released');
 }

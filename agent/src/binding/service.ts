@@ -53,6 +53,8 @@ interface AttachOp {
 }
 
 const DEFAULT_OPERATION_TIMEOUT_MS = 600_000;
+/** Finished rows are kept this long (late DELs, podeipctl history), then pruned. */
+const TERMINAL_ROW_RETENTION_MS = 24 * 3600_000;
 const LIVE_BINDING_STATES: readonly string[] = ['associating', 'bound', 'unbinding'];
 
 function isTerminal(row: BindingRow): boolean {
@@ -123,8 +125,8 @@ export class BindingService {
   /** Subscribes to pod events and resumes every unfinished row (in the background; see reconciled()). */
   async start(): Promise<void> {
     this.unsubscribe = this.ctx.kube.pods.subscribe((event) => this.onPodEvent(event));
-    this.lastReconcile = this.reconcile();
-    this.retryTimer = setInterval(() => { this.lastReconcile = this.reconcile(); }, this.retryIntervalMs);
+    this.lastReconcile = this.reconcile(true);
+    this.retryTimer = setInterval(() => { this.lastReconcile = this.reconcile(false); }, this.retryIntervalMs);
     this.retryTimer.unref();
   }
 
@@ -248,10 +250,15 @@ export class BindingService {
     return { eipRequested: true, binding: toBinding(row) };
   }
 
-  /** One pass over unfinished rows: finish what belongs to pods that left, resume what a crash interrupted. */
-  async reconcile(): Promise<void> {
+  /**
+   * One pass over unfinished rows: finish what belongs to pods that left, resume what was
+   * interrupted. `afterRestart` also re-publishes bound rows (the crash may have come between
+   * InUse and the PodEIP write); the periodic pass leaves settled rows alone.
+   */
+  async reconcile(afterRestart: boolean): Promise<void> {
+    this.ctx.journal.pruneTerminal(new Date(this.ctx.now() - TERMINAL_ROW_RETENTION_MS));
     const rows = this.ctx.journal.nonTerminal();
-    await Promise.allSettled(rows.map((row) => this.track(this.resume(row.id))));
+    await Promise.allSettled(rows.map((row) => this.track(this.resume(row.id, afterRestart))));
   }
 
   private parseAnnotations(annotations: Record<string, string>, pod: PodRef) {
@@ -352,7 +359,7 @@ export class BindingService {
   }
 
   /** After a restart: carry each unfinished row to where its pod wants it. */
-  private resume(rowId: number): Promise<void> {
+  private resume(rowId: number, afterRestart: boolean): Promise<void> {
     const row = this.ctx.journal.get(rowId);
     if (!row) return Promise.resolve();
     return this.locks.run(podKey(row.namespace, row.podName), async () => {
@@ -363,8 +370,8 @@ export class BindingService {
       if (podIsLeaving(current, pod)) return this.settleLocked(current, pod, signal);
       switch (current.state) {
         case 'allocating': await recoverAllocation(this.ctx, current, signal); return;
-        case 'associating':
-        case 'bound': await driveToBound(this.ctx, current, signal); return;
+        case 'associating': await driveToBound(this.ctx, current, signal); return;
+        case 'bound': if (afterRestart) await driveToBound(this.ctx, current, signal); return;
         case 'unbinding': await driveToUnbound(this.ctx, current, signal); return;
         case 'releasing': await finish(this.ctx, current, signal); return;
         default: return; // pending, allocated, unbound: the runtime's ADD (or DEL) carries them on.
