@@ -34,9 +34,23 @@ export class AgentProcess {
   private child: ChildProcess | undefined;
   private exit: Promise<number | null> | undefined;
 
-  constructor(readonly options: AgentProcessOptions) {}
+  private extraEnv: Record<string, string>;
+
+  constructor(readonly options: AgentProcessOptions) {
+    this.extraEnv = options.extraEnv ?? {};
+  }
 
   get pid(): number | undefined { return this.child?.pid; }
+
+  /** Environment for the next start (e.g. PODEIP_FAILPOINTS), replacing the previous extra env. */
+  setExtraEnv(env: Record<string, string>): void {
+    this.extraEnv = env;
+  }
+
+  /** Resolves with the exit code (null after a signal) once the process is gone. */
+  async exited(): Promise<number | null> {
+    return this.exit ?? null;
+  }
   get running(): boolean { return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null; }
 
   /** Starts the agent and resolves once /readyz answers 200. */
@@ -47,7 +61,7 @@ export class AgentProcess {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       NODE_NAME: this.options.nodeName,
       KUBECONFIG: this.options.kubeconfig,
-      ...this.options.extraEnv,
+      ...this.extraEnv,
     };
     const child = spawn(process.execPath, [AGENT_BIN, '--config', this.options.configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log, { end: false });

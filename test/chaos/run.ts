@@ -1,0 +1,262 @@
+/**
+ * The chaos suite: kill -9 the agent at randomized points of attach, detach and release,
+ * restart it, replay what the runtime would (a new sandbox after a failed ADD, DEL twice),
+ * and check the invariants of docs/architecture.md against the simulators' state:
+ *   1. no EIP we allocated is left without an owner (leak);
+ *   2. no EIP is bound twice, and none points at a pod's IP after its DEL succeeded;
+ *   3. an EIP we did not allocate (static) is never released.
+ *
+ *   node dist/test/chaos/run.js [--seed N] [--iterations 200]
+ * Prints the seed (replay with --seed) and the counts, and ends with "N passed, N failed".
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
+import type { PluginOutcome, SandboxRef } from '../../sim/stack/cni-runtime.js';
+import { createCloudClient, type ClosableCloudClient } from '../../agent/src/cloud/index.js';
+import { silentLogger } from '../../agent/src/log/logger.js';
+import { KILL_POINTS, type KillPoint, type Mode } from './kill-points.js';
+import { Rng } from './rng.js';
+import { cloudEips, PodEips, until, type CloudEip } from './world.js';
+
+const TAG_POD_UID = 'podeip.io/pod-uid';
+const CNI_TRY_AGAIN = 11;
+
+interface IterationReport {
+  index: number;
+  mode: Mode;
+  kill: string;
+  killed: boolean;
+  problems: string[];
+  ms: number;
+}
+
+class Harness {
+  readonly reports: IterationReport[] = [];
+  private problems: string[] = [];
+  private statefulSetUid = '';
+
+  constructor(
+    private readonly cluster: SimulatedCluster,
+    readonly node: SimNode,
+    private readonly userCloud: ClosableCloudClient,
+    private readonly podEips: PodEips,
+    private readonly rng: Rng,
+  ) {}
+
+  async prepare(): Promise<void> {
+    await this.cluster.kubectl.run(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'game', namespace: 'default' },
+      spec: { serviceName: 'game', selector: { matchLabels: { app: 'game' } }, template: { metadata: { labels: { app: 'game' } }, spec: { containers: [{ name: 'g', image: 'g' }] } } },
+    }) });
+    this.statefulSetUid = (await this.cluster.kubectl.run(['get', 'statefulset', 'game', '-o', 'jsonpath={.metadata.uid}'])).trim();
+  }
+
+  private get agent() { return this.node.agent; }
+
+  private problem(text: string): void {
+    this.problems.push(text);
+  }
+
+  /** The agent died (as planned): start it again, unarmed, with a healthy cloud. */
+  private async recover(): Promise<void> {
+    this.cluster.cloud.setFaults({});
+    this.agent.setExtraEnv({});
+    await this.agent.start();
+  }
+
+  /** Runs a plugin command the way the runtime keeps retrying it until the agent answers. */
+  private async untilAnswered(what: string, command: () => Promise<PluginOutcome>): Promise<PluginOutcome> {
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const outcome = await command();
+      if (outcome.exitCode === 0) return outcome;
+      if (!this.agent.running) {
+        await this.recover();
+        continue;
+      }
+      if ((outcome.result as { code?: number } | undefined)?.code === CNI_TRY_AGAIN) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      return outcome;
+    }
+    throw new Error(`${what} never succeeded`);
+  }
+
+  private eipsOf(podUid: string): CloudEip[] {
+    return cloudEips(this.cluster).filter((e) => e.tags[TAG_POD_UID] === podUid);
+  }
+
+  private checkNoDoubleBinding(): void {
+    const seen = new Map<string, string>();
+    for (const eip of cloudEips(this.cluster)) {
+      if (!eip.binding) continue;
+      const key = `${eip.binding.networkInterfaceId}/${eip.binding.privateIpAddress}`;
+      const other = seen.get(key);
+      if (other) this.problem(`two EIPs (${other}, ${eip.allocationId}) point at ${key}`);
+      seen.set(key, eip.allocationId);
+    }
+  }
+
+  private pointsAt(ip: string): CloudEip | undefined {
+    return cloudEips(this.cluster).find((e) => e.binding?.privateIpAddress === ip && e.status !== 'Available');
+  }
+
+  /** ADD as kubelet+containerd do it: a failed sandbox is torn down (DEL) and a new one is tried. */
+  private async runPod(first: SandboxRef, uidTagged: boolean): Promise<SandboxRef> {
+    let sandbox = first;
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      const outcome = await this.node.runtime.add(sandbox);
+      if (outcome.exitCode === 0) return sandbox;
+      if (!this.agent.running) await this.recover();
+      const teardown = await this.untilAnswered('DEL of a failed sandbox', () => this.node.runtime.delWithoutNetns(sandbox));
+      if (teardown.exitCode !== 0) this.problem(`DEL after a failed ADD failed: ${teardown.stdout}`);
+      if (uidTagged && this.eipsOf(sandbox.uid).length > 1) this.problem(`pod ${sandbox.name} has ${this.eipsOf(sandbox.uid).length} EIPs`);
+      const freshIp = this.rng.next() < 0.5 ? sandbox.ipv4 : this.node.takeIp();
+      sandbox = { ...sandbox, containerId: `${sandbox.containerId.slice(0, 56)}${attempt.toString().padStart(8, '0')}`, ipv4: freshIp };
+    }
+    throw new Error(`pod ${first.name} never got its EIP`);
+  }
+
+  async iteration(index: number, mode: Mode, kill: KillPoint): Promise<void> {
+    const started = performance.now();
+    this.problems = [];
+    await this.agent.stop();
+    this.cluster.cloud.setFaults(kill.faults ?? {});
+    this.agent.setExtraEnv(kill.failpoint ? { PODEIP_FAILPOINTS: kill.failpoint } : {});
+    await this.agent.start();
+    const pid = this.agent.pid;
+    let randomKill: NodeJS.Timeout | undefined;
+
+    try {
+      const name = `${mode}-${index}`;
+      let userEip = '';
+      let annotations: Record<string, string> = { 'k8s.aliyun.com/pod-with-eip': 'true' };
+      let owner;
+      if (mode === 'static') {
+        userEip = (await this.userCloud.allocateEip({ clientToken: `chaos-user-${this.rng.seed}-${index}`, tags: { owner: 'user' } })).allocationId;
+        annotations = { 'k8s.aliyun.com/pod-eip-instanceid': userEip };
+      } else if (mode === 'fixed') {
+        annotations = { ...annotations, 'k8s.aliyun.com/pod-eip-release-strategy': this.rng.next() < 0.5 ? '10m' : 'Never' };
+        owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'game', uid: this.statefulSetUid };
+      }
+      const created = await this.cluster.createPod(this.node, { name, annotations, ...(owner ? { owner } : {}) });
+      if (kill.randomWindowMs) {
+        randomKill = setTimeout(() => { void this.agent.kill9(); }, this.rng.int(0, kill.randomWindowMs));
+      }
+
+      const sandbox = await this.runPod(created, mode !== 'static');
+      const bound = this.pointsAt(sandbox.ipv4);
+      if (!bound) this.problem(`after ADD succeeded no EIP points at ${sandbox.ipv4}`);
+      if (mode !== 'static' && this.eipsOf(created.uid).length !== 1) this.problem(`pod ${name} has ${this.eipsOf(created.uid).length} EIPs after ADD`);
+      if (mode === 'static' && bound && bound.allocationId !== userEip) this.problem(`static pod got ${bound.allocationId} instead of ${userEip}`);
+      this.checkNoDoubleBinding();
+
+      const del = await this.untilAnswered('DEL', () => this.node.runtime.delWithNetns(sandbox));
+      if (del.exitCode !== 0) this.problem(`DEL failed: ${del.stdout}`);
+      else if (this.pointsAt(sandbox.ipv4)) this.problem(`DEL returned but an EIP still points at ${sandbox.ipv4}`);
+      const del2 = await this.untilAnswered('second DEL', () => this.node.runtime.delWithoutNetns(sandbox));
+      if (del2.exitCode !== 0) this.problem(`second DEL failed: ${del2.stdout}`);
+      await this.cluster.deletePod('default', name);
+
+      const recoverIfDead = async (): Promise<void> => { if (!this.agent.running) await this.recover(); };
+      if (mode === 'auto') {
+        await until('the Follow EIP to be released and its PodEIP removed', async () =>
+          (this.eipsOf(created.uid).length === 0 && !(await this.podEips.get('default', name)) ? true : undefined), 30_000, recoverIfDead)
+          .catch((err: Error) => this.problem(`leak: ${err.message}: ${JSON.stringify(this.eipsOf(created.uid))}`));
+      } else if (mode === 'static') {
+        await until('the static EIP to be unbound and its PodEIP removed', async () => {
+          const eip = cloudEips(this.cluster).find((e) => e.allocationId === userEip);
+          if (!eip) return false;
+          return eip.status === 'Available' && !(await this.podEips.get('default', name)) ? true : undefined;
+        }, 30_000, recoverIfDead).then((present) => {
+          if (present === false) this.problem(`wrongly released: the user's EIP ${userEip} is gone`);
+        }, (err: Error) => this.problem(`static EIP not let go: ${err.message}`));
+        await this.userCloud.releaseEip(userEip);
+      } else {
+        await until('the fixed EIP to be kept, unbound, with its PodEIP', async () => {
+          const podEip = await this.podEips.get('default', name);
+          const eips = this.eipsOf(created.uid);
+          return podEip && eips.length === 1 && eips[0]!.allocationId === podEip.spec.allocationID && eips[0]!.status === 'Available' ? podEip : undefined;
+        }, 30_000, recoverIfDead).then(async (podEip) => {
+          await this.podEips.purge(this.cluster.kubectl, 'default', name);
+          await this.userCloud.releaseEip(podEip.spec.allocationID);
+        }, (err: Error) => this.problem(`fixed EIP not kept exactly once: ${err.message}: ${JSON.stringify(this.eipsOf(created.uid))}`));
+      }
+      this.checkNoDoubleBinding();
+    } catch (err) {
+      this.problem(`iteration aborted: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(randomKill);
+      if (!this.agent.running) await this.recover();
+    }
+    const killed = this.agent.pid !== pid;
+    this.reports.push({ index, mode, kill: kill.label, killed, problems: this.problems, ms: performance.now() - started });
+  }
+
+  /** After every iteration cleaned up after itself, nothing may be left in the cloud (releases in flight may finish first). */
+  async leftovers(): Promise<CloudEip[]> {
+    await until('releases in flight to finish', () => (cloudEips(this.cluster).some((e) => e.status === 'Releasing') ? undefined : true), 15_000).catch(() => undefined);
+    return cloudEips(this.cluster);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seed: { type: 'string' }, iterations: { type: 'string', default: '200' } } });
+  const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
+  const iterations = Number(values.iterations);
+  const rng = new Rng(seed);
+  console.log(`chaos: seed ${seed} (replay: npm run test:chaos -- --seed ${seed}), ${iterations} iterations`);
+
+  const dir = await mkdtemp(join(tmpdir(), 'podeip-chaos-'));
+  const cluster = await SimulatedCluster.start({
+    dir,
+    cloud: { associationDelayMs: 150, eipQuota: 1000, rateLimits: 'off' },
+    agentConfig: { agent: { logLevel: 'info' } },
+  });
+  const node = cluster.nodes[0]!;
+  const userCloud = createCloudClient({
+    regionId: cluster.cloud.regionId, vpcId: cluster.cloud.topology.vpcs[0]!.vpcId,
+    endpoints: { vpcEndpoint: cluster.cloud.endpoint, ecsEndpoint: cluster.cloud.endpoint }, protocol: 'http',
+    credentials: { type: 'access_key', accessKeyId: cluster.cloud.accessKeyId, accessKeySecret: cluster.cloud.accessKeySecret },
+  }, { logger: silentLogger, registry: new Registry() });
+  const harness = new Harness(cluster, node, userCloud, new PodEips(cluster.kube.kubeconfigPath), rng);
+  let exitCode = 0;
+  try {
+    await node.agent.start();
+    await harness.prepare();
+    for (let i = 0; i < iterations; i++) {
+      const mode = rng.pick<Mode>(['auto', 'auto', 'static', 'fixed']);
+      const kill = rng.pick(KILL_POINTS.filter((k) => k.modes.includes(mode)));
+      await harness.iteration(i, mode, kill);
+      const report = harness.reports.at(-1)!;
+      const verdict = report.problems.length ? 'FAILED' : 'ok';
+      console.log(`chaos: #${i} ${mode} kill ${report.killed ? 'fired' : 'not reached'} ${kill.label}: ${verdict} (${Math.round(report.ms)} ms)`);
+      for (const p of report.problems) console.log(`  - ${p}`);
+    }
+    const leftovers = await harness.leftovers();
+    const failed = harness.reports.filter((r) => r.problems.length).length;
+    const fired = harness.reports.filter((r) => r.killed).length;
+    const byProblem = (word: string) => harness.reports.flatMap((r) => r.problems).filter((p) => p.includes(word)).length;
+    console.log(`chaos: seed ${seed}: ${iterations} iterations, ${fired} kills fired, ${iterations - fired} kill points not reached`);
+    console.log(`chaos: leaked ${byProblem('leak') + leftovers.length}, double-bound ${byProblem('two EIPs') + byProblem('still points')}, wrongly released ${byProblem('wrongly released')}, EIPs left in the cloud ${leftovers.length}`);
+    for (const eip of leftovers) console.log(`  - left: ${JSON.stringify(eip)}`);
+    const passed = iterations - failed - (leftovers.length ? 1 : 0);
+    console.log(`${Math.max(0, passed)} passed, ${failed + (leftovers.length ? 1 : 0)} failed`);
+    if (failed || leftovers.length) exitCode = 1;
+  } finally {
+    userCloud.close();
+    await cluster.close();
+    if (exitCode === 0) await rm(dir, { recursive: true, force: true });
+    else console.log(`chaos: logs kept in ${dir}`);
+  }
+  process.exit(exitCode);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
