@@ -27,11 +27,15 @@ const ACCOUNT = 'account';
  * limit, injected errors, the action (with ClientToken replay), then maybe "commit, then drop".
  */
 export function createApiServer(deps: ApiServerDeps): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     handle(deps, req, res).catch((error: unknown) => {
       if (!res.headersSent) respond(res, 500, errorBody(deps, '', new CloudApiError('InternalError', 500, String(error))));
     });
   });
+  // The SDK keeps idle sockets forever; a long server-side idle timeout (like a cloud front end's)
+  // keeps the close-while-reusing race of Node's 5 s default away from tests.
+  server.keepAliveTimeout = 60_000;
+  return server;
 }
 
 async function handle(deps: ApiServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {

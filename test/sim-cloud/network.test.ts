@@ -42,6 +42,12 @@ test('DescribeNetworkInterfaces filters: secondary IPs, primary IP, instance, ty
   t.regex(tooMany.message, /NetworkInterfaceId\.101/);
 });
 
+test('DescribeNetworkInterfaces with the legacy HMAC-SHA1 signature and list parameters', async (t) => {
+  const sim = await startSim(t);
+  const res = await ecsClient(sim, { signatureAlgorithm: 'v2' }).describeNetworkInterfaces(enis({ privateIpAddress: ['192.168.0.12', '192.168.0.85'], maxResults: 50 }));
+  t.deepEqual(res.body!.networkInterfaceSets!.networkInterfaceSet!.map((s) => s.networkInterfaceId), ['eni-bp1podeipsim010', 'eni-bp1podeipsim031']);
+});
+
 test('DescribeNetworkInterfaces pages with NextToken; MaxResults is clamped to 10..500', async (t) => {
   const sim = await startSim(t);
   const ecs = ecsClient(sim);
