@@ -72,11 +72,13 @@ export class KubeRouter {
     let m = /^\/api\/([^/]+)$/.exec(path);
     if (m) return resourceList(this.registry, '', m[1]!);
     m = /^\/apis\/([^/]+)$/.exec(path);
-    if (m) return group(this.registry, m[1]!) ?? undefinedDoc();
+    if (m) return group(this.registry, m[1]!) ?? notFoundPage();
     m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (m) return resourceList(this.registry, m[1]!, m[2]!) ?? undefinedDoc();
-    m = /^\/openapi\/v3\/apis?\/(?:([^/]+)\/)?([^/]+)$/.exec(path);
-    if (m && path.startsWith('/openapi/v3/api/') === (m[1] === undefined)) return openApiGroupVersion(this.registry, m[1] ?? '', m[2]!) ?? undefinedDoc();
+    if (m) return resourceList(this.registry, m[1]!, m[2]!) ?? notFoundPage();
+    m = /^\/openapi\/v3\/api\/([^/]+)$/.exec(path);
+    if (m) return openApiGroupVersion(this.registry, '', m[1]!) ?? notFoundPage();
+    m = /^\/openapi\/v3\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (m) return openApiGroupVersion(this.registry, m[1]!, m[2]!) ?? notFoundPage();
     return undefined;
   }
 
@@ -203,7 +205,7 @@ function warningHeaders(opts: WriteOptions): Record<string, string> {
   return { Warning: opts.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
 }
 
-function undefinedDoc(): never {
+function notFoundPage(): never {
   throw NOT_FOUND_PAGE();
 }
 
