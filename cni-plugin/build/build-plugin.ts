@@ -72,6 +72,17 @@ function inputsStamp(bundlePath: string, descriptorPath: string): string {
     .digest('hex');
 }
 
+/** false when `strip` (binutils) is not installed: the executable then works, only larger. */
+function strip(path: string): boolean {
+  try {
+    execFileSync('strip', [path], { stdio: 'pipe' }); // its warnings about Node's .note sections are harmless
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 export interface BuildReport { output: string; bytes: number; rebuilt: boolean; steps: Record<string, number> }
 
 export async function buildPlugin(paths: BuildPaths): Promise<BuildReport> {
@@ -108,8 +119,8 @@ export async function buildPlugin(paths: BuildPaths): Promise<BuildReport> {
   const staging = `${paths.output}.tmp-${process.pid}`;
   copyFileSync(process.execPath, staging);
   chmodSync(staging, 0o755);
-  execFileSync('strip', [staging], { stdio: 'pipe' }); // its warnings about Node's .note sections are harmless
-  step('strip');
+  const stripped = strip(staging);
+  step(stripped ? 'strip' : 'strip (not installed: binutils missing, binary left unstripped)');
   await inject(staging, 'NODE_SEA_BLOB', readFileSync(blobPath), { sentinelFuse: SEA_FUSE });
   step('postject');
   renameSync(staging, paths.output);
