@@ -1,10 +1,9 @@
 /**
  * podeip-agent as the DaemonSet would run it on our node: its YAML config in the temp dir,
  * NODE_NAME and KUBECONFIG from the environment, gRPC on a unix socket the plugin dials, and
- * /metrics, /readyz on loopback. Stopped and started again by the agent-down scenarios.
+ * /metrics, /readyz on a loopback port it picks. Stopped and started again by the agent-down scenarios.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Daemon, waitFor } from './proc.js';
@@ -28,25 +27,14 @@ export interface AgentSettings {
   logFile: string;
 }
 
-/** A loopback port free right now: the agent keeps the same one across restarts. */
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const READY_MESSAGE = 'podeip-agent ready';
 
 export class AgentProcess {
   private daemon: Daemon | undefined;
+  /** HOST:PORT of /metrics and /readyz; the agent listens on port 0 and logs what it got. */
+  private metricsAddress = '';
 
-  constructor(
-    readonly settings: AgentSettings,
-    readonly metricsPort: number,
-  ) {
+  constructor(readonly settings: AgentSettings) {
     writeFileSync(settings.configFile, stringify({
       clusterID: settings.clusterId,
       regionID: settings.regionId,
@@ -57,7 +45,7 @@ export class AgentProcess {
       agent: {
         socketPath: settings.socketPath,
         stateDir: settings.stateDir,
-        metricsListen: `127.0.0.1:${metricsPort}`,
+        metricsListen: '127.0.0.1:0',
         attachTimeoutSeconds: 30,
         logLevel: 'debug',
       },
@@ -71,21 +59,24 @@ export class AgentProcess {
   }
 
   get running(): boolean { return this.daemon?.running ?? false; }
-  get pid(): number { return this.daemon?.pid ?? -1; }
-  get logLines(): string[] { return this.daemon?.stdoutLines ?? []; }
 
-  /** Starts the agent and waits until its socket exists and /readyz answers 200. */
+  /**
+   * Starts the agent and waits for its "ready" log line (which names the metrics address), its
+   * socket, and /readyz answering 200.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     const s = this.settings;
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_NAME: s.nodeName, KUBECONFIG: s.kubeconfig };
     const daemon = Daemon.start('podeip-agent', process.execPath, [PODEIP_AGENT, '--config', s.configFile], env, s.logFile);
     this.daemon = daemon;
-    await waitFor('podeip-agent to be ready (socket and /readyz)', async () => {
-      if (!existsSync(s.socketPath)) return undefined;
-      const res = await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`);
+    await waitFor('podeip-agent to be ready (log line, socket and /readyz)', async () => {
+      const ready = daemon.stdoutLines.map(parseLogLine).find((l) => l?.message === READY_MESSAGE);
+      if (typeof ready?.metrics !== 'string' || !existsSync(s.socketPath)) return undefined;
+      this.metricsAddress = ready.metrics;
+      const res = await fetch(`http://${this.metricsAddress}/readyz`);
       return res.status === 200 ? true : undefined;
-    }, { timeoutMs: 30000, stepMs: 100, abort: () => (daemon.running ? undefined : daemon.exitedError()) });
+    }, { timeoutMs: 60000, stepMs: 100, abort: () => (daemon.running ? undefined : daemon.exitedError()) });
   }
 
   async stop(): Promise<void> {
@@ -94,7 +85,7 @@ export class AgentProcess {
 
   /** podeip_cni_requests_total as "command result" -> count (e.g. "add success": 3). */
   async cniRequests(): Promise<Record<string, number>> {
-    const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+    const text = await (await fetch(`http://${this.metricsAddress}/metrics`)).text();
     const counts: Record<string, number> = {};
     for (const line of text.split('\n')) {
       const m = /^podeip_cni_requests_total\{([^}]*)\}\s+(\S+)/.exec(line);
@@ -103,6 +94,14 @@ export class AgentProcess {
       counts[`${label('command')} ${label('result')}`] = Number(m[2]);
     }
     return counts;
+  }
+}
+
+function parseLogLine(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }
 

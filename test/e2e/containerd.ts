@@ -113,8 +113,6 @@ export class Containerd {
     });
   }
 
-  get pid(): number { return this.daemon?.pid ?? -1; }
-
   async stop(): Promise<void> {
     await this.daemon?.stop(10000);
   }

@@ -24,6 +24,15 @@ export const POD_GATEWAY = '10.244.77.1';
 export const POD_RANGE_START = '10.244.77.2';
 export const POD_RANGE_END = '10.244.77.97';
 export const CGROUP_PARENT = '/podeip-e2e';
+
+const ipv4ToInt = (ip: string): number => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+
+/** True for an address host-local may hand out on our bridge. */
+export function isPodIp(ip: string): boolean {
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;
+  const n = ipv4ToInt(ip);
+  return n >= ipv4ToInt(POD_RANGE_START) && n <= ipv4ToInt(POD_RANGE_END);
+}
 const CNI_RESULTS_DIR = '/var/lib/cni/results';
 
 function listDir(dir: string): string[] {
@@ -89,8 +98,8 @@ export class E2eNode {
   get cniConfDir(): string { return this.containerd.paths.cniConfDir; }
   get cniBinDir(): string { return this.containerd.paths.cniBinDir; }
 
-  /** containerd up with the bridge-only chain and the sandbox image imported. */
-  async start(): Promise<void> {
+  /** containerd up with the bridge-only chain and the sandbox image imported; returns its version. */
+  async start(): Promise<string> {
     this.containerd.prepare();
     writeBridgeConflist(this.cniConfDir, this.network);
     this.cleanup.add('containerd', () => this.containerd.stop());
@@ -100,6 +109,11 @@ export class E2eNode {
     await this.containerd.importImage(image);
     await this.cri.waitReady();
     await this.waitChain(['bridge']);
+    const version = await this.cri.version();
+    if (version.runtimeName !== 'containerd' || version.runtimeApiVersion !== 'v1') {
+      throw new Error(`expected containerd speaking CRI v1, got ${JSON.stringify(version)}`);
+    }
+    return `${version.runtimeName} ${version.runtimeVersion}, CRI ${version.runtimeApiVersion}`;
   }
 
   /**

@@ -121,9 +121,6 @@ export class Daemon {
     await this.exited;
     clearTimeout(timer);
   }
-
-  /** Exit as the process dies; for asserting a daemon did not crash while waiting for it. */
-  whenExited(): Promise<number | null> { return this.exited; }
 }
 
 export class DaemonExitedError extends PodeipError {

@@ -93,14 +93,17 @@ async function main(): Promise<number> {
   let node: E2eNode | undefined;
   let finished: Promise<number> | undefined;
   const finish = () => (finished ??= (async () => {
-    const errors = await cleanup.runAll();
-    if (node) {
-      const leftovers = await node.host.leftovers();
-      const problems = [...errors, ...leftovers.map((l) => `left behind: ${l}`)];
+    const created = node;
+    if (created) {
       await report.step('cleanup leaves nothing behind', async () => {
+        const errors = await cleanup.runAll();
+        const leftovers = await created.host.leftovers();
+        const problems = [...errors, ...leftovers.map((l) => `left behind: ${l}`)];
         if (problems.length) throw new Error(problems.join('\n'));
       });
-      printTimings(node);
+      printTimings(created);
+    } else {
+      await cleanup.runAll();
     }
     process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
     return report.failed === 0 ? 0 : 1;
@@ -128,11 +131,11 @@ async function main(): Promise<number> {
       : 'e2e: packages already present\n');
     for (const dir of await E2eNode.recoverAbandonedRuns()) process.stdout.write(`e2e: undid an abandoned run in ${dir}\n`);
     node = E2eNode.create(cleanup);
-    const started = await report.step('containerd up, sandbox image imported, bridge chain ready', async () => {
-      await node!.start();
-      return true;
-    });
-    if (started) await runScenarios(report, node, cleanup);
+    const runtime = await report.step('containerd up, sandbox image imported, bridge chain ready', () => node!.start());
+    if (runtime) {
+      process.stdout.write(`e2e: runtime: ${runtime}\n`);
+      await runScenarios(report, node, cleanup);
+    }
   } finally {
     await finish();
   }

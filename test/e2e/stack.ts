@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentProcess, freeLoopbackPort } from './agent-process.js';
+import { AgentProcess } from './agent-process.js';
 import type { CleanupStack } from './cleanup.js';
 import type { E2eNode } from './e2e-node.js';
 import type { PodSpec } from './pods.js';
@@ -100,7 +100,7 @@ export class Stack {
       stateDir: join(dir, 'agent-state'),
       configFile: join(dir, 'agent.yaml'),
       logFile: join(dir, 'agent.log'),
-    }, await freeLoopbackPort());
+    });
     cleanup.add('podeip-agent', () => agent.stop());
     await agent.start();
 

@@ -3,11 +3,11 @@
  * what the cloud, the pod object and its PodEIP must show while the pod runs and after it left.
  */
 import assert from 'node:assert/strict';
+import { isPodIp } from '../e2e-node.js';
 import type { RunningPod } from '../pods.js';
 import { waitFor } from '../proc.js';
 import type { CloudEipState, CloudState } from '../sims.js';
 import { INSTANCE_ID, type OwnerReference, type Stack } from '../stack.js';
-import { POD_SUBNET_PREFIX } from './constants.js';
 
 export const WITH_EIP = { 'network.alibabacloud.com/pod-with-eip': 'true' } as const;
 const ALLOCATED_ANNOTATIONS = ['network.alibabacloud.com/allocated-eipAddress', 'k8s.aliyun.com/allocated-eipAddress'];
@@ -24,7 +24,7 @@ export async function startPod(
 ): Promise<RunningPod> {
   const spec = await stack.createPod('default', name, annotations, opts.owner);
   const pod = await stack.node.pods.run(spec, opts.label);
-  assert.ok(pod.ip.startsWith(POD_SUBNET_PREFIX), `pod ${name}: sandbox IP "${pod.ip}" is not from the bridge's host-local range`);
+  assert.ok(isPodIp(pod.ip), `pod ${name}: sandbox IP "${pod.ip}" is not from host-local's range`);
   return pod;
 }
 
