@@ -66,6 +66,8 @@ export interface CloudSim {
   setRateLimits(spec: RateLimitSpec | unknown): void;
   setEipQuota(quota: number): void;
   setAssociationDelayMs(ms: number): void;
+  /** Calls `listener` with the action of every OpenAPI request as it arrives; returns an unsubscribe function. */
+  observeRequests(listener: (action: string) => void): () => void;
   /** Serves instance metadata for one more instance (a simulated cluster has one per node); returns HOST:PORT. */
   startMetadata(options: MetadataOptions): Promise<string>;
   close(): Promise<void>;
@@ -110,9 +112,15 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
     await Promise.all(servers.map(closeServer));
   };
   try {
+    const requestListeners = new Set<(action: string) => void>();
     const api = createApiServer({
       state, actions, limiter, faults, verifier: new SignatureVerifier(credentials, now), latencyMs: () => latencyMs,
+      onRequest: (action) => { for (const listener of requestListeners) listener(action); },
     });
+    const observeRequests = (listener: (action: string) => void): (() => void) => {
+      requestListeners.add(listener);
+      return () => requestListeners.delete(listener);
+    };
     const endpoint = await start(api, options.listen ?? '127.0.0.1:0', 'listen');
     const setEipQuota = (quota: number): void => { state.eipQuota = nonNegativeInt(quota, 0, 'eipQuota'); };
     const setAssociationDelayMs = (ms: number): void => { state.associationDelayMs = nonNegativeInt(ms, 0, 'associationDelayMs'); };
@@ -132,7 +140,7 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
     }), metadataOptions.listen ?? '127.0.0.1:0', 'metadata.listen');
     const sim: CloudSim = {
       endpoint, inspectEndpoint, regionId: topology.regionId, accessKeyId, accessKeySecret, topology, state,
-      setFaults, setRateLimits, setEipQuota, setAssociationDelayMs, startMetadata, close,
+      setFaults, setRateLimits, setEipQuota, setAssociationDelayMs, startMetadata, observeRequests, close,
     };
     if (options.metadata) sim.metadataEndpoint = await startMetadata(options.metadata);
     if (options.sts) {

@@ -17,6 +17,8 @@ export interface ApiServerDeps {
   faults: FaultInjector;
   /** Base latency added to every call, read per call. */
   latencyMs: () => number;
+  /** Told of every request as it arrives, before latency, faults or the action (tests time kills with it). */
+  onRequest: (action: string) => void;
 }
 
 /** All keys in the simulator belong to this one account (rate limits are per account). */
@@ -50,6 +52,7 @@ async function handle(deps: ApiServerDeps, req: IncomingMessage, res: ServerResp
   };
   const claimedAction = raw.headers['x-acs-action'] ?? raw.query['Action'] ?? '';
   const claimedVersion = raw.headers['x-acs-version'] ?? raw.query['Version'] ?? '';
+  deps.onRequest(claimedAction);
   await sleep(deps.latencyMs() + deps.faults.latencyMs(claimedAction));
   if (deps.faults.drops(claimedAction)) {
     state.calls.record(claimedAction, 'Dropped');
