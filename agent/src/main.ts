@@ -125,7 +125,13 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 
     const duties = new ClusterDuties({
       kube, cloud, logger, registry,
-      elector: kube.createLeaderElector({ name: 'podeip-gc', namespace: config.agent.leaseNamespace }),
+      elector: kube.createLeaderElector({
+        name: 'podeip-gc',
+        namespace: config.agent.leaseNamespace,
+        leaseDurationSeconds: config.agent.leaseDurationSeconds,
+        renewDeadlineSeconds: Math.max(1, Math.floor(config.agent.leaseDurationSeconds * 2 / 3)),
+        retryPeriodSeconds: Math.max(1, Math.floor(config.agent.leaseDurationSeconds / 5)),
+      }),
       clusterId: config.clusterID,
       periodMs: config.networkController.eipController.garbageCollectionPeriodInMinutes * 60_000,
       orphanGraceMs: config.agent.orphanGracePeriodMinutes * 60_000,

@@ -11,7 +11,8 @@ const absolutePath = z.string().regex(/^\//, 'expected an absolute path');
 
 const eipController = z.object({
   maxConcurrentReconciles: z.number().int().min(1).max(64).default(4),
-  garbageCollectionPeriodInMinutes: z.number().int().min(1).max(1440).default(1),
+  /** Whole minutes in the chart; fractions are accepted (tests sweep every few seconds). */
+  garbageCollectionPeriodInMinutes: z.number().gt(0).max(1440).default(1),
 }).strict();
 
 const networkController = z.object({
@@ -33,7 +34,9 @@ const agent = z.object({
   /** Namespace of the GC leader Lease. */
   leaseNamespace: z.string().min(1).default('kube-system'),
   /** How long a tagged EIP that nothing owns is left alone before the sweep releases it. */
-  orphanGracePeriodMinutes: z.number().int().min(1).max(10080).default(30),
+  orphanGracePeriodMinutes: z.number().gt(0).max(10080).default(30),
+  /** The GC Lease: how long a dead leader blocks the next one. */
+  leaseDurationSeconds: z.number().int().min(2).max(300).default(15),
 }).strict();
 
 const cloud = z.object({
