@@ -179,3 +179,12 @@ test.serial('metrics: attach and detach histograms by mode and result, bindings 
   t.regex(text, /podeip_detach_duration_seconds_count\{mode="auto",result="success"\} 1/);
   t.regex(text, /podeip_bindings\{state="unbound"\} 1/);
 });
+
+test.serial('a pod whose EIP another controller owns (eip-controller) is refused; nothing is allocated', async (t) => {
+  const w = await startWorld(t);
+  const pod = await createPod(w, { name: 'theirs', annotations: { ...EIP, 'k8s.aliyun.com/eip-controller': 'ack-extend-network-controller' } });
+  const err = await t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(10)), never()));
+  t.is((err as BindingError).code, 'ForeignController');
+  t.is(allocateCalls(w), 0);
+  t.deepEqual(w.journal.nonTerminal(), []);
+});

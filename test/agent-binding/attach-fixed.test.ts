@@ -72,3 +72,23 @@ test.serial('Never or a duration on a stateless pod is refused with NotStatefulP
   await until(async () => (await w.core.listNamespacedEvent({ namespace: 'default' })).items
     .some((e) => e.reason === 'NotStatefulPod' && e.involvedObject.name === 'web-abc'), 'the Warning event');
 });
+
+test.serial('fixed: an EIP still bound to the previous pod\'s IP on a dead node is taken over after the grace period', async (t) => {
+  const w = await startWorld(t, { config: { takeoverAfterMs: 1500 } });
+  const annotations = { ...EIP, 'k8s.aliyun.com/pod-eip-release-strategy': '10m' };
+  const stale = await w.cloud.allocateEip({ clientToken: 'earlier-agent-token', tags: { 'podeip.io/pod-uid': 'uid-db-0-old', 'podeip.io/managed-by': 'podeip' } });
+  await w.cloud.associateEip({ allocationId: stale.allocationId, networkInterfaceId: 'eni-bp1podeipsim021', privateIpAddress: '192.168.0.52' });
+  await w.cloud.waitForEip(stale.allocationId, (e) => e?.status === 'InUse');
+  await w.kube.createPodEip('default', 'db-0', {
+    allocationID: stale.allocationId, allocationType: { type: 'Auto', releaseStrategy: 'TTL', releaseAfter: '10m' },
+  }, { 'podeip.io/pod-uid': 'uid-db-0-old' });
+  const pod = await createPod(w, { name: 'db-0', annotations, owner: STS });
+  const started = Date.now();
+  const res = await w.service.attach(attachReq(pod, 'c1', ip(8)), never());
+  t.true(Date.now() - started >= 1500, 'waited for the old binding to be let go first');
+  t.like(res.binding, { allocationId: stale.allocationId, state: 'bound', privateIp: ip(8) });
+  t.like(eips(w)[0], { status: 'InUse', binding: { instanceId: 'eni-bp1podeipsim011', privateIpAddress: ip(8) } });
+  t.is(allocateCalls(w), 1, 'only the earlier agent allocated');
+  await until(async () => (await w.core.listNamespacedEvent({ namespace: 'default' })).items
+    .some((e) => e.reason === 'EipTakenOver' && e.involvedObject.name === 'db-0'), 'the EipTakenOver event');
+});
