@@ -1,6 +1,6 @@
 /**
  * `podeip-sim kube --listen HOST:PORT [--kubeconfig-out FILE] [--faults FILE] [--state FILE]
- * [--watch-window N] [--token T] [--bookmark-interval-ms N]`
+ * [--watch-window N] [--token T] [--tls] [--bookmark-interval-ms N]`
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,7 @@ import { parseFaultConfig } from './faults.js';
 import { startKubeSim, type KubeSimOptions } from './server.js';
 
 const USAGE = `usage: podeip-sim kube --listen HOST:PORT [--kubeconfig-out FILE] [--faults FILE] [--state FILE]
-                      [--watch-window N] [--token T] [--bookmark-interval-ms N]
+                      [--watch-window N] [--token T] [--tls] [--bookmark-interval-ms N]
 Serves the Kubernetes API over HTTP. See docs/simulators-kube.md.`;
 
 export class CliUsageError extends PodeipError {
@@ -29,6 +29,7 @@ export function parseCli(argv: string[]): KubeSimOptions {
       state: { type: 'string' },
       'watch-window': { type: 'string' },
       token: { type: 'string' },
+      tls: { type: 'boolean' },
       'bookmark-interval-ms': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -42,6 +43,7 @@ export function parseCli(argv: string[]): KubeSimOptions {
   if (values['kubeconfig-out']) options.kubeconfigPath = values['kubeconfig-out'];
   if (values.state) options.statePath = values.state;
   if (values.token) options.token = values.token;
+  if (values.tls) options.tls = true;
   if (values['watch-window'] !== undefined) options.watchWindow = positiveInt('--watch-window', values['watch-window']);
   if (values['bookmark-interval-ms'] !== undefined) options.bookmarkIntervalMs = positiveInt('--bookmark-interval-ms', values['bookmark-interval-ms']);
   if (values.faults) {

@@ -4,7 +4,8 @@
  * in-process entry point tests, the demo and the chaos harness use; the CLI wraps it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { KubeRouter, sendJson } from './router.js';
 import { StateFile } from './state-file.js';
 import { KubeApiError, internalError, unauthorized } from './status.js';
 import { Store, type StoreSnapshot } from './store.js';
+import { selfSignedCertificate, type Certificate } from './tls.js';
 import { WatchHub } from './watch.js';
 
 export interface KubeSimOptions {
@@ -25,6 +27,8 @@ export interface KubeSimOptions {
   port?: number;
   /** When set, /api, /apis, /version and /openapi require `Authorization: Bearer <token>`. */
   token?: string;
+  /** Serve HTTPS with a fresh self-signed certificate (the kubeconfig trusts it). kubectl sends tokens only over HTTPS. */
+  tls?: boolean;
   /** Changes retained for watches; older resourceVersions get 410 Expired. Default 1000. */
   watchWindow?: number;
   /** Interval of BOOKMARK events on watches that allow them. Default 5000 ms. */
@@ -90,6 +94,7 @@ class KubeSimServer implements KubeSim {
   private cutTimer: NodeJS.Timeout | undefined;
   private host: string;
   private boundPort: number;
+  private readonly certificate: Certificate | undefined;
   kubeconfigPath: string;
 
   constructor(private readonly options: KubeSimOptions) {
@@ -101,6 +106,7 @@ class KubeSimServer implements KubeSim {
     this.injector = new FaultInjector(options.random);
     this.host = options.host ?? '127.0.0.1';
     this.boundPort = options.port ?? 0;
+    this.certificate = options.tls ? selfSignedCertificate(this.host) : undefined;
     this.kubeconfigPath = options.kubeconfigPath ?? join(mkdtempSync(join(tmpdir(), 'podeip-sim-kube-')), 'kubeconfig');
     if (options.statePath) {
       this.stateFile = new StateFile(options.statePath, () => this.store.snapshot());
@@ -109,7 +115,8 @@ class KubeSimServer implements KubeSim {
   }
 
   get url(): string {
-    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.boundPort}`;
+    const scheme = this.certificate ? 'https' : 'http';
+    return `${scheme}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.boundPort}`;
   }
 
   get port(): number {
@@ -122,7 +129,7 @@ class KubeSimServer implements KubeSim {
     else this.seed();
     this.setFaults(this.options.faults ?? {});
     await this.listen();
-    writeFileSync(this.kubeconfigPath, kubeconfigYaml(this.url, this.options.token));
+    writeFileSync(this.kubeconfigPath, kubeconfigYaml(this.url, this.options.token, this.certificate?.cert));
   }
 
   setFaults(config: FaultConfig): void {
@@ -185,9 +192,10 @@ class KubeSimServer implements KubeSim {
   }
 
   private listen(): Promise<void> {
-    const server = createServer((req, res) => {
+    const handler: RequestListener = (req, res) => {
       this.onRequest(req, res).catch((err) => this.fail(res, err));
-    });
+    };
+    const server = this.certificate ? createTlsServer({ cert: this.certificate.cert, key: this.certificate.key }, handler) : createServer(handler);
     server.keepAliveTimeout = 60_000;
     this.server = server;
     return new Promise((resolve, reject) => {

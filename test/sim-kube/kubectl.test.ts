@@ -1,4 +1,6 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { POD_EIP_CRD, harness, kubectlStream, until, type Harness } from './helpers.js';
 
@@ -144,3 +146,20 @@ test('kubectl get -w streams changes, including for a custom resource', async (t
   t.regex(crWatch.lines[0]!, /NAME\s+ALLOCATION\s+TYPE\s+ADDRESS\s+AGE/);
 });
 
+
+test('over --tls with a token, kubectl and client-node authenticate; without the token the answer is 401', async (t) => {
+  const h = await harness({ tls: true, token: 's3cret' });
+  t.teardown(() => h.sim.close());
+  t.true(h.sim.url.startsWith('https://127.0.0.1:'));
+  t.regex(await h.ok(['get', 'ns']), /kube-node-lease\s+Active/);
+  await h.ok(['apply', '-f', h.writeFile('crd.yaml', POD_EIP_CRD)]);
+  t.regex(await h.ok(['apply', '-f', h.writeFile('pe.yaml', PODEIP('eip-tls'))]), /created/);
+  const custom = h.kc.makeApiClient(k8s.CustomObjectsApi);
+  const got = await custom.getNamespacedCustomObject({ group: 'alibabacloud.com', version: 'v1beta1', namespace: 'default', plural: 'podeips', name: 'game-0' });
+  t.is(got.spec.allocationID, 'eip-tls');
+  const anonymous = new k8s.KubeConfig();
+  anonymous.loadFromString(readFileSync(h.sim.kubeconfigPath, 'utf8').replace(/token: s3cret/, 'token: wrong'));
+  const err = await anonymous.makeApiClient(k8s.CoreV1Api).listNamespace().then(() => undefined, (e: unknown) => e);
+  t.true(err instanceof k8s.ApiException);
+  t.is((err as k8s.ApiException<unknown>).code, 401);
+});
