@@ -119,3 +119,17 @@ test('429 answers are retried after their Retry-After; other errors are not retr
   await t.throwsAsync(gateway.getPodEip('default', 'none'), { code: 'KUBE_API', message: /get podeips: the API server answered 500/ });
   t.deepEqual(await codes(), { 429: 2, 404: 1, 500: 1 });
 });
+
+test('over HTTPS with a bearer token, as in a real cluster', async (t) => {
+  const cluster = await startCluster({ tls: true, token: 'agent-token' });
+  t.teardown(() => cluster.close());
+  t.true(cluster.sim.url.startsWith('https://'));
+  await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('secure', 'node-a') });
+  const gateway = cluster.gateway();
+  await gateway.pods.start();
+  t.truthy(gateway.pods.cached('default', 'secure'), 'list over TLS');
+  await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('secure-2', 'node-a') });
+  await eventually(() => gateway.pods.cached('default', 'secure-2'), 'watch over TLS');
+  await gateway.annotatePodAddress('default', 'secure', '39.0.0.1');
+  t.is((await cluster.core.readNamespacedPod({ namespace: 'default', name: 'secure' })).metadata!.annotations!['network.alibabacloud.com/allocated-eipAddress'], '39.0.0.1');
+});

@@ -1,9 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { createKubeGateway, type ClosableKubeGateway, type KubeGatewayOptions } from '../../agent/src/kube/gateway.js';
@@ -17,7 +13,6 @@ export const CRD_FILE = new URL('../../../manifests/crd/podeips.alibabacloud.com
 
 export interface Cluster {
   sim: KubeSim;
-  /** The kubeconfig clients use (see clientKubeconfig). */
   kubeconfigPath: string;
   /** A plain client-node client acting as "the rest of the cluster" (kubelet, scheduler, users). */
   core: CoreV1Api;
@@ -28,7 +23,7 @@ export interface Cluster {
 
 export async function startCluster(options: KubeSimOptions = {}): Promise<Cluster> {
   const sim = await startKubeSim(options);
-  const kubeconfigPath = clientKubeconfig(sim.kubeconfigPath);
+  const { kubeconfigPath } = sim;
   const config = new KubeConfig();
   config.loadFromFile(kubeconfigPath);
   const gateways: ClosableKubeGateway[] = [];
@@ -55,18 +50,6 @@ export async function startCluster(options: KubeSimOptions = {}): Promise<Cluste
       await sim.close();
     },
   };
-}
-
-/**
- * client-node 1.4.0 refuses plain http unless the cluster sets insecure-skip-tls-verify (and
- * the simulator serves http and leaves it out), so clients get a copy with it set.
- */
-function clientKubeconfig(simKubeconfig: string): string {
-  const config = parse(readFileSync(simKubeconfig, 'utf8')) as { clusters: Array<{ cluster: Record<string, unknown> }> };
-  for (const entry of config.clusters) entry.cluster['insecure-skip-tls-verify'] = true;
-  const path = join(mkdtempSync(join(tmpdir(), 'podeip-kube-test-')), 'kubeconfig');
-  writeFileSync(path, stringify(config));
-  return path;
 }
 
 export function podManifest(name: string, nodeName: string, extra: { annotations?: Record<string, string>; namespace?: string } = {}): V1Pod {
