@@ -5,6 +5,7 @@
  * What the DaemonSet's init container runs; each action is a JSON log line on stdout.
  */
 import { watch as fsWatch } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../../../agent/src/log/logger.js';
@@ -86,7 +87,7 @@ function job(command: string, argv: string[]): Job | undefined {
     ...(logFile !== undefined ? { logFile } : {}),
     capabilities: { [POD_ANNOTATIONS_CAPABILITY]: true },
   };
-  const pluginSource = absolute('plugin', flags.plugin) ?? DEFAULT_PLUGIN;
+  const pluginSource = flags.plugin === undefined ? DEFAULT_PLUGIN : resolve(flags.plugin);
   return { confDir, watch: flags.watch ?? false, run: () => installCni({ binDir, confDir, pluginSource, entry }) };
 }
 
