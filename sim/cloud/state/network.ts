@@ -54,8 +54,4 @@ export class NetworkIndex {
     const primary = instance?.networkInterfaces.find((e) => e.type === 'Primary');
     return primary && this.enis.get(primary.networkInterfaceId);
   }
-
-  vpcOfVSwitch(vSwitchId: string): string | undefined {
-    return this.topology.vswitches.find((v) => v.vSwitchId === vSwitchId)?.vpcId;
-  }
 }
