@@ -20,6 +20,16 @@ function modelModule(apiVersion: string, kind: string): string {
   return `kubernetes-models/${apiVersion}/${kind}`;
 }
 
+/**
+ * The object as the API server decodes it. Secret data is base64 that kustomize wraps at 70
+ * columns; Go's base64 decoder skips line breaks, the JSON-schema "byte" format does not.
+ */
+function asDecoded(object: KubeObject): KubeObject {
+  if (object.apiVersion !== 'v1' || object.kind !== 'Secret' || typeof object.data !== 'object' || object.data === null) return object;
+  const data = Object.fromEntries(Object.entries(object.data as Record<string, string>).map(([k, v]) => [k, v.replace(/[\r\n]/g, '')]));
+  return { ...object, data };
+}
+
 async function schemaErrors(object: KubeObject): Promise<string[]> {
   let module: Record<string, unknown>;
   try {
@@ -30,7 +40,7 @@ async function schemaErrors(object: KubeObject): Promise<string[]> {
   const Model = module[object.kind] as (new (data: unknown) => { validate(): void }) | undefined;
   if (!Model) return [`${object.apiVersion} ${object.kind}: no upstream schema for this kind`];
   try {
-    new Model(object).validate();
+    new Model(asDecoded(object)).validate();
     return [];
   } catch (err) {
     return String((err as Error).message).split('\n').filter(Boolean);

@@ -11,7 +11,7 @@ import { findGenerated, findObject, kustomizeBuildOnce as kustomizeBuild, type K
 import { validateKubeObject } from './kube-schemas.js';
 import { repoPath } from './repo.js';
 
-const OVERLAYS = ['manifests/overlays/example', 'manifests/overlays/rrsa-example'];
+const OVERLAYS = ['manifests/overlays/example', 'manifests/overlays/rrsa-example', 'manifests/overlays/accesskey-example'];
 
 interface Container {
   name: string; image: string; args?: string[]; command?: string[];
@@ -30,7 +30,7 @@ interface PodSpec {
   tolerations?: { operator?: string; key?: string }[];
   affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[] } } };
   initContainers: Container[]; containers: Container[];
-  volumes: { name: string; hostPath?: { path: string }; configMap?: { name: string }; projected?: { sources: { serviceAccountToken?: { audience?: string; path: string } }[] } }[];
+  volumes: { name: string; hostPath?: { path: string }; configMap?: { name: string }; secret?: { secretName: string; defaultMode?: number }; projected?: { sources: { serviceAccountToken?: { audience?: string; path: string } }[] } }[];
 }
 interface DaemonSetShape {
   metadata: { name: string; namespace?: string };
@@ -44,15 +44,22 @@ interface Rule { apiGroups?: string[]; resources?: string[]; verbs: string[]; re
 
 const podSpecOf = (objects: KubeObject[]) => (findObject(objects, 'DaemonSet', 'podeip-agent') as unknown as DaemonSetShape).spec.template.spec;
 const agentOf = (spec: PodSpec) => spec.containers.find((c) => c.name === 'agent')!;
-const configTextOf = (objects: KubeObject[]) => (findGenerated(objects, 'ConfigMap', 'podeip-config') as unknown as { data: Record<string, string> }).data['config.yaml']!;
+/** The agent's config file: from the ConfigMap podeip-config, or the Secret of that name (config-in-secret). */
+function configTextOf(objects: KubeObject[]): string {
+  const inSecret = objects.some((o) => o.kind === 'Secret' && o.metadata.name.startsWith('podeip-config-'));
+  const holder = findGenerated(objects, inSecret ? 'Secret' : 'ConfigMap', 'podeip-config') as unknown as { data: Record<string, string> };
+  const text = holder.data['config.yaml']!;
+  return inSecret ? Buffer.from(text, 'base64').toString('utf8') : text;
+}
 
 for (const overlay of OVERLAYS) {
   test(`${overlay}: every object is valid against Kubernetes' schemas`, async (t) => {
     const { objects } = await kustomizeBuild(repoPath(overlay));
     const kinds = objects.map((o) => o.kind).sort();
-    for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'DaemonSet', 'PodMonitor', 'Role', 'RoleBinding', 'ServiceAccount']) {
+    for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'DaemonSet', 'PodMonitor', 'Role', 'RoleBinding', 'ServiceAccount']) {
       t.true(kinds.includes(kind), `the build has a ${kind}`);
     }
+    t.true(kinds.includes('ConfigMap') || kinds.includes('Secret'), 'the build has the config file');
     const errors = (await Promise.all(objects.map(validateKubeObject))).flat();
     t.deepEqual(errors, []);
   });
@@ -63,8 +70,10 @@ for (const overlay of OVERLAYS) {
     const spec = podSpecOf(objects);
     const agent = agentOf(spec);
     t.deepEqual(agent.args, ['--config', '/etc/podeip/config.yaml']);
-    const configVolume = spec.volumes.find((v) => v.configMap)!;
-    t.regex(configVolume.configMap!.name, /^podeip-config-[a-z0-9]{10}$/, 'the DaemonSet mounts the generated (hashed) ConfigMap, so a config change rolls it');
+    const configVolume = spec.volumes.find((v) => v.name === 'config')!;
+    const holder = configVolume.configMap?.name ?? configVolume.secret?.secretName;
+    t.regex(holder ?? '', /^podeip-config-[a-z0-9]{10}$/, 'the DaemonSet mounts the generated (hashed) config, so a config change rolls it');
+    t.true(objects.some((o) => (o.kind === 'ConfigMap' || o.kind === 'Secret') && o.metadata.name === holder), 'and the build has it');
     t.is(agent.volumeMounts!.find((m) => m.name === configVolume.name)?.mountPath, '/etc/podeip');
 
     const hostPathOfMount = (c: Container, mountPath: string) => {
@@ -117,9 +126,6 @@ for (const overlay of OVERLAYS) {
     t.like(agent.securityContext, { runAsUser: 65532, runAsNonRoot: true });
     t.is(agent.securityContext!.capabilities!.add, undefined, 'the agent needs no capability');
     t.deepEqual(agent.env!.find((e) => e.name === 'NODE_NAME')?.valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
-    for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET']) {
-      t.like(agent.env!.find((e) => e.name === name)?.valueFrom?.secretKeyRef, { name: 'podeip-credentials', optional: true }, `${name} from the optional Secret`);
-    }
   });
 
   test(`${overlay}: RBAC grants exactly what the agent calls, nothing with "*"`, async (t) => {
@@ -173,9 +179,9 @@ for (const overlay of OVERLAYS) {
   });
 }
 
-test('example overlay: the agent authenticates with the node\'s RAM role unless the Secret exists', async (t) => {
+test('example overlay: the agent authenticates with the node\'s RAM role', async (t) => {
   const { objects } = await kustomizeBuild(repoPath('manifests/overlays/example'));
-  t.false(objects.some((o) => o.kind === 'Secret'), 'no Secret is shipped: an AccessKey is the user\'s opt-in');
+  t.false(objects.some((o) => o.kind === 'Secret'), 'no credential is shipped');
   const config = parseConfig(configTextOf(objects));
   t.is(credentialsFromConfig(config, {}).type, 'ecs_ram_role');
 });
@@ -206,6 +212,17 @@ test('rrsa-example overlay: projected token and variables give the agent an OIDC
   });
 });
 
+test('accesskey-example overlay: the AccessKey stays in a Secret the agent reads as its config file', async (t) => {
+  const { objects, yaml } = await kustomizeBuild(repoPath('manifests/overlays/accesskey-example'));
+  const config = parseConfig(configTextOf(objects));
+  t.like(credentialsFromConfig(config, {}), { type: 'access_key', accessKeyId: 'LTAI5tExampleAccessKeyId' });
+  t.false(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('podeip-config')), 'no ConfigMap holds the config');
+  t.false(yaml.includes('ExampleAccessKeySecretReplaceMe'), 'the secret is only in the Secret, base64');
+  const volume = podSpecOf(objects).volumes.find((v) => v.name === 'config')!;
+  t.is(volume.configMap, undefined);
+  t.is(volume.secret!.defaultMode, 0o440, 'readable by the agent\'s group (fsGroup), no one else');
+});
+
 test('bare base: the agent refuses its placeholder config, naming each missing value', async (t) => {
   const { objects } = await kustomizeBuild(repoPath('manifests/base'));
   const error = t.throws(() => parseConfig(configTextOf(objects), 'base/config.yaml'));
@@ -227,6 +244,8 @@ test('the schema check rejects unknown fields, wrong types and missing required 
   t.true(noContainers.some((e) => /containers/.test(e)), noContainers.join('\n'));
   const monitor = await validateKubeObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'm' }, spec: { selector: {}, podMetricsEndpoints: [{ interval: 30 }] } });
   t.true(monitor.some((e) => e.includes('interval must be string')), monitor.join('\n'));
+  const secret = await validateKubeObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { key: 'not base64!' } });
+  t.true(secret.some((e) => e.includes('must match format "byte"')), secret.join('\n'));
   t.deepEqual(await validateKubeObject({ apiVersion: 'example.com/v1', kind: 'Nothing', metadata: { name: 'x' } }), ['Nothing/x: example.com/v1 Nothing: no upstream schema for this apiVersion and kind']);
 });
 
