@@ -140,3 +140,20 @@ test('close writes what is queued and ignores later records', async (t) => {
   await settle();
   t.is(sink.writes.length, 2);
 });
+
+test('the pending bound also holds for repeats of series already written', async (t) => {
+  const { clock, sink, recorder, dropped } = setup({ qps: 1, burst: 2, maxPending: 2 });
+  recorder.record(pod, 'Warning', 'A', 'a');
+  recorder.record(pod, 'Warning', 'B', 'b');
+  await settle();
+  t.is(sink.writes.length, 2);
+  recorder.record(pod, 'Warning', 'C', 'c');
+  recorder.record(pod, 'Warning', 'D', 'd');
+  recorder.record(pod, 'Warning', 'A', 'a');
+  t.is(await dropped('queue_full'), 1, 'A\'s repeat finds the queue full');
+  await clock.advance(2000);
+  t.deepEqual(sink.writes.map((w) => w.op), ['create', 'create', 'create', 'create']);
+  recorder.record(pod, 'Warning', 'A', 'a');
+  await clock.advance(1000);
+  t.deepEqual(sink.writes.at(-1), { op: 'update', name: sink.writes[0]!.name, count: 3 }, 'the dropped occurrence is still counted');
+});

@@ -110,6 +110,11 @@ export class EventRecorder {
       series.count += 1;
       series.last = now;
       if (!series.queued) {
+        // Full: the occurrence stays in the series' count and is written with its next repeat.
+        if (this.queue.length >= this.maxPending) {
+          this.deps.metrics.eventsDropped.inc({ reason: 'queue_full' });
+          return;
+        }
         series.queued = true;
         this.queue.push(series);
         this.worker ??= this.drain().finally(() => { this.worker = undefined; });
