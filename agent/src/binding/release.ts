@@ -6,7 +6,7 @@
  *   (TTL expiry is the cluster sweep's duty);
  * - static: never released; the PodEIP goes.
  */
-import type { PodInfo } from '../kube/types.js';
+import type { PodEip, PodInfo } from '../kube/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
 import { isOwnedBy } from './ownership.js';
@@ -16,9 +16,18 @@ export function podIsLeaving(row: BindingRow, pod: PodInfo | undefined): boolean
   return !pod || pod.uid !== row.podUid || pod.deletionTimestamp !== undefined;
 }
 
+/**
+ * The PodEIP still describes this row's binding, not a newer pod of the same name that has
+ * since bound the same EIP (possibly on another node): only then may this row change it.
+ */
+function describesRow(ctx: BindingContext, podEip: PodEip | undefined, row: BindingRow): podEip is PodEip {
+  if (!podEip || podEip.spec.allocationID !== row.allocationId) return false;
+  const { privateIPAddress, node } = podEip.status;
+  return (!privateIPAddress || privateIPAddress === row.privateIp) && (!node || node === ctx.config.nodeName);
+}
+
 async function dropPodEip(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<void> {
-  const podEip = await ctx.kube.getPodEip(row.namespace, row.podName, signal);
-  if (!podEip || podEip.spec.allocationID !== row.allocationId) return;
+  if (!describesRow(ctx, await ctx.kube.getPodEip(row.namespace, row.podName, signal), row)) return;
   await ctx.kube.deletePodEip(row.namespace, row.podName, signal);
   await ctx.kube.removePodEipFinalizer(row.namespace, row.podName, signal);
 }
@@ -28,14 +37,17 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
   let row = start;
   const log = ctx.logger.child({ pod: `${row.namespace}/${row.podName}`, allocationId: row.allocationId });
   if (!row.allocationId) return ctx.journal.update(row.id, { state: 'gone' });
+  if (ctx.journal.activeByAllocation(row.allocationId).some((r) => r.id !== row.id)) {
+    log.info('EIP is held by a newer binding on this node; leaving it and its PodEIP to that one');
+    return ctx.journal.update(row.id, { state: 'gone' });
+  }
 
   if (row.mode === 'static') {
     await dropPodEip(ctx, row, signal);
     return ctx.journal.update(row.id, { state: 'gone' });
   }
   if (row.mode === 'fixed' && row.releaseStrategy !== 'Follow') {
-    const podEip = await ctx.kube.getPodEip(row.namespace, row.podName, signal);
-    if (podEip && podEip.spec.allocationID === row.allocationId) {
+    if (describesRow(ctx, await ctx.kube.getPodEip(row.namespace, row.podName, signal), row)) {
       await ctx.kube.updatePodEipStatus(row.namespace, row.podName, {
         podLastSeen: new Date(ctx.now()).toISOString(), status: 'Available', privateIPAddress: '', networkInterfaceID: '',
       }, signal);
@@ -44,11 +56,6 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
       + `(release strategy ${row.releaseStrategy === 'TTL' ? row.releaseAfter : 'Never'})`);
     return ctx.journal.update(row.id, { state: 'gone' });
   }
-  if (ctx.journal.activeByAllocation(row.allocationId).some((r) => r.id !== row.id)) {
-    log.info('EIP is held by a newer binding; not releasing');
-    return ctx.journal.update(row.id, { state: 'gone' });
-  }
-
   row = ctx.journal.update(row.id, { state: 'releasing' });
   const eip = await ctx.cloud.describeEip(row.allocationId, signal);
   if (eip) {
