@@ -12,6 +12,7 @@ import test from 'ava';
 import { installCni, uninstallCni, type InstallOptions } from '../../cni-plugin/src/installer/install.js';
 import type { PodeipEntry } from '../../cni-plugin/src/installer/chain-edit.js';
 import { binDir, BRIDGE_CONF, confDir, fakePlugin, FLANNEL_CONFLIST, LOOPBACK_CONF, OTHER_CONFLIST, TERWAY_CONFLIST } from './conf-dirs.js';
+import { FixtureAgent } from './fixture-agent.js';
 import { PLUGIN_BINARY, runPlugin, cniEnv, bridgePrevResult } from './run-plugin.js';
 
 const execFileAsync = promisify(execFile);
@@ -193,27 +194,32 @@ test('install refuses a missing plugin binary before touching the config', (t) =
   t.is(read(dir, '10-terway.conflist'), TERWAY_CONFLIST);
 });
 
-test('podeip-agent install-cni / uninstall-cni: flags, JSON log lines, and the installed real plugin runs with the entry it wrote', async (t) => {
+test('podeip-agent install-cni / uninstall-cni: flags, JSON log lines, and the installed real plugin works from the bin dir with the entry it wrote', async (t) => {
+  const agent = await FixtureAgent.start();
+  t.teardown(() => agent.stop());
   const dir = confDir({ '10-terway.conflist': TERWAY_CONFLIST });
   const bins = binDir();
   const install = await execFileAsync(process.execPath, [AGENT_BIN, 'install-cni', '--conf-dir', dir, '--bin-dir', bins,
-    '--plugin', PLUGIN_BINARY, '--socket-path', '/run/podeip/a.sock', '--timeout-seconds', '60', '--log-file', '/var/log/podeip-cni.log']);
+    '--plugin', PLUGIN_BINARY, '--socket-path', agent.socketPath, '--timeout-seconds', '60', '--log-file', '/var/log/podeip-cni.log']);
   const lines = install.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   t.like(lines[0], { message: 'plugin binary copied', path: join(bins, 'podeip'), command: 'install-cni' });
   t.like(lines[1], { message: 'podeip entry appended', path: join(dir, '10-terway.conflist') });
 
   const conflist = JSON.parse(read(dir, '10-terway.conflist')) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] };
   const entry = conflist.plugins[2]!;
-  t.deepEqual(entry, { type: 'podeip', socketPath: '/run/podeip/a.sock', timeoutSeconds: 60, logFile: '/var/log/podeip-cni.log',
+  t.deepEqual(entry, { type: 'podeip', socketPath: agent.socketPath, timeoutSeconds: 60, logFile: '/var/log/podeip-cni.log',
     capabilities: { 'io.kubernetes.cri.pod-annotations': true } });
-  // What containerd would hand the installed binary for a pod without an EIP.
+  // What containerd hands the installed binary (far from the repository: no proto file near it).
   const { logFile: _noLog, capabilities: _caps, ...pluginConf } = entry;
-  const run = await runPlugin(cniEnv({ command: 'ADD' }), JSON.stringify({
-    cniVersion: conflist.cniVersion, name: conflist.name, ...pluginConf,
-    runtimeConfig: { 'io.kubernetes.cri.pod-annotations': {} }, prevResult: bridgePrevResult(conflist.cniVersion),
-  }), join(bins, 'podeip'));
-  t.is(run.exitCode, 0, run.stdout);
-  t.deepEqual(JSON.parse(run.stdout), bridgePrevResult('0.4.0'));
+  for (const annotations of [{}, { 'k8s.aliyun.com/pod-with-eip': 'true' }]) {
+    const run = await runPlugin(cniEnv({ command: 'ADD' }), JSON.stringify({
+      cniVersion: conflist.cniVersion, name: conflist.name, ...pluginConf,
+      runtimeConfig: { 'io.kubernetes.cri.pod-annotations': annotations }, prevResult: bridgePrevResult(conflist.cniVersion),
+    }), join(bins, 'podeip'));
+    t.is(run.exitCode, 0, run.stdout);
+    t.deepEqual(JSON.parse(run.stdout), bridgePrevResult('0.4.0'));
+  }
+  t.deepEqual(agent.calls.map((call) => call.method), ['Attach'], 'only the EIP pod reached the agent');
 
   const uninstall = await execFileAsync(process.execPath, [AGENT_BIN, 'uninstall-cni', '--conf-dir', dir, '--bin-dir', bins]);
   t.true(uninstall.stdout.includes('podeip entry removed'));
