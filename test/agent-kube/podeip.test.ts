@@ -37,6 +37,9 @@ test('PodEIP lifecycle: create with our finalizer, idempotent create, status mer
   const [header, row] = table.trim().split('\n');
   t.deepEqual(header!.split(/\s+/), ['NAME', 'EIP', 'STATUS', 'PRIVATEIP', 'ENI', 'AGE']);
   t.deepEqual(row!.split(/\s+/).slice(0, 5), ['web-0', '39.102.0.7', 'InUse', '192.168.0.9', 'eni-1']);
+  const wide = (await cluster.kubectl('get', 'podeip', '-n', 'default', 'web-0', '-o', 'wide')).trim().split('\n');
+  t.deepEqual(wide[0]!.split(/\s+/), ['NAME', 'EIP', 'STATUS', 'PRIVATEIP', 'ENI', 'ALLOCATIONID', 'RELEASE', 'NODE', 'AGE']);
+  t.deepEqual(wide[1]!.split(/\s+/).slice(5, 8), ['eip-2ze2qe8zs01', 'Follow', 'node-a']);
   const short = await cluster.kubectl('get', 'peip', '-n', 'default', '-o', 'name');
   t.is(short.trim(), 'podeip.alibabacloud.com/web-0', 'the short name works');
 
