@@ -54,7 +54,7 @@ export class AgentProcess {
   get running(): boolean { return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null; }
 
   /** Starts the agent and resolves once /readyz answers 200. */
-  async start(timeoutMs = 30_000): Promise<void> {
+  async start(timeoutMs = 90_000): Promise<void> {
     await writeFile(this.options.configFile, stringify(this.options.config));
     const log = createWriteStream(this.options.logFile, { flags: 'a' });
     const env: Record<string, string> = {
