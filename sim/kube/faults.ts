@@ -102,7 +102,7 @@ export class FaultInjector {
   }
 
   private matches(f: Failure, info: RequestInfo): boolean {
-    if (f.verbs && !f.verbs.includes(info.verb as never)) return false;
+    if (f.verbs && !(f.verbs as string[]).includes(info.verb)) return false;
     if (f.resources && !f.resources.includes(info.resource)) return false;
     return true;
   }

@@ -133,11 +133,6 @@ export class ResourceRegistry {
     return [...this.types.values()];
   }
 
-  /** Served types of one storage bucket. */
-  forStorage(storage: string): ResourceType[] {
-    return this.all().filter((t) => t.storage === storage);
-  }
-
   /** Group name -> versions in preference order (first is preferred), core group excluded. */
   groups(): Map<string, string[]> {
     const groups = new Map<string, string[]>();

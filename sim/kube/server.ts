@@ -92,7 +92,7 @@ class KubeSimServer implements KubeSim {
   private readonly now: () => Date;
   private server: Server | undefined;
   private cutTimer: NodeJS.Timeout | undefined;
-  private host: string;
+  private readonly host: string;
   private boundPort: number;
   private readonly certificate: Certificate | undefined;
   kubeconfigPath: string;

@@ -107,10 +107,6 @@ export class Store {
     this.compacted = this.rv;
   }
 
-  storages(): string[] {
-    return [...this.buckets.keys()];
-  }
-
   snapshot(): StoreSnapshot {
     const objects: Record<string, KubeObject[]> = {};
     for (const [storage, bucket] of this.buckets) objects[storage] = [...bucket.values()];
