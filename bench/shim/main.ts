@@ -51,13 +51,18 @@ async function main(): Promise<void> {
   process.stdout.write(`shim exec-to-exit, ${runs} sequential runs each, env with CNI_* only (${PLUGIN_BINARY})\n`);
   process.stdout.write(`${'case'.padEnd(42)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'min'.padStart(8)}\n`);
   let baseline = 0;
+  const medians = new Map<string, number>();
   for (const c of cases) {
     const times = await measure(c, runs);
     const median = percentile(times, 50);
+    medians.set(c.name, median);
     if (c.name === 'node -e 0') baseline = median;
     const ratio = baseline > 0 && c.name !== 'node -e 0' ? `  ${(median / baseline).toFixed(2)}x node -e 0` : '';
     process.stdout.write(`${c.name.padEnd(42)} ${median.toFixed(1).padStart(6)}ms ${percentile(times, 90).toFixed(1).padStart(6)}ms ${times[0]!.toFixed(1).padStart(6)}ms${ratio}\n`);
   }
+  const fast = medians.get('podeip ADD, no EIP (annotations known)')!;
+  process.stdout.write(`one agent call (grpc-js + codec load, connect, call) adds ${(medians.get('podeip ADD, EIP (1 Attach)')! - fast).toFixed(1)} ms (Attach), ` +
+    `${(medians.get('podeip DEL, 2nd (1 Detach)')! - fast).toFixed(1)} ms (Detach) to the no-EIP path\n`);
   process.stdout.write(`agent fixture calls: ${agent.callsOf('Attach').length} Attach, ${agent.callsOf('Detach').length} Detach (expected ${runs + 1} each)\n`);
   agent.stop();
 }
