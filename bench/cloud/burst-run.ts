@@ -1,10 +1,17 @@
 /**
  * The burst behind the "Done when" figure: N pods at once, each allocate + associate (+ wait for
- * InUse) through the real client and SDK, against the simulator with a scaled-down budget.
- * Shared by bench/cloud/burst.ts (prints figures) and the fault tests (assert on them).
+ * InUse) through the real client and SDK, against `bin/podeip-sim cloud` in its own process with
+ * a scaled-down budget (its own process: the figure should measure our pacing, not the two
+ * sharing one CPU). Shared by bench/cloud/burst.ts (prints figures) and the fault tests.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { startCloudSim, type CloudSim } from '../../sim/cloud/index.js';
 import { createCloudClient } from '../../agent/src/cloud/client.js';
 import type { Budget } from '../../agent/src/cloud/budgets.js';
 import { CloudError } from '../../agent/src/cloud/errors.js';
@@ -69,6 +76,31 @@ async function counter(registry: Registry, name: string): Promise<number> {
   return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }
 
+interface SimProcess {
+  endpoint: string;
+  inspectEndpoint: string;
+  regionId: string;
+  accessKeyId: string;
+  child: ChildProcess;
+}
+
+/** Starts `bin/podeip-sim cloud` on free loopback ports and reads the endpoints it prints. */
+async function startSimProcess(args: string[]): Promise<SimProcess> {
+  const bin = fileURLToPath(new URL('../../../bin/podeip-sim', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'cloud', '--listen', '127.0.0.1:0', '--inspect-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => { lines.close(); resolve(line); });
+    child.once('exit', (code) => reject(new Error(`podeip-sim cloud exited with ${code} before printing its endpoints`)));
+  });
+  return { ...(JSON.parse(first) as Omit<SimProcess, 'child'>), child };
+}
+
+async function simSnapshot(sim: SimProcess): Promise<{ calls: Record<string, Record<string, number>>; eips: { status: string }[] }> {
+  const res = await fetch(`http://${sim.inspectEndpoint}/state`);
+  return (await res.json()) as never;
+}
+
 export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
   const { pods, budget } = options;
   const limits = {
@@ -77,16 +109,22 @@ export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
     // Describe keeps its documented 5:1 ratio to Allocate.
     DescribeEipAddresses: { limit: budget.calls * 5, windowMs: budget.windowMs },
   };
-  const sim: CloudSim = await startCloudSim({
-    topology: burstTopology(pods), rateLimits: limits, eipQuota: pods * 2, associationDelayMs: options.associationDelayMs ?? 100,
-  });
+  const dir = await mkdtemp(join(tmpdir(), 'podeip-burst-'));
+  await writeFile(join(dir, 'topology.json'), JSON.stringify(burstTopology(pods)));
+  await writeFile(join(dir, 'rate-limits.json'), JSON.stringify(limits));
+  const accessKeySecret = randomBytes(12).toString('hex');
+  const sim = await startSimProcess([
+    '--access-key-id', 'podeip-burst', '--access-key-secret', accessKeySecret,
+    '--topology', join(dir, 'topology.json'), '--rate-limits', join(dir, 'rate-limits.json'),
+    '--eip-quota', String(pods * 2), '--association-delay-ms', String(options.associationDelayMs ?? 100),
+  ]);
   const registry = new Registry();
   const client = createCloudClient({
     regionId: sim.regionId,
     vpcId: 'vpc-burst',
     endpoints: { vpcEndpoint: sim.endpoint, ecsEndpoint: sim.endpoint },
     protocol: 'http',
-    credentials: { type: 'access_key', accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
+    credentials: { type: 'access_key', accessKeyId: sim.accessKeyId, accessKeySecret },
     // One node owning the whole (scaled) account budget: the figure is against that budget.
     budgetShare: 1,
     budgets: {
@@ -98,7 +136,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
   }, { logger: silentLogger, registry });
   try {
     await client.preload();
-    const eni = sim.topology.instances[0]!.networkInterfaces;
+    const eni = (burstTopology(pods) as { instances: { networkInterfaces: { networkInterfaceId: string; privateIpAddresses: string[] }[] }[] }).instances[0]!.networkInterfaces;
     const callerErrors: Record<string, number> = {};
     let lastAssociated = 0;
     const t0 = performance.now();
@@ -116,7 +154,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
       }
     }));
     const inUseMs = options.waitInUse ? performance.now() - t0 : 0;
-    const snapshot = sim.state.snapshot();
+    const snapshot = await simSnapshot(sim);
     const ideal = budgetMs(pods, budget);
     return {
       pods,
@@ -134,7 +172,10 @@ export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
     };
   } finally {
     client.close();
-    await sim.close();
+    const exited = new Promise((resolve) => sim.child.once('exit', resolve));
+    sim.child.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { BatchPartialFailure, KeyedBatcher } from './batcher.js';
 import { DEFAULT_BUDGET_SHARE, nodeBudgets, type Budget, type CloudAction } from './budgets.js';
 import { CallRunner } from './call-runner.js';
-import { systemClock, untilAborted, type Clock } from './clock.js';
+import { sleep, systemClock, untilAborted, type Clock } from './clock.js';
 import { SecretRegistry, buildCredential, validateCredentialsOptions, type CloudCredentialsOptions } from './credentials.js';
 import { EniCache } from './eni-cache.js';
 import { CloudConfigError, CloudError, classifyError } from './errors.js';
@@ -160,6 +160,8 @@ class SdkCloudClient implements ClosableCloudClient {
   private readonly vpcId: string;
   private sdk: Promise<SdkClients> | undefined;
   private readonly buildSdk: () => Promise<SdkClients>;
+  /** Waits between rounds of a read-before-write loop that found the EIP not yet where it must be. */
+  private readonly pause: (round: number, action: CloudAction, signal: AbortSignal | undefined) => Promise<void>;
 
   constructor(options: CloudClientOptions, deps: CloudClientDeps) {
     if (!options.regionId?.trim()) throw new CloudConfigError('regionId', "is required, e.g. 'cn-hangzhou' (the node's region from metadata)");
@@ -180,6 +182,8 @@ class SdkCloudClient implements ClosableCloudClient {
     this.regionId = options.regionId.trim();
     this.vpcId = options.vpcId?.trim() ?? '';
     const clock = deps.clock ?? systemClock;
+    const random = deps.random ?? Math.random;
+    this.pause = (round, action, signal) => this.bounded(action, sleep(clock, backoffDelay(round, backoff, random), signal), signal);
     const logger = deps.logger.child({ component: 'cloud' });
 
     this.limiter = new RateLimiter(nodeBudgets(options.budgetShare ?? DEFAULT_BUDGET_SHARE, options.budgets), clock);
@@ -188,7 +192,7 @@ class SdkCloudClient implements ClosableCloudClient {
       metrics: createCloudMetrics(deps.registry),
       logger,
       clock,
-      random: deps.random ?? Math.random,
+      random,
       backoff,
       defaultDeadlineMs,
       redact: (t) => this.secrets.redact(t),
@@ -286,7 +290,7 @@ class SdkCloudClient implements ClosableCloudClient {
       mode: 'NAT',
       clientToken: randomUUID(),
     });
-    for (;;) {
+    for (let round = 1; ; round++) {
       try {
         await this.runner.run('AssociateEipAddress', () => sdk.vpc.associateEipAddressWithOptions(request, sdk.runtime()), { signal });
         return;
@@ -295,6 +299,11 @@ class SdkCloudClient implements ClosableCloudClient {
         const eip = await this.describeEip(binding.allocationId, signal);
         if (!eip) throw new CloudError('CloudNotFound', `AssociateEipAddress: EIP ${binding.allocationId} does not exist`, { ...details(err), retryable: false });
         if ((eip.status === 'InUse' || eip.status === 'Associating') && this.pointsAt(eip, binding)) return;
+        // Free again by now (it was finishing a transition when we asked): ask again.
+        if (eip.status === 'Available') {
+          await this.pause(round, 'AssociateEipAddress', signal);
+          continue;
+        }
         if (!isTransitional(eip)) {
           throw new CloudError('CloudRejected', `AssociateEipAddress: EIP ${binding.allocationId} is ${eip.status}`
             + `${eip.instanceId ? ` on ${eip.instanceId}${eip.privateIpAddress ? `/${eip.privateIpAddress}` : ''}` : ''}, not free to bind [RequestId ${err.requestId}]`, details(err));
@@ -314,7 +323,7 @@ class SdkCloudClient implements ClosableCloudClient {
       privateIpAddress: binding.privateIpAddress,
       clientToken: randomUUID(),
     });
-    for (;;) {
+    for (let round = 1; ; round++) {
       // Re-describe first: never unbind an EIP that has moved to another IP or instance.
       const eip = await this.describeEip(binding.allocationId, signal);
       if (!eip || !this.pointsAt(eip, binding) || eip.status === 'Available' || eip.status === 'Unassociating' || eip.status === 'Releasing') return;
@@ -329,7 +338,8 @@ class SdkCloudClient implements ClosableCloudClient {
         if (!(err instanceof CloudError)) throw err;
         if (err.cloudCode === 'InvalidAllocationId.NotFound') return;
         if (err.cloudCode !== 'IncorrectEipStatus') throw err;
-        // Loop: the next describe tells unbound (success), moved (success) or transitioning (wait).
+        // The next describe tells unbound (success), moved (success) or transitioning (wait).
+        await this.pause(round, 'UnassociateEipAddress', signal);
       }
     }
   }
@@ -337,7 +347,7 @@ class SdkCloudClient implements ClosableCloudClient {
   async releaseEip(allocationId: string, signal?: AbortSignal): Promise<void> {
     const sdk = await this.sdkFor('ReleaseEipAddress', signal);
     const request = new sdk.modules.vpc.ReleaseEipAddressRequest({ regionId: this.regionId, allocationId });
-    for (;;) {
+    for (let round = 1; ; round++) {
       try {
         await this.runner.run('ReleaseEipAddress', () => sdk.vpc.releaseEipAddressWithOptions(request, sdk.runtime()), { signal });
         return;
@@ -347,6 +357,10 @@ class SdkCloudClient implements ClosableCloudClient {
         if (err.cloudCode !== 'IncorrectEipStatus') throw err;
         const eip = await this.describeEip(allocationId, signal);
         if (!eip || eip.status === 'Releasing') return;
+        if (eip.status === 'Available') {
+          await this.pause(round, 'ReleaseEipAddress', signal);
+          continue;
+        }
         if (!isTransitional(eip)) {
           throw new CloudError('CloudRejected', `ReleaseEipAddress: EIP ${allocationId} is ${eip.status}`
             + `${eip.instanceId ? ` (bound to ${eip.instanceId})` : ''}; unassociate it first [RequestId ${err.requestId}]`, details(err));

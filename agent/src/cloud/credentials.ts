@@ -35,13 +35,19 @@ export interface CredentialsProviderLike {
 
 export const DEFAULT_METADATA_ENDPOINT = '100.100.100.200';
 
-/** Holds every secret handed to the SDK so far; `redact` scrubs them from text. */
+/** Holds the secrets recently handed to the SDK; `redact` scrubs them from text. */
 export class SecretRegistry {
   private readonly secrets = new Set<string>();
 
+  /** Sessions rotate hourly for the agent's lifetime; only recent ones can still appear in text. */
+  constructor(private readonly keep = 16) {}
+
   add(value: string | undefined): void {
     // Short values (empty token, placeholders) would scrub ordinary words.
-    if (value && value.length >= 6) this.secrets.add(value);
+    if (!value || value.length < 6) return;
+    this.secrets.delete(value);
+    this.secrets.add(value);
+    if (this.secrets.size > this.keep) this.secrets.delete(this.secrets.values().next().value!);
   }
 
   redact(text: string): string {
