@@ -11,7 +11,8 @@ test('events reach the API server aggregated: a storm of one failure is one Even
   t.teardown(() => cluster.close());
   const pod = await cluster.core.createNamespacedPod({ namespace: 'default', body: podManifest('web-0', 'node-a') });
   const ref: ObjectRef = { kind: 'Pod', namespace: 'default', name: 'web-0', uid: pod.metadata!.uid! };
-  const gateway = cluster.gateway({ controllerName: 'podeip-agent' });
+  const registry = new Registry();
+  const gateway = cluster.gateway({ controllerName: 'podeip-agent' }, registry);
   for (let i = 0; i < 200; i++) gateway.recordEvent(ref, 'Warning', 'AssociateFailed', 'eip-1: IncorrectEipStatus');
   gateway.recordEvent(ref, 'Normal', 'Associated', 'eip-1 bound to 192.168.0.9');
   const events = await eventually(async () => {
@@ -37,6 +38,9 @@ test('events reach the API server aggregated: a storm of one failure is one Even
   // What a user sees:
   const described = await cluster.kubectl('get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=web-0', '-o', 'custom-columns=REASON:.reason,COUNT:.count');
   t.regex(described, /AssociateFailed\s+201/);
+  const writes = (await (registry.getSingleMetric('podeip_kube_requests_total') as Counter).get()).values
+    .filter((v) => v.labels.resource === 'events').map((v) => `${v.labels.verb} ${v.labels.code} x${v.value}`).sort();
+  t.deepEqual(writes, ['create 201 x2', 'patch 200 x1'], 'two creates (the real status code, 201) and one count update');
 });
 
 test('the client-side QPS/burst limit paces requests, and the pod watch does not wait for it', async (t) => {

@@ -9,7 +9,7 @@ export class CoreEventSink implements EventSink {
 
   async create(event: EventRecord): Promise<void> {
     const { namespace, name, ...fields } = event;
-    await this.requester.call('create', 'events', {}, (config) => this.core.createNamespacedEvent({
+    await this.requester.call('create', 'events', {}, (config) => this.core.createNamespacedEventWithHttpInfo({
       namespace,
       body: {
         apiVersion: 'v1',
@@ -25,7 +25,7 @@ export class CoreEventSink implements EventSink {
   async update(namespace: string, name: string, count: number, lastTimestamp: Date): Promise<boolean> {
     try {
       await this.requester.call('patch', 'events', { contentType: PatchStrategy.MergePatch }, (config) =>
-        this.core.patchNamespacedEvent({ namespace, name, body: { count, lastTimestamp: lastTimestamp.toISOString() } }, config));
+        this.core.patchNamespacedEventWithHttpInfo({ namespace, name, body: { count, lastTimestamp: lastTimestamp.toISOString() } }, config));
       return true;
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return false;

@@ -147,7 +147,7 @@ export class LeaseElector implements LeaderElector {
       const lease = await this.read(signal);
       if (!lease) {
         this.current = await this.deps.requester.call('create', 'leases', { signal }, (config) =>
-          this.deps.coordination.createNamespacedLease({
+          this.deps.coordination.createNamespacedLeaseWithHttpInfo({
             namespace: this.namespace,
             body: {
               apiVersion: 'coordination.k8s.io/v1',
@@ -179,7 +179,7 @@ export class LeaseElector implements LeaderElector {
         },
       };
       this.current = await this.deps.requester.call('replace', 'leases', { signal }, (config) =>
-        this.deps.coordination.replaceNamespacedLease({ namespace: this.namespace, name: this.options.name, body }, config));
+        this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name, body }, config));
       this.observe(this.current);
       return true;
     } catch (err) {
@@ -197,7 +197,7 @@ export class LeaseElector implements LeaderElector {
   private async read(signal?: AbortSignal): Promise<V1Lease | undefined> {
     try {
       return await this.deps.requester.call('get', 'leases', { signal }, (config) =>
-        this.deps.coordination.readNamespacedLease({ namespace: this.namespace, name: this.options.name }, config));
+        this.deps.coordination.readNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name }, config));
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return undefined;
       throw err;
@@ -222,7 +222,7 @@ export class LeaseElector implements LeaderElector {
         spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime(this.deps.clock.now()) },
       };
       await this.deps.requester.call('replace', 'leases', {}, (config) =>
-        this.deps.coordination.replaceNamespacedLease({ namespace: this.namespace, name: this.options.name, body }, config));
+        this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name, body }, config));
     } catch (err) {
       this.deps.logger.warn('releasing the lease failed; a follower takes over when it expires', { error: (err as Error).message });
     }

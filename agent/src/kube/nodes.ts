@@ -8,7 +8,7 @@ export class NodeReader {
 
   async providerId(nodeName: string, signal?: AbortSignal): Promise<string | undefined> {
     try {
-      const node = await this.requester.call('get', 'nodes', { signal }, (config) => this.core.readNode({ name: nodeName }, config));
+      const node = await this.requester.call('get', 'nodes', { signal }, (config) => this.core.readNodeWithHttpInfo({ name: nodeName }, config));
       return node.spec?.providerID || undefined;
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return undefined;
@@ -20,7 +20,7 @@ export class NodeReader {
     const names = new Set<string>();
     let token: string | undefined;
     do {
-      const page = await this.requester.call('list', 'nodes', { signal }, (config) => this.core.listNode({ limit: 500, _continue: token }, config));
+      const page = await this.requester.call('list', 'nodes', { signal }, (config) => this.core.listNodeWithHttpInfo({ limit: 500, _continue: token }, config));
       for (const node of page.items) if (node.metadata?.name) names.add(node.metadata.name);
       token = page.metadata?._continue || undefined;
     } while (token);

@@ -86,7 +86,7 @@ export class PodInformer implements PodSource {
     if (hit) return hit;
     try {
       const pod = await this.deps.requester.call('get', 'pods', { signal },
-        (config) => this.deps.core.readNamespacedPod({ namespace, name }, config));
+        (config) => this.deps.core.readNamespacedPodWithHttpInfo({ namespace, name }, config));
       return toPodInfo(pod as RawPod);
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return undefined;
@@ -146,7 +146,7 @@ export class PodInformer implements PodSource {
 
   private async relist(): Promise<void> {
     const list = await this.deps.requester.call('list', 'pods', { signal: this.stopping.signal },
-      (config) => this.deps.core.listPodForAllNamespaces({ fieldSelector: this.fieldSelector }, config));
+      (config) => this.deps.core.listPodForAllNamespacesWithHttpInfo({ fieldSelector: this.fieldSelector }, config));
     const listed = new Map<string, PodInfo>();
     for (const item of list.items) {
       const pod = toPodInfo(item as RawPod);

@@ -21,7 +21,7 @@ export class PodWriter {
   async annotateAddress(namespace: string, name: string, address: string, signal?: AbortSignal): Promise<void> {
     const annotations = Object.fromEntries(ADDRESS_ANNOTATIONS.map((key) => [key, address]));
     await this.requester.call('patch', 'pods', { signal, contentType: PatchStrategy.MergePatch }, (config) =>
-      this.core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations } } }, config));
+      this.core.patchNamespacedPodWithHttpInfo({ namespace, name, body: { metadata: { annotations } } }, config));
   }
 
   /**
@@ -33,7 +33,7 @@ export class PodWriter {
     const status = ready ? 'True' : 'False';
     for (let attempt = 1; ; attempt++) {
       const pod = await this.requester.call('get', 'pods/status', { signal }, (config) =>
-        this.core.readNamespacedPodStatus({ namespace, name }, config)) as RawPod;
+        this.core.readNamespacedPodStatusWithHttpInfo({ namespace, name }, config)) as RawPod;
       const now = rfc3339(new Date(this.clock.now()))!;
       const previous = pod.status?.conditions?.find((condition) => condition.type === EIP_CONDITION_TYPE);
       const lastTransitionTime = previous && previous.status === status ? rfc3339(previous.lastTransitionTime) ?? now : now;
@@ -45,7 +45,7 @@ export class PodWriter {
       };
       try {
         await this.requester.call('patch', 'pods/status', { signal, contentType: PatchStrategy.StrategicMergePatch }, (config) =>
-          this.core.patchNamespacedPodStatus({ namespace, name, body }, config));
+          this.core.patchNamespacedPodStatusWithHttpInfo({ namespace, name, body }, config));
         return;
       } catch (err) {
         if (!(err instanceof KubeApiError && err.conflict)) throw err;

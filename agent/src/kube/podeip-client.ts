@@ -20,7 +20,7 @@ export class PodEipClient {
   async get(namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> {
     try {
       const object = await this.requester.call('get', RESOURCE, { signal }, (config) =>
-        this.api.getNamespacedCustomObject({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name }, config));
+        this.api.getNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name }, config));
       return toPodEip(object as RawPodEip);
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return undefined;
@@ -34,7 +34,7 @@ export class PodEipClient {
     let token: string | undefined;
     do {
       const page = await this.requester.call('list', RESOURCE, { signal }, (config) =>
-        this.api.listClusterCustomObject({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, limit: 500, _continue: token }, config)) as RawPodEipList;
+        this.api.listClusterCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, limit: 500, _continue: token }, config)) as RawPodEipList;
       for (const item of page.items ?? []) result.push(toPodEip(item));
       token = page.metadata?._continue || page.metadata?.continue || undefined;
     } while (token);
@@ -50,7 +50,7 @@ export class PodEipClient {
     };
     try {
       const object = await this.requester.call('create', RESOURCE, { signal }, (config) =>
-        this.api.createNamespacedCustomObject({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, body }, config));
+        this.api.createNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, body }, config));
       return toPodEip(object as RawPodEip);
     } catch (err) {
       if (!(err instanceof KubeApiError && err.alreadyExists)) throw err;
@@ -63,14 +63,14 @@ export class PodEipClient {
 
   async updateStatus(namespace: string, name: string, status: PodEipStatus, signal?: AbortSignal): Promise<void> {
     await this.requester.call('patch', `${RESOURCE}/status`, { signal, contentType: PatchStrategy.MergePatch }, (config) =>
-      this.api.patchNamespacedCustomObjectStatus({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: { status } }, config));
+      this.api.patchNamespacedCustomObjectStatusWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: { status } }, config));
   }
 
   /** Marks it for deletion (our finalizer keeps it until removeFinalizer). Absent is fine. */
   async delete(namespace: string, name: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.requester.call('delete', RESOURCE, { signal }, (config) =>
-        this.api.deleteNamespacedCustomObject({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name }, config));
+        this.api.deleteNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name }, config));
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return;
       throw err;
@@ -81,7 +81,7 @@ export class PodEipClient {
   async annotate(namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void> {
     try {
       await this.requester.call('patch', RESOURCE, { signal, contentType: PatchStrategy.MergePatch }, (config) =>
-        this.api.patchNamespacedCustomObject({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: { metadata: { annotations } } }, config));
+        this.api.patchNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: { metadata: { annotations } } }, config));
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return;
       throw err;
@@ -105,7 +105,7 @@ export class PodEipClient {
       ];
       try {
         await this.requester.call('patch', RESOURCE, { signal, contentType: PatchStrategy.JsonPatch }, (config) =>
-          this.api.patchNamespacedCustomObject({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: patch }, config));
+          this.api.patchNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: patch }, config));
         return;
       } catch (err) {
         if (!(err instanceof KubeApiError)) throw err;

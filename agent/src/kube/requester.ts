@@ -1,4 +1,4 @@
-import { ApiException, Observable, type ConfigurationOptions, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
+import { ApiException, Observable, type ConfigurationOptions, type HttpInfo, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
 import type { Clock } from './clock.js';
 import { KubeApiError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
@@ -30,14 +30,15 @@ export class KubeRequester {
     private readonly clock: Clock,
   ) {}
 
-  async call<T>(verb: string, resource: string, options: CallOptions, run: (config: ConfigurationOptions) => Promise<T>): Promise<T> {
+  /** `run` calls a client-node `...WithHttpInfo` method, so the real status code (200, 201...) is recorded. */
+  async call<T>(verb: string, resource: string, options: CallOptions, run: (config: ConfigurationOptions) => Promise<HttpInfo<T>>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       await this.bucket.take(options.signal);
       const started = this.clock.now();
       try {
-        const result = await run(callOptions(options));
-        this.record(verb, resource, 200, started);
-        return result;
+        const response = await run(callOptions(options));
+        this.record(verb, resource, response.httpStatusCode, started);
+        return response.data;
       } catch (err) {
         if (options.signal?.aborted) {
           this.record(verb, resource, 0, started);
