@@ -11,6 +11,7 @@ import { CloudError, classifyError, type ClassifyContext } from './errors.js';
 import type { CloudMetrics } from './metrics.js';
 import type { RateLimiter, Slot } from './rate-limiter.js';
 import type { Logger } from '../log/logger.js';
+import { failpoint } from '../../../lib/failpoint.js';
 
 export interface RunOptions {
   signal?: AbortSignal | undefined;
@@ -49,6 +50,7 @@ export class CallRunner {
       for (let attempt = 1; ; attempt++) {
         const slot = attempt === 1 && options.firstSlot ? options.firstSlot : await this.acquire(action, signal);
         const t0 = this.deps.clock.now();
+        failpoint(`cloud:${action}:send`);
         const sending = send();
         // Settle the slot when the call itself ends, even if the caller stopped waiting for it.
         sending.then(() => slot.finish(), (err) => {
@@ -60,6 +62,7 @@ export class CallRunner {
         });
         try {
           const answer = await untilAborted(sending, signal);
+          failpoint(`cloud:${action}:answer`);
           this.lastFailure.delete(action);
           this.observe(action, 'Success', t0);
           this.deps.limiter.for(action).onSuccess();
@@ -70,6 +73,7 @@ export class CallRunner {
         } catch (err) {
           if (signal.aborted && !(err instanceof CloudError) && err === signal.reason) throw err;
           const e = classifyError(action, err, ctx);
+          failpoint(`cloud:${action}:failed`);
           last = e;
           this.lastFailure.set(action, e);
           this.observe(action, e.cloudCode || e.code, t0);

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError, classifySqliteError } from './errors.js';
+import { failpoint } from '../../../lib/failpoint.js';
 
 export const BINDING_STATES = [
   'pending', 'allocating', 'allocated', 'associating', 'bound',
@@ -202,7 +203,9 @@ export class Journal {
       const id = Number(this.stmts.insert.run({
         allocationId: '', address: '', bandwidthPackageId: '', state: 'pending', ...row, now: this.stamp(),
       }).lastInsertRowid);
-      return fromRaw(this.stmts.byId.get(id)!);
+      const stored = fromRaw(this.stmts.byId.get(id)!);
+      failpoint(`journal:${stored.state}`);
+      return stored;
     });
   }
 
@@ -213,6 +216,7 @@ export class Journal {
       if (!current) throw new Error(`journal row ${id} does not exist`);
       const next = { ...fromRaw(current), ...patch, updatedAt: this.stamp() };
       this.stmts.update.run({ ...next, privateIpPrimary: next.privateIpPrimary ? 1 : 0 });
+      if (patch.state) failpoint(`journal:${patch.state}`);
       return { ...next, id };
     });
   }
