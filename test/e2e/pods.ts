@@ -63,11 +63,16 @@ export class PodRunner {
     return s;
   }
 
-  /** RunPodSandbox then PodSandboxStatus; `label` set means the run time is recorded. */
-  async run(pod: PodSpec, label?: string): Promise<RunningPod> {
+  /**
+   * RunPodSandbox then PodSandboxStatus; `label` set means the run time is recorded. `onReturn`
+   * runs the moment RunPodSandbox returned, before anything else (to catch the world as the
+   * pod's first container would find it).
+   */
+  async run(pod: PodSpec, label?: string, onReturn?: () => Promise<void>): Promise<RunningPod> {
     const start = performance.now();
     const sandboxId = await this.cri.runPodSandbox(sandboxConfig(pod, this.cgroupParent, this.logDir));
     const runMs = performance.now() - start;
+    await onReturn?.();
     if (label) this.sample(label).runMs.push(runMs);
     const status = await this.cri.podSandboxStatus(sandboxId);
     return { spec: pod, sandboxId, ip: status.network?.ip ?? '', runMs };

@@ -72,7 +72,8 @@ export class Stack {
       accessKeyId: ACCESS_KEY_ID,
       accessKeySecret: ACCESS_KEY_SECRET,
       eipQuota: EIP_QUOTA,
-      associationDelayMs: 100,
+      // Long enough that an agent answering ADD before the EIP is InUse is caught at return.
+      associationDelayMs: 500,
     }, join(dir, 'cloud-sim.log'));
     cleanup.add('cloud simulator', () => cloud.daemon.stop());
     const kube = await KubeSimProcess.start(dir);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { CriCallError } from '../cri-client.js';
 import {
-  WITH_EIP, assertBoundNow, assertKubeRecords, assertNothingBoundTo, eipsOn, endPod, startPod, waitReleased,
+  WITH_EIP, assertBoundAtReturn, assertKubeRecords, assertNothingBoundTo, eipsOn, endPod, runSandbox, startPod, waitReleased,
 } from './pod-lifecycle.js';
 import { failedSandboxId } from './quota.js';
 import type { Scenario } from './scenario.js';
@@ -44,8 +44,8 @@ export const agentDownDuringAdd: Scenario = {
     }
     assert.deepEqual(node.networkTracesOf(failedId), [], 'the failed sandbox left network state behind');
 
-    const pod = await node.pods.run(spec);
-    const eip = await assertBoundNow(s, pod);
+    const pod = await runSandbox(s, spec);
+    const eip = await assertBoundAtReturn(s, pod);
     await assertKubeRecords(s, pod, eip);
     await endPod(s, pod, { afterStop: () => assertNothingBoundTo(s, pod.ip, 'after StopPodSandbox') });
     await waitReleased(s, pod, eip.allocationId);
@@ -58,7 +58,7 @@ export const agentDownDuringDel: Scenario = {
   async run({ node, stack }) {
     const s = stack!;
     const pod = await startPod(s, 'agent-down-del', WITH_EIP);
-    const eip = await assertBoundNow(s, pod);
+    const eip = await assertBoundAtReturn(s, pod);
     await s.kube.deletePodGracefully('default', pod.spec.name);
     await s.agent.stop();
     let err: unknown;

@@ -5,7 +5,7 @@
  */
 import { TIMED_PODS } from './constants.js';
 import {
-  WITH_EIP, assertBoundNow, assertKubeRecords, assertNothingBoundTo, endPod, startPod, waitReleased,
+  WITH_EIP, assertBoundAtReturn, assertKubeRecords, assertNothingBoundTo, endPod, startPod, waitReleased,
 } from './pod-lifecycle.js';
 import { type Scenario, TIMING_PODEIP_EIP } from './scenario.js';
 
@@ -16,7 +16,7 @@ export const eipAuto: Scenario = {
     const released: Array<() => Promise<void>> = [];
     for (let i = 0; i < TIMED_PODS; i++) {
       const pod = await startPod(stack!, `eip-auto-${i}`, WITH_EIP, { label: TIMING_PODEIP_EIP });
-      const eip = await assertBoundNow(stack!, pod);
+      const eip = await assertBoundAtReturn(stack!, pod);
       await assertKubeRecords(stack!, pod, eip);
       await endPod(stack!, pod, {
         label: TIMING_PODEIP_EIP,

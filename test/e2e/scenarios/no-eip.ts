@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { countOf } from '../agent-process.js';
 import { CloudSimProcess } from '../sims.js';
 import { TIMED_PODS } from './constants.js';
-import { WITH_EIP, endPod, eipsOn, startPod } from './pod-lifecycle.js';
+import { WITH_EIP, endPod, eipsOn, startPod, waitReleased } from './pod-lifecycle.js';
 import { type Scenario, TIMING_PODEIP_NO_EIP } from './scenario.js';
 
 const EIP_WRITES = ['AllocateEipAddress', 'AssociateEipAddress', 'UnassociateEipAddress', 'ReleaseEipAddress'];
@@ -35,6 +35,9 @@ export const noEip: Scenario = {
     // Control: the same counter does move for a pod that asks, so "unchanged" above means something.
     const control = await startPod(stack!, 'no-eip-control', WITH_EIP);
     assert.equal(countOf(await stack!.agent.cniRequests(), 'add'), countOf(requestsAfter, 'add') + 1, 'the control pod\'s ADD was not counted');
+    const [controlEip] = eipsOn(await stack!.cloud.state(), control.ip);
+    assert.ok(controlEip, 'the control pod got no EIP');
     await endPod(stack!, control);
+    await waitReleased(stack!, control, controlEip.allocationId);
   },
 };

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { isPodIp } from '../e2e-node.js';
-import type { RunningPod } from '../pods.js';
+import type { PodSpec, RunningPod } from '../pods.js';
 import { waitFor } from '../proc.js';
 import type { CloudEipState, CloudState } from '../sims.js';
 import { INSTANCE_ID, type OwnerReference, type Stack } from '../stack.js';
@@ -15,17 +15,27 @@ const EIP_CONDITION = 'k8s.aliyun.com/eip';
 /** How long the kube-side records (written by the agent before it answers) may take to be readable. */
 const KUBE_SETTLE_MS = 5000;
 
+/** A sandbox on a podeip node, with the cloud as it was the moment RunPodSandbox returned. */
+export interface PodeipPod extends RunningPod {
+  cloudAtReturn: CloudState;
+}
+
+/** RunPodSandbox for a pod object that exists already (kubelet's first try or its retry). */
+export async function runSandbox(stack: Stack, spec: PodSpec, label?: string): Promise<PodeipPod> {
+  let cloudAtReturn: CloudState | undefined;
+  const pod = await stack.node.pods.run(spec, label, async () => { cloudAtReturn = await stack.cloud.state(); });
+  assert.ok(isPodIp(pod.ip), `pod ${spec.name}: sandbox IP "${pod.ip}" is not from host-local's range`);
+  return { ...pod, cloudAtReturn: cloudAtReturn! };
+}
+
 /** The pod object first (scheduler placed it on our node), then its sandbox. */
 export async function startPod(
   stack: Stack,
   name: string,
   annotations: Record<string, string>,
   opts: { label?: string; owner?: OwnerReference } = {},
-): Promise<RunningPod> {
-  const spec = await stack.createPod('default', name, annotations, opts.owner);
-  const pod = await stack.node.pods.run(spec, opts.label);
-  assert.ok(isPodIp(pod.ip), `pod ${name}: sandbox IP "${pod.ip}" is not from host-local's range`);
-  return pod;
+): Promise<PodeipPod> {
+  return runSandbox(stack, await stack.createPod('default', name, annotations, opts.owner), opts.label);
 }
 
 /**
@@ -56,16 +66,15 @@ export async function eniHolding(stack: Stack, ip: string): Promise<string> {
 }
 
 /**
- * Right after RunPodSandbox returned: exactly one EIP forwards to the pod IP, InUse, on the ENI
- * that holds the IP, tagged with the pod's name (and uid, unless it was allocated for an earlier
- * pod of the same name). Returns it.
+ * The moment RunPodSandbox returned: exactly one EIP forwarded to the pod IP, InUse, in NAT mode
+ * on the ENI that holds the IP, tagged with the pod's name (and uid, unless it was allocated for
+ * an earlier pod of the same name). Returns it.
  */
-export async function assertBoundNow(stack: Stack, pod: RunningPod, opts: { allocatedForThisUid?: boolean } = {}): Promise<CloudEipState> {
-  const state = await stack.cloud.state();
-  const bound = eipsOn(state, pod.ip);
+export async function assertBoundAtReturn(stack: Stack, pod: PodeipPod, opts: { allocatedForThisUid?: boolean } = {}): Promise<CloudEipState> {
+  const bound = eipsOn(pod.cloudAtReturn, pod.ip);
   assert.equal(bound.length, 1, `pod ${pod.spec.name} (${pod.ip}): expected exactly one EIP bound when RunPodSandbox returned, found ${bound.length}`);
   const eip = bound[0]!;
-  assert.equal(eip.status, 'InUse', `EIP ${eip.allocationId} is ${eip.status} when RunPodSandbox returned, not InUse`);
+  assert.equal(eip.status, 'InUse', `EIP ${eip.allocationId} was ${eip.status} when RunPodSandbox returned, not InUse`);
   const eni = await eniHolding(stack, pod.ip);
   const binding = { instanceType: eip.binding!.instanceType, instanceId: eip.binding!.instanceId, networkInterfaceId: eip.binding!.networkInterfaceId, mode: eip.binding!.mode };
   assert.deepEqual(binding, { instanceType: 'NetworkInterface', instanceId: eni, networkInterfaceId: eni, mode: 'NAT' }, `EIP ${eip.allocationId} binding`);

@@ -9,7 +9,7 @@ import { countOf } from '../agent-process.js';
 import { CriCallError } from '../cri-client.js';
 import { EIP_QUOTA } from '../stack.js';
 import {
-  WITH_EIP, assertBoundNow, assertKubeRecords, assertNothingBoundTo, endPod, waitReleased,
+  WITH_EIP, assertBoundAtReturn, assertKubeRecords, assertNothingBoundTo, endPod, runSandbox, waitReleased,
 } from './pod-lifecycle.js';
 import type { Scenario } from './scenario.js';
 
@@ -45,8 +45,8 @@ export const quotaExhausted: Scenario = {
       assert.equal(countOf(requestsAfter, 'del success'), countOf(requestsBefore, 'del success') + 1, `the DEL did not succeed: ${JSON.stringify(requestsAfter)}`);
 
       await s.cloud.setEipQuota(EIP_QUOTA);
-      const pod = await node.pods.run(spec);
-      const eip = await assertBoundNow(s, pod);
+      const pod = await runSandbox(s, spec);
+      const eip = await assertBoundAtReturn(s, pod);
       await assertKubeRecords(s, pod, eip);
       await endPod(s, pod, { afterStop: () => assertNothingBoundTo(s, pod.ip, 'after StopPodSandbox') });
       await waitReleased(s, pod, eip.allocationId);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { OwnerReference } from '../stack.js';
 import {
-  WITH_EIP, assertBoundNow, assertKubeRecords, assertNothingBoundTo, endPod, startPod,
+  WITH_EIP, assertBoundAtReturn, assertKubeRecords, assertNothingBoundTo, endPod, startPod,
 } from './pod-lifecycle.js';
 import type { Scenario } from './scenario.js';
 
@@ -34,7 +34,7 @@ export const statefulSetKeepsEip: Scenario = {
     const owner: OwnerReference = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: sts.metadata!.uid!, controller: true };
 
     const first = await startPod(s, 'web-0', ANNOTATIONS, { owner });
-    const eip = await assertBoundNow(s, first);
+    const eip = await assertBoundAtReturn(s, first);
     await assertKubeRecords(s, first, eip);
     await endPod(s, first, { afterStop: () => assertNothingBoundTo(s, first.ip, 'after StopPodSandbox of web-0') });
 
@@ -45,7 +45,7 @@ export const statefulSetKeepsEip: Scenario = {
 
     const second = await startPod(s, 'web-0', ANNOTATIONS, { owner });
     assert.notEqual(second.spec.uid, first.spec.uid);
-    const again = await assertBoundNow(s, second, { allocatedForThisUid: false });
+    const again = await assertBoundAtReturn(s, second, { allocatedForThisUid: false });
     assert.equal(again.allocationId, eip.allocationId, 'the recreated web-0 got a different EIP');
     assert.equal(again.ipAddress, eip.ipAddress);
     await assertKubeRecords(s, second, again);
