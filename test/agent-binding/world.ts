@@ -71,6 +71,8 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
     backoff: { baseMs: 10, maxMs: 50 },
   }, { logger: silentLogger, registry: cloudRegistry });
   t.teardown(() => cloud.close());
+  // Load the SDK now: on a busy machine its first import takes seconds, which would eat the deadlines tests set.
+  await cloud.preload();
   const kube = createKubeGateway({ nodeName: NODE, kubeconfig: kubeSim.kubeconfigPath, qps: 1000, burst: 1000 }, { logger: silentLogger, registry: cloudRegistry });
   t.teardown(() => kube.close());
   await kube.pods.start();
