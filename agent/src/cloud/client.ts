@@ -12,7 +12,7 @@ import { CallRunner } from './call-runner.js';
 import { sleep, systemClock, untilAborted, type Clock } from './clock.js';
 import { SecretRegistry, buildCredential, validateCredentialsOptions, type CloudCredentialsOptions } from './credentials.js';
 import { EniCache } from './eni-cache.js';
-import { CloudConfigError, CloudError, classifyError } from './errors.js';
+import { CloudConfigError, CloudError, classifyCloudCode, classifyError } from './errors.js';
 import { createCloudMetrics } from './metrics.js';
 import { EipPoller, isTransitional } from './poller.js';
 import { RateLimiter, type Slot } from './rate-limiter.js';
@@ -304,7 +304,7 @@ class SdkCloudClient implements ClosableCloudClient {
           await this.pause(round, 'AssociateEipAddress', signal);
           continue;
         }
-        if (!isTransitional(eip)) {
+        if (!retryableNow(err, eip)) {
           throw new CloudError('CloudRejected', `AssociateEipAddress: EIP ${binding.allocationId} is ${eip.status}`
             + `${eip.instanceId ? ` on ${eip.instanceId}${eip.privateIpAddress ? `/${eip.privateIpAddress}` : ''}` : ''}, not free to bind [RequestId ${err.requestId}]`, details(err));
         }
@@ -361,7 +361,7 @@ class SdkCloudClient implements ClosableCloudClient {
           await this.pause(round, 'ReleaseEipAddress', signal);
           continue;
         }
-        if (!isTransitional(eip)) {
+        if (!retryableNow(err, eip)) {
           throw new CloudError('CloudRejected', `ReleaseEipAddress: EIP ${allocationId} is ${eip.status}`
             + `${eip.instanceId ? ` (bound to ${eip.instanceId})` : ''}; unassociate it first [RequestId ${err.requestId}]`, details(err));
         }
@@ -540,6 +540,11 @@ class SdkCloudClient implements ClosableCloudClient {
     const eni = this.enis.byId(binding.networkInterfaceId);
     return !eni || eni.primaryIpAddress === binding.privateIpAddress;
   }
+}
+
+/** IncorrectEipStatus is retryable only while the EIP transitions: the one classification decides. */
+function retryableNow(err: CloudError, eip: Eip): boolean {
+  return classifyCloudCode(err.cloudCode, err.httpStatus, { eipTransitioning: isTransitional(eip) }).retryable;
 }
 
 function details(err: CloudError) {
