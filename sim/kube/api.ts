@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { canonical } from './canonical.js';
-import { toServed, toStored } from './convert.js';
+import { servedView, toServed, toStored } from './convert.js';
 import { crdTypes, establishedStatus, storageVersionOf, validateCrd } from './crd.js';
 import { applyPatch } from './patch.js';
 import { apiVersionOf, storageKey, type KubeObject, type ResourceRegistry, type ResourceType } from './resources.js';
@@ -85,11 +85,11 @@ export class ResourceApi {
     }
     const items: KubeObject[] = [];
     let next: string | undefined;
-    for (const stored of this.store.list(t.storage, namespace)) {
+    for (const stored of this.store.scan(t.storage, namespace)) {
       const key = `${stored.metadata.namespace ?? ''}/${stored.metadata.name}`;
       if (key < start) continue;
-      const served = toServed(t, stored);
-      if (!match(served)) continue;
+      if (!match(servedView(t, stored))) continue;
+      const served = toServed(t, structuredClone(stored));
       if (!t.custom) {
         // A real server omits kind and apiVersion on the items of built-in lists.
         delete served.kind;

@@ -26,6 +26,14 @@ export function toServed(t: ResourceType, stored: KubeObject): KubeObject {
   return out;
 }
 
+/**
+ * The served form for reading only (selector matching): shares structure with `stored` and may
+ * lack apiVersion/kind, so a caller must neither mutate nor return it.
+ */
+export function servedView(t: ResourceType, stored: KubeObject): KubeObject {
+  return t.group === EVENTS_V1 && t.plural === 'events' ? coreEventToV1(stored) : stored;
+}
+
 export function toStored(t: ResourceType, served: KubeObject, storedApiVersion: string): KubeObject {
   const out = t.group === EVENTS_V1 && t.plural === 'events' ? v1EventToCore(served) : served;
   out.apiVersion = storedApiVersion;

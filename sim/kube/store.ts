@@ -29,6 +29,8 @@ export class Store {
   private compacted: number;
   private log: Change[] = [];
   private readonly buckets = new Map<string, Map<string, KubeObject>>();
+  /** Per bucket, its keys in order; dropped whenever a key is added or removed. */
+  private readonly sortedKeys = new Map<string, string[]>();
   private readonly listeners = new Set<Listener>();
 
   constructor(
@@ -53,16 +55,25 @@ export class Store {
     return obj === undefined ? undefined : structuredClone(obj);
   }
 
-  /** Objects ordered by namespace then name (the order continue tokens page through). */
+  /** Copies of the objects, ordered by namespace then name (the order continue tokens page through). */
   list(storage: string, namespace?: string): KubeObject[] {
+    return this.scan(storage, namespace).map((obj) => structuredClone(obj));
+  }
+
+  /** The stored objects themselves, same order as list(), for read-only filtering: never mutate them. */
+  scan(storage: string, namespace?: string): readonly Readonly<KubeObject>[] {
     const bucket = this.buckets.get(storage);
     if (!bucket) return [];
-    const keys = [...bucket.keys()].sort();
+    let keys = this.sortedKeys.get(storage);
+    if (!keys) {
+      keys = [...bucket.keys()].sort();
+      this.sortedKeys.set(storage, keys);
+    }
     const out: KubeObject[] = [];
     for (const k of keys) {
       const obj = bucket.get(k)!;
       if (namespace !== undefined && (obj.metadata.namespace ?? '') !== namespace) continue;
-      out.push(structuredClone(obj));
+      out.push(obj);
     }
     return out;
   }
@@ -82,6 +93,7 @@ export class Store {
     stored.metadata.resourceVersion = String(this.rv);
     if (type === 'DELETED') bucket.delete(key(namespace, name));
     else bucket.set(key(namespace, name), stored);
+    if (type !== 'MODIFIED') this.sortedKeys.delete(storage);
     const change: Change = { rv: this.rv, storage, type, object: stored };
     if (previous) change.previous = previous;
     this.log.push(change);
@@ -116,6 +128,7 @@ export class Store {
   /** Loads a snapshot; the change log does not survive, so only its resourceVersion is watchable. */
   restore(snapshot: StoreSnapshot): void {
     this.buckets.clear();
+    this.sortedKeys.clear();
     for (const [storage, objects] of Object.entries(snapshot.objects)) {
       const bucket = new Map<string, KubeObject>();
       for (const obj of objects) bucket.set(key(obj.metadata.namespace ?? '', obj.metadata.name), obj);
@@ -128,6 +141,7 @@ export class Store {
   /** Empties everything and moves the counter far ahead, as a lost etcd restored elsewhere would. */
   wipe(jumpBy: number): void {
     this.buckets.clear();
+    this.sortedKeys.clear();
     this.rv += jumpBy;
     this.compact();
   }

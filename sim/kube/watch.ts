@@ -5,7 +5,7 @@
  * server's answer: HTTP 200 and one ERROR event carrying a 410 Expired Status, then the end.
  */
 import type { ServerResponse } from 'node:http';
-import { toServed } from './convert.js';
+import { servedView, toServed } from './convert.js';
 import { apiVersionOf, type KubeObject, type ResourceType } from './resources.js';
 import type { Matcher } from './selectors.js';
 import { KubeApiError, badRequest } from './status.js';
@@ -56,9 +56,8 @@ export class WatchHub {
     const rv = rvText === '' ? 0 : Number(rvText);
     let replay: Change[] = [];
     if (rv === 0 || req.sendInitialEvents) {
-      for (const stored of this.store.list(req.type.storage, req.namespace)) {
-        const served = toServed(req.type, stored);
-        if (req.match(served)) send('ADDED', req.render(served));
+      for (const stored of this.store.scan(req.type.storage, req.namespace)) {
+        if (req.match(servedView(req.type, stored))) send('ADDED', req.render(toServed(req.type, structuredClone(stored))));
       }
       if (req.sendInitialEvents) send('BOOKMARK', this.bookmark(req.type, { 'k8s.io/initial-events-end': 'true' }));
     } else {
@@ -102,14 +101,12 @@ export class WatchHub {
   private translate(req: WatchRequest, change: Change): [EventType, KubeObject] | undefined {
     if (change.storage !== req.type.storage) return undefined;
     if (req.namespace !== undefined && (change.object.metadata.namespace ?? '') !== req.namespace) return undefined;
-    const now = toServed(req.type, structuredClone(change.object));
-    if (change.type !== 'MODIFIED') return req.match(now) ? [change.type, now] : undefined;
-    const before = change.previous ? req.match(toServed(req.type, structuredClone(change.previous))) : false;
-    const after = req.match(now);
-    if (before && after) return ['MODIFIED', now];
-    if (after) return ['ADDED', now];
-    if (before) return ['DELETED', now];
-    return undefined;
+    const after = req.match(servedView(req.type, change.object));
+    const before = change.type === 'MODIFIED' && change.previous ? req.match(servedView(req.type, change.previous)) : false;
+    let type: EventType | undefined;
+    if (change.type !== 'MODIFIED') type = after ? change.type : undefined;
+    else type = before && after ? 'MODIFIED' : after ? 'ADDED' : before ? 'DELETED' : undefined;
+    return type ? [type, toServed(req.type, structuredClone(change.object))] : undefined;
   }
 }
 
