@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
+import { EcsMetadataRoleProvider } from '../../agent/src/cloud/credentials.js';
 import { CloudError } from '../../agent/src/cloud/errors.js';
 import { callsOf, clientFor, postControl, simState, startSim, total } from './helpers/sim.js';
 
@@ -104,4 +105,22 @@ test('RRSA: the OIDC token file and role ARN from the webhook env, STS over HTTP
   t.regex(expired.error.message, /AuthenticationFail\.OIDCToken\.Expired/);
   const expiredToken = jwt({ sub: 'x', exp: 0 }).split('.')[0]!;
   for (const text of [expired.error.message, expired.error.stack, ...expired.logs]) t.false(text.includes(`${expiredToken}.`), 'the OIDC token leaked');
+});
+
+test('the metadata role provider caches its session, rides out a metadata outage until expiry, then fails', async (t) => {
+  const sim = await startSim({ metadata: { imdsv2Required: true } });
+  let now = Date.now();
+  const provider = new EcsMetadataRoleProvider(sim.metadataEndpoint!, undefined, 2000, () => now);
+  const first = await provider.getCredentials();
+  t.is(first.providerName, 'ecs_ram_role');
+  t.truthy(first.securityToken);
+  const served = await roleCredentials(sim.metadataEndpoint!);
+  t.is(first.accessKeySecret, served.AccessKeySecret, 'the role discovered from metadata');
+  await sim.close();
+  t.deepEqual(await provider.getCredentials(), first, 'cached: no metadata call needed');
+  const expiresAt = Date.parse((served as unknown as { Expiration: string }).Expiration);
+  now = expiresAt - 60_000;
+  t.deepEqual(await provider.getCredentials(), first, 'refresh failed, but the session is still valid');
+  now = expiresAt + 1000;
+  await t.throwsAsync(provider.getCredentials());
 });
