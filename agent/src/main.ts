@@ -125,13 +125,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 
     const duties = new ClusterDuties({
       kube, cloud, logger, registry,
-      elector: kube.createLeaderElector({
-        name: 'podeip-gc',
-        namespace: config.agent.leaseNamespace,
-        leaseDurationSeconds: config.agent.leaseDurationSeconds,
-        renewDeadlineSeconds: Math.max(1, Math.floor(config.agent.leaseDurationSeconds * 2 / 3)),
-        retryPeriodSeconds: Math.max(1, Math.floor(config.agent.leaseDurationSeconds / 5)),
-      }),
+      elector: kube.createLeaderElector({ name: 'podeip-gc', namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) }),
       clusterId: config.clusterID,
       periodMs: config.networkController.eipController.garbageCollectionPeriodInMinutes * 60_000,
       orphanGraceMs: config.agent.orphanGracePeriodMinutes * 60_000,
@@ -155,6 +149,13 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     await closeAll();
     throw err;
   }
+}
+
+/** client-go's proportions (15/10/2 s): renew well before the lease lapses, retry well before the renew deadline. */
+function leaseTimings(leaseDurationSeconds: number): { leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number } {
+  const retryPeriodSeconds = Math.max(1, Math.floor(leaseDurationSeconds / 7));
+  const renewDeadlineSeconds = Math.max(retryPeriodSeconds + 1, Math.floor(leaseDurationSeconds * 2 / 3));
+  return { leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds };
 }
 
 async function checkProviderId(kube: ClosableKubeGateway, nodeName: string, instanceId: string): Promise<void> {

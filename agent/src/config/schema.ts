@@ -36,7 +36,7 @@ const agent = z.object({
   /** How long a tagged EIP that nothing owns is left alone before the sweep releases it. */
   orphanGracePeriodMinutes: z.number().gt(0).max(10080).default(30),
   /** The GC Lease: how long a dead leader blocks the next one. */
-  leaseDurationSeconds: z.number().int().min(2).max(300).default(15),
+  leaseDurationSeconds: z.number().int().min(3).max(300).default(15),
 }).strict();
 
 const cloud = z.object({
