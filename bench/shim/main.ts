@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { FixtureAgent } from '../../test/cni-plugin/fixture-agent.js';
 import { cniEnv, netConf, PLUGIN_BINARY, runPlugin } from '../../test/cni-plugin/run-plugin.js';
 
-interface Case { name: string; run: () => Promise<{ ms: number; exitCode: number | null; stdout: string }> }
+interface Case { name: string; run: () => Promise<{ ms: number; exitCode: number | null; stdout: string; stderr: string }> }
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -24,7 +24,7 @@ async function measure(c: Case, runs: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < runs; i += 1) {
     const result = await c.run();
-    if (result.exitCode !== 0) throw new Error(`${c.name} failed (exit ${result.exitCode}): ${result.stdout}`);
+    if (result.exitCode !== 0) throw new Error(`${c.name} failed (exit ${result.exitCode}): ${result.stdout} ${result.stderr}`);
     times.push(result.ms);
   }
   return times.sort((a, b) => a - b);
@@ -34,12 +34,12 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
   const runs = Number(values.runs);
   const agent = await FixtureAgent.start();
-  const script = join(mkdtempSync(join(tmpdir(), 'podeip-bench-')), 'trivial.js');
+  const script = join(mkdtempSync(join(tmpdir(), 'podeip-bench-')), 'trivial.cjs');
   writeFileSync(script, "process.stdout.write(require('node:fs').readFileSync(0, 'utf8'));\n");
   const eip = { 'network.alibabacloud.com/pod-with-eip': 'true' };
   const cases: Case[] = [
     { name: 'node -e 0', run: () => runPlugin({}, '', process.execPath, ['-e', '0']) },
-    { name: 'node trivial.js (echo stdin)', run: () => runPlugin({}, '{}', process.execPath, [script]) },
+    { name: 'node trivial.cjs (echo stdin)', run: () => runPlugin({}, '{}', process.execPath, [script]) },
     { name: 'podeip VERSION', run: () => runPlugin({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}') },
     { name: 'podeip ADD, no EIP (annotations known)', run: () => runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: {} })) },
     { name: 'podeip ADD, EIP (1 Attach)', run: () => runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: eip })) },
