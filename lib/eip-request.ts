@@ -3,7 +3,11 @@
  * that ask for none; the agent uses it to answer those pods at once. One rule, one place.
  */
 
-/** Annotations that ask for an auto-allocated EIP when their value is "true" (any case). */
+/**
+ * Annotations that ask for an auto-allocated EIP with "true". Any value but "false" counts here,
+ * so that a misspelt value ("yes") reaches the agent and fails the ADD with a message naming the
+ * annotation, instead of silently starting the pod without its EIP.
+ */
 export const EIP_FLAG_ANNOTATIONS = [
   'network.alibabacloud.com/pod-with-eip',
   'k8s.aliyun.com/pod-with-eip',
@@ -19,7 +23,8 @@ export const EIP_INSTANCE_ID_ANNOTATIONS = [
 
 export function requestsEip(annotations: Readonly<Record<string, string | undefined>>): boolean {
   for (const key of EIP_FLAG_ANNOTATIONS) {
-    if (annotations[key]?.toLowerCase() === 'true') return true;
+    const value = annotations[key];
+    if (value !== undefined && value.trim().toLowerCase() !== 'false') return true;
   }
   for (const key of EIP_INSTANCE_ID_ANNOTATIONS) {
     const value = annotations[key];
