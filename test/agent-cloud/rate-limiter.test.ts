@@ -4,8 +4,7 @@ import { nodeBudgets, DOCUMENTED_BUDGETS } from '../../agent/src/cloud/budgets.j
 import { CloudConfigError } from '../../agent/src/cloud/errors.js';
 import { ManualClock, settle } from './helpers/manual-clock.js';
 
-// windowMs 1000 -> the limiter adds a 20 ms margin (2%), so its window is 1020 ms.
-const WINDOW = 1020;
+const WINDOW = 1000;
 
 /** Acquires n slots; each call is answered at once unless `hold` (then the test settles it). */
 function collect(limiter: ActionLimiter, n: number, signal?: AbortSignal, hold = false): { starts: number[]; slots: Slot[]; errors: unknown[] } {

@@ -45,11 +45,6 @@ export interface ActionLimiterState {
   pausedForMs: number;
 }
 
-/** Half a second or 2% of the window: slack for request-arrival jitter at the server. */
-function windowMargin(windowMs: number): number {
-  return Math.min(500, Math.ceil(windowMs * 0.02));
-}
-
 export class ActionLimiter {
   private readonly windowMs: number;
   private readonly limit: number;
@@ -64,7 +59,8 @@ export class ActionLimiter {
   constructor(budget: Budget, private readonly clock: Clock) {
     this.limit = budget.calls;
     this.currentLimit = budget.calls;
-    this.windowMs = budget.windowMs + windowMargin(budget.windowMs);
+    // No slack needed: counting from the answer already leaves the server's arrival behind us.
+    this.windowMs = budget.windowMs;
   }
 
   /** Resolves with a slot once a call may go out; FIFO. */
