@@ -120,6 +120,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     closers.push(() => service.stop());
     await kube.pods.start();
     await service.start();
+    await service.reconciled();
     bindings = service;
     ready = true;
 

@@ -43,5 +43,8 @@ test('a StatefulSet pod rescheduled from a dead node gets its fixed EIP on the n
   t.is(eip?.status, 'InUse');
   t.is(eip?.binding?.privateIpAddress, second.ipv4, 'the same EIP now points at the new pod IP');
   t.is(cloudEips(cluster).length, 1, 'no second EIP was allocated');
+  const events = await cluster.kubectl.run(['get', 'events', '--field-selector', 'involvedObject.name=db-0', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+  t.regex(events, /EipTakenOver: .*node sim-node-1, where it was last bound, no longer exists/, 'taken over because the old node is gone, not after a grace period');
+  t.notRegex(events, /EipWaiting/);
   t.log(`ADD on the new node took ${Math.round(outcome.ms)} ms`);
 });

@@ -39,6 +39,17 @@ async function holderLeaving(ctx: BindingContext, namespace: string, name: strin
   return !pod || (uid !== undefined && pod.uid !== uid) || pod.deletionTimestamp !== undefined;
 }
 
+/**
+ * The node the pod's PodEIP says the EIP was last bound on, when that is another node and its
+ * Node object is gone (deleted with a dead machine): nobody there will ever unbind it.
+ */
+async function holderNodeGone(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<string | undefined> {
+  const podEip = await ctx.kube.getPodEip(row.namespace, row.podName, signal);
+  const node = podEip?.spec.allocationID === row.allocationId ? podEip.status.node : undefined;
+  if (!node || node === ctx.config.nodeName) return undefined;
+  return (await ctx.kube.listNodeNames(signal)).has(node) ? undefined : node;
+}
+
 /** Returns once the EIP is free for `row`; throws EipInUseElsewhere when it is not ours to take. */
 export async function resolveConflict(ctx: BindingContext, row: BindingRow, eip: Eip, signal: AbortSignal): Promise<void> {
   const graceMs = ctx.config.takeoverAfterMs ?? DEFAULT_TAKEOVER_AFTER_MS;
@@ -58,6 +69,8 @@ export async function resolveConflict(ctx: BindingContext, row: BindingRow, eip:
     return refuseOrRob(ctx, row, eip, `pod ${holder.namespace}/${holder.podName} on this node holds it`, signal);
   }
   if (row.mode !== 'static' || localHolders.length > 0) {
+    const goneNode = await holderNodeGone(ctx, row, signal);
+    if (goneNode) return takeOver(ctx, row, eip, `node ${goneNode}, where it was last bound, no longer exists, so no agent there will let it go`, signal);
     return waitedOut('it was allocated for this pod and is still bound to its previous sandbox or incarnation');
   }
   const owners = (await ctx.kube.listPodEips(signal))
