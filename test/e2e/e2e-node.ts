@@ -27,6 +27,14 @@ export const CGROUP_PARENT = '/podeip-e2e';
 
 const ipv4ToInt = (ip: string): number => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 
+const intToIpv4 = (n: number): string => [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
+
+/** Every address host-local may hand out on our bridge, in order. */
+export function podRangeIps(): string[] {
+  const first = ipv4ToInt(POD_RANGE_START);
+  return Array.from({ length: ipv4ToInt(POD_RANGE_END) - first + 1 }, (_, i) => intToIpv4(first + i));
+}
+
 /** True for an address host-local may hand out on our bridge. */
 export function isPodIp(ip: string): boolean {
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentProcess } from './agent-process.js';
 import type { CleanupStack } from './cleanup.js';
-import type { E2eNode } from './e2e-node.js';
+import { type E2eNode, podRangeIps } from './e2e-node.js';
 import type { PodSpec } from './pods.js';
 import { run } from './proc.js';
 import { CloudSimProcess, KubeSimProcess, REPO_ROOT, writeJson } from './sims.js';
@@ -28,15 +28,16 @@ const PLUGIN_BINARY = join(REPO_ROOT, 'dist', 'bin', 'podeip');
 const PODEIP_AGENT = join(REPO_ROOT, 'bin', 'podeip-agent');
 const CRD_MANIFEST = join(REPO_ROOT, 'manifests', 'crd', 'podeips.alibabacloud.com.yaml');
 
-function podIps(from: number, to: number): string[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => `10.244.77.${from + i}`);
-}
+/** An ENI holds at most 50 private IPs: its primary plus 49 secondaries. */
+const SECONDARY_IPS_PER_ENI = 49;
 
 /**
- * The node's instance: two ENIs (49 IPs each, the ENI limit is 50) whose secondary IPs are
- * exactly host-local's range (POD_RANGE_START..POD_RANGE_END).
+ * The node's instance: two ENIs whose secondary IPs are exactly host-local's range, so every
+ * pod IP the bridge hands out exists on one of them.
  */
 export function nodeTopology(): object {
+  const podIps = podRangeIps();
+  if (podIps.length > 2 * SECONDARY_IPS_PER_ENI) throw new Error(`host-local's range (${podIps.length} IPs) does not fit on two ENIs`);
   return {
     regionId: REGION_ID,
     vpcs: [{ vpcId: VPC_ID, cidrBlock: '10.244.0.0/16', name: 'podeip-e2e' }],
@@ -46,8 +47,8 @@ export function nodeTopology(): object {
       vSwitchId: VSWITCH_ID,
       hostname: NODE_NAME,
       networkInterfaces: [
-        { networkInterfaceId: 'eni-podeipe2e0001', type: 'Primary', macAddress: '00:16:3e:77:00:01', privateIpAddresses: ['10.244.77.250', ...podIps(2, 49)] },
-        { networkInterfaceId: 'eni-podeipe2e0002', type: 'Secondary', macAddress: '00:16:3e:77:00:02', privateIpAddresses: ['10.244.77.251', ...podIps(50, 97)] },
+        { networkInterfaceId: 'eni-podeipe2e0001', type: 'Primary', macAddress: '00:16:3e:77:00:01', privateIpAddresses: ['10.244.77.250', ...podIps.slice(0, SECONDARY_IPS_PER_ENI)] },
+        { networkInterfaceId: 'eni-podeipe2e0002', type: 'Secondary', macAddress: '00:16:3e:77:00:02', privateIpAddresses: ['10.244.77.251', ...podIps.slice(SECONDARY_IPS_PER_ENI)] },
       ],
     }],
   };
