@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import { KubeApiError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
 import type { TokenBucket } from './token-bucket.js';
+import { failpoint } from '../../../lib/failpoint.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -35,6 +36,7 @@ export class KubeRequester {
     for (let attempt = 1; ; attempt++) {
       await this.bucket.take(options.signal);
       const started = this.clock.now();
+      failpoint(`kube:${verb}:${resource}:send`);
       try {
         const response = await run(callOptions(options));
         this.record(verb, resource, response.httpStatusCode, started);
