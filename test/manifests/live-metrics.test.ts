@@ -91,7 +91,10 @@ test('the running agent\'s /metrics passes promtool and matches the metrics refe
   await waitForReady(`http://127.0.0.1:${port}/readyz`, () => output, 90_000);
   t.is((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
   // One plugin-side request, through podeipctl, so the request metrics have a sample.
-  const status = JSON.parse((await run(repoPath('bin/podeipctl'), ['--socket', socket, '-o', 'json', '--timeout', '60'])).stdout) as { nodeName: string; instanceId: string; ready: boolean };
+  const ctl = await run(repoPath('bin/podeipctl'), ['--socket', socket, '-o', 'json', '--timeout', '60']).catch((err: { stderr?: string }) => {
+    throw new Error(`podeipctl failed: ${err.stderr ?? String(err)}\nagent output:\n${output}`);
+  });
+  const status = JSON.parse(ctl.stdout) as { nodeName: string; instanceId: string; ready: boolean };
   t.like(status, { nodeName: 'node-a', instanceId: instance.instanceId, ready: true });
 
   const exposition = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
