@@ -8,6 +8,7 @@ import type { ResourceApi, WriteOptions } from './api.js';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
 import { APPLY_PATCH } from './patch.js';
+import { decodeProtobufObject } from './protobuf.js';
 import type { KubeObject, ResourceRegistry, ResourceType } from './resources.js';
 import { KubeApiError, badRequest, methodNotAllowed, unsupportedMediaType } from './status.js';
 import { toTable, wantsTable, type IncludeObject } from './table.js';
@@ -247,6 +248,7 @@ function parseBody(req: IncomingMessage, body: Buffer): unknown {
       throw badRequest(`the request body is not valid YAML: ${(err as Error).message}`);
     }
   }
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(body);
   throw unsupportedMediaType(['application/json', 'application/yaml']);
 }
 

@@ -182,7 +182,7 @@ class KubeSimServer implements KubeSim {
   private seed(): void {
     for (const name of SEED_NAMESPACES) {
       const t = this.registry.lookup('', 'v1', 'namespaces')!;
-      this.api.create(t, '', { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } });
+      this.api.create(t, '', { metadata: { name } });
     }
   }
 

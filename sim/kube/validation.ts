@@ -24,6 +24,10 @@ export function validateName(t: ResourceType, name: string): StatusCause[] {
 
 export function defaultBuiltin(t: ResourceType, obj: KubeObject): void {
   if (t.group === '' && t.plural === 'pods') defaultPod(obj);
+  if (t.group === '' && t.plural === 'secrets') obj.type ||= 'Opaque';
+  if (t.group === '' && t.plural === 'namespaces' && obj.metadata.name) {
+    obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name };
+  }
   normalizeTimes(t, obj);
 }
 

@@ -163,3 +163,23 @@ test('over --tls with a token, kubectl and client-node authenticate; without the
   t.true(err instanceof k8s.ApiException);
   t.is((err as k8s.ApiException<unknown>).code, 401);
 });
+
+test('kubectl create namespace|configmap|secret|serviceaccount, which send protobuf, work', async (t) => {
+  const h = await harness();
+  t.teardown(() => h.sim.close());
+  t.regex(await h.ok(['create', 'namespace', 'games']), /namespace\/games created/);
+  await h.ok(['create', 'configmap', 'cfg', '-n', 'games', '--from-literal=a=b', '--from-literal=c=d']);
+  await h.ok(['create', 'secret', 'generic', 'sec', '-n', 'games', '--from-literal=k=v']);
+  await h.ok(['create', 'serviceaccount', 'robot', '-n', 'games']);
+  const ns = parseYaml(await h.ok(['get', 'ns', 'games', '-o', 'yaml']));
+  t.is(ns.status.phase, 'Active');
+  t.is(ns.metadata.labels['kubernetes.io/metadata.name'], 'games');
+  t.deepEqual(parseYaml(await h.ok(['get', 'cm', 'cfg', '-n', 'games', '-o', 'yaml'])).data, { a: 'b', c: 'd' });
+  const secret = parseYaml(await h.ok(['get', 'secret', 'sec', '-n', 'games', '-o', 'yaml']));
+  t.deepEqual(secret.data, { k: Buffer.from('v').toString('base64') });
+  t.is(secret.type, 'Opaque');
+  t.regex(await h.ok(['get', 'sa', '-n', 'games']), /robot/);
+  const deploy = await h.kubectl(['create', 'deployment', 'web', '--image=nginx']);
+  t.not(deploy.code, 0);
+  t.regex(deploy.stderr, /unknown format - accepted media types include: application\/json, application\/yaml/);
+});
