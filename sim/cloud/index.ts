@@ -132,6 +132,7 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       setRateLimits,
       setEipQuota,
       setAssociationDelayMs,
+      settle: () => state.scheduler.flush(),
     });
     const inspectEndpoint = await start(inspect, options.inspectListen ?? '127.0.0.1:0', 'inspectListen');
     const startMetadata = (metadataOptions: MetadataOptions): Promise<string> => start(createMetadataServer({

@@ -16,6 +16,8 @@ export interface InspectControls {
   setRateLimits(value: unknown): void;
   setEipQuota(value: number): void;
   setAssociationDelayMs(value: number): void;
+  /** Completes every pending transition (Associating, Unassociating, Releasing, BINDING…) now. */
+  settle(): void;
 }
 
 const quotaSchema = z.object({ eipQuota: z.number().int().min(0) }).strict();
@@ -29,7 +31,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * Test-only control plane, on its own port so nothing here is reachable through the OpenAPI:
- * GET /state, GET|POST /faults, GET|POST /rate-limits, POST /eip-quota, POST /association-delay.
+ * GET /state, GET|POST /faults, GET|POST /rate-limits, POST /eip-quota, POST /association-delay,
+ * POST /settle.
  */
 export function createInspectServer(controls: InspectControls): Server {
   return createServer((req, res) => {
@@ -56,6 +59,9 @@ export function createInspectServer(controls: InspectControls): Server {
           case 'POST /association-delay':
             controls.setAssociationDelayMs(parseWith(delaySchema, json(), 'POST /association-delay body').associationDelayMs);
             return send(res, 200, { associationDelayMs: controls.snapshot().associationDelayMs });
+          case 'POST /settle':
+            controls.settle();
+            return send(res, 200, { settled: true });
           default:
             return send(res, 404, { error: `no route ${route}; see docs/simulators-cloud.md` });
         }

@@ -101,7 +101,7 @@ test('tags: up to 20, key rules enforced, stored on the EIP', async (t) => {
 });
 
 test('the EIP quota refuses the 21st EIP with QuotaExceeded.Eip until one is released', async (t) => {
-  const sim = await startSim(t, { associationDelayMs: 20 });
+  const sim = await startSim(t, { associationDelayMs: 60_000 });
   const vpc = vpcClient(sim);
   const ids = [];
   for (let i = 0; i < 20; i++) ids.push((await allocate(vpc)).allocationId);
@@ -109,7 +109,8 @@ test('the EIP quota refuses the 21st EIP with QuotaExceeded.Eip until one is rel
   t.is(error.code, 'QuotaExceeded.Eip');
   t.is(error.statusCode, 400);
   await vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: R, allocationId: ids[0] }));
-  await new Promise((r) => setTimeout(r, 60));
+  t.is((await sdkError(t, vpc.allocateEipAddress(req({})))).code, 'QuotaExceeded.Eip', 'a Releasing EIP still counts');
+  sim.state.scheduler.flush();
   await allocate(vpc);
   sim.setEipQuota(21);
   await allocate(vpc);
@@ -143,7 +144,7 @@ test('a failed call does not consume its ClientToken', async (t) => {
 });
 
 test('a specific address, a public IP address pool, and AllocateEipAddressPro re-creating a released EIP', async (t) => {
-  const sim = await startSim(t, { associationDelayMs: 10 });
+  const sim = await startSim(t, { associationDelayMs: 60_000 });
   const vpc = vpcClient(sim);
   const chosen = await allocate(vpc, { ipAddress: '47.96.3.3' });
   t.is(chosen.eipAddress, '47.96.3.3');
@@ -155,7 +156,7 @@ test('a specific address, a public IP address pool, and AllocateEipAddressPro re
   t.deepEqual(described.body!.eipAddresses!.eipAddress!.map((e) => e.allocationId), [pooled.allocationId]);
 
   await vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: R, allocationId: chosen.allocationId }));
-  await new Promise((r) => setTimeout(r, 40));
+  sim.state.scheduler.flush();
   const pro = await vpc.allocateEipAddressPro(new $Vpc.AllocateEipAddressProRequest({ regionId: R, instanceId: chosen.allocationId }));
   t.is(pro.body!.allocationId, chosen.allocationId);
   t.is(pro.body!.eipAddress, '47.96.3.3');

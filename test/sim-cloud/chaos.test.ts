@@ -156,6 +156,8 @@ test('the inspection endpoint dumps EIPs, ENIs, calls and tokens, and changes qu
   t.like(json.idempotencyTokens[0], { action: 'AllocateEipAddress', clientToken: 'tok-1', result: { AllocationId: allocationId } });
   t.deepEqual((await inspect(sim.inspectEndpoint, '/eip-quota', { eipQuota: 1 })).json, { eipQuota: 1 });
   t.is((await sdkError(t, vpc.allocateEipAddress(new $Vpc.AllocateEipAddressRequest({ regionId: R })))).code, 'QuotaExceeded.Eip');
+  t.deepEqual((await inspect(sim.inspectEndpoint, '/settle', {})).json, { settled: true });
+  t.is(sim.state.eips.get(allocationId)?.status, 'InUse');
   t.deepEqual((await inspect(sim.inspectEndpoint, '/association-delay', { associationDelayMs: 0 })).json, { associationDelayMs: 0 });
   const badFaults = await inspect(sim.inspectEndpoint, '/faults', { AllocateEipAddress: { errors: [{ code: 'X', status: 503, probability: 2 }] } });
   t.is(badFaults.status, 400);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { $Vpc, allocate, sdkError, startSim, until, vpcClient, waitForStatus } from './helpers.js';
+import { $Vpc, allocate, sdkError, startSim, vpcClient, waitForStatus } from './helpers.js';
 
 const R = 'cn-hangzhou';
 const describe = (fields: Partial<$Vpc.DescribeEipAddressesRequest>) => new $Vpc.DescribeEipAddressesRequest({ regionId: R, ...fields });
@@ -130,7 +130,7 @@ test('a resource carries at most 20 tags; TagResources past that changes nothing
 });
 
 test('Add/RemoveCommonBandwidthPackageIp go through BINDING to BINDED and show in Describe', async (t) => {
-  const sim = await startSim(t, { associationDelayMs: 600 });
+  const sim = await startSim(t, { associationDelayMs: 60_000 });
   const vpc = vpcClient(sim);
   const { allocationId } = await allocate(vpc);
   const packageStatus = () => sim.state.eips.get(allocationId)!.bandwidthPackage?.status;
@@ -139,7 +139,8 @@ test('Add/RemoveCommonBandwidthPackageIp go through BINDING to BINDED and show i
   const during = await waitForStatus(vpc, allocationId, 'Available');
   t.is(during?.bandwidthPackageId, '');
   t.is((await sdkError(t, vpc.associateEipAddress(new $Vpc.AssociateEipAddressRequest({ regionId: R, allocationId, instanceId: 'i-bp1podeipsim0001' })))).code, 'TaskConflict');
-  await until(() => packageStatus() === 'BINDED');
+  sim.state.scheduler.flush();
+  t.is(packageStatus(), 'BINDED');
   const bound = await waitForStatus(vpc, allocationId, 'Available');
   t.like(bound, { bandwidthPackageId: 'cbwp-bp1podeipsim0001', bandwidthPackageType: 'CommonBandwidthPackage', bandwidthPackageBandwidth: '1000' });
 
@@ -149,7 +150,8 @@ test('Add/RemoveCommonBandwidthPackageIp go through BINDING to BINDED and show i
   t.is(notThere.code, 'OperationUnsupported.IpNotInCbwp');
   await vpc.removeCommonBandwidthPackageIp(new $Vpc.RemoveCommonBandwidthPackageIpRequest({ regionId: R, bandwidthPackageId: 'cbwp-bp1podeipsim0001', ipInstanceId: allocationId }));
   t.is(packageStatus(), 'UNBINDING');
-  await until(() => packageStatus() === undefined);
+  sim.state.scheduler.flush();
+  t.is(packageStatus(), undefined);
   t.is((await waitForStatus(vpc, allocationId, 'Available'))?.bandwidthPackageId, '');
 
   const errors: Array<[Promise<unknown>, string, number]> = [

@@ -41,7 +41,8 @@ test('bound to an ENI\'s primary IP, Describe shows PrivateIpAddress empty; to a
 });
 
 test('mutations racing an association get TaskConflict; wrong-state mutations get IncorrectEipStatus', async (t) => {
-  const sim = await startSim(t, { associationDelayMs: 800 });
+  // Transitions last a minute unless flushed, so the transitional states hold however slow the machine is.
+  const sim = await startSim(t, { associationDelayMs: 60_000 });
   const vpc = vpcClient(sim);
   const { allocationId } = await allocate(vpc);
 
@@ -54,13 +55,15 @@ test('mutations racing an association get TaskConflict; wrong-state mutations ge
     () => vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: R, allocationId })),
     () => vpc.modifyEipAddressAttribute(new $Vpc.ModifyEipAddressAttributeRequest({ regionId: R, allocationId, name: 'x' })),
     () => vpc.unassociateEipAddress(new $Vpc.UnassociateEipAddressRequest({ regionId: R, allocationId, instanceId: ENI, instanceType: 'NetworkInterface' })),
+    () => vpc.tagResources(new $Vpc.TagResourcesRequest({ regionId: R, resourceType: 'EIP', resourceId: [allocationId], tag: [new $Vpc.TagResourcesRequestTag({ key: 'k', value: 'v' })] })),
   ]) {
     const error = await sdkError(t, call());
     t.is(error.code, 'TaskConflict');
     t.is(error.statusCode, 400);
   }
   t.is((await describeOne(vpc, allocationId))?.status, 'Associating');
-  await waitForStatus(vpc, allocationId, 'InUse');
+  sim.state.scheduler.flush();
+  t.is((await describeOne(vpc, allocationId))?.status, 'InUse');
 
   t.is((await sdkError(t, associateEni(vpc, allocationId, '192.168.0.23'))).code, 'IncorrectEipStatus');
   t.is((await sdkError(t, vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: R, allocationId })))).code, 'IncorrectEipStatus');
@@ -68,10 +71,13 @@ test('mutations racing an association get TaskConflict; wrong-state mutations ge
   t.like(await describeOne(vpc, allocationId), { name: 'renamed', bandwidth: '400', status: 'InUse' });
 
   await vpc.unassociateEipAddress(new $Vpc.UnassociateEipAddressRequest({ regionId: R, allocationId, instanceId: ENI, instanceType: 'NetworkInterface' }));
-  await waitForStatus(vpc, allocationId, 'Available');
+  t.is((await sdkError(t, associateEni(vpc, allocationId, '192.168.0.23'))).code, 'TaskConflict');
+  sim.state.scheduler.flush();
   await vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: R, allocationId }));
   t.is((await sdkError(t, vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: R, allocationId })))).code, 'TaskConflict');
-  await waitForStatus(vpc, allocationId, 'gone');
+  t.is((await describeOne(vpc, allocationId))?.status, 'Releasing');
+  sim.state.scheduler.flush();
+  t.is((await describeOne(vpc, allocationId))?.allocationId, undefined);
   const gone = await sdkError(t, vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: R, allocationId })));
   t.is(gone.code, 'InvalidAllocationId.NotFound');
   t.is(gone.statusCode, 404);

@@ -66,12 +66,3 @@ export async function allocate(client: VpcClient, fields: Partial<$Vpc.AllocateE
   const res = await client.allocateEipAddress(new $Vpc.AllocateEipAddressRequest({ regionId: 'cn-hangzhou', ...fields }));
   return { allocationId: res.body!.allocationId!, eipAddress: res.body!.eipAddress! };
 }
-
-/** Waits until `predicate` holds (checked every 5 ms). */
-export async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -4,7 +4,7 @@ import { $Vpc, allocate, startSim, vpcClient, waitForStatus } from './helpers.js
 for (const signatureAlgorithm of [undefined, 'v2']) {
   const label = signatureAlgorithm === 'v2' ? 'HMAC-SHA1 (v2)' : 'ACS3-HMAC-SHA256';
   test(`allocate, associate to an ENI IP, describe, unassociate, release with ${label}`, async (t) => {
-    const sim = await startSim(t, { associationDelayMs: 400 });
+    const sim = await startSim(t, { associationDelayMs: 60_000 });
     const vpc = vpcClient(sim, signatureAlgorithm ? { signatureAlgorithm } : {});
     const { allocationId, eipAddress } = await allocate(vpc, { bandwidth: '10', internetChargeType: 'PayByTraffic' });
     t.regex(allocationId, /^eip-bp1[a-z0-9]{17}$/);
@@ -15,6 +15,7 @@ for (const signatureAlgorithm of [undefined, 'v2']) {
     }));
     const during = await vpc.describeEipAddresses(new $Vpc.DescribeEipAddressesRequest({ regionId: 'cn-hangzhou', allocationId }));
     t.is(during.body!.eipAddresses!.eipAddress![0]!.status, 'Associating');
+    sim.state.scheduler.flush();
     const bound = await waitForStatus(vpc, allocationId, 'InUse');
     t.like(bound, {
       instanceId: 'eni-bp1podeipsim011', instanceType: 'NetworkInterface', privateIpAddress: '192.168.0.22', bandwidth: '10',
@@ -24,12 +25,14 @@ for (const signatureAlgorithm of [undefined, 'v2']) {
     await vpc.unassociateEipAddress(new $Vpc.UnassociateEipAddressRequest({
       regionId: 'cn-hangzhou', allocationId, instanceId: 'eni-bp1podeipsim011', instanceType: 'NetworkInterface', privateIpAddress: '192.168.0.22',
     }));
-    t.is((await waitForStatus(vpc, allocationId, 'Unassociating', 300))?.instanceId, 'eni-bp1podeipsim011');
+    t.is((await waitForStatus(vpc, allocationId, 'Unassociating'))?.instanceId, 'eni-bp1podeipsim011');
+    sim.state.scheduler.flush();
     const free = await waitForStatus(vpc, allocationId, 'Available');
     t.is(free?.instanceId, '');
 
     await vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: 'cn-hangzhou', allocationId }));
-    t.is((await waitForStatus(vpc, allocationId, 'Releasing', 300))?.allocationId, allocationId);
+    t.is((await waitForStatus(vpc, allocationId, 'Releasing'))?.allocationId, allocationId);
+    sim.state.scheduler.flush();
     await waitForStatus(vpc, allocationId, 'gone');
     t.deepEqual(sim.state.snapshot().eips, []);
   });
@@ -38,7 +41,7 @@ for (const signatureAlgorithm of [undefined, 'v2']) {
 for (const signatureAlgorithm of [undefined, 'v2']) {
   const label = signatureAlgorithm === 'v2' ? 'HMAC-SHA1 (v2)' : 'ACS3-HMAC-SHA256';
   test(`every VPC write accepts list parameters and characters that need encoding with ${label}`, async (t) => {
-    const sim = await startSim(t, { associationDelayMs: 0 });
+    const sim = await startSim(t, { associationDelayMs: 60_000 });
     const vpc = vpcClient(sim, signatureAlgorithm ? { signatureAlgorithm } : {});
     const awkward = "a b/c*d~e!'()+=&%中文";
     const res = await vpc.allocateEipAddress(new $Vpc.AllocateEipAddressRequest({
@@ -58,10 +61,11 @@ for (const signatureAlgorithm of [undefined, 'v2']) {
     t.is(filtered.body!.totalCount, 1);
     await vpc.unTagResources(new $Vpc.UnTagResourcesRequest({ regionId: 'cn-hangzhou', resourceType: 'EIP', resourceId: [allocationId], tagKey: ['k*3'] }));
     await vpc.addCommonBandwidthPackageIp(new $Vpc.AddCommonBandwidthPackageIpRequest({ regionId: 'cn-hangzhou', bandwidthPackageId: 'cbwp-bp1podeipsim0001', ipInstanceId: allocationId }));
-    await new Promise((r) => setTimeout(r, 20));
+    sim.state.scheduler.flush();
     await vpc.removeCommonBandwidthPackageIp(new $Vpc.RemoveCommonBandwidthPackageIpRequest({ regionId: 'cn-hangzhou', bandwidthPackageId: 'cbwp-bp1podeipsim0001', ipInstanceId: allocationId }));
-    await new Promise((r) => setTimeout(r, 20));
+    sim.state.scheduler.flush();
     await vpc.associateEipAddress(new $Vpc.AssociateEipAddressRequest({ regionId: 'cn-hangzhou', allocationId, instanceId: 'i-bp1podeipsim0003' }));
+    sim.state.scheduler.flush();
     await waitForStatus(vpc, allocationId, 'InUse');
     const listed = await vpc.listTagResources(new $Vpc.ListTagResourcesRequest({ regionId: 'cn-hangzhou', resourceType: 'EIP', resourceId: [allocationId] }));
     t.is(listed.body!.tagResources!.tagResource!.length, 2);
