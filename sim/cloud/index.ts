@@ -135,7 +135,7 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       settle: () => state.scheduler.flush(),
     });
     const inspectEndpoint = await start(inspect, options.inspectListen ?? '127.0.0.1:0', 'inspectListen');
-    const startMetadata = (metadataOptions: MetadataOptions): Promise<string> => start(createMetadataServer({
+    const startMetadata = async (metadataOptions: MetadataOptions): Promise<string> => start(createMetadataServer({
       network: state.network, credentials, now, instanceId: metadataOptions.instanceId,
       imdsv2Required: metadataOptions.imdsv2Required ?? false,
     }), metadataOptions.listen ?? '127.0.0.1:0', 'metadata.listen');

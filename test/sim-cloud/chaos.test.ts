@@ -181,3 +181,17 @@ test('bad faults and rate-limit tables name the field', (t) => {
     t.regex(rate!.message, /AllocateEipAddress\.windowMs/);
   })();
 });
+
+test('observeRequests reports each OpenAPI request as it arrives, before its latency', async (t) => {
+  const sim = await startSim(t, { latencyMs: 200 });
+  const seen: Array<[string, number]> = [];
+  const stop = sim.observeRequests((action) => seen.push([action, Date.now()]));
+  const vpc = vpcClient(sim);
+  const started = Date.now();
+  await vpc.describeEipAddresses(describe());
+  const answered = Date.now();
+  stop();
+  await allocate(vpc);
+  t.deepEqual(seen.map(([a]) => a), ['DescribeEipAddresses']);
+  t.true(seen[0]![1] - started < answered - started - 150, 'observed before the latency elapsed');
+});

@@ -162,3 +162,12 @@ test('STS validates AssumeRoleWithOIDC input; its certificate is trusted for IP 
   t.is((await stsCall(sim.stsEndpoint!, ca, good, 'AssumeRole')).body['Code'], 'InvalidAction.NotFound');
   await t.throwsAsync(stsCall(sim.stsEndpoint!, '', good), { message: /self[- ]signed|unable to verify/i });
 });
+
+test('startMetadata serves one more instance on its own port (one per simulated node)', async (t) => {
+  const sim = await startSim(t, { metadata: {} });
+  const second = await sim.startMetadata({ instanceId: 'i-bp1podeipsim0003' });
+  t.not(second, sim.metadataEndpoint);
+  t.is(await (await fetch(`http://${sim.metadataEndpoint}/latest/meta-data/instance-id`)).text(), 'i-bp1podeipsim0001');
+  t.is(await (await fetch(`http://${second}/latest/meta-data/instance-id`)).text(), 'i-bp1podeipsim0003');
+  await t.throwsAsync(sim.startMetadata({ instanceId: 'i-nope' }), { instanceOf: SimConfigError });
+});
