@@ -92,6 +92,8 @@ function podAnnotations(config: Json): Record<string, string> | undefined {
   if (!isObject(runtimeConfig)) throw new InvalidNetworkConfigError('"runtimeConfig" must be a JSON object');
   const annotations = runtimeConfig[POD_ANNOTATIONS_CAPABILITY];
   if (annotations === undefined) return undefined;
+  // containerd 1.6 sends null for a pod with no annotations: known, and empty.
+  if (annotations === null) return {};
   const field = `runtimeConfig["${POD_ANNOTATIONS_CAPABILITY}"]`;
   if (!isObject(annotations)) throw new InvalidNetworkConfigError(`${field} must be an object of annotation name to string value`);
   for (const [key, value] of Object.entries(annotations)) {

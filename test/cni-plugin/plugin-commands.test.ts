@@ -116,6 +116,15 @@ test('fast path: a pod with known annotations and no EIP never reaches the agent
   t.deepEqual(agent.calls, []);
 });
 
+test('containerd\'s null annotation map (a pod with no annotations) is known and empty: no agent call', async (t) => {
+  const agent = await FixtureAgent.start();
+  t.teardown(() => agent.stop());
+  const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, extra: { runtimeConfig: { 'io.kubernetes.cri.pod-annotations': null } } }));
+  t.is(run.exitCode, 0, run.stdout);
+  t.deepEqual(onlyJson(run.stdout), bridgePrevResult('1.0.0'));
+  t.deepEqual(agent.calls, []);
+});
+
 test('prevResult of another version is converted to the config\'s version', async (t) => {
   const agent = await FixtureAgent.start();
   t.teardown(() => agent.stop());
