@@ -132,6 +132,12 @@ export class SimulatedCluster {
     };
   }
 
+  /** What kubelet reports once the sandbox runs: phase Running and the pod IP. */
+  async reportRunning(sandbox: SandboxRef): Promise<void> {
+    const status = { status: { phase: 'Running', podIP: sandbox.ipv4, podIPs: [{ ip: sandbox.ipv4 }] } };
+    await this.kubectl.run(['-n', sandbox.namespace, 'patch', 'pod', sandbox.name, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+  }
+
   async deletePod(namespace: string, name: string): Promise<void> {
     await this.core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
   }

@@ -30,6 +30,7 @@ import { KeyedMutex } from './pod-lock.js';
 import { encodeAllocation, planBinding, type BindingPlan } from './plan.js';
 import { recoverAllocation } from './allocation.js';
 import { finish, podIsLeaving } from './release.js';
+import { adoptUnjournaled, UNKNOWN_SANDBOX } from './adopt.js';
 
 export type { BindingConfig } from './context.js';
 
@@ -125,7 +126,7 @@ export class BindingService {
   /** Subscribes to pod events and resumes every unfinished row (in the background; see reconciled()). */
   async start(): Promise<void> {
     this.unsubscribe = this.ctx.kube.pods.subscribe((event) => this.onPodEvent(event));
-    this.lastReconcile = this.reconcile(true);
+    this.lastReconcile = this.reconcile(true).then(() => this.adopt());
     this.retryTimer = setInterval(() => { this.lastReconcile = this.reconcile(false); }, this.retryIntervalMs);
     this.retryTimer.unref();
   }
@@ -199,7 +200,7 @@ export class BindingService {
     let mode = 'none';
     try {
       checkIdentity(req.pod, req.sandbox);
-      const found = this.ctx.journal.bySandbox(req.sandbox.containerId, req.sandbox.ifname);
+      const found = this.ctx.journal.bySandbox(req.sandbox.containerId, req.sandbox.ifname) ?? this.claimAdopted(req);
       if (!found) {
         this.metrics.detached(mode, 'success', (performance.now() - started) / 1000);
         return { detached: false };
@@ -259,6 +260,19 @@ export class BindingService {
     this.ctx.journal.pruneTerminal(new Date(this.ctx.now() - TERMINAL_ROW_RETENTION_MS));
     const rows = this.ctx.journal.nonTerminal();
     await Promise.allSettled(rows.map((row) => this.track(this.resume(row.id, afterRestart))));
+  }
+
+  /** Takes bindings the journal lost (or never had) from PodEIPs and the cloud; see adopt.ts. */
+  private async adopt(): Promise<void> {
+    const adopted = await adoptUnjournaled(this.ctx, this.lifetime.signal);
+    if (adopted > 0) this.ctx.logger.info('adopted EIP bindings on start', { adopted });
+  }
+
+  /** An adopted row has no sandbox yet: the first DEL that names this pod claims it. */
+  private claimAdopted(req: DetachRequest): BindingRow | undefined {
+    const row = this.ctx.journal.activeByPodName(req.pod.namespace, req.pod.name)
+      .find((r) => r.containerId === UNKNOWN_SANDBOX && (!req.pod.uid || r.podUid === req.pod.uid));
+    return row && this.ctx.journal.update(row.id, { containerId: req.sandbox.containerId, ifname: req.sandbox.ifname });
   }
 
   private parseAnnotations(annotations: Record<string, string>, pod: PodRef) {

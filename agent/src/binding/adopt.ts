@@ -1,0 +1,55 @@
+/**
+ * Bindings the journal does not know but the cluster shows: a journal moved aside after
+ * damage, a wiped state dir, or PodEIPs written by an earlier agent or by
+ * ack-extend-network-controller. For each pod of this node with a PodEIP whose EIP is InUse on
+ * the pod's IP on one of this instance's ENIs, a `bound` row is written, so a later DEL unbinds
+ * it and the pod's end releases it as its strategy says. The sandbox is not known yet: the row
+ * carries an empty container id until the runtime's next ADD, DEL or CHECK names it.
+ */
+import type { PodInfo } from '../kube/types.js';
+import { event, type BindingContext } from './context.js';
+import { statefulOwnerKind } from './plan.js';
+import type { BindingMode } from '../store/journal.js';
+
+export const UNKNOWN_SANDBOX = '';
+
+export async function adoptUnjournaled(ctx: BindingContext, signal: AbortSignal): Promise<number> {
+  let adopted = 0;
+  for (const pod of ctx.kube.pods.list()) {
+    signal.throwIfAborted();
+    if (ctx.journal.activeByPodUid(pod.uid).length > 0) continue;
+    try {
+      if (await adoptPod(ctx, pod, signal)) adopted += 1;
+    } catch (err) {
+      ctx.logger.warn('could not adopt the EIP binding of a pod; its next ADD or DEL will try again', { pod: `${pod.namespace}/${pod.name}`, err: String((err as Error)?.message ?? err) });
+    }
+  }
+  return adopted;
+}
+
+async function adoptPod(ctx: BindingContext, pod: PodInfo, signal: AbortSignal): Promise<boolean> {
+  const podEip = await ctx.kube.getPodEip(pod.namespace, pod.name, signal);
+  if (!podEip?.spec.allocationID) return false;
+  const eip = await ctx.cloud.describeEip(podEip.spec.allocationID, signal);
+  if (!eip || eip.status !== 'InUse') return false;
+  const privateIp = eip.privateIpAddress || podEip.status.privateIPAddress || '';
+  if (!pod.podIPs.includes(privateIp)) return false;
+  const eni = await ctx.cloud.findEniByPrivateIp(ctx.config.instanceId, privateIp, signal);
+  if (!eni || eni.networkInterfaceId !== eip.instanceId) return false;
+
+  const { type, releaseStrategy, releaseAfter } = podEip.spec.allocationType;
+  const stateful = statefulOwnerKind(pod, ctx.config.customStatefulWorkloadKinds) !== undefined;
+  const mode: BindingMode = type === 'Static' ? 'static' : stateful ? 'fixed' : 'auto';
+  const inserted = ctx.journal.insert({
+    namespace: pod.namespace, podName: pod.name, podUid: pod.uid,
+    containerId: UNKNOWN_SANDBOX, ifname: 'eth0', mode,
+    releaseStrategy, releaseAfter: releaseAfter ?? '', generation: ctx.journal.maxGeneration(pod.uid) + 1,
+    clientToken: '', allocateParams: '{}', privateIp,
+    state: 'bound', allocationId: eip.allocationId, address: eip.ipAddress,
+    ...(eip.bandwidthPackageId ? { bandwidthPackageId: eip.bandwidthPackageId } : {}),
+  });
+  const row = ctx.journal.update(inserted.id, { eniId: eni.networkInterfaceId, privateIpPrimary: eni.primaryIpAddress === privateIp });
+  event(ctx, row, 'Normal', 'EipAdopted', `EIP ${eip.ipAddress} (${eip.allocationId}) bound to ${privateIp} taken into this agent's journal from PodEIP ${pod.namespace}/${pod.name}`);
+  ctx.logger.info('adopted an EIP binding the journal did not know', { pod: `${pod.namespace}/${pod.name}`, allocationId: eip.allocationId, mode });
+  return true;
+}
