@@ -107,16 +107,20 @@ test('RRSA: the OIDC token file and role ARN from the webhook env, STS over HTTP
   for (const text of [expired.error.message, expired.error.stack, ...expired.logs]) t.false(text.includes(`${expiredToken}.`), 'the OIDC token leaked');
 });
 
-test('the metadata role provider caches its session, rides out a metadata outage until expiry, then fails', async (t) => {
+// Serial: it runs before the other tests load the SDK, which blocks this process for seconds.
+test.serial('the metadata role provider caches its session, rides out a metadata outage until expiry, then fails', async (t) => {
   const sim = await startSim({ metadata: { imdsv2Required: true } });
+  let closed = false;
+  t.teardown(async () => { if (!closed) await sim.close(); });
   let now = Date.now();
-  const provider = new EcsMetadataRoleProvider(sim.metadataEndpoint!, undefined, 2000, () => now);
+  const provider = new EcsMetadataRoleProvider(sim.metadataEndpoint!, undefined, 15_000, () => now);
   const first = await provider.getCredentials();
   t.is(first.providerName, 'ecs_ram_role');
   t.truthy(first.securityToken);
   const served = await roleCredentials(sim.metadataEndpoint!);
   t.is(first.accessKeySecret, served.AccessKeySecret, 'the role discovered from metadata');
   await sim.close();
+  closed = true;
   t.deepEqual(await provider.getCredentials(), first, 'cached: no metadata call needed');
   const expiresAt = Date.parse((served as unknown as { Expiration: string }).Expiration);
   now = expiresAt - 60_000;

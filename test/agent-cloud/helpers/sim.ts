@@ -59,7 +59,7 @@ export function clientFor(sim: CloudSim, overrides: Partial<CloudClientOptions> 
     budgetShare: 1,
     pollIntervalMs: 50,
     // Generous: the test machine is shared and often saturated; these bound hangs, not speed.
-    timeouts: { defaultDeadlineMs: 60_000, readMs: 15_000, connectMs: 15_000 },
+    timeouts: { defaultDeadlineMs: 60_000, readMs: 15_000, connectMs: 15_000, metadataMs: 15_000 },
     ...overrides,
   }, { logger: createLogger({ level: 'debug', stream }), registry });
   return { client, registry, logs };
