@@ -7,10 +7,17 @@ import test from 'ava';
 import { formatFigures, runBurst } from '../../bench/cloud/burst-run.js';
 import { callsOf, clientFor, firstInstance, postControl, simState, startSim } from './helpers/sim.js';
 
-/** Sets faults and, once they are in force, returns a promise of their clearing after `ms`. */
-async function faultsFor(sim: Parameters<typeof postControl>[0], faults: unknown, ms: number): Promise<{ cleared: Promise<void> }> {
+/**
+ * Sets faults and, once they are in force, returns a promise of their clearing: after they have
+ * fired `times` times on `action` (the storm lasts a while, however slow the machine is).
+ */
+async function faultsUntil(sim: Parameters<typeof postControl>[0], faults: unknown, action: string, code: string, times: number): Promise<{ cleared: Promise<void> }> {
   await postControl(sim, '/faults', faults);
-  return { cleared: new Promise<void>((resolve) => { setTimeout(() => { void postControl(sim, '/faults', {}).then(resolve, resolve); }, ms); }) };
+  const cleared = (async () => {
+    while ((callsOf(await simState(sim), action)[code] ?? 0) < times) await new Promise((r) => setTimeout(r, 50));
+    await postControl(sim, '/faults', {});
+  })();
+  return { cleared };
 }
 
 async function counter(registry: import('prom-client').Registry, name: string): Promise<number> {
@@ -23,12 +30,13 @@ test('a throttling storm on Allocate and Associate leaves exactly one EIP, bound
   const { client, registry } = clientFor(sim);
   t.teardown(async () => { client.close(); await sim.close(); });
   await client.preload();
-  const storm = { errors: [{ code: 'Throttling.User', status: 400, probability: 0.9, retryAfterMs: 40, message: 'Request was denied due to user flow control.' }] };
+  // Every call is refused until the storm has refused each action several times.
+  const storm = { errors: [{ code: 'Throttling.User', status: 400, probability: 1, retryAfterMs: 40, message: 'Request was denied due to user flow control.' }] };
   const { primary } = firstInstance(sim);
-  const allocStorm = await faultsFor(sim, { AllocateEipAddress: storm }, 1500);
+  const allocStorm = await faultsUntil(sim, { AllocateEipAddress: storm }, 'AllocateEipAddress', 'Throttling.User', 5);
   const eip = await client.allocateEip({ clientToken: 'storm-pod-1', tags: { 'podeip.io/pod-uid': 'u-storm' } });
   await allocStorm.cleared;
-  const assocStorm = await faultsFor(sim, { AssociateEipAddress: storm }, 1500);
+  const assocStorm = await faultsUntil(sim, { AssociateEipAddress: storm }, 'AssociateEipAddress', 'Throttling.User', 5);
   await client.associateEip({ allocationId: eip.allocationId, networkInterfaceId: primary.networkInterfaceId, privateIpAddress: primary.privateIpAddresses[1]! });
   await assocStorm.cleared;
   const bound = await client.waitForEip(eip.allocationId, (e) => e?.status === 'InUse');
@@ -39,7 +47,7 @@ test('a throttling storm on Allocate and Associate leaves exactly one EIP, bound
   const allocCalls = callsOf(state, 'AllocateEipAddress');
   const assocCalls = callsOf(state, 'AssociateEipAddress');
   const throttled = await counter(registry, 'podeip_cloud_throttled_total');
-  t.true((allocCalls['Throttling.User'] ?? 0) >= 1 && (assocCalls['Throttling.User'] ?? 0) >= 1, 'the storm hit both actions');
+  t.true((allocCalls['Throttling.User'] ?? 0) >= 5 && (assocCalls['Throttling.User'] ?? 0) >= 5, 'the storm hit both actions');
   t.is(throttled, (allocCalls['Throttling.User'] ?? 0) + (assocCalls['Throttling.User'] ?? 0), 'every Throttling answer was seen and retried');
   t.log(`storm: Allocate ${JSON.stringify(allocCalls)}, Associate ${JSON.stringify(assocCalls)}; client throttled_total ${throttled}, retries ${await counter(registry, 'podeip_cloud_retries_total')}`);
 });
@@ -51,18 +59,18 @@ test('Allocate and Associate that commit and then drop the connection leave exac
   await client.preload();
   const { primary } = firstInstance(sim);
   // The fault holds for a while: retries commit-and-drop too, then the answer comes through.
-  const allocDrops = await faultsFor(sim, { AllocateEipAddress: { commitThenDropProbability: 1 } }, 1200);
+  const allocDrops = await faultsUntil(sim, { AllocateEipAddress: { commitThenDropProbability: 1 } }, 'AllocateEipAddress', 'CommittedThenDropped', 2);
   const eip = await client.allocateEip({ clientToken: 'drop-pod-1', tags: { 'podeip.io/pod-uid': 'u-drop' } });
   await allocDrops.cleared;
   const binding = { allocationId: eip.allocationId, networkInterfaceId: primary.networkInterfaceId, privateIpAddress: primary.privateIpAddresses[2]! };
-  const assocDrops = await faultsFor(sim, { AssociateEipAddress: { commitThenDropProbability: 1 } }, 1200);
+  const assocDrops = await faultsUntil(sim, { AssociateEipAddress: { commitThenDropProbability: 1 } }, 'AssociateEipAddress', 'CommittedThenDropped', 2);
   await client.associateEip(binding);
   await assocDrops.cleared;
   const bound = await client.waitForEip(eip.allocationId, (e) => e?.status === 'InUse');
   const state = await simState(sim);
   const allocCalls = callsOf(state, 'AllocateEipAddress');
-  t.true((allocCalls.CommittedThenDropped ?? 0) >= 1, 'the Allocate answer was lost at least once');
-  t.true((callsOf(state, 'AssociateEipAddress').CommittedThenDropped ?? 0) >= 1, 'the Associate answer was lost at least once');
+  t.true((allocCalls.CommittedThenDropped ?? 0) >= 2, 'the Allocate answer was lost, then lost again on the retry');
+  t.true((callsOf(state, 'AssociateEipAddress').CommittedThenDropped ?? 0) >= 2, 'the Associate answer was lost, then lost again on the retry');
   t.is(state.eips.length, 1, 'exactly one EIP');
   t.is(state.eips[0]!.allocationId, eip.allocationId, 'the retry got the committed EIP back');
   t.is(bound?.privateIpAddress, binding.privateIpAddress);
