@@ -71,6 +71,8 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
       await ctx.cloud.removeFromBandwidthPackage(row.bandwidthPackageId || eip.bandwidthPackageId, row.allocationId, signal);
     }
     await ctx.cloud.releaseEip(row.allocationId, signal);
+    // Releasing lasts a moment in the cloud; `gone` in the journal means gone from the account.
+    await ctx.cloud.waitForEip(row.allocationId, (current) => current === undefined, signal);
     event(ctx, row, 'Normal', 'EipReleased', `Released EIP ${row.address} (${row.allocationId})`);
   }
   await dropPodEip(ctx, row, signal);
