@@ -88,6 +88,8 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
       ...(config.cloud.rateLimitShare === undefined ? {} : { budgetShare: config.cloud.rateLimitShare }),
     }, { logger, registry });
     closers.push(() => cloud.close());
+    // Loading the SDK takes a second of CPU; do it before readiness, not inside the first pod's ADD.
+    await cloud.preload();
 
     let bindings: BindingService | undefined;
     let ready = false;

@@ -188,3 +188,10 @@ test.serial('a pod whose EIP another controller owns (eip-controller) is refused
   t.is(allocateCalls(w), 0);
   t.deepEqual(w.journal.nonTerminal(), []);
 });
+
+test.serial('auto without a charge-type annotation is metered PayByTraffic, the product default, not the cloud\'s PayByBandwidth', async (t) => {
+  const w = await startWorld(t);
+  const pod = await createPod(w, { name: 'plain-defaults', annotations: EIP });
+  await w.service.attach(attachReq(pod, 'c1', ip(3)), never());
+  t.like(eips(w)[0], { internetChargeType: 'PayByTraffic' });
+});

@@ -45,6 +45,8 @@ export function planBinding(
   }
   const mode: BindingMode = request.instanceId ? 'static' : statefulKind ? 'fixed' : 'auto';
   const allocate: Omit<AllocateEipRequest, 'clientToken'> = {
+    // The product's default metering; the cloud's own default (PayByBandwidth) would bill users differently.
+    internetChargeType: 'PayByTraffic',
     tags: ownershipTags({
       clusterId: cluster.clusterId, namespace: pod.namespace, podName: pod.name, podUid: pod.uid, node: cluster.nodeName,
     }, request.userTags),
