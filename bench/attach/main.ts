@@ -4,7 +4,7 @@
  * passes or fails on time.
  *
  *   node dist/bench/attach/main.js [--pods 100] [--latency-ms 80] [--association-ms 1500]
- *                                  [--rate-limits documented|off] [--rss-bindings 256]
+ *                                  [--rate-limits documented|off] [--rss-bindings 256] [--kube-qps 20]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'association-ms': { type: 'string', default: '1500' },
     'rate-limits': { type: 'string', default: 'documented' },
     'rss-bindings': { type: 'string', default: '256' },
+    'kube-qps': { type: 'string', default: '20' },
   },
 });
 const pods = Number(values.pods);
@@ -78,13 +79,16 @@ async function main(): Promise<void> {
       latencyMs, associationDelayMs: associationMs, eipQuota: total + 10,
       rateLimits: values['rate-limits'] === 'off' ? 'off' : 'documented',
     },
-    agentConfig: { networkController: { eipController: { maxConcurrentReconciles: 16 } } },
+    agentConfig: {
+      networkController: { eipController: { maxConcurrentReconciles: 16 } },
+      kubeClientQPS: Number(values['kube-qps']), kubeClientBurst: 2 * Number(values['kube-qps']),
+    },
   });
   const node = cluster.nodes[0]!;
   try {
     await cluster.startAgents();
     const eip = { 'k8s.aliyun.com/pod-with-eip': 'true' };
-    console.log(`bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}`);
+    console.log(`bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}, kubeClientQPS ${values['kube-qps']}`);
 
     const single: number[] = [];
     const beforeSingle = callCounts(cluster);
