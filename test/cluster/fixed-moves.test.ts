@@ -3,20 +3,13 @@
  * still bound there: the new node's agent takes it from the stale binding, safely and promptly.
  */
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
+import type { SimNode } from '../../sim/stack/cluster.js';
+import { clusterFor } from './harness.js';
 import { cloudEips, PodEips } from '../chaos/world.js';
 
 test('a StatefulSet pod rescheduled from a dead node gets its fixed EIP on the new node', async (t) => {
   t.timeout(240_000);
-  const dir = await mkdtemp(join(tmpdir(), 'podeip-fixed-moves-'));
-  const cluster = await SimulatedCluster.start({ dir, nodes: 2, cloud: { associationDelayMs: 100, rateLimits: 'off' } });
-  t.teardown(async () => {
-    await cluster.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const cluster = await clusterFor(t, 'fixed-moves', { nodes: 2, cloud: { associationDelayMs: 100, rateLimits: 'off' } });
   await cluster.startAgents();
   const [oldNode, newNode] = cluster.nodes as [SimNode, SimNode];
   await cluster.kubectl.run(['apply', '-f', '-'], { input: JSON.stringify({

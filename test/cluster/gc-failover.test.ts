@@ -4,12 +4,10 @@
  * orphans swept, foreign EIPs untouched, and the leader killed in the middle of a sweep.
  */
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { CLUSTER_ID, SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
+import { CLUSTER_ID, type SimNode } from '../../sim/stack/cluster.js';
+import { clusterFor } from './harness.js';
 import { sumMetric } from '../../sim/stack/agent-process.js';
 import type { SandboxRef } from '../../sim/stack/cni-runtime.js';
 import { createCloudClient } from '../../agent/src/cloud/index.js';
@@ -39,19 +37,13 @@ async function detach(node: SimNode, sandbox: SandboxRef): Promise<void> {
 
 test('three agents: one leader sweeps TTL, dead-node Follow and orphan EIPs; a leader killed mid-sweep is replaced', async (t) => {
   t.timeout(300_000);
-  const dir = await mkdtemp(join(tmpdir(), 'podeip-gc-'));
-  const cluster = await SimulatedCluster.start({
-    dir,
+  const cluster = await clusterFor(t, 'gc', {
     nodes: 3,
     cloud: { associationDelayMs: 100, rateLimits: 'off' },
     agentConfig: {
       networkController: { eipController: { garbageCollectionPeriodInMinutes: 0.05 } },
       agent: { orphanGracePeriodMinutes: 0.05, leaseDurationSeconds: 4 },
     },
-  });
-  t.teardown(async () => {
-    await cluster.close();
-    await rm(dir, { recursive: true, force: true });
   });
   const podEips = new PodEips(cluster.kube.kubeconfigPath);
   const cloud = createCloudClient({

@@ -4,21 +4,16 @@
  * unbind and release its EIP as if nothing had happened.
  */
 import test from 'ava';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
+import type { SimNode } from '../../sim/stack/cluster.js';
+import { clusterFor } from './harness.js';
 import { sumMetric } from '../../sim/stack/agent-process.js';
 import { cloudEips, until } from '../chaos/world.js';
 
 test('a corrupt journal is moved aside and the bindings are rebuilt from PodEIPs and the cloud', async (t) => {
   t.timeout(240_000);
-  const dir = await mkdtemp(join(tmpdir(), 'podeip-rebuild-'));
-  const cluster = await SimulatedCluster.start({ dir, cloud: { associationDelayMs: 100, rateLimits: 'off' } });
-  t.teardown(async () => {
-    await cluster.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const cluster = await clusterFor(t, 'rebuild', { cloud: { associationDelayMs: 100, rateLimits: 'off' } });
   const node = cluster.nodes[0] as SimNode;
   await node.agent.start();
   const sandbox = await cluster.createPod(node, { name: 'web-1', annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } });
@@ -29,7 +24,7 @@ test('a corrupt journal is moved aside and the bindings are rebuilt from PodEIPs
   t.is(eip?.binding?.privateIpAddress, sandbox.ipv4);
 
   await node.agent.stop();
-  const stateDir = join(dir, node.name, 'state');
+  const stateDir = join(cluster.dir, node.name, 'state');
   for (const suffix of ['-wal', '-shm']) await rm(join(stateDir, `journal.db${suffix}`), { force: true });
   await writeFile(join(stateDir, 'journal.db'), 'this is not a SQLite database, it was damaged by a bad disk\n'.repeat(100));
   await node.agent.start();

@@ -4,10 +4,9 @@
  * ends up with exactly one EIP and nothing leaks.
  */
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
+import type { SimNode } from '../../sim/stack/cluster.js';
+import { clusterFor } from './harness.js';
 import { CniRuntime } from '../../sim/stack/cni-runtime.js';
 import { cloudEips, until } from '../chaos/world.js';
 
@@ -15,16 +14,11 @@ const CNI_TRY_AGAIN = 11;
 
 test('cloud unreachable, then the API server restarts: ADD says try again, then binds one EIP; nothing leaks', async (t) => {
   t.timeout(300_000);
-  const dir = await mkdtemp(join(tmpdir(), 'podeip-outages-'));
-  const cluster = await SimulatedCluster.start({ dir, cloud: { associationDelayMs: 100, rateLimits: 'off' } });
-  t.teardown(async () => {
-    await cluster.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const cluster = await clusterFor(t, 'outages', { cloud: { associationDelayMs: 100, rateLimits: 'off' } });
   const node = cluster.nodes[0] as SimNode;
   await node.agent.start();
   // The runtime's CNI deadline, shortened so the outage outlasts several attempts.
-  const runtime = new CniRuntime({ socketPath: join(dir, node.name, 'run', 'agent.sock'), timeoutSeconds: 3 });
+  const runtime = new CniRuntime({ socketPath: join(cluster.dir, node.name, 'run', 'agent.sock'), timeoutSeconds: 3 });
 
   cluster.cloud.setFaults({ '*': { dropProbability: 1 } });
   const sandbox = await cluster.createPod(node, { name: 'udp-0', annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } });
