@@ -46,10 +46,15 @@ export class SimNode {
     readonly runtime: CniRuntime,
   ) {}
 
-  /** The next private IP of this node's ENIs (the primary ENI's primary IP is the node's own). */
+  /**
+   * The next private IP of this node's ENIs (the primary ENI's primary IP is the node's own).
+   * Like host-local, addresses come round again once the range is used up: a caller keeps fewer
+   * live pods on a node than it has addresses.
+   */
   takeIp(): string {
+    if (this.nextIp >= this.privateIps.length) this.nextIp = 1;
     const ip = this.privateIps[this.nextIp++];
-    if (!ip) throw new Error(`node ${this.name} has no free private IP left`);
+    if (!ip) throw new Error(`node ${this.name} has no private IP besides its own`);
     return ip;
   }
 }
