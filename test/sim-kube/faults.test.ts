@@ -68,7 +68,7 @@ test('watches are cut periodically with watchCut, and on command through /_sim/w
   const res = await fetch(`${h.sim.url}/_sim/watches/cut`, { method: 'POST' });
   t.deepEqual(await res.json(), { cut: 1 });
   await until('the cut watch to end', () => done);
-  t.pass();
+  t.true(done, "the cut watch ended");
 });
 
 test('/_sim/restart?keepState=false loses every object; the server comes back on the same port', async (t) => {
