@@ -8,6 +8,7 @@ import { requestsEip } from '../../../lib/eip-request.js';
 import { BindingError, InvalidAnnotationError, type AnnotationProblem } from './errors.js';
 import { parseGoDuration } from './go-duration.js';
 import { OWNERSHIP_TAG_KEYS } from './ownership.js';
+import type { AllocateEipRequest } from '../cloud/types.js';
 
 export const ANNOTATION_PREFIXES = ['network.alibabacloud.com/', 'k8s.aliyun.com/'] as const;
 
@@ -40,19 +41,13 @@ export type ReleaseStrategy =
   | { kind: 'Never' }
   | { kind: 'TTL'; releaseAfter: string; releaseAfterMs: number };
 
-export interface EipRequest {
+/** The AllocateEipAddress parameters annotations can set, exactly as the cloud client takes them. */
+type AllocationParameters = Omit<AllocateEipRequest, 'clientToken' | 'tags'>;
+
+export interface EipRequest extends AllocationParameters {
   /** The user's own EIP (static mode); undefined means allocate one. */
   instanceId?: string;
-  bandwidth?: string;
-  internetChargeType?: (typeof INTERNET_CHARGE_TYPES)[number];
-  instanceChargeType?: (typeof INSTANCE_CHARGE_TYPES)[number];
   bandwidthPackageId?: string;
-  isp?: string;
-  publicIpAddressPoolId?: string;
-  resourceGroupId?: string;
-  name?: string;
-  description?: string;
-  securityProtectionTypes?: string[];
   userTags: Record<string, string>;
   releaseStrategy: ReleaseStrategy;
   /** True when pod-eip-release-strategy was written (Follow is then a choice, not the default). */
