@@ -130,11 +130,12 @@ async function main(): Promise<void> {
       regionId: 'cn-hangzhou', vpcId: stack.cloud.topology.vpcs[0]!.vpcId, endpoints: { vpcEndpoint: stack.cloud.endpoint, ecsEndpoint: stack.cloud.endpoint },
       protocol: 'http', credentials: { type: 'access_key', accessKeyId: stack.cloud.accessKeyId, accessKeySecret: stack.cloud.accessKeySecret },
     }, { logger: silentLogger, registry: new Registry() });
-    const userEip = await userCloud.allocateEip({ clientToken: 'demo-user-eip', tags: { team: 'media' }, bandwidth: '10' });
+    // The admin grants the EIP to namespace default with its cloud tag (staticEipPolicy: Granted, the default).
+    const userEip = await userCloud.allocateEip({ clientToken: 'demo-user-eip', tags: { team: 'media', 'podeip.io/allowed-namespaces': 'default' }, bandwidth: '10' });
     const otherEni = stack.cloud.topology.instances[1]!.networkInterfaces[0]!;
     await userCloud.associateEip({ allocationId: userEip.allocationId, networkInterfaceId: otherEni.networkInterfaceId, privateIpAddress: otherEni.privateIpAddresses[1]! });
     await userCloud.waitForEip(userEip.allocationId, (e) => e?.status === 'InUse');
-    say(`the user's EIP ${userEip.ipAddress} (${userEip.allocationId}) is InUse on ${otherEni.networkInterfaceId} of another instance`);
+    say(`the user's EIP ${userEip.ipAddress} (${userEip.allocationId}), granted to namespace default by its tag podeip.io/allowed-namespaces, is InUse on ${otherEni.networkInterfaceId} of another instance`);
     const rtspAnnotations = { 'network.alibabacloud.com/pod-eip-instanceid': userEip.allocationId };
     const rtspUid = await createPod(stack, { name: 'rtsp-0', annotations: rtspAnnotations });
     const rtsp: SandboxRef = { namespace: 'default', name: 'rtsp-0', uid: rtspUid, containerId: randomUUID().replaceAll('-', ''), ipv4: '192.168.0.22', annotations: rtspAnnotations };

@@ -68,6 +68,9 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     }
   };
   try {
+    if (config.staticEipPolicy === 'AllowAll') {
+      logger.warn('staticEipPolicy is AllowAll: any pod may name any EIP of the account with pod-eip-instanceid; use Granted on clusters shared by tenants');
+    }
     const lock: StateDirLock = acquireStateDirLock(config.agent.stateDir);
     closers.push(() => lock.release());
 
@@ -117,6 +120,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
         maxConcurrentReconciles: config.networkController.eipController.maxConcurrentReconciles,
         customStatefulWorkloadKinds: config.customStatefulWorkloadKinds,
         allowEipRob: config.allowEipRob,
+        staticEipPolicy: config.staticEipPolicy,
       },
     });
     closers.push(() => service.stop());
@@ -130,6 +134,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
       kube, cloud, logger, registry,
       elector: kube.createLeaderElector({ name: 'podeip-gc', namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) }),
       clusterId: config.clusterID,
+      staticEipPolicy: config.staticEipPolicy,
       periodMs: config.networkController.eipController.garbageCollectionPeriodInMinutes * 60_000,
       orphanGraceMs: config.agent.orphanGracePeriodMinutes * 60_000,
     });

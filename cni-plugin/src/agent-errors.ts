@@ -26,6 +26,8 @@ export const CNI_CODE_BY_AGENT_ERROR: Readonly<Record<string, number>> = {
   EipNotBound: 107,
   PodNotFound: 108,
   EniNotFound: 109,
+  EipNotGranted: 110,
+  UntrustedPodEip: 111,
   Internal: 199,
 };
 

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { BindingError } from '../../agent/src/binding/errors.js';
+import { bindingMark } from '../../agent/src/binding/ownership.js';
 import {
   allReleased, allocateCalls, attachReq, createPod, detachReq, eips, ip, never, removePod, startWorld, terminatePod, until, CLUSTER, NODE,
 } from './world.js';
@@ -44,6 +45,7 @@ test.serial('auto: allocates with every parameter and our tags, binds to the pod
   t.deepEqual(eip!.tags, {
     team: 'games', 'podeip.io/cluster-id': CLUSTER, 'podeip.io/namespace': 'default', 'podeip.io/pod-name': 'web',
     'podeip.io/pod-uid': pod.metadata!.uid!, 'podeip.io/node': NODE, 'podeip.io/managed-by': 'podeip',
+    'podeip.io/binding': bindingMark(CLUSTER, 'default', 'web', ip(1)),
   });
   t.like(eip!.binding, { instanceId: 'eni-bp1podeipsim011', privateIpAddress: ip(1) });
   t.truthy(eip!.bandwidthPackage);

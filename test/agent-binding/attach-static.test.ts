@@ -1,7 +1,8 @@
 import test from 'ava';
 import { BindingError } from '../../agent/src/binding/errors.js';
+import { bindingMark } from '../../agent/src/binding/ownership.js';
 import {
-  attachReq, createPod, detachReq, eips, ip, never, removePod, startWorld, terminatePod, until, type World,
+  CLUSTER, attachReq, createPod, detachReq, eips, ip, never, removePod, startWorld, terminatePod, until, type World,
 } from './world.js';
 
 const USER_TAGS = { owner: 'alice' };
@@ -21,13 +22,14 @@ test.serial('static: binds the user\'s EIP without modifying it, unbinds on DEL,
   const res = await w.service.attach(attachReq(pod, 'c1', ip(1)), never());
   t.like(res.binding, { mode: 'static', state: 'bound', allocationId: id });
   t.like(eips(w)[0], { status: 'InUse', binding: { privateIpAddress: ip(1) } });
-  t.deepEqual(eips(w)[0]!.tags, USER_TAGS, 'no tags added to the user\'s EIP');
+  const marked = { ...USER_TAGS, 'podeip.io/binding': bindingMark(CLUSTER, 'default', 'gw', ip(1)) };
+  t.deepEqual(eips(w)[0]!.tags, marked, 'only the binding mark is added to the user\'s EIP');
   t.like((await w.kube.getPodEip('default', 'gw'))?.spec, { allocationID: id, allocationType: { type: 'Static' } });
   await terminatePod(w, 'gw');
   t.deepEqual(await w.service.detach(detachReq(pod, 'c1'), never()), { detached: true });
   await removePod(w, 'gw');
   await until(() => w.journal.nonTerminal().length === 0, 'binding finished');
-  t.like(eips(w)[0], { allocationId: id, status: 'Available', tags: USER_TAGS });
+  t.like(eips(w)[0], { allocationId: id, status: 'Available', tags: marked });
   t.is(await w.kube.getPodEip('default', 'gw'), undefined);
   t.false('ReleaseEipAddress' in w.cloudSim.state.snapshot().calls, 'ReleaseEipAddress never called');
 });
@@ -55,7 +57,7 @@ test.serial('static: with allowEipRob the EIP is taken over from its other bindi
   const pod = await createPod(w, { name: 'gw', annotations: staticAnnotation(id) });
   const res = await w.service.attach(attachReq(pod, 'c1', ip(3)), never());
   t.like(res.binding, { state: 'bound', allocationId: id });
-  t.like(eips(w)[0], { status: 'InUse', binding: { instanceId: 'eni-bp1podeipsim011', privateIpAddress: ip(3) }, tags: USER_TAGS });
+  t.like(eips(w)[0], { status: 'InUse', binding: { instanceId: 'eni-bp1podeipsim011', privateIpAddress: ip(3) }, tags: { ...USER_TAGS, 'podeip.io/binding': bindingMark(CLUSTER, 'default', 'gw', ip(3)) } });
 });
 
 test.serial('static: held by a terminating pod of ours, the next pod waits for that pod\'s DEL, then binds', async (t) => {

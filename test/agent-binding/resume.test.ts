@@ -25,7 +25,7 @@ function seed(w: World, pod: SeedPod, podIp: string, state: BindingState, patch:
     readinessGates: [], resourceVersion: '1',
     ownerReferences: pod.owner ? [{ apiVersion: 'apps/v1', kind: pod.owner, name: 'x', uid: 'o', controller: true }] : [],
   };
-  const plan = planBinding(parseEipRequest(annotations)!, info, w.config);
+  const plan = planBinding(parseEipRequest(annotations)!, info, w.config, podIp);
   const row = w.journal.insert({
     namespace: 'default', podName: pod.name, podUid: pod.uid, containerId: `c-${pod.name}`, ifname: 'eth0',
     mode: plan.mode, releaseStrategy: plan.releaseStrategy, releaseAfter: plan.releaseAfter, generation: 1,

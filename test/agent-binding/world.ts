@@ -86,6 +86,8 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
   const config: BindingConfig = {
     clusterId: CLUSTER, regionId: cloudSim.regionId, vpcId: VPC, nodeName: NODE, instanceId: INSTANCE,
     maxConcurrentReconciles: 4, customStatefulWorkloadKinds: ['GameServerSet'], allowEipRob: false,
+    // These suites test the binding mechanics; grants (the default Granted policy) are test/security's.
+    staticEipPolicy: 'AllowAll',
     takeoverAfterMs: 3000, ...options.config,
   };
   const make = () => {

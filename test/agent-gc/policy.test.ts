@@ -54,8 +54,16 @@ test('a Static PodEIP is never released, only forgotten', (t) => {
   t.deepEqual(decidePodEip(facts(podEip('Follow', { type: 'Static', goneSince: NOW - minutes(5) }), undefined)), { action: 'forget-static', reason: 'follow-pod-gone' });
 });
 
-test('a PodEIP already being deleted, or with an unreadable TTL, is left alone', (t) => {
-  t.is(decidePodEip(facts(podEip('TTL', { releaseAfter: '1m', goneSince: NOW - minutes(60), deleting: true }), undefined)).action, 'keep');
+test('a deleted PodEIP waits while its pod runs, then lets its EIP go at once: released if Auto, unbound if Static', (t) => {
+  t.deepEqual(decidePodEip(facts(podEip('Never', { deleting: true }), pod())), { action: 'wait-for-pod' });
+  t.deepEqual(decidePodEip(facts(podEip('Follow', { uid: 'same', deleting: true }), pod('same', true))), { action: 'wait-for-pod' }, 'a terminating pod still runs');
+  t.deepEqual(decidePodEip(facts(podEip('Never', { deleting: true }), undefined)), { action: 'release', reason: 'podeip-deleted' });
+  t.deepEqual(decidePodEip(facts(podEip('TTL', { releaseAfter: '10m', deleting: true }), undefined)), { action: 'release', reason: 'podeip-deleted' }, 'no TTL wait once deleted');
+  t.deepEqual(decidePodEip(facts(podEip('Follow', { uid: 'old', deleting: true }), pod('new'))), { action: 'release', reason: 'podeip-deleted' }, 'a Follow PodEIP of an earlier pod object');
+  t.deepEqual(decidePodEip(facts(podEip('Follow', { type: 'Static', deleting: true }), undefined)), { action: 'forget-static', reason: 'podeip-deleted' });
+});
+
+test('a PodEIP with an unreadable TTL is left alone', (t) => {
   t.is(decidePodEip(facts(podEip('TTL', { releaseAfter: 'soon', goneSince: NOW - minutes(60) }), undefined)).action, 'keep');
 });
 

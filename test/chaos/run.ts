@@ -137,7 +137,7 @@ class Harness {
       let annotations: Record<string, string> = { 'k8s.aliyun.com/pod-with-eip': 'true' };
       let owner;
       if (mode === 'static') {
-        userEip = (await this.userCloud.allocateEip({ clientToken: `chaos-user-${this.rng.seed}-${index}`, tags: { owner: 'user' } })).allocationId;
+        userEip = (await this.userCloud.allocateEip({ clientToken: `chaos-user-${this.rng.seed}-${index}`, tags: { owner: 'user', 'podeip.io/allowed-namespaces': 'default' } })).allocationId;
         annotations = { 'k8s.aliyun.com/pod-eip-instanceid': userEip };
       } else if (mode === 'fixed') {
         annotations = { ...annotations, 'k8s.aliyun.com/pod-eip-release-strategy': this.rng.next() < 0.5 ? '10m' : 'Never' };

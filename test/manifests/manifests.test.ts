@@ -147,6 +147,7 @@ for (const overlay of OVERLAYS) {
       'alibabacloud.com/podeips:list', 'alibabacloud.com/podeips:patch', 'alibabacloud.com/podeips:update',
       'alibabacloud.com/podeips:watch',
       'core/events:create', 'core/events:patch',
+      'core/namespaces:get',
       'core/nodes:get', 'core/nodes:list',
       'core/pods/status:patch',
       'core/pods:get', 'core/pods:list', 'core/pods:patch', 'core/pods:watch',

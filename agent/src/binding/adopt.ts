@@ -5,11 +5,18 @@
  * the pod's IP on one of this instance's ENIs, a `bound` row is written, so a later DEL unbinds
  * it and the pod's end releases it as its strategy says. The sandbox is not known yet: the row
  * carries an empty container id until the runtime's next ADD, DEL or CHECK names it.
+ *
+ * The PodEIP is only a pointer (podeip-trust.ts): a Static one is adopted only when its EIP is
+ * granted to the namespace, an Auto one only when the EIP carries our ownership tags for this pod
+ * or no podeip tags at all (ack-extend-network-controller's). The latter is tagged as ours before
+ * its row is written, so from then on rule 1 covers it like any EIP podeip allocated.
  */
 import type { PodInfo } from '../kube/types.js';
 import { event, type BindingContext } from './context.js';
 import { statefulOwnerKind } from './plan.js';
 import type { BindingMode } from '../store/journal.js';
+import { bindingMark, isOwnedFor, isUntagged, ownershipTags, TAG_BINDING } from './ownership.js';
+import { distrust } from './podeip-trust.js';
 
 export const UNKNOWN_SANDBOX = '';
 
@@ -36,6 +43,23 @@ async function adoptPod(ctx: BindingContext, pod: PodInfo, signal: AbortSignal):
   if (!pod.podIPs.includes(privateIp)) return false;
   const eni = await ctx.cloud.findEniByPrivateIp(ctx.config.instanceId, privateIp, signal);
   if (!eni || eni.networkInterfaceId !== eip.instanceId) return false;
+
+  const { clusterId } = ctx.config;
+  const adoptable = podEip.spec.allocationType.type === 'Static' || isOwnedFor(eip.tags, clusterId, pod.namespace, pod.name) || isUntagged(eip.tags);
+  const why = adoptable
+    ? distrust(podEip, eip, { clusterId, staticEipPolicy: ctx.config.staticEipPolicy, namespaceAnnotations: await ctx.kube.namespaceAnnotations(pod.namespace, signal) })
+    : `EIP ${eip.allocationId} carries podeip tags of another pod, namespace or cluster`;
+  if (why !== undefined && (podEip.spec.allocationType.type === 'Static' || !isUntagged(eip.tags))) {
+    ctx.kube.recordEvent({ kind: 'PodEIP', namespace: podEip.namespace, name: podEip.name, uid: podEip.uid }, 'Warning', 'UntrustedPodEip',
+      `Not adopted: ${why}; podeip does not act on this PodEIP`);
+    ctx.logger.warn('not adopting an untrusted PodEIP', { podEip: `${podEip.namespace}/${podEip.name}`, allocationId: eip.allocationId, why });
+    return false;
+  }
+  const mark = bindingMark(clusterId, pod.namespace, pod.name, privateIp);
+  const tags = podEip.spec.allocationType.type === 'Static'
+    ? { [TAG_BINDING]: mark }
+    : { ...ownershipTags({ clusterId, namespace: pod.namespace, podName: pod.name, podUid: pod.uid, node: ctx.config.nodeName }), [TAG_BINDING]: mark };
+  if (Object.entries(tags).some(([key, value]) => eip.tags[key] !== value)) await ctx.cloud.tagEip(eip.allocationId, tags, signal);
 
   const { type, releaseStrategy, releaseAfter } = podEip.spec.allocationType;
   const stateful = statefulOwnerKind(pod, ctx.config.customStatefulWorkloadKinds) !== undefined;

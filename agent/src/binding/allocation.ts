@@ -9,7 +9,9 @@ import type { Eip } from '../cloud/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
 import { BindingError } from './errors.js';
-import { TAG_POD_UID, podSelectorTags } from './ownership.js';
+import { requireGrant } from './grants.js';
+import { isOwnedFor, TAG_POD_UID, podSelectorTags } from './ownership.js';
+import { UntrustedPodEipError } from './podeip-trust.js';
 import { decodeAllocation } from './plan.js';
 
 function failed(ctx: BindingContext, row: BindingRow, err: BindingError): never {
@@ -25,6 +27,7 @@ export async function acquire(ctx: BindingContext, row: BindingRow, signal: Abor
       failed(ctx, row, new BindingError('EipNotFound',
         `annotation pod-eip-instanceid names ${row.allocationId}, which does not exist in region ${ctx.config.regionId}; check the EIP instance ID`));
     }
+    await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
     return ctx.journal.update(row.id, { state: 'allocated', address: eip.ipAddress });
   }
   if (row.mode === 'fixed') {
@@ -39,6 +42,10 @@ export async function acquire(ctx: BindingContext, row: BindingRow, signal: Abor
       if (!eip) {
         failed(ctx, row, new BindingError('EipNotFound',
           `PodEIP ${row.namespace}/${row.podName} records ${podEip.spec.allocationID}, which no longer exists; delete the PodEIP to let the pod get a new EIP`));
+      }
+      // The PodEIP only points; the EIP's own tags must say podeip allocated it for this pod name.
+      if (!isOwnedFor(eip.tags, ctx.config.clusterId, row.namespace, row.podName)) {
+        throw new UntrustedPodEipError(podEip, `its EIP ${eip.allocationId} was not allocated by podeip of this cluster for ${row.namespace}/${row.podName}`);
       }
       event(ctx, row, 'Normal', 'EipReused', `Reusing fixed EIP ${eip.ipAddress} (${eip.allocationId}) recorded by PodEIP ${row.podName}`);
       return ctx.journal.update(row.id, {

@@ -12,7 +12,7 @@ import { resolveConflict } from './conflict.js';
 import { event, pointsAt, target, type BindingContext } from './context.js';
 import { driveToUnbound } from './detach.js';
 import { BindingError } from './errors.js';
-import { MANAGED_BY, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
+import { bindingMark, MANAGED_BY, TAG_BINDING, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
 
 export const EIP_CONDITION_REASON = 'Associate eip succeed';
 const MAX_ASSOCIATE_ATTEMPTS = 3;
@@ -91,10 +91,20 @@ async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSign
     return ctx.journal.update(row.id, { state: 'bound', eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
   }
   if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
+  await markBinding(ctx, row, eip, signal);
   await ensurePodEip(ctx, row, signal);
   row = ctx.journal.update(row.id, { state: 'associating', eniId: eni.networkInterfaceId, privateIpPrimary: primary });
   await ctx.cloud.associateEip(binding, signal);
   return row;
+}
+
+/**
+ * The binding mark (ownership.ts) goes on the EIP before it is associated, so whatever later
+ * finds it bound to this IP can tell podeip put it there. A fresh auto EIP carries it from allocation.
+ */
+async function markBinding(ctx: BindingContext, row: BindingRow, eip: Eip, signal: AbortSignal): Promise<void> {
+  const mark = bindingMark(ctx.config.clusterId, row.namespace, row.podName, row.privateIp);
+  if (eip.tags[TAG_BINDING] !== mark) await ctx.cloud.tagEip(row.allocationId, { [TAG_BINDING]: mark }, signal);
 }
 
 /** associating -> bound once the cloud shows the EIP InUse on the pod IP. */

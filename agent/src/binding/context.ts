@@ -3,6 +3,7 @@ import type { CloudClient, Eip, EniBinding } from '../cloud/types.js';
 import type { EventType, KubeGateway, ObjectRef } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import type { BindingRow, Journal } from '../store/journal.js';
+import type { StaticEipPolicy } from './grants.js';
 
 export interface BindingConfig {
   clusterId: string;
@@ -14,6 +15,8 @@ export interface BindingConfig {
   maxConcurrentReconciles: number;
   customStatefulWorkloadKinds: string[];
   allowEipRob: boolean;
+  /** Who may use an EIP podeip did not allocate (grants.ts). */
+  staticEipPolicy: StaticEipPolicy;
   /**
    * How long an ADD waits for an EIP of ours (auto, fixed, or a static one recorded by a PodEIP of
    * the same pod name) to be let go by a previous holder before taking it over. Default 60000.

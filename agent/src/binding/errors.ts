@@ -10,6 +10,8 @@ export const BINDING_ERROR_CODES = [
   'ForeignController',
   'NotStatefulPod',
   'EipInUseElsewhere',
+  'EipNotGranted',
+  'UntrustedPodEip',
   'EipNotFound',
   'EipNotBound',
   'EipQuotaExceeded',

@@ -3,4 +3,4 @@ export { BindingService, toBinding, type BindingServiceDeps, type BindingConfig 
 export { BINDING_ERROR_CODES, BindingError, InvalidAnnotationError, toBindingError, type BindingErrorCode, type AnnotationProblem } from './errors.js';
 export { parseEipRequest, CONTROLLER_NAME, CONTROLLER_ANNOTATION, type EipRequest, type ReleaseStrategy } from './annotations.js';
 export { EIP_CONDITION_REASON } from './attach.js';
-export { OWNERSHIP_TAG_KEYS, ownershipTags, podSelectorTags, isOwnedBy, clientToken } from './ownership.js';
+export { OWNERSHIP_TAG_KEYS, ownershipTags, podSelectorTags, isOwnedFor, isBoundByUs, bindingMark, clientToken } from './ownership.js';

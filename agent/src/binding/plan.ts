@@ -7,7 +7,7 @@ import type { PodInfo } from '../kube/types.js';
 import type { BindingMode, JournalReleaseStrategy } from '../store/journal.js';
 import type { EipRequest } from './annotations.js';
 import { BindingError } from './errors.js';
-import { ownershipTags } from './ownership.js';
+import { bindingMark, ownershipTags, TAG_BINDING } from './ownership.js';
 
 export interface BindingPlan {
   mode: BindingMode;
@@ -32,6 +32,7 @@ export function planBinding(
   request: EipRequest,
   pod: PodInfo,
   cluster: { clusterId: string; nodeName: string; customStatefulWorkloadKinds: readonly string[] },
+  privateIp: string,
 ): BindingPlan {
   const statefulKind = statefulOwnerKind(pod, cluster.customStatefulWorkloadKinds);
   const strategy = request.releaseStrategy;
@@ -47,9 +48,13 @@ export function planBinding(
   const allocate: Omit<AllocateEipRequest, 'clientToken'> = {
     // The product's default metering; the cloud's own default (PayByBandwidth) would bill users differently.
     internetChargeType: 'PayByTraffic',
-    tags: ownershipTags({
-      clusterId: cluster.clusterId, namespace: pod.namespace, podName: pod.name, podUid: pod.uid, node: cluster.nodeName,
-    }, request.userTags),
+    tags: {
+      ...ownershipTags({
+        clusterId: cluster.clusterId, namespace: pod.namespace, podName: pod.name, podUid: pod.uid, node: cluster.nodeName,
+      }, request.userTags),
+      // Saves the TagResources that would otherwise precede the first association.
+      [TAG_BINDING]: bindingMark(cluster.clusterId, pod.namespace, pod.name, privateIp),
+    },
   };
   const copy = ['bandwidth', 'internetChargeType', 'instanceChargeType', 'isp', 'publicIpAddressPoolId', 'resourceGroupId',
     'name', 'description', 'securityProtectionTypes'] as const;

@@ -9,7 +9,7 @@
 import type { PodEip, PodInfo } from '../kube/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
-import { isOwnedBy } from './ownership.js';
+import { isOwnedFor } from './ownership.js';
 
 /** The pod object this row served no longer runs: its EIP may go once unbound. */
 export function podIsLeaving(row: BindingRow, pod: PodInfo | undefined): boolean {
@@ -59,7 +59,7 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
   row = ctx.journal.update(row.id, { state: 'releasing' });
   const eip = await ctx.cloud.describeEip(row.allocationId, signal);
   if (eip) {
-    if (!isOwnedBy(eip.tags, ctx.config.clusterId, row.podUid)) {
+    if (!isOwnedFor(eip.tags, ctx.config.clusterId, row.namespace, row.podName)) {
       log.error('refusing to release an EIP whose tags do not say we allocated it for this pod', { tags: eip.tags });
       return ctx.journal.update(row.id, { state: 'gone', lastError: 'not released: the EIP does not carry our ownership tags' });
     }

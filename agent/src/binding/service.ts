@@ -175,7 +175,7 @@ export class BindingService {
         if (!pod || (req.pod.uid && pod.uid !== req.pod.uid)) {
           throw new BindingError('PodNotFound', `pod ${namespace}/${name}${req.pod.uid ? ` with uid ${req.pod.uid}` : ''} does not exist in the API server`);
         }
-        const plan = this.plan(request, pod);
+        const plan = this.plan(request, pod, req.podIpv4);
         op = this.attaches.get(sandboxKey(req.sandbox)) ?? this.startAttach(req, pod, plan);
       }
       mode = op.mode;
@@ -287,9 +287,9 @@ export class BindingService {
     }
   }
 
-  private plan(request: NonNullable<ReturnType<typeof parseEipRequest>>, pod: PodInfo): BindingPlan {
+  private plan(request: NonNullable<ReturnType<typeof parseEipRequest>>, pod: PodInfo, privateIp: string): BindingPlan {
     try {
-      return planBinding(request, pod, this.ctx.config);
+      return planBinding(request, pod, this.ctx.config, privateIp);
     } catch (err) {
       if (err instanceof BindingError) {
         this.ctx.kube.recordEvent({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid }, 'Warning', err.code, err.message);

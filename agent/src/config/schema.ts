@@ -4,6 +4,7 @@
  * `cloud` are podeip's own. Every object is strict: an unknown key is an error naming it.
  */
 import { z } from 'zod';
+import { STATIC_EIP_POLICIES } from '../binding/grants.js';
 
 const hostPort = z.string().regex(/^[^\s:]*:\d{1,5}$/, 'expected HOST:PORT, e.g. "0.0.0.0:9464"');
 const endpoint = z.string().regex(/^$|^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected a host or HOST:PORT without a scheme, e.g. "vpc-vpc.cn-hangzhou.aliyuncs.com"');
@@ -66,6 +67,8 @@ export const configSchema = z.object({
   kubeClientQPS: z.number().gt(0).max(10000).default(20),
   kubeClientBurst: z.number().int().min(1).max(10000).default(40),
   allowEipRob: z.boolean().default(false),
+  /** Who may use an EIP podeip did not allocate: only namespaces it is granted to, or any pod (ACK/Terway behaviour). */
+  staticEipPolicy: z.enum(STATIC_EIP_POLICIES).default('Granted'),
   agent: agent.default(agent.parse({})),
   cloud: cloud.default(cloud.parse({})),
 }).strict();

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudClient } from '../cloud/types.js';
 import type { KubeGateway, LeaderElector } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
+import type { StaticEipPolicy } from '../binding/grants.js';
 import { ClusterSweep } from './cluster-sweep.js';
 
 export interface ClusterDutiesDeps {
@@ -17,6 +18,7 @@ export interface ClusterDutiesDeps {
   registry: Registry;
   elector: LeaderElector;
   clusterId: string;
+  staticEipPolicy: StaticEipPolicy;
   periodMs: number;
   orphanGraceMs: number;
   now?: () => number;
@@ -30,7 +32,7 @@ export class ClusterDuties {
     this.logger = deps.logger.child({ component: 'gc' });
     this.sweep = new ClusterSweep({
       kube: deps.kube, cloud: deps.cloud, logger: this.logger, registry: deps.registry,
-      clusterId: deps.clusterId, orphanGraceMs: deps.orphanGraceMs,
+      clusterId: deps.clusterId, staticEipPolicy: deps.staticEipPolicy, orphanGraceMs: deps.orphanGraceMs,
       // The node's own agent normally releases a Follow EIP at once; the sweep covers dead nodes.
       followGraceMs: 2 * deps.periodMs,
       now: deps.now,

@@ -21,12 +21,15 @@ export const POD_GONE_SINCE_ANNOTATION = 'podeip.io/pod-gone-since';
 /** Label on a PodEIP: the UID of the pod object it was made for (a Follow PodEIP belongs to that object only). */
 export const POD_UID_LABEL = 'podeip.io/pod-uid';
 
+export type ReleaseReason = 'ttl-expired' | 'follow-pod-gone' | 'podeip-deleted';
+
 export type PodEipDecision =
   | { action: 'keep'; why: string }
+  | { action: 'wait-for-pod' }
   | { action: 'mark-gone' }
   | { action: 'clear-gone' }
-  | { action: 'release'; reason: 'ttl-expired' | 'follow-pod-gone' }
-  | { action: 'forget-static'; reason: 'ttl-expired' | 'follow-pod-gone' };
+  | { action: 'release'; reason: ReleaseReason }
+  | { action: 'forget-static'; reason: ReleaseReason };
 
 export interface PodEipFacts {
   podEip: PodEip;
@@ -45,20 +48,25 @@ function podIsGone(podEip: PodEip, pod: PodInfo | undefined): boolean {
   return false;
 }
 
+function teardown(podEip: PodEip, reason: ReleaseReason): PodEipDecision {
+  return podEip.spec.allocationType.type === 'Static' ? { action: 'forget-static', reason } : { action: 'release', reason };
+}
+
 export function decidePodEip({ podEip, pod, now, followGraceMs }: PodEipFacts): PodEipDecision {
-  if (podEip.deletionTimestamp) return { action: 'keep', why: 'being deleted; its finalizer is handled by the agent that releases it' };
+  // A deleted PodEIP is the user's word that its EIP may go, but never from under a running pod.
+  if (podEip.deletionTimestamp) return podIsGone(podEip, pod) ? teardown(podEip, 'podeip-deleted') : { action: 'wait-for-pod' };
   const goneSinceText = podEip.annotations[POD_GONE_SINCE_ANNOTATION];
   if (!podIsGone(podEip, pod)) {
     return goneSinceText ? { action: 'clear-gone' } : { action: 'keep', why: 'pod exists' };
   }
-  const { releaseStrategy, releaseAfter, type } = podEip.spec.allocationType;
+  const { releaseStrategy, releaseAfter } = podEip.spec.allocationType;
   if (releaseStrategy === 'Never') return { action: 'keep', why: 'releaseStrategy Never' };
   if (!goneSinceText) return { action: 'mark-gone' };
   const goneSince = Date.parse(goneSinceText);
   if (Number.isNaN(goneSince)) return { action: 'mark-gone' };
 
   let waitMs: number;
-  let reason: 'ttl-expired' | 'follow-pod-gone';
+  let reason: ReleaseReason;
   if (releaseStrategy === 'TTL') {
     const ttl = parseGoDuration(releaseAfter ?? '');
     if (ttl === undefined) return { action: 'keep', why: `releaseAfter "${releaseAfter}" is not a Go duration` };
@@ -69,7 +77,7 @@ export function decidePodEip({ podEip, pod, now, followGraceMs }: PodEipFacts): 
     reason = 'follow-pod-gone';
   }
   if (now - goneSince < waitMs) return { action: 'keep', why: `pod gone for ${Math.round((now - goneSince) / 1000)}s of ${Math.round(waitMs / 1000)}s` };
-  return type === 'Static' ? { action: 'forget-static', reason } : { action: 'release', reason };
+  return teardown(podEip, reason);
 }
 
 export interface OrphanFacts {

@@ -8,6 +8,7 @@ import { KubeOptionError } from './errors.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { LeaseElector, type LeaseElectorOptions } from './leader.js';
 import { createKubeMetrics } from './metrics.js';
+import { NamespaceReader } from './namespaces.js';
 import { NodeReader } from './nodes.js';
 import { PodEipClient } from './podeip-client.js';
 import { PodInformer } from './pod-informer.js';
@@ -68,6 +69,7 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
   const podEips = new PodEipClient(custom, requester);
   const podWriter = new PodWriter(core, requester, clock);
   const nodes = new NodeReader(core, requester);
+  const namespaces = new NamespaceReader(core, requester, clock);
   const electors: LeaderElector[] = [];
   const events = new EventRecorder(
     { ...options.events, component: options.controllerName ?? 'podeip-agent', host: options.nodeName },
@@ -93,6 +95,7 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
     recordEvent: (ref: ObjectRef, type: EventType, reason: string, message: string): void => events.record(ref, type, reason, message),
     nodeProviderId: (nodeName: string, signal?: AbortSignal): Promise<string | undefined> => nodes.providerId(nodeName, signal),
     listNodeNames: (signal?: AbortSignal): Promise<Set<string>> => nodes.names(signal),
+    namespaceAnnotations: (name: string, signal?: AbortSignal): Promise<Record<string, string>> => namespaces.annotations(name, signal),
     createLeaderElector(electorOptions: ElectorOptions): LeaderElector {
       const elector = new LeaseElector(
         { ...electorOptions, identity: electorOptions.identity ?? options.nodeName },

@@ -123,6 +123,8 @@ export interface KubeGateway {
   nodeProviderId(nodeName: string, signal?: AbortSignal): Promise<string | undefined>;
   /** Names of nodes that exist (for GC of pods whose node vanished). */
   listNodeNames(signal?: AbortSignal): Promise<Set<string>>;
+  /** A Namespace's annotations (empty when it does not exist); may be a few seconds old. */
+  namespaceAnnotations(name: string, signal?: AbortSignal): Promise<Record<string, string>>;
 }
 
 export interface LeaderCallbacks {

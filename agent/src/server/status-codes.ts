@@ -12,6 +12,8 @@ const STATUS_BY_CODE: Record<string, status> = {
   ForeignController: status.FAILED_PRECONDITION,
   NotStatefulPod: status.FAILED_PRECONDITION,
   EipInUseElsewhere: status.FAILED_PRECONDITION,
+  EipNotGranted: status.FAILED_PRECONDITION,
+  UntrustedPodEip: status.FAILED_PRECONDITION,
   EipNotFound: status.FAILED_PRECONDITION,
   EipNotBound: status.FAILED_PRECONDITION,
   PodNotFound: status.FAILED_PRECONDITION,
