@@ -4,7 +4,7 @@ import { KubeApiError } from './errors.js';
 import type { KubeRequester } from './requester.js';
 
 /** How long a Namespace's annotations are reused: a grant or revoke counts within this (the promise is 5 s). */
-export const NAMESPACE_CACHE_MS = 2_000;
+export const NAMESPACE_CACHE_MS = 1_000;
 
 /** Namespace annotations (the grants of docs/annotations.md), cached briefly so a burst of ADDs costs one GET. */
 export class NamespaceReader {
