@@ -45,6 +45,7 @@ test('defaults fill everything but the cluster, region and VPC', (t) => {
   t.is(config.agent.attachTimeoutSeconds, 100);
   t.is(config.cloud.metadataEndpoint, 'http://100.100.100.200');
   t.false(config.allowEipRob);
+  t.is(config.staticEipPolicy, 'Granted', 'existing EIPs need a grant unless the admin says otherwise');
 });
 
 test('networkController.vpcid is accepted in place of vpcID, and a disagreement is an error', (t) => {

@@ -109,6 +109,8 @@ test('binding errors keep their code in the trailer and map to their gRPC status
     ['EipQuotaExceeded', grpc.status.RESOURCE_EXHAUSTED],
     ['CloudUnavailable', grpc.status.UNAVAILABLE],
     ['EipInUseElsewhere', grpc.status.FAILED_PRECONDITION],
+    ['EipNotGranted', grpc.status.FAILED_PRECONDITION],
+    ['UntrustedPodEip', grpc.status.FAILED_PRECONDITION],
     ['CloudPermissionDenied', grpc.status.PERMISSION_DENIED],
     ['SomethingUnexpected', grpc.status.INTERNAL],
   ];

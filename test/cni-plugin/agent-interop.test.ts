@@ -64,6 +64,7 @@ test('the runtime\'s second DEL (empty netns, no prevResult, no annotations) is 
 const AGENT_ERRORS: [string, number][] = [
   ['InvalidAnnotation', 100], ['EipInUseElsewhere', 101], ['CloudPermissionDenied', 102], ['NotStatefulPod', 103],
   ['ForeignController', 104], ['EipNotFound', 106], ['PodNotFound', 108], ['EniNotFound', 109],
+  ['EipNotGranted', 110], ['UntrustedPodEip', 111],
   ['EipQuotaExceeded', 11], ['CloudThrottled', 11], ['CloudUnavailable', 11], ['DeadlineExceeded', 11],
 ];
 

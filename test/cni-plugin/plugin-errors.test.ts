@@ -61,6 +61,8 @@ const MAPPINGS: { name: string; code: status; trailer?: string; cni: number }[] 
   { name: 'EIP not bound (CHECK)', code: status.FAILED_PRECONDITION, trailer: 'EipNotBound', cni: 107 },
   { name: 'pod not found', code: status.FAILED_PRECONDITION, trailer: 'PodNotFound', cni: 108 },
   { name: 'ENI not found', code: status.FAILED_PRECONDITION, trailer: 'EniNotFound', cni: 109 },
+  { name: 'EIP not granted', code: status.FAILED_PRECONDITION, trailer: 'EipNotGranted', cni: 110 },
+  { name: 'untrusted PodEIP', code: status.FAILED_PRECONDITION, trailer: 'UntrustedPodEip', cni: 111 },
   { name: 'quota exhausted', code: status.RESOURCE_EXHAUSTED, trailer: 'EipQuotaExceeded', cni: 11 },
   { name: 'cloud throttled', code: status.RESOURCE_EXHAUSTED, trailer: 'CloudThrottled', cni: 11 },
   { name: 'agent not ready', code: status.UNAVAILABLE, trailer: 'AgentNotReady', cni: 11 },
