@@ -117,6 +117,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
         maxConcurrentReconciles: config.networkController.eipController.maxConcurrentReconciles,
         customStatefulWorkloadKinds: config.customStatefulWorkloadKinds,
         allowEipRob: config.allowEipRob,
+        attachTimeoutMs: config.agent.attachTimeoutSeconds * 1000,
       },
     });
     closers.push(() => service.stop());
