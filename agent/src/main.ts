@@ -19,6 +19,9 @@ import { AgentHttpServer } from './server/http-server.js';
 import { ClusterDuties } from './gc/cluster-duties.js';
 import { AGENT_VERSION } from './version.js';
 
+/** The Lease of the cluster duties; the Role in manifests/base/role-leases.yaml names it. */
+export const GC_LEASE_NAME = 'podeip-gc';
+
 export class StartupError extends PodeipError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('StartupFailed', message, options);
@@ -129,7 +132,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 
     const duties = new ClusterDuties({
       kube, cloud, logger, registry,
-      elector: kube.createLeaderElector({ name: 'podeip-gc', namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) }),
+      elector: kube.createLeaderElector({ name: GC_LEASE_NAME, namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) }),
       clusterId: config.clusterID,
       periodMs: config.networkController.eipController.garbageCollectionPeriodInMinutes * 60_000,
       orphanGraceMs: config.agent.orphanGracePeriodMinutes * 60_000,
