@@ -256,6 +256,9 @@ test('the schema check rejects unknown fields, wrong types and missing required 
   t.true(monitor.some((e) => e.includes('interval must be string')), monitor.join('\n'));
   const secret = await validateKubeObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { key: 'not base64!' } });
   t.true(secret.some((e) => e.includes('must match format "byte"')), secret.join('\n'));
+  const policy = await validateKubeObject({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'p' }, spec: { failurePolicy: 'Maybe', validation: [] } });
+  t.true(policy.some((e) => e.includes('failurePolicy must be equal to one of the allowed values')), policy.join('\n'));
+  t.true(policy.some((e) => e.includes('.spec.validation: unknown field')), policy.join('\n'));
   t.deepEqual(await validateKubeObject({ apiVersion: 'example.com/v1', kind: 'Nothing', metadata: { name: 'x' } }), ['Nothing/x: example.com/v1 Nothing: no upstream schema for this apiVersion and kind']);
 });
 
