@@ -20,6 +20,7 @@ export const BINDING_ERROR_CODES = [
   'PodNotFound',
   'EniNotFound',
   'DeadlineExceeded',
+  'JournalUnwritable',
   'Internal',
 ] as const;
 
