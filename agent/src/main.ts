@@ -107,7 +107,9 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     // Loading the SDK takes a second of CPU; do it before readiness, not inside the first pod's ADD.
     await cloud.preload();
 
-    const grpcServer = new AgentGrpcServer(lateBound(() => bindings), { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady }, new AgentMetrics(registry), logger);
+    // The socket's gate is start-up only: once serving, a journal that cannot be written answers
+    // each call with JournalUnwritable, which says why, rather than "the agent is starting".
+    const grpcServer = new AgentGrpcServer(lateBound(() => bindings), { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready }, new AgentMetrics(registry), logger);
     await grpcServer.listen(config.agent.socketPath);
     closers.push(() => grpcServer.close());
 

@@ -72,6 +72,9 @@ const isRoot = process.getuid?.() === 0;
   t.regex(error.details, /podeip-error-code JournalUnwritable/);
   t.is(await probe(cluster, '/readyz'), 503);
   t.is(await probe(cluster, '/healthz'), 200);
+  const second = (await runtime.add(await cluster.createPod(node, { name: 'disk-still-full', annotations: EIP }))).result as { code: number; msg: string };
+  t.is(second.code, 11);
+  t.regex(second.msg, /cannot be written \(SQLITE_FULL/, 'every ADD meanwhile says why, not "starting"');
   t.deepEqual(cloudEips(cluster), [], 'nothing allocated: the journal row comes before the cloud call');
 
   const freed = Date.now();
