@@ -3,6 +3,14 @@
  * that ask for none; the agent uses it to answer those pods at once. One rule, one place.
  */
 
+/** Every annotation podeip reads from a pod starts with one of these (compat keys included). */
+export const EIP_ANNOTATION_PREFIXES = ['network.alibabacloud.com/', 'k8s.aliyun.com/'] as const;
+
+/** The annotations podeip reads, out of all of a pod's: what the plugin passes to the agent. */
+export function eipAnnotations(annotations: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(annotations).filter(([key]) => EIP_ANNOTATION_PREFIXES.some((p) => key.startsWith(p))));
+}
+
 /**
  * Annotations that ask for an auto-allocated EIP with "true". Any value but "false" counts here,
  * so that a misspelt value ("yes") reaches the agent and fails the ADD with a message naming the

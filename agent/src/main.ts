@@ -12,12 +12,16 @@ import { MetadataClient, instanceIdFromProviderId } from './metadata/client.js';
 import { createKubeGateway, type ClosableKubeGateway } from './kube/index.js';
 import { createCloudClient, credentialsFromConfig, type ClosableCloudClient } from './cloud/index.js';
 import { acquireStateDirLock, type StateDirLock } from './store/state-dir-lock.js';
-import { openJournal } from './store/open-journal.js';
+import { JournalHealth } from './store/journal-health.js';
+import { openJournal, whenWritable } from './store/open-journal.js';
 import { BindingService } from './binding/service.js';
 import { AgentGrpcServer, AgentNotReadyError, type BindingApi } from './server/grpc-server.js';
 import { AgentHttpServer } from './server/http-server.js';
 import { ClusterDuties } from './gc/cluster-duties.js';
 import { AGENT_VERSION } from './version.js';
+
+/** The Lease of the cluster duties; the Role in manifests/base/role-leases.yaml names it. */
+export const GC_LEASE_NAME = 'podeip-gc';
 
 export class StartupError extends PodeipError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -71,7 +75,19 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     if (config.staticEipPolicy === 'AllowAll') {
       logger.warn('staticEipPolicy is AllowAll: any pod may name any EIP of the account with pod-eip-instanceid; use Granted on clusters shared by tenants');
     }
-    const lock: StateDirLock = acquireStateDirLock(config.agent.stateDir);
+    let bindings: BindingService | undefined;
+    let ready = false;
+    let journalHealth: JournalHealth | undefined;
+    const isReady = (): boolean => ready && journalHealth !== undefined && journalHealth.writable();
+    // Up first, so that a state dir that cannot be written leaves the agent live and not ready
+    // (and saying why in its log) rather than crash-looping.
+    const httpServer = new AgentHttpServer(registry, { isLive: () => true, isReady });
+    const metricsAddress = await httpServer.listen(config.agent.metricsListen);
+    closers.push(() => httpServer.close());
+    const stopping = new AbortController();
+    closers.push(() => stopping.abort());
+
+    const lock: StateDirLock = await whenWritable(() => acquireStateDirLock(config.agent.stateDir), logger, stopping.signal);
     closers.push(() => lock.release());
 
     const instanceId = await new MetadataClient(config.cloud.metadataEndpoint).instanceId();
@@ -94,20 +110,17 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     // Loading the SDK takes a second of CPU; do it before readiness, not inside the first pod's ADD.
     await cloud.preload();
 
-    let bindings: BindingService | undefined;
-    let ready = false;
+    // The socket's gate is start-up only: once serving, a journal that cannot be written answers
+    // each call with JournalUnwritable, which says why, rather than "the agent is starting".
     const grpcServer = new AgentGrpcServer(lateBound(() => bindings), { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready }, new AgentMetrics(registry), logger);
     await grpcServer.listen(config.agent.socketPath);
     closers.push(() => grpcServer.close());
 
-    const httpServer = new AgentHttpServer(registry, { isLive: () => true, isReady: () => ready });
-    const metricsAddress = await httpServer.listen(config.agent.metricsListen);
-    closers.push(() => httpServer.close());
-
-    const stopping = new AbortController();
-    closers.push(() => stopping.abort());
     const { journal } = await openJournal(config.agent.stateDir, logger, stopping.signal);
     closers.push(() => journal.close());
+    journalHealth = new JournalHealth(journal, logger);
+    journalHealth.start();
+    closers.push(() => journalHealth?.stop());
 
     const service = new BindingService({
       journal, cloud, kube, logger, registry,
@@ -121,6 +134,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
         customStatefulWorkloadKinds: config.customStatefulWorkloadKinds,
         allowEipRob: config.allowEipRob,
         staticEipPolicy: config.staticEipPolicy,
+        attachTimeoutMs: config.agent.attachTimeoutSeconds * 1000,
       },
     });
     closers.push(() => service.stop());
@@ -132,7 +146,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 
     const duties = new ClusterDuties({
       kube, cloud, logger, registry,
-      elector: kube.createLeaderElector({ name: 'podeip-gc', namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) }),
+      elector: kube.createLeaderElector({ name: GC_LEASE_NAME, namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) }),
       clusterId: config.clusterID,
       staticEipPolicy: config.staticEipPolicy,
       periodMs: config.networkController.eipController.garbageCollectionPeriodInMinutes * 60_000,

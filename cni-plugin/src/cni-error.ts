@@ -2,6 +2,7 @@
  * A failure the plugin reports to the runtime as a CNI error object. `cniCode` is the CNI
  * spec's numeric code (1-99 well-known, 100+ podeip's); `code` is podeip's stable name.
  */
+import { clamp } from '../../lib/bounded-text.js';
 import { PodeipError } from '../../lib/errors.js';
 
 /** Well-known CNI error codes (CNI spec, "Error" section) that this plugin returns. */
@@ -40,7 +41,7 @@ export class InvalidNetworkConfigError extends CniError {
 export interface CniErrorObject { cniVersion: string; code: number; msg: string; details?: string }
 
 export function toCniErrorObject(error: CniError, cniVersion: string): CniErrorObject {
-  const object: CniErrorObject = { cniVersion, code: error.cniCode, msg: error.message };
-  if (error.details !== '') object.details = error.details;
+  const object: CniErrorObject = { cniVersion, code: error.cniCode, msg: clamp(error.message) };
+  if (error.details !== '') object.details = clamp(error.details);
   return object;
 }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../agent/src/log/logger.js';
 import type { PodRef, Sandbox } from '../../lib/agent-contract.js';
-import { requestsEip } from '../../lib/eip-request.js';
+import { eipAnnotations, requestsEip } from '../../lib/eip-request.js';
 import type { AgentApi, ConnectAgent } from './agent-api.js';
 import { InvalidEnvironmentError, InvalidNetworkConfigError } from './cni-error.js';
 import type { CniEnv } from './cni-env.js';
@@ -73,7 +73,9 @@ export async function add(context: CommandContext): Promise<CommandOutcome> {
     pod: podRef(env),
     sandbox: sandbox(env),
     podIpv4: podIpv4 ?? '',
-    podAnnotations: conf.podAnnotations ?? {},
+    // Only what the agent reads: a pod's other annotations (kubectl's last-applied-configuration
+    // can be hundreds of KB) have no business on the socket.
+    podAnnotations: eipAnnotations(conf.podAnnotations ?? {}),
     podAnnotationsKnown: conf.podAnnotations !== undefined,
   }));
   context.logger.info('attach answered', { eipRequested: response.eipRequested, eipAddress: response.binding?.eipAddress ?? '' });

@@ -7,19 +7,28 @@ type Json = Record<string, unknown>;
 
 interface IpEntry { ipv4: string; interfaceIndex: number | undefined }
 
+/** prevResult.ips[index] as an object; anything else (null included) is the previous plugin's malformed result. */
+function ipObject(ip: unknown, index: number): Json {
+  if (typeof ip !== 'object' || ip === null || Array.isArray(ip)) {
+    throw new InvalidNetworkConfigError(`"prevResult.ips[${index}]" must be an object such as {"address": "10.0.0.5/24"}; got ${ip === null ? 'null' : Array.isArray(ip) ? 'an array' : typeof ip}`);
+  }
+  return ip as Json;
+}
+
 function ipEntries(prevResult: Json): IpEntry[] {
   const ips = prevResult.ips;
   if (ips === undefined) return [];
   if (!Array.isArray(ips)) throw new InvalidNetworkConfigError('"prevResult.ips" must be an array');
   const entries: IpEntry[] = [];
-  ips.forEach((ip: unknown, index) => {
-    const address = (ip as Json | null)?.address;
+  ips.forEach((entry: unknown, index) => {
+    const ip = ipObject(entry, index);
+    const address = ip.address;
     if (typeof address !== 'string') {
       throw new InvalidNetworkConfigError(`"prevResult.ips[${index}].address" must be a CIDR string such as "10.0.0.5/24"`);
     }
     const host = address.split('/')[0] ?? '';
     if (!isIPv4(host)) return;
-    const interfaceIndex = (ip as Json).interface;
+    const interfaceIndex = ip.interface;
     entries.push({ ipv4: host, interfaceIndex: typeof interfaceIndex === 'number' ? interfaceIndex : undefined });
   });
   return entries;
@@ -52,7 +61,8 @@ export function resultForVersion(prevResult: Json, version: CniVersion): Json {
   }
   const converted: Json = { ...prevResult, cniVersion: version };
   if (isPre100(from) === isPre100(version) || !Array.isArray(prevResult.ips)) return converted;
-  converted.ips = prevResult.ips.map((ip: Json) => {
+  converted.ips = prevResult.ips.map((entry: unknown, index) => {
+    const ip = ipObject(entry, index);
     if (isPre100(version)) {
       const host = String(ip.address ?? '').split('/')[0] ?? '';
       return { version: isIPv4(host) ? '4' : '6', ...ip };

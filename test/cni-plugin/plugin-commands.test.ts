@@ -45,7 +45,8 @@ for (const version of RESULT_VERSIONS) {
       pod: { namespace: 'games', name: 'udp-0', uid: POD_ARGS.K8S_POD_UID },
       sandbox: { containerId: 'sandbox-1', netns: '/var/run/netns/cni-1234', ifname: 'eth0' },
       podIpv4: '10.244.77.4',
-      podAnnotations: EIP_ANNOTATIONS,
+      // Only the annotations podeip reads travel: `app` stays behind.
+      podAnnotations: { 'network.alibabacloud.com/pod-with-eip': 'true' },
       podAnnotationsKnown: true,
     });
   });

@@ -113,6 +113,8 @@ const INVALID_CONFIGS: { name: string; stdin: string; field: string }[] = [
   { name: 'no prevResult on ADD', stdin: netConf({ annotations: {}, prevResult: null }), field: '"prevResult" is missing' },
   { name: 'prevResult not an object', stdin: netConf({ extra: { prevResult: 'x' } }), field: '"prevResult"' },
   { name: 'prevResult.ips[].address missing', stdin: netConf({ annotations: EIP_ANNOTATIONS, prevResult: { cniVersion: '1.0.0', ips: [{ gateway: '10.0.0.1' }] } }), field: '"prevResult.ips[0].address"' },
+  { name: 'null in prevResult.ips', stdin: netConf({ annotations: EIP_ANNOTATIONS, prevResult: { cniVersion: '1.0.0', ips: [null] } }), field: '"prevResult.ips[0]" must be an object' },
+  { name: 'null in prevResult.ips of an older version, converted', stdin: netConf({ annotations: {}, prevResult: { cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.5/24' }, null] } }), field: '"prevResult.ips[1]" must be an object' },
   { name: 'EIP asked but no IPv4 on CNI_IFNAME', stdin: netConf({ annotations: EIP_ANNOTATIONS, prevResult: { cniVersion: '1.0.0', interfaces: [{ name: 'eth0' }], ips: [{ address: 'fd00::4/64', interface: 0 }] } }), field: 'no IPv4 address on interface "eth0"' },
 ];
 

@@ -6,6 +6,7 @@
 import test from 'ava';
 import { dirname, posix } from 'node:path';
 import { parseConfig } from '../../agent/src/config/load.js';
+import { GC_LEASE_NAME } from '../../agent/src/main.js';
 import { credentialsFromConfig } from '../../agent/src/cloud/credentials-config.js';
 import { findGenerated, findObject, kustomizeBuildOnce as kustomizeBuild, type KubeObject } from './kustomize.js';
 import { validateKubeObject } from './kube-schemas.js';
@@ -155,6 +156,15 @@ for (const overlay of OVERLAYS) {
     ]);
     const leases = findObject(objects, 'Role', 'podeip-agent-leases');
     t.deepEqual(granted(leases), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update']);
+    // Every verb that RBAC can limit by name names the agent's own Lease; create cannot be.
+    for (const rule of (leases as unknown as { rules: Rule[] }).rules) {
+      if (rule.verbs.includes('create')) {
+        t.deepEqual(rule.verbs, ['create'], 'create stands alone: a rule with resourceNames never matches a create');
+        t.is(rule.resourceNames, undefined);
+      } else {
+        t.deepEqual(rule.resourceNames, [GC_LEASE_NAME], `${rule.verbs.join(',')} on the agent's Lease only`);
+      }
+    }
     const config = parseConfig(configTextOf(objects));
     t.is(leases.metadata.namespace, config.agent.leaseNamespace, 'the lease Role is where the agent keeps its lease');
 
@@ -247,6 +257,9 @@ test('the schema check rejects unknown fields, wrong types and missing required 
   t.true(monitor.some((e) => e.includes('interval must be string')), monitor.join('\n'));
   const secret = await validateKubeObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { key: 'not base64!' } });
   t.true(secret.some((e) => e.includes('must match format "byte"')), secret.join('\n'));
+  const policy = await validateKubeObject({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy', metadata: { name: 'p' }, spec: { failurePolicy: 'Maybe', validation: [] } });
+  t.true(policy.some((e) => e.includes('failurePolicy must be equal to one of the allowed values')), policy.join('\n'));
+  t.true(policy.some((e) => e.includes('.spec.validation: unknown field')), policy.join('\n'));
   t.deepEqual(await validateKubeObject({ apiVersion: 'example.com/v1', kind: 'Nothing', metadata: { name: 'x' } }), ['Nothing/x: example.com/v1 Nothing: no upstream schema for this apiVersion and kind']);
 });
 

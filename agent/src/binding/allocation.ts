@@ -4,10 +4,10 @@
  * 'allocating' after a crash may have an EIP in the cloud already: it is found by its tags, or
  * the same ClientToken makes the cloud hand back the same EIP.
  */
-import { CloudError } from '../cloud/errors.js';
 import type { Eip } from '../cloud/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
+import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
 import { BindingError } from './errors.js';
 import { requireGrant } from './grants.js';
 import { isOwnedFor, TAG_POD_UID, podSelectorTags } from './ownership.js';
@@ -86,8 +86,10 @@ async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSigna
     return ctx.journal.update(row.id, { state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress });
   } catch (err) {
     // A definite rejection allocated nothing; anything else may have, so the row stays 'allocating'.
-    if (err instanceof CloudError && !err.retryable && err.httpStatus > 0) {
-      ctx.journal.update(row.id, { state: 'failed', lastError: err.message, attempts: row.attempts + 1 });
+    if (isPermanentRefusal(err)) {
+      const refusal = missingNamedResource(err, { resourceGroupId: params.resourceGroupId, publicIpAddressPoolId: params.publicIpAddressPoolId }, ctx.config.regionId);
+      ctx.journal.update(row.id, { state: 'failed', lastError: (refusal ?? err).message, attempts: row.attempts + 1 });
+      throw refusal ?? err;
     }
     throw err;
   }

@@ -4,13 +4,12 @@
  * compat keys; two spellings with different values are an error. Validation collects every
  * problem so the user fixes them in one go. Pure: no I/O.
  */
-import { requestsEip } from '../../../lib/eip-request.js';
+import { quoted } from '../../../lib/bounded-text.js';
+import { EIP_ANNOTATION_PREFIXES, requestsEip } from '../../../lib/eip-request.js';
 import { BindingError, InvalidAnnotationError, type AnnotationProblem } from './errors.js';
 import { parseGoDuration } from './go-duration.js';
 import { OWNERSHIP_TAG_KEYS } from './ownership.js';
 import type { AllocateEipRequest } from '../cloud/types.js';
-
-export const ANNOTATION_PREFIXES = ['network.alibabacloud.com/', 'k8s.aliyun.com/'] as const;
 
 /** Older spellings read after both prefixed forms. */
 const COMPAT_KEYS: Record<string, string[]> = {
@@ -62,7 +61,7 @@ class Reader {
 
   /** First spelling present wins; a different value under another spelling is a problem. */
   read(name: string, normalize: (v: string) => string = (v) => v.trim()): Lookup | undefined {
-    const keys = [...ANNOTATION_PREFIXES.map((p) => p + name), ...(COMPAT_KEYS[name] ?? [])];
+    const keys = [...EIP_ANNOTATION_PREFIXES.map((p) => p + name), ...(COMPAT_KEYS[name] ?? [])];
     let first: Lookup | undefined;
     for (const key of keys) {
       const raw = this.annotations[key];
@@ -71,7 +70,7 @@ class Reader {
       if (normalize(raw) !== normalize(first.value)) {
         this.problems.push({
           annotation: key, value: raw,
-          problem: `conflicts with ${first.key}=${JSON.stringify(first.value)}; set one of them, or give both the same value`,
+          problem: `conflicts with ${first.key}=${quoted(first.value)}; set one of them, or give both the same value`,
         });
       }
     }
@@ -205,7 +204,7 @@ export function parseEipRequest(annotations: Readonly<Record<string, string>>): 
   const controller = r.read('eip-controller');
   if (controller && controller.value !== '' && controller.value.toLowerCase() !== CONTROLLER_NAME) {
     throw new BindingError('ForeignController',
-      `annotation ${controller.key}=${JSON.stringify(controller.value)} hands this pod's EIP to another controller; `
+      `annotation ${controller.key}=${quoted(controller.value)} hands this pod's EIP to another controller; `
       + `podeip leaves it alone. Remove the annotation or set it to "${CONTROLLER_NAME}" to let podeip bind the EIP`);
   }
 

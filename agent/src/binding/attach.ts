@@ -11,8 +11,9 @@ import { acquire, recoverAllocation } from './allocation.js';
 import { resolveConflict } from './conflict.js';
 import { event, pointsAt, target, type BindingContext } from './context.js';
 import { driveToUnbound } from './detach.js';
-import { BindingError } from './errors.js';
-import { bindingMark, MANAGED_BY, TAG_BINDING, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
+import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
+import { BindingError, toBindingError } from './errors.js';
+import { bindingMark, isOwnedFor, MANAGED_BY, TAG_BINDING, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
 
 export const EIP_CONDITION_REASON = 'Associate eip succeed';
 const MAX_ASSOCIATE_ATTEMPTS = 3;
@@ -63,8 +64,33 @@ async function ensurePodEip(ctx: BindingContext, row: BindingRow, signal: AbortS
 async function joinBandwidthPackage(ctx: BindingContext, row: BindingRow, eip: Eip, signal: AbortSignal): Promise<void> {
   const wanted = row.bandwidthPackageId;
   if (row.mode === 'static' || !wanted || eip.bandwidthPackageId === wanted) return;
-  await ctx.cloud.addToBandwidthPackage(wanted, row.allocationId, signal);
+  try {
+    await ctx.cloud.addToBandwidthPackage(wanted, row.allocationId, signal);
+  } catch (err) {
+    if (!isPermanentRefusal(err)) throw err;
+    const refusal = missingNamedResource(err, { bandwidthPackageId: wanted }, ctx.config.regionId) ?? toBindingError(err);
+    await giveBack(ctx, row, eip, refusal, signal);
+    throw refusal;
+  }
   event(ctx, row, 'Normal', 'EipJoinedBandwidthPackage', `EIP ${row.address} joined Internet Shared Bandwidth ${wanted}`);
+}
+
+/**
+ * The EIP cannot serve this row (the cloud refused what its annotations ask): release it when
+ * it was allocated for this very pod and is bound nowhere, so a bad annotation leaves nothing
+ * in the account; an EIP of an earlier pod (a fixed EIP reused) stays with its PodEIP. The row
+ * fails, so the next ADD plans again from the pod's annotations as they are then.
+ */
+async function giveBack(ctx: BindingContext, row: BindingRow, eip: Eip, refusal: BindingError, signal: AbortSignal): Promise<void> {
+  const forThisPodObject = isOwnedFor(eip.tags, ctx.config.clusterId, row.namespace, row.podName) && eip.tags[TAG_POD_UID] === row.podUid;
+  if (forThisPodObject && eip.instanceId === '') {
+    // Journaled first, without the package it never joined: a restart finishes the release.
+    const releasing = ctx.journal.update(row.id, { state: 'releasing', bandwidthPackageId: '', lastError: refusal.message });
+    await ctx.cloud.releaseEip(releasing.allocationId, signal);
+    await ctx.cloud.waitForEip(releasing.allocationId, (current) => current === undefined, signal);
+    event(ctx, row, 'Normal', 'EipReleased', `Released EIP ${row.address} (${row.allocationId}): ${refusal.message}`);
+  }
+  ctx.journal.update(row.id, { state: 'failed', lastError: refusal.message, attempts: row.attempts + 1 });
 }
 
 function gone(ctx: BindingContext, row: BindingRow): never {

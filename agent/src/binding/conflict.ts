@@ -6,7 +6,8 @@
  */
 import type { Eip } from '../cloud/types.js';
 import type { BindingRow } from '../store/journal.js';
-import { event, within, type BindingContext } from './context.js';
+import { deadline } from '../../../lib/deadline.js';
+import { event, type BindingContext } from './context.js';
 import { BindingError } from './errors.js';
 import { requireGrant } from './grants.js';
 import { isBoundByUs, TAG_POD_UID } from './ownership.js';
@@ -65,7 +66,9 @@ export async function resolveConflict(ctx: BindingContext, row: BindingRow, eip:
   const graceMs = ctx.config.takeoverAfterMs ?? DEFAULT_TAKEOVER_AFTER_MS;
   const waitedOut = async (why: string) => {
     event(ctx, row, 'Normal', 'EipWaiting', `EIP ${eip.ipAddress} (${eip.allocationId}) is still bound to ${holderOf(eip)}: ${why}; waiting`);
-    if (await waitUntilFree(ctx, eip.allocationId, within(signal, graceMs))) return;
+    const grace = deadline([signal], graceMs);
+    const freed = await waitUntilFree(ctx, eip.allocationId, grace.signal).finally(grace.clear);
+    if (freed) return;
     signal.throwIfAborted();
     await takeOver(ctx, row, eip, `${why}, and it was not let go within ${graceMs} ms`, signal);
   };

@@ -22,6 +22,11 @@ export interface BindingConfig {
    * the same pod name) to be let go by a previous holder before taking it over. Default 60000.
    */
   takeoverAfterMs?: number;
+  /**
+   * How long an Attach call waits for its binding before answering DeadlineExceeded ("try again
+   * later"); the work goes on and the retry joins it. agent.attachTimeoutSeconds; default 100000.
+   */
+  attachTimeoutMs?: number;
   /** Upper bound of one background attach, even when nobody waits for it any more. Default 600000. */
   operationTimeoutMs?: number;
 }
@@ -55,9 +60,4 @@ export function target(row: BindingRow): EniBinding {
 export function pointsAt(eip: Eip, binding: EniBinding, primary: boolean): boolean {
   if (eip.instanceId === '' || eip.instanceId !== binding.networkInterfaceId) return false;
   return eip.privateIpAddress === binding.privateIpAddress || (eip.privateIpAddress === '' && primary);
-}
-
-/** A signal that fires after `ms` or with `signal`, whichever comes first. */
-export function within(signal: AbortSignal, ms: number): AbortSignal {
-  return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
 }

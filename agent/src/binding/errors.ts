@@ -2,6 +2,7 @@
  * Errors the binding service throws. Every one is a PodeipError whose `code` is in
  * BINDING_ERROR_CODES; the gRPC server maps the codes to status codes (proto/podeip/v1/agent.proto).
  */
+import { quoted } from '../../../lib/bounded-text.js';
 import { PodeipError } from '../../../lib/errors.js';
 
 export const BINDING_ERROR_CODES = [
@@ -21,6 +22,7 @@ export const BINDING_ERROR_CODES = [
   'PodNotFound',
   'EniNotFound',
   'DeadlineExceeded',
+  'JournalUnwritable',
   'Internal',
 ] as const;
 
@@ -40,11 +42,14 @@ export interface AnnotationProblem {
   problem: string;
 }
 
+/** Problems listed in the message; the rest are counted (every one is in `problems`). */
+const LISTED_PROBLEMS = 10;
+
 export class InvalidAnnotationError extends BindingError {
   constructor(readonly problems: AnnotationProblem[]) {
-    super('InvalidAnnotation', problems
-      .map((p) => `annotation ${p.annotation}=${JSON.stringify(p.value)}: ${p.problem}`)
-      .join('; '));
+    const listed = problems.slice(0, LISTED_PROBLEMS).map((p) => `annotation ${p.annotation}=${quoted(p.value)}: ${p.problem}`);
+    if (problems.length > LISTED_PROBLEMS) listed.push(`and ${problems.length - LISTED_PROBLEMS} more problems`);
+    super('InvalidAnnotation', listed.join('; '));
   }
 }
 

@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import type {
   AttachRequest, AttachResponse, Binding, CheckRequest, CheckResponse, DetachRequest, DetachResponse, PodRef, Sandbox,
 } from '../../../lib/agent-proto.js';
+import { deadline } from '../../../lib/deadline.js';
 import { untilAborted } from '../cloud/clock.js';
 import type { CloudClient } from '../cloud/types.js';
 import type { KubeGateway, PodEvent, PodInfo } from '../kube/types.js';
@@ -54,6 +55,7 @@ interface AttachOp {
 }
 
 const DEFAULT_OPERATION_TIMEOUT_MS = 600_000;
+const DEFAULT_ATTACH_TIMEOUT_MS = 100_000;
 /** Finished rows are kept this long (late DELs, podeipctl history), then pruned. */
 const TERMINAL_ROW_RETENTION_MS = 24 * 3600_000;
 const LIVE_BINDING_STATES: readonly string[] = ['associating', 'bound', 'unbinding'];
@@ -148,9 +150,14 @@ export class BindingService {
     return this.ctx.journal.nonTerminal().map(toBinding);
   }
 
-  async attach(req: AttachRequest, signal: AbortSignal): Promise<AttachResponse> {
+  async attach(req: AttachRequest, callerSignal: AbortSignal): Promise<AttachResponse> {
     const started = performance.now();
     let mode = 'none';
+    const attachTimeoutMs = this.ctx.config.attachTimeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
+    const answerBy = deadline([callerSignal], attachTimeoutMs, () => new BindingError('DeadlineExceeded',
+      `the EIP of ${req.pod?.namespace}/${req.pod?.name} was not attached within ${attachTimeoutMs / 1000} s (agent.attachTimeoutSeconds); `
+      + 'the work goes on in the background and the runtime\'s retry picks up the same EIP'));
+    const { signal } = answerBy;
     try {
       checkIdentity(req.pod, req.sandbox);
       const { namespace, name } = req.pod;
@@ -181,7 +188,8 @@ export class BindingService {
       mode = op.mode;
       const row = await untilAborted(op.promise, signal).catch((err: unknown) => {
         if (signal.aborted && !op.controller.signal.aborted) {
-          throw new BindingError('DeadlineExceeded', `the EIP of ${namespace}/${name} is still being attached in the background; the runtime's retry picks up the same EIP`);
+          throw signal.reason instanceof BindingError ? signal.reason
+            : new BindingError('DeadlineExceeded', `the EIP of ${namespace}/${name} is still being attached in the background; the runtime's retry picks up the same EIP`);
         }
         throw err;
       });
@@ -192,6 +200,8 @@ export class BindingService {
       this.metrics.failed(e.code);
       this.metrics.attached(mode, e.code, (performance.now() - started) / 1000);
       throw e;
+    } finally {
+      answerBy.clear();
     }
   }
 
@@ -300,13 +310,15 @@ export class BindingService {
 
   private startAttach(req: AttachRequest, pod: PodInfo, plan: BindingPlan): AttachOp {
     const controller = new AbortController();
-    const signal = AbortSignal.any([
-      this.lifetime.signal, controller.signal,
-      AbortSignal.timeout(this.ctx.config.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS),
-    ]);
+    const timeoutMs = this.ctx.config.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    const operation = deadline([this.lifetime.signal, controller.signal], timeoutMs, () => new BindingError('DeadlineExceeded',
+      `the EIP attach of ${pod.namespace}/${pod.name} did not finish within ${timeoutMs / 1000} s; it was stopped and the runtime's next ADD starts it again`));
     const key = sandboxKey(req.sandbox);
-    const promise = this.locks.run(podKey(pod.namespace, pod.name), () => this.attachLocked(req, pod, plan, signal))
-      .finally(() => this.attaches.delete(key));
+    const promise = this.locks.run(podKey(pod.namespace, pod.name), () => this.attachLocked(req, pod, plan, operation.signal))
+      .finally(() => {
+        operation.clear();
+        this.attaches.delete(key);
+      });
     const op: AttachOp = { podUid: pod.uid, mode: plan.mode, controller, promise };
     this.attaches.set(key, op);
     this.track(promise);

@@ -1,4 +1,5 @@
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { deadline } from '../../../lib/deadline.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from './clock.js';
 import { KubeApiError, KubeOptionError } from './errors.js';
@@ -142,7 +143,8 @@ export class LeaseElector implements LeaderElector {
       renewTime: new V1MicroTime(now),
     };
     // A hung request must not outlive the renew deadline, or a stale leader would act on.
-    const signal = AbortSignal.timeout(this.renewDeadlineMs);
+    const renew = deadline([], this.renewDeadlineMs);
+    const { signal } = renew;
     try {
       const lease = await this.read(signal);
       if (!lease) {
@@ -187,6 +189,8 @@ export class LeaseElector implements LeaderElector {
         this.deps.logger.warn('lease update failed', { lease: `${this.namespace}/${this.options.name}`, error: (err as Error).message });
       }
       return false;
+    } finally {
+      renew.clear();
     }
   }
 

@@ -7,6 +7,7 @@ import { mkdir, chmod, stat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { clamp } from '../../../lib/bounded-text.js';
 import { PodeipError } from '../../../lib/errors.js';
 import {
   ERROR_CODE_TRAILER, loadAgentService,
@@ -126,7 +127,8 @@ export class AgentGrpcServer {
           if (code === 'Internal') this.logger.error('request failed', { command, err: String((err as Error)?.stack ?? err) });
           const trailer = new grpc.Metadata();
           trailer.set(ERROR_CODE_TRAILER, code);
-          callback({ code: grpcStatusFor(code), details: (err as Error)?.message ?? String(err), metadata: trailer });
+          // Bounded: status details travel in an HTTP/2 trailer, and one past its size limit never arrives.
+          callback({ code: grpcStatusFor(code), details: clamp((err as Error)?.message ?? String(err)), metadata: trailer });
         },
       ).finally(dispose);
     };

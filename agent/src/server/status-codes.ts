@@ -23,6 +23,7 @@ const STATUS_BY_CODE: Record<string, status> = {
   CloudPermissionDenied: status.PERMISSION_DENIED,
   CloudUnavailable: status.UNAVAILABLE,
   AgentNotReady: status.UNAVAILABLE,
+  JournalUnwritable: status.UNAVAILABLE,
   DeadlineExceeded: status.DEADLINE_EXCEEDED,
 };
 

@@ -128,6 +128,7 @@ export class Journal {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly stmts: ReturnType<Journal['prepare']>;
+  private unwritable: StoreError | undefined;
 
   private constructor(path: string, db: Database.Database, now: () => number) {
     this.path = path;
@@ -196,10 +197,41 @@ export class Journal {
     }
   }
 
+  /**
+   * A write: when SQLite says the disk is full or read-only, the journal is unwritable until a
+   * write (or probeWrite) succeeds again; the agent is not ready meanwhile.
+   */
+  private write<T>(fn: () => T): T {
+    try {
+      const result = this.guard(fn);
+      this.unwritable = undefined;
+      return result;
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'JournalUnwritable') this.unwritable = err;
+      throw err;
+    }
+  }
+
+  /** Why the last write failed, while no write has succeeded since; undefined when writes work. */
+  unwritableReason(): StoreError | undefined {
+    return this.unwritable;
+  }
+
+  /** A write that changes nothing (the schema version over itself): does the disk take writes now? */
+  probeWrite(): boolean {
+    try {
+      this.write(() => this.db.pragma(`user_version = ${Number(this.db.pragma('user_version', { simple: true }))}`));
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'JournalUnwritable') return false;
+      throw err;
+    }
+  }
+
   private stamp(): string { return new Date(this.now()).toISOString(); }
 
   insert(row: NewBinding): BindingRow {
-    return this.guard(() => {
+    return this.write(() => {
       const id = Number(this.stmts.insert.run({
         allocationId: '', address: '', bandwidthPackageId: '', state: 'pending', ...row, now: this.stamp(),
       }).lastInsertRowid);
@@ -211,7 +243,7 @@ export class Journal {
 
   /** Writes `patch` over the row; returns the row as stored. */
   update(id: number, patch: BindingPatch): BindingRow {
-    return this.guard(() => {
+    return this.write(() => {
       const current = this.stmts.byId.get(id);
       if (!current) throw new Error(`journal row ${id} does not exist`);
       const next = { ...fromRaw(current), ...patch, updatedAt: this.stamp() };
@@ -266,7 +298,7 @@ export class Journal {
 
   /** Deletes terminal rows last touched before `before`; returns how many. */
   pruneTerminal(before: Date): number {
-    return this.guard(() => this.stmts.prune.run(before.toISOString()).changes);
+    return this.write(() => this.stmts.prune.run(before.toISOString()).changes);
   }
 
   close(): void {

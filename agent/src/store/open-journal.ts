@@ -30,15 +30,23 @@ export function openJournalOnce(stateDir: string, logger: Logger, now: () => num
   }
 }
 
-/** Retries an unwritable journal every `retryMs` until it opens or `signal` aborts. */
-export async function openJournal(stateDir: string, logger: Logger, signal?: AbortSignal, retryMs = 10_000): Promise<OpenedJournal> {
+/**
+ * Runs `open` until the state dir takes writes: a JournalUnwritable failure (disk full,
+ * read-only, not a directory) is retried every `retryMs` until it clears or `signal` aborts.
+ */
+export async function whenWritable<T>(open: () => T, logger: Logger, signal?: AbortSignal, retryMs = 10_000): Promise<T> {
   for (;;) {
     try {
-      return openJournalOnce(stateDir, logger);
+      return open();
     } catch (err) {
       if (!(err instanceof StoreError && err.code === 'JournalUnwritable')) throw err;
-      logger.error('journal cannot be written; not ready until it can', { err: err.message, retryInSeconds: retryMs / 1000 });
+      logger.error('state dir cannot be written; not ready until it can', { err: err.message, retryInSeconds: retryMs / 1000 });
       await sleep(retryMs, undefined, { signal });
     }
   }
+}
+
+/** Retries an unwritable journal every `retryMs` until it opens or `signal` aborts. */
+export function openJournal(stateDir: string, logger: Logger, signal?: AbortSignal, retryMs = 10_000): Promise<OpenedJournal> {
+  return whenWritable(() => openJournalOnce(stateDir, logger), logger, signal, retryMs);
 }
