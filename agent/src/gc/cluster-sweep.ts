@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY } from '../binding/ownership.js';
 import { decidePodEip, isOrphan, POD_GONE_SINCE_ANNOTATION, taggedPod } from './policy.js';
 import { unbind, unbindAndRelease } from './eip-teardown.js';
+import { poolNodeOf } from '../pool/pool-tags.js';
 
 export interface SweepReport {
   podEips: number;
@@ -19,6 +20,8 @@ export interface SweepReport {
   forgotten: number;
   orphansReleased: number;
   errors: number;
+  /** Idle pool EIPs of this cluster seen by the listing (podeip.io/pool, no pod tags). */
+  poolEips: number;
 }
 
 export interface ClusterSweepDeps {
@@ -49,7 +52,7 @@ export class ClusterSweep {
 
   async run(signal: AbortSignal): Promise<SweepReport> {
     const started = this.now();
-    const report: SweepReport = { podEips: 0, released: 0, forgotten: 0, orphansReleased: 0, errors: 0 };
+    const report: SweepReport = { podEips: 0, released: 0, forgotten: 0, orphansReleased: 0, errors: 0, poolEips: 0 };
     try {
       const podEips = await this.deps.kube.listPodEips(signal);
       report.podEips = podEips.length;
@@ -59,9 +62,12 @@ export class ClusterSweep {
       }
       const referenced = new Set(podEips.map((p) => p.spec.allocationID).filter(Boolean));
       const tagged = await this.deps.cloud.listEipsByTags({ [TAG_CLUSTER_ID]: this.deps.clusterId, [TAG_MANAGED_BY]: MANAGED_BY }, signal);
+      const pooled = tagged.filter((eip) => poolNodeOf(eip.tags, this.deps.clusterId) !== undefined);
+      report.poolEips = pooled.length;
+      const liveNodes = pooled.length > 0 ? await this.deps.kube.listNodeNames(signal) : new Set<string>();
       for (const eip of tagged) {
         signal.throwIfAborted();
-        await this.guarded(report, `EIP ${eip.allocationId}`, () => this.sweepOrphan(eip, referenced, report, signal));
+        await this.guarded(report, `EIP ${eip.allocationId}`, () => this.sweepOrphan(eip, referenced, liveNodes, report, signal));
       }
       this.runs.inc({ result: report.errors ? 'partial' : 'success' });
     } catch (err) {
@@ -125,8 +131,11 @@ export class ClusterSweep {
     }
   }
 
-  private async sweepOrphan(eip: Eip, referenced: ReadonlySet<string>, report: SweepReport, signal: AbortSignal): Promise<void> {
+  private async sweepOrphan(eip: Eip, referenced: ReadonlySet<string>, liveNodes: ReadonlySet<string>, report: SweepReport, signal: AbortSignal): Promise<void> {
     if (referenced.has(eip.allocationId)) return;
+    // A pool EIP is its node's as long as that node exists; a dead node's pool is the sweep's.
+    const poolNode = poolNodeOf(eip.tags, this.deps.clusterId);
+    if (poolNode !== undefined && liveNodes.has(poolNode)) return;
     const owner = taggedPod(eip);
     const pod = owner ? await this.lookupPod(owner.namespace, owner.name, signal) : undefined;
     if (!isOrphan({ eip, referenced, pod, now: this.now(), graceMs: this.deps.orphanGraceMs })) return;
