@@ -117,6 +117,11 @@ export class ClusterSweep {
       }
       case 'release': {
         const eip = await this.deps.cloud.describeEip(podEip.spec.allocationID, signal);
+        if (eip && poolNodeOf(eip.tags, this.deps.clusterId) !== undefined) {
+          // Its node's agent recycled it into the warm pool; only the PodEIP is left to go.
+          await this.dropPodEip(podEip, signal);
+          return;
+        }
         if (eip && !this.mayRelease(eip)) {
           this.deps.logger.warn('cluster sweep: PodEIP names an EIP tagged by another cluster; not releasing', { podEip: `${podEip.namespace}/${podEip.name}`, allocationId: eip.allocationId });
           return;

@@ -11,7 +11,7 @@ import { PodeipError } from '../../../lib/errors.js';
 import {
   ERROR_CODE_TRAILER, loadAgentService,
   type AttachRequest, type AttachResponse, type Binding, type CheckRequest, type CheckResponse,
-  type DetachRequest, type DetachResponse, type StatusRequest, type StatusResponse,
+  type DetachRequest, type DetachResponse, type StatusRequest, type StatusResponse, type PoolStatus, type QuotaStatus,
 } from '../../../lib/agent-proto.js';
 import type { Logger } from '../log/logger.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
@@ -30,6 +30,8 @@ export interface AgentIdentity {
   nodeName: string;
   instanceId: string;
   isReady(): boolean;
+  /** The warm pool and the EIP quota, for podeipctl. */
+  capacity?(): { pool?: PoolStatus; quota?: QuotaStatus };
 }
 
 export class SocketInUseError extends PodeipError {
@@ -80,6 +82,7 @@ export class AgentGrpcServer {
         instanceId: this.identity.instanceId,
         ready: this.identity.isReady(),
         bindings: this.bindings.bindings(),
+        ...this.identity.capacity?.(),
       }), { needsReady: false }),
     });
   }
