@@ -365,11 +365,15 @@ export class Journal {
    * Returns undefined when none is idle.
    */
   poolClaimIdle(bindingId: number): PoolRow | undefined {
-    return this.guard(() => this.db.transaction(() => {
+    const claimed = this.guard(() => this.db.transaction(() => {
       const idle = this.stmts.poolAll.all().map(poolFromRaw).find((r) => r.state === 'idle');
       if (!idle) return undefined;
-      return this.poolUpdate(idle.id, { state: 'taking', bindingId });
+      const next = { ...idle, state: 'taking' as const, bindingId, updatedAt: this.stamp() };
+      this.stmts.poolUpdate.run(next);
+      return next;
     }).immediate());
+    if (claimed) failpoint('journal:pool-taking');
+    return claimed;
   }
 
   close(): void {
