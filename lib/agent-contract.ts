@@ -44,7 +44,23 @@ export interface StatusResponse {
   instanceId: string;
   ready: boolean;
   bindings: Binding[];
+  pool?: PoolStatus;
+  quota?: QuotaStatus;
 }
+
+export interface PoolStatus {
+  enabled: boolean;
+  idle: number;
+  taking: number;
+  refilling: number;
+  returning: number;
+  releasing: number;
+  takenSinceStart: number;
+  minIdle: number;
+  maxIdle: number;
+}
+
+export interface QuotaStatus { quota: number; used: number }
 
 export interface Binding {
   pod: PodRef;

@@ -19,6 +19,8 @@ import { AgentGrpcServer, AgentNotReadyError, type BindingApi } from './server/g
 import { AgentHttpServer } from './server/http-server.js';
 import { ClusterDuties } from './gc/cluster-duties.js';
 import { AGENT_VERSION } from './version.js';
+import { EIP_COUNT_ANNOTATION, EipQuota } from './quota/eip-quota.js';
+import { WarmPool } from './pool/warm-pool.js';
 
 /** The Lease of the cluster duties; the Role in manifests/base/role-leases.yaml names it. */
 export const GC_LEASE_NAME = 'podeip-gc';
@@ -110,9 +112,22 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     // Loading the SDK takes a second of CPU; do it before readiness, not inside the first pod's ADD.
     await cloud.preload();
 
+    const elector = kube.createLeaderElector({ name: GC_LEASE_NAME, namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) });
+    const quota = new EipQuota({
+      quota: config.cloud.eipQuota, regionId: config.regionID, registry,
+      published: () => elector.annotation(EIP_COUNT_ANNOTATION),
+    });
+    countEipsOnce(cloud, quota, logger);
+
+    let pool: WarmPool | undefined;
+    const capacity = () => ({
+      quota: { quota: quota.quota, used: quota.used() ?? -1 },
+      pool: { enabled: pool !== undefined, ...(pool?.status() ?? { idle: 0, taking: 0, takenSinceStart: 0, refilling: 0, returning: 0, releasing: 0 }),
+        minIdle: config.warmPool.minIdle, maxIdle: config.warmPool.maxIdle },
+    });
     // The socket's gate is start-up only: once serving, a journal that cannot be written answers
     // each call with JournalUnwritable, which says why, rather than "the agent is starting".
-    const grpcServer = new AgentGrpcServer(lateBound(() => bindings), { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready }, new AgentMetrics(registry), logger);
+    const grpcServer = new AgentGrpcServer(lateBound(() => bindings), { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready, capacity }, new AgentMetrics(registry), logger);
     await grpcServer.listen(config.agent.socketPath);
     closers.push(() => grpcServer.close());
 
@@ -122,8 +137,19 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     journalHealth.start();
     closers.push(() => journalHealth?.stop());
 
+    const { warmPool } = config;
+    if (warmPool.enabled) {
+      pool = new WarmPool({
+        journal, cloud, logger, registry, quota,
+        config: {
+          clusterId: config.clusterID, nodeName, minIdle: warmPool.minIdle, maxIdle: warmPool.maxIdle, maxTotal: warmPool.maxTotal,
+          quotaReserve: warmPool.quotaReserve, recycle: warmPool.recycle, profile: warmPool.profile,
+        },
+      });
+    }
     const service = new BindingService({
-      journal, cloud, kube, logger, registry,
+      journal, cloud, kube, logger, registry, quota,
+      ...(pool ? { pool } : {}),
       config: {
         clusterId: config.clusterID,
         regionId: config.regionID,
@@ -143,10 +169,14 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     await service.reconciled();
     bindings = service;
     ready = true;
+    if (pool) {
+      const started = pool;
+      closers.push(() => started.stop());
+      started.start().catch((err: unknown) => logger.warn('warm pool start failed; its periodic pass retries', { err: String(err) }));
+    }
 
     const duties = new ClusterDuties({
-      kube, cloud, logger, registry,
-      elector: kube.createLeaderElector({ name: GC_LEASE_NAME, namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) }),
+      kube, cloud, logger, registry, elector,
       clusterId: config.clusterID,
       staticEipPolicy: config.staticEipPolicy,
       periodMs: config.networkController.eipController.garbageCollectionPeriodInMinutes * 60_000,
@@ -171,6 +201,15 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     await closeAll();
     throw err;
   }
+}
+
+/** The quota view's first count; the GC leader's listing keeps it current from then on. */
+function countEipsOnce(cloud: ClosableCloudClient, quota: EipQuota, logger: Logger): void {
+  const listedAt = Date.now();
+  cloud.countEips(AbortSignal.timeout(30_000)).then(
+    (eips) => quota.observe({ eips, pool: 0, listedAt }),
+    (err: unknown) => logger.warn('could not count the account\'s EIPs; the quota check waits for the GC leader\'s listing', { err: String((err as Error)?.message ?? err) }),
+  );
 }
 
 /** client-go's proportions (15/10/2 s): renew well before the lease lapses, retry well before the renew deadline. */

@@ -1,10 +1,11 @@
 /**
  * bench/attach: N pods (default 100) attach at once through the real plugin binary, against the
  * cloud simulator with realistic latencies and the documented rate limits. Prints figures; never
- * passes or fails on time.
+ * passes or fails on time. Then the same again on a fresh simulated account whose agent runs a
+ * warm pool of N + 5 EIPs (same latencies and limits), and a table of both.
  *
  *   node dist/bench/attach/main.js [--pods 100] [--latency-ms 80] [--association-ms 1500]
- *                                  [--rate-limits documented|off] [--rss-bindings 256] [--kube-qps 20]
+ *                                  [--rate-limits documented|off] [--rss-bindings 256] [--kube-qps 20] [--no-pool]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     'rate-limits': { type: 'string', default: 'documented' },
     'rss-bindings': { type: 'string', default: '256' },
     'kube-qps': { type: 'string', default: '20' },
+    'no-pool': { type: 'boolean', default: false },
   },
 });
 const pods = Number(values.pods);
@@ -76,65 +78,159 @@ function execMedian(command: string, args: string[], runs: number): number {
   return percentile(samples, 50);
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'podeip-bench-attach-'));
-  const total = pods + 5 + rssBindings;
-  const cluster = await SimulatedCluster.start({
-    dir,
-    cloud: {
-      topology: benchTopology(Math.ceil((total + 40) / 50)),
-      latencyMs, associationDelayMs: associationMs, eipQuota: total + 10,
-      rateLimits: values['rate-limits'] === 'off' ? 'off' : 'documented',
-    },
-    agentConfig: {
-      networkController: { eipController: { maxConcurrentReconciles: 16 } },
-      kubeClientQPS: Number(values['kube-qps']), kubeClientBurst: 2 * Number(values['kube-qps']),
-    },
-  });
-  const node = cluster.nodes[0]!;
-  try {
+interface PhaseFigures {
+  singleP50: number;
+  singleP99: number;
+  /** Cloud calls per single attach, by action, on the pod's path (background refills excluded). */
+  singleCalls: Map<string, number>;
+  burstWall: number;
+  burstP50: number;
+  burstP99: number;
+  burstCalls: Map<string, number>;
+}
+
+/** Calls per attach on the pod's path: with the pool, AllocateEipAddress is the background refill. */
+function onPath(calls: Map<string, number>, attaches: number, pool: boolean): Map<string, number> {
+  return new Map([...calls].filter(([action]) => !(pool && action === 'AllocateEipAddress')).map(([action, n]) => [action, n / attaches]));
+}
+
+const SEQUENTIAL = ['AllocateEipAddress', 'TagResources', 'ModifyEipAddressAttribute', 'AssociateEipAddress', 'DescribeEipAddresses', 'DescribeNetworkInterfaces'];
+
+/** One simulated account and node, with or without a warm pool, measured in steps. */
+class Setup {
+  private constructor(readonly pool: boolean, readonly label: string, private readonly dir: string,
+    readonly cluster: SimulatedCluster, readonly node: SimNode) {}
+
+  static async start(pool: boolean): Promise<Setup> {
+    const dir = await mkdtemp(join(tmpdir(), 'podeip-bench-attach-'));
+    const total = pods + 10 + rssBindings;
+    const poolSize = pods + 10;
+    const cluster = await SimulatedCluster.start({
+      dir,
+      cloud: {
+        topology: benchTopology(Math.ceil((total + 40) / 50)),
+        latencyMs, associationDelayMs: associationMs, eipQuota: total + poolSize + 10,
+        rateLimits: values['rate-limits'] === 'off' ? 'off' : 'documented',
+      },
+      agentConfig: {
+        networkController: { eipController: { maxConcurrentReconciles: 16 } },
+        kubeClientQPS: Number(values['kube-qps']), kubeClientBurst: 2 * Number(values['kube-qps']),
+        ...(pool ? { warmPool: { enabled: true, minIdle: poolSize, maxIdle: poolSize, maxTotal: 10 * poolSize, quotaReserve: 0 } } : {}),
+      },
+    });
+    const setup = new Setup(pool, pool ? 'with the warm pool' : 'without a pool', dir, cluster, cluster.nodes[0]!);
     await cluster.startAgents();
-    const eip = { 'k8s.aliyun.com/pod-with-eip': 'true' };
-    console.log(`bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}, kubeClientQPS ${values['kube-qps']}`);
+    if (pool) {
+      const filling = performance.now();
+      await setup.poolFilled(poolSize);
+      console.log(`${setup.label}: the pool filled to ${poolSize} idle EIPs in ${fmt(performance.now() - filling)} (background, this node's Allocate budget)`);
+    }
+    return setup;
+  }
 
-    const single: number[] = [];
-    const beforeSingle = callCounts(cluster);
-    for (const sandbox of await newPods(cluster, node, 'solo', 5, eip)) single.push(...await attachAll(node, [sandbox]));
-    const singleCalls = diff(callCounts(cluster), beforeSingle);
-    const sequentialCalls = (singleCalls.get('AllocateEipAddress') ?? 0) + (singleCalls.get('AssociateEipAddress') ?? 0) + (singleCalls.get('DescribeEipAddresses') ?? 0) + (singleCalls.get('DescribeNetworkInterfaces') ?? 0);
-    const criticalPathMs = (sequentialCalls / 5) * latencyMs + associationMs;
-    console.log(`one pod alone (5 runs): attach p50 ${fmt(percentile(single, 50))}; cloud critical path ~${fmt(criticalPathMs)} (${(sequentialCalls / 5).toFixed(1)} calls x ${latencyMs} ms + association ${associationMs} ms); overhead p50 ${Math.round(percentile(single, 50) - criticalPathMs)} ms`);
+  private async poolFilled(size: number): Promise<void> {
+    const idle = (metrics: string) => Number(/^podeip_pool_eips\{state="idle"\} (\S+)$/m.exec(metrics)?.[1] ?? 0);
+    while (idle(await this.node.agent.metrics()) < size) await new Promise((r) => setTimeout(r, 200));
+  }
 
-    const sandboxes = await newPods(cluster, node, 'burst', pods, eip);
-    const before = callCounts(cluster);
+  /** One pod alone; the calls it caused on its path. */
+  async single(index: number): Promise<{ ms: number; calls: Map<string, number> }> {
+    const [sandbox] = await newPods(this.cluster, this.node, `solo${index}`, 1, EIP);
+    const before = callCounts(this.cluster);
+    const [ms] = await attachAll(this.node, [sandbox!]);
+    const calls = diff(callCounts(this.cluster), before);
+    // With the pool the take's refill runs behind the pod; let it finish before the next run.
+    if (this.pool) await this.poolFilled(pods + 10);
+    return { ms: ms!, calls };
+  }
+
+  async burst(): Promise<{ wall: number; p50: number; p99: number; calls: Map<string, number> }> {
+    const sandboxes = await newPods(this.cluster, this.node, 'burst', pods, EIP);
+    const before = callCounts(this.cluster);
     const started = performance.now();
-    const latencies = await attachAll(node, sandboxes);
-    const wallMs = performance.now() - started;
-    const calls = diff(callCounts(cluster), before);
-    console.log(`${pods} pods at once: all bound in ${fmt(wallMs)}; attach p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}`);
-    // The agent spends its share (cloud.rateLimitShare, default 0.5) of the account's 120 Allocate/min.
-    const allocatePerMinute = 120 * DEFAULT_BUDGET_SHARE;
-    const allocateBudgetMs = ((pods - 1) / allocatePerMinute) * 60_000;
-    console.log(`  this node's Allocate budget (${allocatePerMinute}/min, share ${DEFAULT_BUDGET_SHARE} of the account's 120) alone needs ${fmt(allocateBudgetMs)} for ${pods} EIPs: wall time is ${(wallMs / allocateBudgetMs).toFixed(2)}x that`);
-    console.log(`  cloud calls per attach: ${[...calls].map(([action, n]) => `${action} ${(n / pods).toFixed(2)}`).join(', ')}`);
-    const metrics = await node.agent.metrics();
+    const latencies = await attachAll(this.node, sandboxes);
+    const wall = performance.now() - started;
+    const allCalls = diff(callCounts(this.cluster), before);
+    const calls = onPath(allCalls, pods, this.pool);
+    console.log(`${this.label}: ${pods} pods at once: all bound in ${fmt(wall)}; attach p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}`);
+    // The agent spends its share (cloud.rateLimitShare, default 0.5) of the account's 120 Allocate (and Associate) calls a minute.
+    const perMinute = 120 * DEFAULT_BUDGET_SHARE;
+    const budgetMs = ((pods - 1) / perMinute) * 60_000;
+    console.log(`  this node's ${this.pool ? 'Associate' : 'Allocate'} budget (${perMinute}/min, share ${DEFAULT_BUDGET_SHARE} of the account's 120) alone needs ${fmt(budgetMs)} for ${pods} EIPs: wall time is ${(wall / budgetMs).toFixed(2)}x that`);
+    console.log(`  cloud calls per attach on the pod's path: ${[...calls].map(([action, n]) => `${action} ${n.toFixed(2)}`).join(', ')}`);
+    if (this.pool) console.log(`  background refills during the burst: AllocateEipAddress ${allCalls.get('AllocateEipAddress') ?? 0}`);
+    const metrics = await this.node.agent.metrics();
     const throttled = [...metrics.matchAll(/^podeip_cloud_throttled_total\{action="([^"]+)"\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
     console.log(`  throttling answers absorbed by the agent: ${throttled.length ? throttled.join(', ') : 'none'}`);
-
-    const plain = await newPods(cluster, node, 'plain', 20, {});
-    const noEip: number[] = [];
-    for (const sandbox of plain) noEip.push((await node.runtime.add(sandbox)).ms);
-    const nodeBoot = execMedian(process.execPath, ['-e', '0'], 10);
-    console.log(`shim exec-to-exit: pod without EIP p50 ${percentile(noEip, 50).toFixed(1)} ms (no agent call), with EIP p50 ${fmt(percentile(latencies, 50))}; \`node -e 0\` ${nodeBoot.toFixed(1)} ms`);
-
-    const bound = pods + 5;
-    if (rssBindings > bound) {
-      await attachAll(node, await newPods(cluster, node, 'rss', rssBindings - bound, eip));
+    if (this.pool) {
+      const hits = Number(/^podeip_pool_takes_total\{result="hit"\} (\S+)$/m.exec(metrics)?.[1] ?? 0);
+      console.log(`  attaches served by a pool EIP (singles and burst): ${hits}`);
     }
-    console.log(`agent RSS with ${Math.max(bound, rssBindings)} bindings: ${((await node.agent.rssBytes()) / 1024 / 1024).toFixed(1)} MiB`);
+    return { wall, p50: percentile(latencies, 50), p99: percentile(latencies, 99), calls };
+  }
+
+  /** The shim's exec time and the agent's RSS (once, without the pool). */
+  async extras(withEipP50: number): Promise<void> {
+    const plain = await newPods(this.cluster, this.node, 'plain', 20, {});
+    const noEip: number[] = [];
+    for (const sandbox of plain) noEip.push((await this.node.runtime.add(sandbox)).ms);
+    const nodeBoot = execMedian(process.execPath, ['-e', '0'], 10);
+    console.log(`shim exec-to-exit: pod without EIP p50 ${percentile(noEip, 50).toFixed(1)} ms (no agent call), with EIP p50 ${fmt(withEipP50)}; \`node -e 0\` ${nodeBoot.toFixed(1)} ms`);
+    const bound = pods + SINGLE_RUNS;
+    if (rssBindings > bound) await attachAll(this.node, await newPods(this.cluster, this.node, 'rss', rssBindings - bound, EIP));
+    console.log(`agent RSS with ${Math.max(bound, rssBindings)} bindings: ${((await this.node.agent.rssBytes()) / 1024 / 1024).toFixed(1)} MiB`);
+  }
+
+  async close(): Promise<void> {
+    await this.cluster.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
+const SINGLE_RUNS = 5;
+
+async function main(): Promise<void> {
+  console.log(`bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}, kubeClientQPS ${values['kube-qps']}`);
+  const setups = [await Setup.start(false)];
+  if (!values['no-pool']) setups.push(await Setup.start(true));
+  try {
+    // Single pods alternate between the setups, so a change in the machine's load hits both alike.
+    const singles = setups.map(() => [] as { ms: number; calls: Map<string, number> }[]);
+    for (let i = 0; i < SINGLE_RUNS; i++) {
+      for (const [k, setup] of setups.entries()) singles[k]!.push(await setup.single(i));
+    }
+    const figures: PhaseFigures[] = [];
+    for (const [k, setup] of setups.entries()) {
+      const ms = singles[k]!.map((r) => r.ms);
+      const summed = new Map<string, number>();
+      for (const r of singles[k]!) for (const [a, n] of r.calls) summed.set(a, (summed.get(a) ?? 0) + n);
+      const singleCalls = onPath(summed, SINGLE_RUNS, setup.pool);
+      const sequentialCalls = SEQUENTIAL.reduce((n, action) => n + (singleCalls.get(action) ?? 0), 0);
+      const criticalPathMs = sequentialCalls * latencyMs + associationMs;
+      console.log(`${setup.label}: one pod alone (${SINGLE_RUNS} runs): attach p50 ${fmt(percentile(ms, 50))}; cloud critical path ~${fmt(criticalPathMs)} (${sequentialCalls.toFixed(1)} calls x ${latencyMs} ms + association ${associationMs} ms); overhead p50 ${Math.round(percentile(ms, 50) - criticalPathMs)} ms`);
+      if (setup.pool) {
+        const floor = latencyMs + associationMs;
+        console.log(`  AssociateEipAddress + its association delay: ${fmt(floor)}; single-pod p50 is ${Math.round(percentile(ms, 50) - floor)} ms above it`);
+      }
+      figures.push({ singleP50: percentile(ms, 50), singleP99: percentile(ms, 99), singleCalls, burstWall: 0, burstP50: 0, burstP99: 0, burstCalls: new Map() });
+    }
+    for (const [k, setup] of setups.entries()) {
+      const b = await setup.burst();
+      Object.assign(figures[k]!, { burstWall: b.wall, burstP50: b.p50, burstP99: b.p99, burstCalls: b.calls });
+    }
+    await setups[0]!.extras(figures[0]!.burstP50);
+    if (setups.length < 2) return;
+    const callsCell = (calls: Map<string, number>) => SEQUENTIAL.filter((a) => calls.has(a)).map((a) => `${a} ${calls.get(a)!.toFixed(2)}`).join(', ');
+    console.log('');
+    console.log(`| attach (${latencyMs} ms per call, ${associationMs} ms association) | single p50 | single p99 | burst of ${pods}: all bound | burst p50 | burst p99 | calls per single attach on its path |`);
+    console.log('|---|---|---|---|---|---|---|');
+    for (const [k, name] of ['without pool', 'with warm pool'].entries()) {
+      const f = figures[k]!;
+      console.log(`| ${name} | ${fmt(f.singleP50)} | ${fmt(f.singleP99)} | ${fmt(f.burstWall)} | ${fmt(f.burstP50)} | ${fmt(f.burstP99)} | ${callsCell(f.singleCalls)} |`);
+    }
   } finally {
-    await cluster.close();
-    await rm(dir, { recursive: true, force: true });
+    for (const setup of setups) await setup.close();
   }
 }
 

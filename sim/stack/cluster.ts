@@ -99,7 +99,8 @@ export class SimulatedCluster {
           credential: { accessKey: cloud.accessKeyId, accessSecret: cloud.accessKeySecret },
           networkController: { eipController: { maxConcurrentReconciles: 8, garbageCollectionPeriodInMinutes: 1 } },
           agent: { socketPath, stateDir: join(nodeDir, 'state'), metricsListen: `127.0.0.1:${metricsPort}`, logLevel: 'debug' },
-          cloud: { vpcEndpoint: cloud.endpoint, ecsEndpoint: cloud.endpoint, protocol: 'http', metadataEndpoint: `http://${metadataEndpoint}` },
+          // The agent knows the simulated account's quota as an operator would configure it.
+          cloud: { vpcEndpoint: cloud.endpoint, ecsEndpoint: cloud.endpoint, protocol: 'http', metadataEndpoint: `http://${metadataEndpoint}`, eipQuota: Math.max(1, cloud.state.eipQuota) },
         }, options.agentConfig ?? {}),
         configFile: join(nodeDir, 'config.yaml'),
         logFile: join(nodeDir, 'agent.log'),

@@ -21,6 +21,8 @@ import { createLogger, silentLogger } from '../../agent/src/log/logger.js';
 import { Journal } from '../../agent/src/store/journal.js';
 import { BindingService, type BindingConfig } from '../../agent/src/binding/service.js';
 import type { AttachRequest, DetachRequest } from '../../lib/agent-proto.js';
+import { EipQuota } from '../../agent/src/quota/eip-quota.js';
+import { WarmPool, type WarmPoolConfig } from '../../agent/src/pool/warm-pool.js';
 
 const CRD = fileURLToPath(new URL('../../../manifests/crd/podeips.alibabacloud.com.yaml', import.meta.url));
 export const NODE = 'node-1';
@@ -41,6 +43,10 @@ export interface World {
   service: BindingService;
   registry: Registry;
   config: BindingConfig;
+  /** The quota view (counted once at start, as the agent does). */
+  quota: EipQuota;
+  /** The warm pool, when `pool` was given. */
+  pool: WarmPool | undefined;
   /** Stops the service and opens a new one on the same journal file (a restarted agent). */
   restart(): Promise<BindingService>;
 }
@@ -52,6 +58,10 @@ export interface WorldOptions {
   noStart?: boolean;
   /** Puts an observer between the service and the real client (e.g. to count calls in flight). */
   wrapCloud?: (cloud: CloudClient) => CloudClient;
+  /** config cloud.eipQuota; default 20. */
+  eipQuota?: number;
+  /** Runs a warm pool with these settings (over defaults minIdle 2, maxIdle 4, maxTotal 50, quotaReserve 0). */
+  pool?: Partial<WarmPoolConfig>;
 }
 
 export async function startWorld(t: ExecutionContext, options: WorldOptions = {}): Promise<World> {
@@ -90,22 +100,41 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
     staticEipPolicy: 'AllowAll',
     takeoverAfterMs: 3000, ...options.config,
   };
-  const make = () => {
+  const make = async () => {
     const registry = new Registry();
     const logger = process.env['PODEIP_TEST_LOG'] ? createLogger({ level: 'debug', stream: process.stderr }) : silentLogger;
-    return { registry, service: new BindingService({ journal, cloud: options.wrapCloud ? options.wrapCloud(cloud) : cloud, kube, logger, registry, config, retryIntervalMs: 60_000 }) };
+    const serviceCloud = options.wrapCloud ? options.wrapCloud(cloud) : cloud;
+    const quota = new EipQuota({ quota: options.eipQuota ?? 20, regionId: cloudSim.regionId, registry });
+    const listedAt = Date.now();
+    quota.observe({ eips: await cloud.countEips(), pool: 0, listedAt });
+    const pool = options.pool ? new WarmPool({
+      journal, cloud: serviceCloud, logger, registry, quota,
+      config: {
+        clusterId: CLUSTER, nodeName: NODE, minIdle: 2, maxIdle: 4, maxTotal: 50, quotaReserve: 0, recycle: true,
+        profile: { internetChargeType: 'PayByTraffic' }, tickMs: 100, ...options.pool,
+      },
+    }) : undefined;
+    const service = new BindingService({
+      journal, cloud: serviceCloud, kube, logger, registry, config, retryIntervalMs: 60_000, quota, ...(pool ? { pool } : {}),
+    });
+    return { registry, quota, pool, service };
   };
   const world: World = {
-    cloudSim, kubeSim, cloud, kube, core, stateDir, journal, config, ...make(),
+    cloudSim, kubeSim, cloud, kube, core, stateDir, journal, config, ...(await make()),
     async restart() {
       await world.service.stop();
-      Object.assign(world, make());
+      await world.pool?.stop();
+      Object.assign(world, await make());
       await world.service.start();
+      await world.pool?.start();
       return world.service;
     },
   };
-  t.teardown(() => world.service.stop());
-  if (!options.noStart) await world.service.start();
+  t.teardown(async () => { await world.service.stop(); await world.pool?.stop(); });
+  if (!options.noStart) {
+    await world.service.start();
+    await world.pool?.start();
+  }
   return world;
 }
 

@@ -81,3 +81,19 @@ test('half a credential, or AK/SK together with RRSA, is refused', (t) => {
 test('YAML syntax errors give the line', (t) => {
   t.regex(problemsOf('clusterID: [unclosed\n')[0], /not valid YAML at line \d+/);
 });
+
+test('the warm pool is off by default; its settings are checked and named', (t) => {
+  const config = parseConfig(minimal);
+  t.false(config.warmPool.enabled);
+  t.true(config.warmPool.recycle);
+  t.is(config.warmPool.profile.internetChargeType, 'PayByTraffic');
+  t.is(config.cloud.eipQuota, 20);
+  const problems = problemsOf(`${minimal}cloud: {eipQuota: 0}\nwarmPool: {enabled: true, minIdle: 6, maxIdle: 5, profile: {bandwidth: "5M", bandwidthPackageId: pkg-1, ispp: BGP}}\n`);
+  const byKey = (key: string): string | undefined => problems.find((p) => p.startsWith(`${key}:`));
+  t.truthy(byKey('cloud.eipQuota'));
+  t.regex(byKey('warmPool.profile.bandwidth') ?? '', /positive integer/);
+  t.regex(byKey('warmPool.profile.bandwidthPackageId') ?? '', /cbwp-/);
+  t.regex(byKey('warmPool.profile.ispp') ?? '', /unknown key/);
+  const ordered = problemsOf(`${minimal}warmPool: {enabled: true, minIdle: 6, maxIdle: 5}\n`);
+  t.regex(ordered.find((p) => p.startsWith('warmPool.minIdle:')) ?? '', /must not exceed maxIdle/);
+});

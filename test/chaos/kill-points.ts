@@ -3,7 +3,7 @@
  * PODEIP_FAILPOINTS (lib/failpoint.ts), sometimes with cloud faults that put a call in flight
  * or make the cloud commit and drop the answer, or a random moment (no failpoint at all).
  */
-export type Mode = 'auto' | 'static' | 'fixed';
+export type Mode = 'auto' | 'static' | 'fixed' | 'pooled';
 
 export interface KillPoint {
   /** What the report calls it. */
@@ -18,9 +18,12 @@ export interface KillPoint {
   modes: readonly Mode[];
 }
 
-const ALL: readonly Mode[] = ['auto', 'static', 'fixed'];
-const ALLOCATING: readonly Mode[] = ['auto', 'fixed'];
+const ALL: readonly Mode[] = ['auto', 'static', 'fixed', 'pooled'];
+/** 'pooled' (two auto pods at once, with the warm pool on) allocates in the pool's refill. */
+const ALLOCATING: readonly Mode[] = ['auto', 'fixed', 'pooled'];
 const RELEASING: readonly Mode[] = ['auto'];
+/** Taking, refilling and recycling: only with the warm pool on (`--pool`). */
+const POOLED: readonly Mode[] = ['pooled'];
 
 export const KILL_POINTS: readonly KillPoint[] = [
   { label: 'after the journal records the intent', failpoint: 'journal:pending', modes: ALL },
@@ -42,4 +45,13 @@ export const KILL_POINTS: readonly KillPoint[] = [
   { label: 'during release, with Release in flight', failpoint: 'cloud:ReleaseEipAddress:send@100', faults: { ReleaseEipAddress: { latencyMs: 400 } }, modes: RELEASING },
   { label: 'during release, after Release answered', failpoint: 'cloud:ReleaseEipAddress:answer', modes: RELEASING },
   { label: 'at a random moment of the pod\'s life', failpoint: '', randomWindowMs: 4000, modes: ALL },
+  { label: 'taking a pool EIP, after the journal claims it', failpoint: 'journal:pool-taking', modes: POOLED },
+  { label: 'taking a pool EIP, with the pod\'s TagResources in flight', failpoint: 'cloud:TagResources:send@100', faults: { TagResources: { latencyMs: 400 } }, modes: POOLED },
+  { label: 'taking a pool EIP, TagResources committed and the answer dropped', failpoint: 'cloud:TagResources:failed', faults: { TagResources: { commitThenDropProbability: 1 } }, modes: POOLED },
+  { label: 'after a taken EIP left the pool journal', failpoint: 'journal:pool-deleted', modes: POOLED },
+  { label: 'refilling, after the journal records the ClientToken', failpoint: 'journal:pool-allocating', modes: POOLED },
+  { label: 'refilling or recycling, as the EIP becomes idle', failpoint: 'journal:pool-idle', modes: POOLED },
+  { label: 'recycling, after the journal records the returning EIP', failpoint: 'journal:pool-returning', modes: POOLED },
+  { label: 'recycling, with UnTagResources in flight', failpoint: 'cloud:UnTagResources:send@100', faults: { UnTagResources: { latencyMs: 400 } }, modes: POOLED },
+  { label: 'recycling, after UnTagResources answered', failpoint: 'cloud:UnTagResources:answer', modes: POOLED },
 ];

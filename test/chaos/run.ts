@@ -6,7 +6,12 @@
  *   2. no EIP is bound twice, and none points at a pod's IP after its DEL succeeded;
  *   3. an EIP we did not allocate (static) is never released.
  *
- *   node dist/test/chaos/run.js [--seed N] [--iterations 200]
+ * With `--pool` the agent runs a warm pool (warmPool.enabled, recycle on), and a 'pooled' mode runs
+ * two auto pods at once through it; kill points cover taking, refilling and recycling, and
+ *   4. no pool EIP is ever handed to two pods; at the end every EIP left is an idle pool EIP the
+ *      node's journal holds exactly once.
+ *
+ *   node dist/test/chaos/run.js [--seed N] [--iterations 200] [--pool]
  * Prints the seed (replay with --seed) and the counts, and ends with "N passed, N failed".
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
+import Database from 'better-sqlite3';
 import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
 import type { PluginOutcome, SandboxRef } from '../../sim/stack/cni-runtime.js';
 import { createCloudClient, type ClosableCloudClient } from '../../agent/src/cloud/index.js';
@@ -23,6 +29,8 @@ import { Rng } from './rng.js';
 import { cloudEips, PodEips, until, type CloudEip } from './world.js';
 
 const TAG_POD_UID = 'podeip.io/pod-uid';
+const TAG_POOL = 'podeip.io/pool';
+const POOL = { enabled: true, minIdle: 2, maxIdle: 4, maxTotal: 10, quotaReserve: 0, recycle: true };
 const CNI_TRY_AGAIN = 11;
 
 interface IterationReport {
@@ -61,11 +69,16 @@ class Harness {
     this.problems.push(text);
   }
 
-  /** The agent died (as planned): start it again, unarmed, with a healthy cloud. */
-  private async recover(): Promise<void> {
-    this.cluster.cloud.setFaults({});
-    this.agent.setExtraEnv({});
-    await this.agent.start();
+  private recovering: Promise<void> | undefined;
+
+  /** The agent died (as planned): start it again, unarmed, with a healthy cloud; concurrent pods share one restart. */
+  private recover(): Promise<void> {
+    this.recovering ??= (async () => {
+      this.cluster.cloud.setFaults({});
+      this.agent.setExtraEnv({});
+      if (!this.agent.running) await this.agent.start();
+    })().finally(() => { this.recovering = undefined; });
+    return this.recovering;
   }
 
   /** Runs a plugin command the way the runtime keeps retrying it until the agent answers. */
@@ -143,6 +156,10 @@ class Harness {
         annotations = { ...annotations, 'k8s.aliyun.com/pod-eip-release-strategy': this.rng.next() < 0.5 ? '10m' : 'Never' };
         owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'game', uid: this.statefulSetUid };
       }
+      if (mode === 'pooled') {
+        await this.pooledPods(name, kill);
+        return;
+      }
       const created = await this.cluster.createPod(this.node, { name, annotations, ...(owner ? { owner } : {}) });
       if (kill.randomWindowMs) {
         randomKill = setTimeout(() => { void this.agent.kill9(); }, this.rng.int(0, kill.randomWindowMs));
@@ -197,6 +214,71 @@ class Harness {
     this.reports.push({ index, mode, kill: kill.label, killed, problems: this.problems, ms: performance.now() - started });
   }
 
+  /**
+   * Two auto pods at once through the warm pool: each ends with exactly one EIP carrying its
+   * own pod tags, never the same one; after DEL and deletion their EIPs are recycled or released.
+   */
+  private async pooledPods(name: string, kill: KillPoint): Promise<void> {
+    const pods = await Promise.all(['a', 'b'].map((suffix) =>
+      this.cluster.createPod(this.node, { name: `${name}-${suffix}`, annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } })));
+    let randomKill: NodeJS.Timeout | undefined;
+    if (kill.randomWindowMs) randomKill = setTimeout(() => { void this.agent.kill9(); }, this.rng.int(0, kill.randomWindowMs));
+    try {
+      const sandboxes = await Promise.all(pods.map((pod) => this.runPod(pod, true)));
+      const got = sandboxes.map((sandbox) => this.pointsAt(sandbox.ipv4));
+      sandboxes.forEach((sandbox, i) => {
+        const eip = got[i];
+        if (!eip) this.problem(`after ADD succeeded no EIP points at ${sandbox.ipv4}`);
+        else if (eip.tags[TAG_POD_UID] !== sandbox.uid) this.problem(`pool EIP ${eip.allocationId} handed to two pods: bound to ${sandbox.name} but tagged for ${eip.tags[TAG_POD_UID] ?? 'no pod'}`);
+        if (this.eipsOf(sandbox.uid).length !== 1) this.problem(`pod ${sandbox.name} has ${this.eipsOf(sandbox.uid).length} EIPs after ADD`);
+      });
+      if (got[0] && got[1] && got[0].allocationId === got[1].allocationId) this.problem(`pool EIP ${got[0].allocationId} handed to two pods`);
+      this.checkNoDoubleBinding();
+      for (const sandbox of sandboxes) {
+        const del = await this.untilAnswered('DEL', () => this.node.runtime.delWithNetns(sandbox));
+        if (del.exitCode !== 0) this.problem(`DEL failed: ${del.stdout}`);
+        else if (this.pointsAt(sandbox.ipv4)) this.problem(`DEL returned but an EIP still points at ${sandbox.ipv4}`);
+        await this.cluster.deletePod('default', sandbox.name);
+      }
+      const recoverIfDead = async (): Promise<void> => { if (!this.agent.running) await this.recover(); };
+      for (const sandbox of sandboxes) {
+        await until('the Follow EIP to be recycled or released and its PodEIP removed', async () =>
+          (this.eipsOf(sandbox.uid).length === 0 && !(await this.podEips.get('default', sandbox.name)) ? true : undefined), 30_000, recoverIfDead)
+          .catch((err: Error) => this.problem(`leak: ${err.message}: ${JSON.stringify(this.eipsOf(sandbox.uid))}`));
+      }
+      this.checkNoDoubleBinding();
+    } finally {
+      clearTimeout(randomKill);
+    }
+  }
+
+  /**
+   * With the pool: once it has settled, every EIP in the cloud must be an idle pool EIP of the
+   * node, unbound, held exactly once by the node's journal (read after the agent stops).
+   */
+  async poolLeftovers(journalPath: string): Promise<{ problems: string[]; pooled: Set<string> }> {
+    const problems: string[] = [];
+    const isIdlePoolEip = (e: CloudEip) => e.tags[TAG_POOL] === this.node.name && !(TAG_POD_UID in e.tags) && !e.binding;
+    await until('the pool to settle', () => (cloudEips(this.cluster).every((e) => isIdlePoolEip(e) && e.status === 'Available') ? true : undefined), 30_000)
+      .catch(() => undefined);
+    await this.agent.stop();
+    const db = new Database(journalPath, { readonly: true });
+    const rows = db.prepare('SELECT state, allocation_id AS allocationId FROM pool_eips').all() as { state: string; allocationId: string }[];
+    db.close();
+    const pooled = new Set<string>();
+    for (const eip of cloudEips(this.cluster)) {
+      if (!isIdlePoolEip(eip)) continue;
+      const held = rows.filter((r) => r.allocationId === eip.allocationId);
+      if (held.length !== 1 || held[0]!.state !== 'idle') problems.push(`leak: pool EIP ${eip.allocationId} is held ${held.length} times by the journal (${held.map((r) => r.state).join(',')})`);
+      else pooled.add(eip.allocationId);
+    }
+    for (const row of rows) {
+      if (!pooled.has(row.allocationId)) problems.push(`the journal holds pool EIP ${row.allocationId || '(none)'} (${row.state}) that is not an idle pool EIP in the cloud`);
+    }
+    if (pooled.size > POOL.maxIdle) problems.push(`the pool holds ${pooled.size} idle EIPs, above maxIdle ${POOL.maxIdle}`);
+    return { problems, pooled };
+  }
+
   /** After every iteration cleaned up after itself, nothing may be left in the cloud (releases in flight may finish first). */
   async leftovers(): Promise<CloudEip[]> {
     await until('releases in flight to finish', () => (cloudEips(this.cluster).some((e) => e.status === 'Releasing') ? undefined : true), 15_000).catch(() => undefined);
@@ -205,17 +287,18 @@ class Harness {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seed: { type: 'string' }, iterations: { type: 'string', default: '200' } } });
+  const { values } = parseArgs({ options: { seed: { type: 'string' }, iterations: { type: 'string', default: '200' }, pool: { type: 'boolean', default: false } } });
+  const withPool = values.pool === true;
   const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
   const iterations = Number(values.iterations);
   const rng = new Rng(seed);
-  console.log(`chaos: seed ${seed} (replay: npm run test:chaos -- --seed ${seed}), ${iterations} iterations`);
+  console.log(`chaos: seed ${seed} (replay: npm run test:chaos -- --seed ${seed}${withPool ? ' --pool' : ''}), ${iterations} iterations${withPool ? ', warm pool on' : ''}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'podeip-chaos-'));
   const cluster = await SimulatedCluster.start({
     dir,
     cloud: { associationDelayMs: 150, eipQuota: 1000, rateLimits: 'off' },
-    agentConfig: { agent: { logLevel: 'info' } },
+    agentConfig: { agent: { logLevel: 'info' }, ...(withPool ? { warmPool: POOL } : {}) },
   });
   const node = cluster.nodes[0]!;
   const userCloud = createCloudClient({
@@ -229,24 +312,32 @@ async function main(): Promise<void> {
     await node.agent.start();
     await harness.prepare();
     for (let i = 0; i < iterations; i++) {
-      const mode = rng.pick<Mode>(['auto', 'auto', 'static', 'fixed']);
-      const kill = rng.pick(KILL_POINTS.filter((k) => k.modes.includes(mode)));
+      const mode = rng.pick<Mode>(withPool ? ['auto', 'pooled', 'pooled', 'static', 'fixed'] : ['auto', 'auto', 'static', 'fixed']);
+      const candidates = KILL_POINTS.filter((k) => k.modes.includes(mode));
+      // Pooled pods mostly die at the pool's own steps; the others keep their usual spread.
+      const poolOnly = candidates.filter((k) => k.modes.length === 1);
+      const kill = rng.pick(mode === 'pooled' && rng.next() < 0.6 ? poolOnly : candidates);
       await harness.iteration(i, mode, kill);
       const report = harness.reports.at(-1)!;
       const verdict = report.problems.length ? 'FAILED' : 'ok';
       console.log(`chaos: #${i} ${mode} kill ${report.killed ? 'fired' : 'not reached'} ${kill.label}: ${verdict} (${Math.round(report.ms)} ms)`);
       for (const p of report.problems) console.log(`  - ${p}`);
     }
-    const leftovers = await harness.leftovers();
+    const pool = withPool ? await harness.poolLeftovers(join(dir, node.name, 'state', 'journal.db')) : undefined;
+    for (const p of pool?.problems ?? []) console.log(`  - ${p}`);
+    const leftovers = (await harness.leftovers()).filter((e) => !pool?.pooled.has(e.allocationId));
     const failed = harness.reports.filter((r) => r.problems.length).length;
     const fired = harness.reports.filter((r) => r.killed).length;
     const byProblem = (word: string) => harness.reports.flatMap((r) => r.problems).filter((p) => p.includes(word)).length;
     console.log(`chaos: seed ${seed}: ${iterations} iterations, ${fired} kills fired, ${iterations - fired} kill points not reached`);
-    console.log(`chaos: leaked ${byProblem('leak') + leftovers.length}, double-bound ${byProblem('two EIPs') + byProblem('still points')}, wrongly released ${byProblem('wrongly released')}, EIPs left in the cloud ${leftovers.length}`);
+    const poolProblems = pool?.problems.length ?? 0;
+    console.log(`chaos: leaked ${byProblem('leak') + leftovers.length + (pool?.problems.filter((p) => p.startsWith('leak')).length ?? 0)}, double-bound ${byProblem('two EIPs') + byProblem('still points')}, wrongly released ${byProblem('wrongly released')}, EIPs left in the cloud ${leftovers.length}`
+      + (pool ? `, pool EIPs handed to two pods ${byProblem('handed to two pods')}, idle pool EIPs at the end ${pool.pooled.size}` : ''));
     for (const eip of leftovers) console.log(`  - left: ${JSON.stringify(eip)}`);
-    const passed = iterations - failed - (leftovers.length ? 1 : 0);
-    console.log(`${Math.max(0, passed)} passed, ${failed + (leftovers.length ? 1 : 0)} failed`);
-    if (failed || leftovers.length) exitCode = 1;
+    const endFailed = leftovers.length || poolProblems ? 1 : 0;
+    const passed = iterations - failed - endFailed;
+    console.log(`${Math.max(0, passed)} passed, ${failed + endFailed} failed`);
+    if (failed || endFailed) exitCode = 1;
   } finally {
     userCloud.close();
     await cluster.close();

@@ -78,10 +78,26 @@ function adopted(ctx: BindingContext, row: BindingRow, eip: Pick<Eip, 'allocatio
   return ctx.journal.update(row.id, { state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress });
 }
 
+/** The quota is used up as far as this node knows: refuse before AllocateEipAddress, saying how to fix it. */
+function refuseOverQuota(ctx: BindingContext, row: BindingRow, why: string): never {
+  event(ctx, row, 'Warning', 'EipQuotaExceeded', `No EIP allocated: ${why}`);
+  failed(ctx, row, new BindingError('EipQuotaExceeded', `EipQuotaExceeded: ${why}; try again later`));
+}
+
 async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  if (row.mode === 'auto' && ctx.pool) {
+    const taken = await ctx.pool.take(row, signal);
+    if (taken) {
+      event(ctx, row, 'Normal', 'EipAllocated', `Allocated EIP ${taken.ipAddress} (${taken.allocationId}) from this node's warm pool`);
+      return ctx.journal.update(row.id, { state: 'allocated', allocationId: taken.allocationId, address: taken.ipAddress });
+    }
+  }
+  const over = ctx.quota?.exceeded();
+  if (over) refuseOverQuota(ctx, row, over);
   const { allocate: params } = decodeAllocation(row.allocateParams);
   try {
     const eip = await ctx.cloud.allocateEip({ ...params, clientToken: row.clientToken }, signal);
+    ctx.quota?.changed(1);
     event(ctx, row, 'Normal', 'EipAllocated', `Allocated EIP ${eip.ipAddress} (${eip.allocationId})`);
     return ctx.journal.update(row.id, { state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress });
   } catch (err) {

@@ -2,6 +2,8 @@
 import type { CloudClient, Eip, EniBinding } from '../cloud/types.js';
 import type { EventType, KubeGateway, ObjectRef } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
+import type { WarmPool } from '../pool/warm-pool.js';
+import type { EipQuota } from '../quota/eip-quota.js';
 import type { BindingRow, Journal } from '../store/journal.js';
 import type { StaticEipPolicy } from './grants.js';
 
@@ -38,6 +40,10 @@ export interface BindingContext {
   logger: Logger;
   config: BindingConfig;
   now: () => number;
+  /** The account's EIP quota as this node knows it; fresh allocations past it are refused up front. */
+  quota?: EipQuota;
+  /** The warm pool, when warmPool.enabled. */
+  pool?: WarmPool;
 }
 
 export function podRef(row: Pick<BindingRow, 'namespace' | 'podName' | 'podUid'>): ObjectRef {

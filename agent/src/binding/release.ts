@@ -56,6 +56,11 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
       + `(release strategy ${row.releaseStrategy === 'TTL' ? row.releaseAfter : 'Never'})`);
     return ctx.journal.update(row.id, { state: 'gone' });
   }
+  if (ctx.pool?.holds(row.allocationId)) {
+    // Recycled into the warm pool before a crash: the pool owns it now.
+    await dropPodEip(ctx, row, signal);
+    return ctx.journal.update(row.id, { state: 'gone', lastError: '' });
+  }
   row = ctx.journal.update(row.id, { state: 'releasing' });
   const eip = await ctx.cloud.describeEip(row.allocationId, signal);
   if (eip) {
@@ -67,12 +72,18 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
       log.warn('EIP is bound elsewhere; not releasing', { instanceId: eip.instanceId, privateIp: eip.privateIpAddress });
       return ctx.journal.update(row.id, { state: 'gone', lastError: `not released: bound to ${eip.instanceId}` });
     }
+    if (ctx.pool && await ctx.pool.recycle(row, eip, signal)) {
+      event(ctx, row, 'Normal', 'EipRecycled', `EIP ${row.address} (${row.allocationId}) went back to this node's warm pool`);
+      await dropPodEip(ctx, row, signal);
+      return ctx.journal.update(row.id, { state: 'gone', lastError: '' });
+    }
     if (row.bandwidthPackageId || eip.bandwidthPackageId) {
       await ctx.cloud.removeFromBandwidthPackage(row.bandwidthPackageId || eip.bandwidthPackageId, row.allocationId, signal);
     }
     await ctx.cloud.releaseEip(row.allocationId, signal);
     // Releasing lasts a moment in the cloud; `gone` in the journal means gone from the account.
     await ctx.cloud.waitForEip(row.allocationId, (current) => current === undefined, signal);
+    ctx.quota?.changed(-1);
     event(ctx, row, 'Normal', 'EipReleased', `Released EIP ${row.address} (${row.allocationId})`);
   }
   await dropPodEip(ctx, row, signal);

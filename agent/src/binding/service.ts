@@ -32,6 +32,8 @@ import { encodeAllocation, planBinding, type BindingPlan } from './plan.js';
 import { recoverAllocation } from './allocation.js';
 import { finish, podIsLeaving } from './release.js';
 import { adoptUnjournaled, UNKNOWN_SANDBOX } from './adopt.js';
+import type { WarmPool } from '../pool/warm-pool.js';
+import type { EipQuota } from '../quota/eip-quota.js';
 
 export type { BindingConfig } from './context.js';
 
@@ -45,6 +47,8 @@ export interface BindingServiceDeps {
   clock?: { now(): number };
   /** How often rows left unfinished (cloud or API unreachable) are retried. Default 30000. */
   retryIntervalMs?: number;
+  quota?: EipQuota;
+  pool?: WarmPool;
 }
 
 interface AttachOp {
@@ -120,6 +124,8 @@ export class BindingService {
       logger: deps.logger.child({ component: 'binding' }),
       config: deps.config,
       now,
+      ...(deps.quota ? { quota: deps.quota } : {}),
+      ...(deps.pool ? { pool: deps.pool } : {}),
     };
     this.metrics = new BindingMetrics(deps.registry, () => deps.journal.countsByState());
     this.retryIntervalMs = deps.retryIntervalMs ?? 30_000;

@@ -17,13 +17,15 @@ export type CloudAction =
   | 'ReleaseEipAddress'
   | 'DescribeEipAddresses'
   | 'TagResources'
+  | 'UnTagResources'
+  | 'ModifyEipAddressAttribute'
   | 'AddCommonBandwidthPackageIp'
   | 'RemoveCommonBandwidthPackageIp'
   | 'DescribeNetworkInterfaces';
 
 export const CLOUD_ACTIONS: readonly CloudAction[] = [
   'AllocateEipAddress', 'AssociateEipAddress', 'UnassociateEipAddress', 'ReleaseEipAddress',
-  'DescribeEipAddresses', 'TagResources', 'AddCommonBandwidthPackageIp', 'RemoveCommonBandwidthPackageIp',
+  'DescribeEipAddresses', 'TagResources', 'UnTagResources', 'ModifyEipAddressAttribute', 'AddCommonBandwidthPackageIp', 'RemoveCommonBandwidthPackageIp',
   'DescribeNetworkInterfaces',
 ];
 
@@ -32,7 +34,7 @@ const MINUTE = 60_000;
 /**
  * Documented: Allocate/Associate/Unassociate 120 per minute, Describe/Release 600 per minute.
  * Not documented for these actions (assumed, override with `budgets`): writes (TagResources,
- * bandwidth package add/remove) as tight as Associate, ECS DescribeNetworkInterfaces as Describe.
+ * UnTagResources, ModifyEipAddressAttribute, bandwidth package add/remove) as tight as Associate, ECS DescribeNetworkInterfaces as Describe.
  */
 export const DOCUMENTED_BUDGETS: Readonly<Record<CloudAction, Budget>> = {
   AllocateEipAddress: { calls: 120, windowMs: MINUTE },
@@ -41,6 +43,8 @@ export const DOCUMENTED_BUDGETS: Readonly<Record<CloudAction, Budget>> = {
   ReleaseEipAddress: { calls: 600, windowMs: MINUTE },
   DescribeEipAddresses: { calls: 600, windowMs: MINUTE },
   TagResources: { calls: 120, windowMs: MINUTE },
+  UnTagResources: { calls: 120, windowMs: MINUTE },
+  ModifyEipAddressAttribute: { calls: 120, windowMs: MINUTE },
   AddCommonBandwidthPackageIp: { calls: 120, windowMs: MINUTE },
   RemoveCommonBandwidthPackageIp: { calls: 120, windowMs: MINUTE },
   DescribeNetworkInterfaces: { calls: 600, windowMs: MINUTE },

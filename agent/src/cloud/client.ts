@@ -466,6 +466,44 @@ class SdkCloudClient implements ClosableCloudClient {
     }
   }
 
+  async untagEip(allocationId: string, keys: string[], signal?: AbortSignal): Promise<void> {
+    if (keys.length === 0) return;
+    if (keys.some((k) => !k)) throw new CloudConfigError('keys', 'a tag key is empty; name every key to remove');
+    const sdk = await this.sdkFor('UnTagResources', signal);
+    const request = new sdk.modules.vpc.UnTagResourcesRequest({
+      regionId: this.regionId, resourceType: 'EIP', resourceId: [allocationId], tagKey: keys,
+    });
+    await this.runner.run('UnTagResources', () => sdk.vpc.unTagResourcesWithOptions(request, sdk.runtime()), { signal });
+  }
+
+  async setEipBandwidth(allocationId: string, bandwidth: string, signal?: AbortSignal): Promise<void> {
+    if (!/^[1-9]\d*$/.test(bandwidth)) throw new CloudConfigError('bandwidth', `must be Mbps as a positive integer, got ${JSON.stringify(bandwidth)}`);
+    const sdk = await this.sdkFor('ModifyEipAddressAttribute', signal);
+    const request = new sdk.modules.vpc.ModifyEipAddressAttributeRequest({ regionId: this.regionId, allocationId, bandwidth });
+    for (;;) {
+      try {
+        await this.runner.run('ModifyEipAddressAttribute', () => sdk.vpc.modifyEipAddressAttributeWithOptions(request, sdk.runtime()), { signal });
+        return;
+      } catch (err) {
+        // Setting the same value twice is harmless; only a transition in flight is waited out.
+        if (!(err instanceof CloudError) || err.cloudCode !== 'IncorrectEipStatus') throw err;
+        const eip = await this.describeEip(allocationId, signal);
+        if (eip?.bandwidth === bandwidth) return;
+        if (!eip || !isTransitional(eip)) throw err;
+        await this.waitForEip(allocationId, () => true, signal);
+      }
+    }
+  }
+
+  async countEips(signal?: AbortSignal): Promise<number> {
+    const sdk = await this.sdkFor('DescribeEipAddresses', signal);
+    const request = new sdk.modules.vpc.DescribeEipAddressesRequest({ regionId: this.regionId, pageSize: 1, pageNumber: 1 });
+    const answer = await this.runner.run('DescribeEipAddresses', () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()), { signal });
+    const total = answer.body?.totalCount;
+    if (typeof total !== 'number') throw rejected('DescribeEipAddresses', 'answer lacks TotalCount');
+    return total;
+  }
+
   async addToBandwidthPackage(bandwidthPackageId: string, allocationId: string, signal?: AbortSignal): Promise<void> {
     const sdk = await this.sdkFor('AddCommonBandwidthPackageIp', signal);
     const request = new sdk.modules.vpc.AddCommonBandwidthPackageIpRequest({

@@ -89,6 +89,12 @@ export interface CloudClient {
   waitForEip(allocationId: string, done: (eip: Eip | undefined) => boolean, signal?: AbortSignal): Promise<Eip | undefined>;
   /** Adds or overwrites tags; concurrent calls are batched into one TagResources where they can be. */
   tagEip(allocationId: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void>;
+  /** Removes tags by key; keys the EIP does not carry count as removed. */
+  untagEip(allocationId: string, keys: string[], signal?: AbortSignal): Promise<void>;
+  /** ModifyEipAddressAttribute's Bandwidth (Mbps) of an unbound EIP. */
+  setEipBandwidth(allocationId: string, bandwidth: string, signal?: AbortSignal): Promise<void>;
+  /** How many EIPs the account holds in the region (every EIP, as the quota counts them): one call. */
+  countEips(signal?: AbortSignal): Promise<number>;
   addToBandwidthPackage(bandwidthPackageId: string, allocationId: string, signal?: AbortSignal): Promise<void>;
   /** An EIP not in the package counts as success. */
   removeFromBandwidthPackage(bandwidthPackageId: string, allocationId: string, signal?: AbortSignal): Promise<void>;

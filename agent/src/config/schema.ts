@@ -48,7 +48,35 @@ const cloud = z.object({
   stsEndpoint: endpoint.default(''),
   /** This node's share of the account-wide OpenAPI budgets (0 < share <= 1); the cloud client's default when unset. */
   rateLimitShare: z.number().gt(0).max(1).optional(),
+  /**
+   * The account's EIP quota in this region (eip_quota_instances_num). No API in the agent's RAM
+   * policy reads it (docs/configuration.md), so it is configured; raise it with the quota.
+   */
+  eipQuota: z.number().int().min(1).max(100000).default(20),
 }).strict();
+
+/** The EIP profile pool EIPs are allocated with: the defaults of an auto EIP unless set. */
+const poolProfile = z.object({
+  bandwidth: z.string().regex(/^[1-9]\d*$/, 'expected Mbps as a positive integer string, e.g. "5"').optional(),
+  internetChargeType: z.enum(['PayByTraffic', 'PayByBandwidth']).default('PayByTraffic'),
+  isp: z.string().min(1).optional(),
+  bandwidthPackageId: z.string().regex(/^cbwp-/, 'expected an Internet Shared Bandwidth id, e.g. "cbwp-bp1..."').optional(),
+}).strict();
+
+const warmPool = z.object({
+  enabled: z.boolean().default(false),
+  /** Idle EIPs each node refills to. */
+  minIdle: z.number().int().min(0).max(1000).default(2),
+  /** Idle EIPs each node keeps, recycled ones included; more are released. */
+  maxIdle: z.number().int().min(0).max(1000).default(5),
+  /** Pool EIPs (idle) in the whole cluster; a node does not refill past it. */
+  maxTotal: z.number().int().min(0).max(100000).default(50),
+  /** EIPs of the quota the pool never takes: pods allocating fresh EIPs keep them. */
+  quotaReserve: z.number().int().min(0).max(100000).default(2),
+  /** A Follow EIP whose pod is gone goes back to the pool (under maxIdle) instead of being released. */
+  recycle: z.boolean().default(true),
+  profile: poolProfile.default(poolProfile.parse({})),
+}).strict().refine((p) => p.minIdle <= p.maxIdle, { message: 'minIdle must not exceed maxIdle', path: ['minIdle'] });
 
 export const configSchema = z.object({
   clusterID: z.string().min(1, 'set the ACK cluster id, e.g. "c11ba338192xxxxxxx"'),
@@ -71,6 +99,7 @@ export const configSchema = z.object({
   staticEipPolicy: z.enum(STATIC_EIP_POLICIES).default('Granted'),
   agent: agent.default(agent.parse({})),
   cloud: cloud.default(cloud.parse({})),
+  warmPool: warmPool.default(warmPool.parse({})),
 }).strict();
 
 export type RawConfig = z.input<typeof configSchema>;

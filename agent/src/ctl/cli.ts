@@ -8,7 +8,7 @@ import { loadAgentService, type Binding, type StatusResponse } from '../../../li
 import { AGENT_VERSION } from '../version.js';
 
 const USAGE = `usage: podeipctl [status] [--socket PATH] [-o table|json] [--timeout SECONDS]
-  Lists the EIP bindings the node's podeip-agent holds.
+  Lists the EIP bindings the node's podeip-agent holds, its warm pool and the EIP quota.
   --socket   the agent's socket (default /var/run/podeip/agent.sock, or $PODEIP_SOCKET)
   -o         output: table (default) or json
   --timeout  seconds to wait for the agent (default 5)
@@ -63,8 +63,27 @@ export async function fetchStatus(socketPath: string, timeoutMs: number): Promis
   }
 }
 
+/** The quota and pool lines: how close the account is to its EIP quota, and what the pool holds. */
+function renderCapacity(status: StatusResponse): string {
+  const lines: string[] = [];
+  const q = status.quota;
+  if (q) {
+    const used = q.used < 0 ? 'not counted yet' : `${q.used} used, ${q.quota - q.used} left`;
+    lines.push(`eip quota ${q.quota}  ${used}`);
+  }
+  const p = status.pool;
+  if (p?.enabled) {
+    lines.push(`warm pool  idle ${p.idle} (min ${p.minIdle}, max ${p.maxIdle})  taking ${p.taking}  refilling ${p.refilling}`
+      + `  returning ${p.returning}  releasing ${p.releasing}  taken since start ${p.takenSinceStart}`);
+  } else if (p) {
+    lines.push('warm pool  off');
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
 export function renderTable(status: StatusResponse): string {
-  const header = `node ${status.nodeName}  instance ${status.instanceId}  agent ${status.agentVersion}  ${status.ready ? 'ready' : 'NOT READY'}  bindings ${status.bindings.length}\n`;
+  const header = `node ${status.nodeName}  instance ${status.instanceId}  agent ${status.agentVersion}  ${status.ready ? 'ready' : 'NOT READY'}  bindings ${status.bindings.length}\n`
+    + renderCapacity(status);
   if (status.bindings.length === 0) return `${header}no bindings\n`;
   const columns: Array<[string, (b: Binding) => string]> = [
     ['NAMESPACE', (b) => b.pod.namespace],

@@ -10,6 +10,7 @@ import type { KubeGateway, LeaderElector } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import type { StaticEipPolicy } from '../binding/grants.js';
 import { ClusterSweep } from './cluster-sweep.js';
+import { EIP_COUNT_ANNOTATION, encodeListing } from '../quota/eip-quota.js';
 
 export interface ClusterDutiesDeps {
   kube: KubeGateway;
@@ -50,12 +51,20 @@ export class ClusterDuties {
     await this.deps.elector.stop();
   }
 
+  /** Every node's quota view follows this count (docs/architecture.md, "Quota"). */
+  private async publishListing(poolEips: number, signal: AbortSignal): Promise<void> {
+    const listedAt = (this.deps.now ?? Date.now)();
+    const eips = await this.deps.cloud.countEips(signal);
+    this.deps.elector.publish({ [EIP_COUNT_ANNOTATION]: encodeListing({ eips, pool: poolEips, listedAt }) });
+  }
+
   private async lead(signal: AbortSignal): Promise<void> {
     this.logger.info('elected GC leader', { periodSeconds: this.deps.periodMs / 1000 });
     while (!signal.aborted) {
       try {
         const report = await this.sweep.run(signal);
         this.logger.info('cluster sweep done', { ...report });
+        await this.publishListing(report.poolEips, signal);
       } catch (err) {
         if (signal.aborted) break;
         this.logger.warn('cluster sweep failed; retrying next period', { err: String((err as Error)?.message ?? err) });

@@ -18,6 +18,7 @@ import { isBoundByUs, isOwnedFor, MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY } f
 import { boundByPodEip, distrust } from '../binding/podeip-trust.js';
 import { decidePodEip, isOrphan, POD_GONE_SINCE_ANNOTATION, taggedPod, type ReleaseReason } from './policy.js';
 import { unbind, unbindAndRelease } from './eip-teardown.js';
+import { poolNodeOf } from '../pool/pool-tags.js';
 
 export interface SweepReport {
   podEips: number;
@@ -25,6 +26,8 @@ export interface SweepReport {
   forgotten: number;
   orphansReleased: number;
   errors: number;
+  /** Idle pool EIPs of this cluster seen by the listing (podeip.io/pool, no pod tags). */
+  poolEips: number;
 }
 
 export interface ClusterSweepDeps {
@@ -58,7 +61,7 @@ export class ClusterSweep {
 
   async run(signal: AbortSignal): Promise<SweepReport> {
     const started = this.now();
-    const report: SweepReport = { podEips: 0, released: 0, forgotten: 0, orphansReleased: 0, errors: 0 };
+    const report: SweepReport = { podEips: 0, released: 0, forgotten: 0, orphansReleased: 0, errors: 0, poolEips: 0 };
     try {
       const podEips = await this.deps.kube.listPodEips(signal);
       report.podEips = podEips.length;
@@ -72,9 +75,12 @@ export class ClusterSweep {
       this.untrusted.set(untrusted);
       const referenced = new Set(podEips.map((p) => p.spec.allocationID).filter(Boolean));
       const tagged = await this.deps.cloud.listEipsByTags({ [TAG_CLUSTER_ID]: this.deps.clusterId, [TAG_MANAGED_BY]: MANAGED_BY }, signal);
+      const pooled = tagged.filter((eip) => poolNodeOf(eip.tags, this.deps.clusterId) !== undefined);
+      report.poolEips = pooled.length;
+      const liveNodes = pooled.length > 0 ? await this.deps.kube.listNodeNames(signal) : new Set<string>();
       for (const eip of tagged) {
         signal.throwIfAborted();
-        await this.guarded(report, `EIP ${eip.allocationId}`, () => this.sweepOrphan(eip, referenced, report, signal));
+        await this.guarded(report, `EIP ${eip.allocationId}`, () => this.sweepOrphan(eip, referenced, liveNodes, report, signal));
       }
       this.runs.inc({ result: report.errors ? 'partial' : 'success' });
     } catch (err) {
@@ -103,6 +109,11 @@ export class ClusterSweep {
   /** Resolves false when the PodEIP is untrusted (reported, not acted on). */
   private async sweepPodEip(podEip: PodEip, report: SweepReport, signal: AbortSignal): Promise<boolean> {
     const eip = podEip.spec.allocationID ? await this.deps.cloud.describeEip(podEip.spec.allocationID, signal) : undefined;
+    if (eip && podEip.spec.allocationType.type === 'Auto' && poolNodeOf(eip.tags, this.deps.clusterId) !== undefined) {
+      // Its node's agent recycled the EIP into the warm pool; only the PodEIP is left to go. No EIP is touched.
+      await this.dropPodEip(podEip, signal);
+      return true;
+    }
     const why = distrust(podEip, eip, {
       clusterId: this.deps.clusterId, staticEipPolicy: this.deps.staticEipPolicy,
       namespaceAnnotations: podEip.spec.allocationType.type === 'Static' && this.deps.staticEipPolicy === 'Granted'
@@ -159,13 +170,20 @@ export class ClusterSweep {
     return reason === 'podeip-deleted' ? 'PodEIP deleted' : 'Pod gone';
   }
 
-  private async sweepOrphan(eip: Eip, referenced: ReadonlySet<string>, report: SweepReport, signal: AbortSignal): Promise<void> {
+  private async sweepOrphan(eip: Eip, referenced: ReadonlySet<string>, liveNodes: ReadonlySet<string>, report: SweepReport, signal: AbortSignal): Promise<void> {
     if (referenced.has(eip.allocationId)) return;
+    // A pool EIP is its node's as long as that node exists; a dead node's pool is the sweep's.
+    const poolNode = poolNodeOf(eip.tags, this.deps.clusterId);
+    if (poolNode !== undefined && liveNodes.has(poolNode)) return;
     const owner = taggedPod(eip);
     const pod = owner ? await this.lookupPod(owner.namespace, owner.name, signal) : undefined;
     if (!isOrphan({ eip, referenced, pod, now: this.now(), graceMs: this.deps.orphanGraceMs })) return;
-    if (!owner || !isOwnedFor(eip.tags, this.deps.clusterId, owner.namespace, owner.name)) return;
-    if (eip.status !== 'Available' && !isBoundByUs(eip.tags, this.deps.clusterId, owner.namespace, owner.name, eip.privateIpAddress)) {
+    // Ours to release: a dead node's idle pool EIP (the pool's own tags), or one allocated for a pod.
+    if (poolNode !== undefined) {
+      if (eip.status !== 'Available') return;
+    } else if (!owner || !isOwnedFor(eip.tags, this.deps.clusterId, owner.namespace, owner.name)) {
+      return;
+    } else if (eip.status !== 'Available' && !isBoundByUs(eip.tags, this.deps.clusterId, owner.namespace, owner.name, eip.privateIpAddress)) {
       this.deps.logger.warn('cluster sweep: orphaned EIP is bound where podeip did not bind it; leaving it', { allocationId: eip.allocationId, instanceId: eip.instanceId });
       return;
     }

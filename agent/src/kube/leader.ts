@@ -52,6 +52,8 @@ export class LeaseElector implements LeaderElector {
   private callbacks: LeaderCallbacks | undefined;
   private observed: Observed | undefined;
   private current: V1Lease | undefined;
+  /** Annotations the leader writes with its next renewal (e.g. its EIP listing). */
+  private pending: Record<string, string> = {};
 
   constructor(private readonly options: LeaseElectorOptions, private readonly deps: LeaseElectorDeps) {
     this.namespace = options.namespace ?? 'kube-system';
@@ -74,6 +76,14 @@ export class LeaseElector implements LeaderElector {
 
   isLeader(): boolean {
     return this.leading !== undefined;
+  }
+
+  publish(annotations: Record<string, string>): void {
+    this.pending = { ...this.pending, ...annotations };
+  }
+
+  annotation(key: string): string | undefined {
+    return this.current?.metadata?.annotations?.[key];
   }
 
   async stop(): Promise<void> {
@@ -154,7 +164,7 @@ export class LeaseElector implements LeaderElector {
             body: {
               apiVersion: 'coordination.k8s.io/v1',
               kind: 'Lease',
-              metadata: { name: this.options.name, namespace: this.namespace },
+              metadata: { name: this.options.name, namespace: this.namespace, annotations: { ...this.pending } },
               spec: { ...spec, acquireTime: new V1MicroTime(now), leaseTransitions: 0 },
             },
           }, config));
@@ -173,6 +183,7 @@ export class LeaseElector implements LeaderElector {
       const transitions = lease.spec?.leaseTransitions ?? 0;
       const body: V1Lease = {
         ...lease,
+        metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...this.pending } },
         spec: {
           ...lease.spec,
           ...spec,

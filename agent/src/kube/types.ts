@@ -137,4 +137,8 @@ export interface LeaderElector {
   run(callbacks: LeaderCallbacks): void;
   stop(): Promise<void>;
   isLeader(): boolean;
+  /** Leader only: annotations written on the Lease with the next renewal (others read them there). */
+  publish(annotations: Record<string, string>): void;
+  /** An annotation of the Lease as last read (every retry period, on every node). */
+  annotation(key: string): string | undefined;
 }

@@ -12,7 +12,7 @@ import { PodeipError } from '../../../lib/errors.js';
 import {
   ERROR_CODE_TRAILER, loadAgentService,
   type AttachRequest, type AttachResponse, type Binding, type CheckRequest, type CheckResponse,
-  type DetachRequest, type DetachResponse, type StatusRequest, type StatusResponse,
+  type DetachRequest, type DetachResponse, type StatusRequest, type StatusResponse, type PoolStatus, type QuotaStatus,
 } from '../../../lib/agent-proto.js';
 import type { Logger } from '../log/logger.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
@@ -31,6 +31,8 @@ export interface AgentIdentity {
   nodeName: string;
   instanceId: string;
   isReady(): boolean;
+  /** The warm pool and the EIP quota, for podeipctl. */
+  capacity?(): { pool?: PoolStatus; quota?: QuotaStatus };
 }
 
 export class SocketInUseError extends PodeipError {
@@ -81,6 +83,7 @@ export class AgentGrpcServer {
         instanceId: this.identity.instanceId,
         ready: this.identity.isReady(),
         bindings: this.bindings.bindings(),
+        ...this.identity.capacity?.(),
       }), { needsReady: false }),
     });
   }

@@ -94,6 +94,18 @@ const MIGRATIONS: string[] = [
    CREATE INDEX bindings_by_sandbox ON bindings (container_id, ifname);
    CREATE INDEX bindings_by_state ON bindings (state);
    CREATE INDEX bindings_by_allocation ON bindings (allocation_id);`,
+  `CREATE TABLE pool_eips (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     state TEXT NOT NULL CHECK (state IN ('allocating','idle','taking','returning','releasing')),
+     client_token TEXT NOT NULL DEFAULT '',
+     allocation_id TEXT NOT NULL DEFAULT '',
+     address TEXT NOT NULL DEFAULT '',
+     bandwidth TEXT NOT NULL DEFAULT '',
+     binding_id INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX pool_eips_by_allocation ON pool_eips (allocation_id);`,
 ];
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -117,6 +129,42 @@ function fromRaw(r: RawRow): BindingRow {
 }
 
 const NON_TERMINAL = `state NOT IN ('gone', 'failed')`;
+
+export const POOL_STATES = ['allocating', 'idle', 'taking', 'returning', 'releasing'] as const;
+export type PoolState = (typeof POOL_STATES)[number];
+
+/**
+ * One EIP of the node's warm pool, journaled like a binding: 'allocating' (ClientToken written
+ * before AllocateEipAddress), 'idle', 'taking' (being given to binding `bindingId`), 'returning'
+ * (a pod's EIP being retagged into the pool), 'releasing'. A row is deleted once its EIP is a
+ * pod's or gone.
+ */
+export interface PoolRow {
+  id: number;
+  state: PoolState;
+  clientToken: string;
+  allocationId: string;
+  address: string;
+  /** Mbps as the cloud reports it, so a take knows without a Describe whether to modify it. */
+  bandwidth: string;
+  bindingId: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type PoolPatch = Partial<Omit<PoolRow, 'id' | 'createdAt' | 'updatedAt'>>;
+
+interface RawPoolRow {
+  id: number; state: PoolState; client_token: string; allocation_id: string; address: string; bandwidth: string;
+  binding_id: number; created_at: string; updated_at: string;
+}
+
+function poolFromRaw(r: RawPoolRow): PoolRow {
+  return {
+    id: r.id, state: r.state, clientToken: r.client_token, allocationId: r.allocation_id, address: r.address,
+    bandwidth: r.bandwidth, bindingId: r.binding_id, createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
 
 export interface JournalOptions {
   /** Milliseconds since the epoch; injected so tests control timestamps. */
@@ -185,6 +233,13 @@ export class Journal {
       maxGeneration: db.prepare<[string], { g: number | null }>('SELECT MAX(generation) AS g FROM bindings WHERE pod_uid = ?'),
       counts: db.prepare<[], { state: BindingState; n: number }>('SELECT state, COUNT(*) AS n FROM bindings GROUP BY state'),
       prune: db.prepare<[string]>(`DELETE FROM bindings WHERE state IN ('gone', 'failed') AND updated_at < ?`),
+      poolInsert: db.prepare(`INSERT INTO pool_eips (state, client_token, allocation_id, address, bandwidth, binding_id, created_at, updated_at)
+        VALUES (@state, @clientToken, @allocationId, @address, @bandwidth, @bindingId, @now, @now)`),
+      poolUpdate: db.prepare(`UPDATE pool_eips SET state = @state, client_token = @clientToken, allocation_id = @allocationId,
+          address = @address, bandwidth = @bandwidth, binding_id = @bindingId, updated_at = @updatedAt WHERE id = @id`),
+      poolById: db.prepare<[number], RawPoolRow>('SELECT * FROM pool_eips WHERE id = ?'),
+      poolAll: db.prepare<[], RawPoolRow>('SELECT * FROM pool_eips ORDER BY id'),
+      poolDelete: db.prepare<[number]>('DELETE FROM pool_eips WHERE id = ?'),
     };
   }
 
@@ -299,6 +354,58 @@ export class Journal {
   /** Deletes terminal rows last touched before `before`; returns how many. */
   pruneTerminal(before: Date): number {
     return this.write(() => this.stmts.prune.run(before.toISOString()).changes);
+  }
+
+  poolInsert(row: Pick<PoolRow, 'state'> & Partial<Omit<PoolRow, 'id' | 'state' | 'createdAt' | 'updatedAt'>>): PoolRow {
+    return this.guard(() => {
+      const id = Number(this.stmts.poolInsert.run({
+        clientToken: '', allocationId: '', address: '', bandwidth: '', bindingId: 0, ...row, now: this.stamp(),
+      }).lastInsertRowid);
+      const stored = poolFromRaw(this.stmts.poolById.get(id)!);
+      failpoint(`journal:pool-${stored.state}`);
+      return stored;
+    });
+  }
+
+  poolUpdate(id: number, patch: PoolPatch): PoolRow {
+    return this.guard(() => {
+      const current = this.stmts.poolById.get(id);
+      if (!current) throw new Error(`pool row ${id} does not exist`);
+      const next = { ...poolFromRaw(current), ...patch, updatedAt: this.stamp() };
+      this.stmts.poolUpdate.run(next);
+      if (patch.state) failpoint(`journal:pool-${patch.state}`);
+      return { ...next, id };
+    });
+  }
+
+  /** The pool no longer holds this EIP (a pod's now, or released). */
+  poolDelete(id: number): void {
+    this.guard(() => this.stmts.poolDelete.run(id));
+    failpoint('journal:pool-deleted');
+  }
+
+  poolGet(id: number): PoolRow | undefined {
+    return this.guard(() => { const r = this.stmts.poolById.get(id); return r && poolFromRaw(r); });
+  }
+
+  poolRows(): PoolRow[] {
+    return this.guard(() => this.stmts.poolAll.all().map(poolFromRaw));
+  }
+
+  /**
+   * Takes the oldest idle pool EIP for a binding, atomically: two callers never get the same one.
+   * Returns undefined when none is idle.
+   */
+  poolClaimIdle(bindingId: number): PoolRow | undefined {
+    const claimed = this.guard(() => this.db.transaction(() => {
+      const idle = this.stmts.poolAll.all().map(poolFromRaw).find((r) => r.state === 'idle');
+      if (!idle) return undefined;
+      const next = { ...idle, state: 'taking' as const, bindingId, updatedAt: this.stamp() };
+      this.stmts.poolUpdate.run(next);
+      return next;
+    }).immediate());
+    if (claimed) failpoint('journal:pool-taking');
+    return claimed;
   }
 
   close(): void {

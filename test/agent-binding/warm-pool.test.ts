@@ -1,0 +1,181 @@
+/**
+ * The warm pool and the quota check against the real SDK and the simulators: a pod takes a pool
+ * EIP (its tags before its association, no Allocate on its path), a gone pod's Follow EIP is
+ * recycled, the pool respects the quota reserve, and a pod past the quota is refused at once
+ * without AllocateEipAddress.
+ */
+import test from 'ava';
+import { status } from '@grpc/grpc-js';
+import { BindingError } from '../../agent/src/binding/errors.js';
+import { grpcStatusFor } from '../../agent/src/server/status-codes.js';
+import { TAG_POOL } from '../../agent/src/pool/pool-tags.js';
+import { allocateCalls, attachReq, createPod, eips, ip, never, removePod, startWorld, until, CLUSTER, NODE, type World } from './world.js';
+
+const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
+
+function idle(w: World): string[] {
+  return w.journal.poolRows().filter((r) => r.state === 'idle').map((r) => r.allocationId);
+}
+
+function callsOf(w: World, action: string): number {
+  return Object.values(w.cloudSim.state.snapshot().calls[action] ?? {}).reduce((a, b) => a + b, 0);
+}
+
+test.serial('a pod takes a pool EIP: its tags go on before the association, no AllocateEipAddress on its path, records as a fresh one', async (t) => {
+  const w = await startWorld(t, { pool: { minIdle: 2, maxIdle: 4 } });
+  await until(() => idle(w).length === 2, 'the pool filled to minIdle');
+  const pooled = idle(w);
+  for (const e of eips(w).filter((x) => pooled.includes(x.allocationId))) {
+    t.deepEqual(e.tags, { 'podeip.io/cluster-id': CLUSTER, 'podeip.io/managed-by': 'podeip', [TAG_POOL]: NODE });
+  }
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  const order: string[] = [];
+  const stop = w.cloudSim.observeRequests((action) => order.push(action));
+  const allocationsBefore = allocateCalls(w);
+  const { binding } = await w.service.attach(attachReq(pod, 'c1', ip(1)), never());
+  stop();
+  t.true(pooled.includes(binding!.allocationId), 'the pod got a pool EIP');
+  t.is(binding!.state, 'bound');
+  t.true(order.indexOf('TagResources') >= 0 && order.indexOf('TagResources') < order.indexOf('AssociateEipAddress'),
+    `TagResources before AssociateEipAddress: ${order.join(',')}`);
+  // The only Allocate is the background refill the take kicked off (it may run alongside).
+  t.true(allocateCalls(w) - allocationsBefore <= 1, `at most the refill behind it: ${order.join(',')}`);
+  const eip = eips(w).find((e) => e.allocationId === binding!.allocationId)!;
+  t.like(eip.tags, {
+    'podeip.io/cluster-id': CLUSTER, 'podeip.io/namespace': 'default', 'podeip.io/pod-name': 'web',
+    'podeip.io/pod-uid': pod.metadata!.uid!, 'podeip.io/node': NODE, 'podeip.io/managed-by': 'podeip',
+  });
+  t.like(eip.binding, { privateIpAddress: ip(1) });
+  t.like(eip, { bandwidth: 5, internetChargeType: 'PayByTraffic' });
+  const podEip = await w.kube.getPodEip('default', 'web');
+  t.like(podEip?.spec, { allocationID: binding!.allocationId, allocationType: { type: 'Auto', releaseStrategy: 'Follow' } });
+  t.like(podEip?.status, { eipAddress: binding!.eipAddress, privateIPAddress: ip(1), status: 'InUse', node: NODE });
+  const live = await w.core.readNamespacedPod({ namespace: 'default', name: 'web' });
+  t.is(live.metadata!.annotations!['k8s.aliyun.com/allocated-eipAddress'], binding!.eipAddress);
+  await until(() => idle(w).length === 2, 'the pool refilled behind the pod');
+  t.false(idle(w).includes(binding!.allocationId), 'the taken EIP left the pool');
+  t.regex(await w.registry.getSingleMetricAsString('podeip_pool_takes_total'), /result="hit"\} 1/);
+});
+
+test.serial('a different bandwidth is set on the pool EIP; a different ISP gets a fresh EIP', async (t) => {
+  const w = await startWorld(t, { pool: { minIdle: 1, maxIdle: 2 } });
+  await until(() => idle(w).length === 1, 'the pool filled');
+  const wide = await createPod(w, { name: 'wide', annotations: { ...EIP, 'k8s.aliyun.com/eip-bandwidth': '20' } });
+  const pooled = idle(w)[0];
+  const { binding } = await w.service.attach(attachReq(wide, 'c1', ip(1)), never());
+  t.is(binding!.allocationId, pooled);
+  t.is(eips(w).find((e) => e.allocationId === pooled)!.bandwidth, 20);
+  t.is(callsOf(w, 'ModifyEipAddressAttribute'), 1);
+
+  await until(() => idle(w).length === 1, 'the pool refilled');
+  const allocations = allocateCalls(w);
+  const pro = await createPod(w, { name: 'pro', annotations: { ...EIP, 'k8s.aliyun.com/eip-isp': 'BGP_PRO' } });
+  const res = await w.service.attach(attachReq(pro, 'c2', ip(2)), never());
+  t.false(idle(w).includes(res.binding!.allocationId) || res.binding!.allocationId === pooled);
+  t.is(allocateCalls(w), allocations + 1, 'one fresh allocation for the mismatching profile');
+  t.like(eips(w).find((e) => e.allocationId === res.binding!.allocationId), { isp: 'BGP_PRO' });
+});
+
+test.serial('a gone pod\'s Follow EIP goes back to the pool retagged; the next pod gets that address; past maxIdle it is released', async (t) => {
+  const w = await startWorld(t, { pool: { minIdle: 0, maxIdle: 1 } });
+  const first = await createPod(w, { name: 'game-a', annotations: { ...EIP, 'k8s.aliyun.com/eip-tags': '{"team":"games"}' } });
+  const a = (await w.service.attach(attachReq(first, 'c1', ip(1)), never())).binding!;
+  await removePod(w, 'game-a');
+  await until(() => idle(w).includes(a.allocationId), 'the EIP recycled into the pool');
+  const recycled = eips(w).find((e) => e.allocationId === a.allocationId)!;
+  t.deepEqual(recycled.tags, { 'podeip.io/cluster-id': CLUSTER, 'podeip.io/managed-by': 'podeip', [TAG_POOL]: NODE }, 'pod and user tags gone, pool tag on');
+  t.is(recycled.binding, null);
+  await until(async () => (await w.kube.getPodEip('default', 'game-a')) === undefined, 'the PodEIP went');
+
+  const allocations = allocateCalls(w);
+  const second = await createPod(w, { name: 'game-b', annotations: EIP });
+  const b = (await w.service.attach(attachReq(second, 'c2', ip(2)), never())).binding!;
+  t.is(b.allocationId, a.allocationId);
+  t.is(b.eipAddress, a.eipAddress, 'the restarted game server keeps its address');
+  t.is(allocateCalls(w), allocations);
+  t.false('team' in eips(w).find((e) => e.allocationId === b.allocationId)!.tags, 'the earlier pod\'s user tags did not follow');
+
+  // The pool holds one idle EIP at most: with one there, the next gone pod's EIP is released.
+  const third = await createPod(w, { name: 'game-c', annotations: EIP });
+  const c = (await w.service.attach(attachReq(third, 'c3', ip(3)), never())).binding!;
+  await removePod(w, 'game-b');
+  await until(() => idle(w).includes(b.allocationId), 'game-b\'s EIP recycled');
+  await removePod(w, 'game-c');
+  await until(() => !eips(w).some((e) => e.allocationId === c.allocationId), 'game-c\'s EIP released past maxIdle');
+  t.deepEqual(idle(w), [b.allocationId]);
+});
+
+test.serial('with recycle off a gone pod\'s EIP is released, not pooled', async (t) => {
+  const w = await startWorld(t, { pool: { minIdle: 0, maxIdle: 2, recycle: false } });
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  const { binding } = await w.service.attach(attachReq(pod, 'c1', ip(1)), never());
+  await removePod(w, 'web');
+  await until(() => !eips(w).some((e) => e.allocationId === binding!.allocationId), 'released');
+  t.deepEqual(w.journal.poolRows(), []);
+});
+
+test.serial('the pool never takes the last quotaReserve EIPs of the quota', async (t) => {
+  const w = await startWorld(t, { eipQuota: 4, pool: { minIdle: 5, maxIdle: 5, quotaReserve: 2 } });
+  await until(() => idle(w).length === 2, 'the pool filled up to the reserve');
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(idle(w).length, 2, 'and no further');
+  t.is(eips(w).length, 2);
+  t.is(w.quota.used(), 2);
+  // A pod still gets one: from the pool, leaving the reserve alone.
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  t.is((await w.service.attach(attachReq(pod, 'c1', ip(1)), never())).binding!.state, 'bound');
+});
+
+test.serial('an auto pod past the quota fails at once, "try again later", with an Event saying how to raise it, and no AllocateEipAddress', async (t) => {
+  const w = await startWorld(t, { eipQuota: 2 });
+  for (const n of [1, 2]) {
+    await w.cloud.allocateEip({ clientToken: `someone-else-${n}`, tags: { owner: 'another-team' } });
+  }
+  // The GC leader's next listing (here taken directly) brings the count up to date.
+  w.quota.observe({ eips: await w.cloud.countEips(), pool: 0, listedAt: Date.now() });
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  const allocations = allocateCalls(w);
+  const started = Date.now();
+  const err = await t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(1)), never()));
+  t.true(Date.now() - started < 5000, `answered in ${Date.now() - started} ms`);
+  t.true(err instanceof BindingError);
+  t.is((err as BindingError).code, 'EipQuotaExceeded');
+  t.is(grpcStatusFor('EipQuotaExceeded'), status.RESOURCE_EXHAUSTED, 'which the plugin reports as CNI 11, try again later');
+  t.regex(err!.message, /EipQuotaExceeded.*try again later/);
+  t.is(allocateCalls(w), allocations, 'AllocateEipAddress was not called');
+  t.is(w.journal.bySandbox('c1', 'eth0')?.state, 'failed');
+  await until(async () => (await w.core.listNamespacedEvent({ namespace: 'default' })).items
+    .some((e) => e.reason === 'EipQuotaExceeded' && e.involvedObject.name === 'web'
+      && /holds 2 EIPs/.test(e.message ?? '') && /quota is 2/.test(e.message ?? '') && /Quota Center/.test(e.message ?? '')), 'the Event naming quota, count and fix');
+  t.regex(await w.registry.getSingleMetricAsString('podeip_eip_quota'), /podeip_eip_quota 2/);
+  t.regex(await w.registry.getSingleMetricAsString('podeip_eip_quota_used'), /podeip_eip_quota_used 2/);
+});
+
+test.serial('the count follows this node\'s own allocations and releases between listings', async (t) => {
+  const w = await startWorld(t, { eipQuota: 10 });
+  t.is(w.quota.used(), 0);
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  await w.service.attach(attachReq(pod, 'c1', ip(1)), never());
+  t.is(w.quota.used(), 1);
+  await removePod(w, 'web');
+  await until(() => eips(w).length === 0, 'released');
+  await until(() => w.quota.used() === 0, 'the release counted');
+  w.quota.observe({ eips: 7, pool: 0, listedAt: Date.now() });
+  t.is(w.quota.used(), 7, 'a newer listing replaces the estimate');
+  w.quota.observe({ eips: 3, pool: 0, listedAt: Date.now() - 60_000 });
+  t.is(w.quota.used(), 7, 'an older listing does not');
+});
+
+test.serial('after a crash mid-take the pool EIP without the pod\'s tags is idle again, and one with them is the pod\'s', async (t) => {
+  const w = await startWorld(t, { pool: { minIdle: 2, maxIdle: 2, tickMs: 60_000 } });
+  await until(() => idle(w).length === 2, 'the pool filled');
+  const [untouched, tagged] = w.journal.poolRows();
+  w.journal.poolUpdate(untouched!.id, { state: 'taking', bindingId: 999 });
+  w.journal.poolUpdate(tagged!.id, { state: 'taking', bindingId: 998 });
+  await w.cloud.tagEip(tagged!.allocationId, { 'podeip.io/pod-uid': 'uid-of-a-pod', 'podeip.io/pod-name': 'p', 'podeip.io/namespace': 'default' });
+  await w.restart();
+  await until(() => w.journal.poolRows().every((r) => r.state !== 'taking'), 'the taking rows resolved');
+  const rows = w.journal.poolRows();
+  t.true(rows.some((r) => r.allocationId === untouched!.allocationId && r.state === 'idle'));
+  t.false(rows.some((r) => r.allocationId === tagged!.allocationId), 'the tagged one is no longer the pool\'s');
+});
