@@ -17,7 +17,7 @@ interface Policy { Version: string; Statement: Statement[] }
 const productOf = (action: string) => (action === 'DescribeNetworkInterfaces' ? 'ecs' : 'vpc');
 const AGENT_ACTIONS = CLOUD_ACTIONS.map((a) => `${productOf(a)}:${a}`).sort();
 /** What changes or destroys an existing EIP and names the EIP as the request's resource. */
-const TAG_SCOPED = ['vpc:ReleaseEipAddress', 'vpc:UnassociateEipAddress'];
+const TAG_SCOPED = ['vpc:ReleaseEipAddress', 'vpc:UnassociateEipAddress', 'vpc:ModifyEipAddressAttribute', 'vpc:UnTagResources'];
 
 const load = async (file: string) => JSON.parse(await readFile(repoPath('manifests', file), 'utf8')) as Policy;
 
@@ -32,7 +32,7 @@ test('the plain RAM policy is a full policy document allowing exactly the action
   t.deepEqual([...statement!.Action].sort(), AGENT_ACTIONS);
 });
 
-test('the tag-scoped RAM policy allows the same actions, release and unbind only on EIPs tagged with the cluster id', async (t) => {
+test('the tag-scoped RAM policy allows the same actions, release, unbind, modify and untag only on EIPs tagged with the cluster id', async (t) => {
   const policy = await load('ram-policy-tag-scoped.json');
   t.is(policy.Version, '1');
   t.true(policy.Statement.every((s) => s.Effect === 'Allow'), 'allows only: nothing to override elsewhere');
