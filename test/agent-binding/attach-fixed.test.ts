@@ -1,8 +1,7 @@
 import test from 'ava';
 import { BindingError } from '../../agent/src/binding/errors.js';
-import { bindingMark, ownershipTags } from '../../agent/src/binding/ownership.js';
 import {
-  CLUSTER, allocateCalls, attachReq, createPod, detachReq, eips, ip, never, removePod, startWorld, terminatePod, until, type World,
+  allocateCalls, attachReq, createPod, detachReq, earlierIncarnationEip, eips, ip, never, removePod, startWorld, terminatePod, until, type World,
 } from './world.js';
 
 const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
@@ -77,19 +76,7 @@ test.serial('Never or a duration on a stateless pod is refused with NotStatefulP
 test.serial('fixed: an EIP still bound to the previous pod\'s IP on a dead node is taken over after the grace period', async (t) => {
   const w = await startWorld(t, { config: { takeoverAfterMs: 1500 } });
   const annotations = { ...EIP, 'k8s.aliyun.com/pod-eip-release-strategy': '10m' };
-  // Tagged as the earlier agent did: allocated for default/db-0, bound by podeip to 192.168.0.52.
-  const stale = await w.cloud.allocateEip({
-    clientToken: 'earlier-agent-token',
-    tags: {
-      ...ownershipTags({ clusterId: CLUSTER, namespace: 'default', podName: 'db-0', podUid: 'uid-db-0-old', node: 'node-gone' }),
-      'podeip.io/binding': bindingMark(CLUSTER, 'default', 'db-0', '192.168.0.52'),
-    },
-  });
-  await w.cloud.associateEip({ allocationId: stale.allocationId, networkInterfaceId: 'eni-bp1podeipsim021', privateIpAddress: '192.168.0.52' });
-  await w.cloud.waitForEip(stale.allocationId, (e) => e?.status === 'InUse');
-  await w.kube.createPodEip('default', 'db-0', {
-    allocationID: stale.allocationId, allocationType: { type: 'Auto', releaseStrategy: 'TTL', releaseAfter: '10m' },
-  }, { 'podeip.io/pod-uid': 'uid-db-0-old' });
+  const stale = { allocationId: await earlierIncarnationEip(w, 'db-0') };
   const pod = await createPod(w, { name: 'db-0', annotations, owner: STS });
   const started = Date.now();
   const res = await w.service.attach(attachReq(pod, 'c1', ip(8)), never());

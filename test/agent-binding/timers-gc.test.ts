@@ -9,9 +9,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { deadline } from '../../lib/deadline.js';
 import type { BindingError } from '../../agent/src/binding/errors.js';
-import { bindingMark, ownershipTags } from '../../agent/src/binding/ownership.js';
 import type { CloudClient } from '../../agent/src/cloud/types.js';
-import { CLUSTER, NODE, allocateCalls, attachReq, createPod, eips, ip, never, startWorld, until } from './world.js';
+import { allocateCalls, attachReq, createPod, earlierIncarnationEip, eips, ip, never, startWorld, until } from './world.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -71,19 +70,7 @@ test.serial('the takeover grace fires on time under constant garbage collection'
     config: { takeoverAfterMs: 1500 },
     wrapCloud: (cloud) => onUnassociate(cloud, () => { takeoverAt ??= Date.now(); }),
   });
-  // An EIP this cluster allocated for an earlier db-0, still on the previous sandbox's IP.
-  const stale = await w.cloud.allocateEip({
-    clientToken: 'earlier-agent-token',
-    tags: {
-      ...ownershipTags({ clusterId: CLUSTER, namespace: 'default', podName: 'db-0', podUid: 'uid-db-0-old', node: NODE }),
-      'podeip.io/binding': bindingMark(CLUSTER, 'default', 'db-0', '192.168.0.52'),
-    },
-  });
-  await w.cloud.associateEip({ allocationId: stale.allocationId, networkInterfaceId: 'eni-bp1podeipsim021', privateIpAddress: '192.168.0.52' });
-  await w.cloud.waitForEip(stale.allocationId, (e) => e?.status === 'InUse');
-  await w.kube.createPodEip('default', 'db-0', {
-    allocationID: stale.allocationId, allocationType: { type: 'Auto', releaseStrategy: 'TTL', releaseAfter: '10m' },
-  }, { 'podeip.io/pod-uid': 'uid-db-0-old' });
+  const stale = { allocationId: await earlierIncarnationEip(w, 'db-0') };
   const pod = await createPod(w, { name: 'db-0', annotations: FIXED, owner: STS });
 
   collectConstantly(t);

@@ -4,6 +4,7 @@
  * (client-node; the PodEIP CRD applied with kubectl), a journal in a temp dir, and the service.
  */
 import type { ExecutionContext } from 'ava';
+import { bindingMark, ownershipTags, TAG_BINDING } from '../../agent/src/binding/ownership.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';
@@ -215,4 +216,25 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 /** Released EIPs pass through Releasing before they disappear. */
 export async function allReleased(w: World): Promise<void> {
   await until(() => eips(w).length === 0, 'every EIP released');
+}
+
+/**
+ * A fixed EIP an earlier agent allocated for default/<podName> (uid `uid-<podName>-old`) and bound,
+ * with podeip's binding mark, to 192.168.0.52 on another instance's ENI; its PodEIP (TTL 10m) names it.
+ */
+export async function earlierIncarnationEip(w: World, podName: string): Promise<string> {
+  const boundIp = '192.168.0.52';
+  const { allocationId } = await w.cloud.allocateEip({
+    clientToken: `earlier-agent-${podName}`,
+    tags: {
+      ...ownershipTags({ clusterId: CLUSTER, namespace: 'default', podName, podUid: `uid-${podName}-old`, node: 'node-gone' }),
+      [TAG_BINDING]: bindingMark(CLUSTER, 'default', podName, boundIp),
+    },
+  });
+  await w.cloud.associateEip({ allocationId, networkInterfaceId: 'eni-bp1podeipsim021', privateIpAddress: boundIp });
+  await w.cloud.waitForEip(allocationId, (e) => e?.status === 'InUse');
+  await w.kube.createPodEip('default', podName, {
+    allocationID: allocationId, allocationType: { type: 'Auto', releaseStrategy: 'TTL', releaseAfter: '10m' },
+  }, { 'podeip.io/pod-uid': `uid-${podName}-old` });
+  return allocationId;
 }

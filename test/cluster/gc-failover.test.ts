@@ -5,13 +5,10 @@
  */
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
-import { Registry } from 'prom-client';
 import { CLUSTER_ID, type SimNode } from '../../sim/stack/cluster.js';
-import { clusterFor } from './harness.js';
+import { accountCloud, clusterFor } from './harness.js';
 import { sumMetric } from '../../sim/stack/agent-process.js';
 import type { SandboxRef } from '../../sim/stack/cni-runtime.js';
-import { createCloudClient } from '../../agent/src/cloud/index.js';
-import { silentLogger } from '../../agent/src/log/logger.js';
 import { cloudEips, PodEips, until } from '../chaos/world.js';
 
 async function leaderOf(nodes: SimNode[]): Promise<SimNode> {
@@ -46,12 +43,7 @@ test('three agents: one leader sweeps TTL, dead-node Follow and orphan EIPs; a l
     },
   });
   const podEips = new PodEips(cluster.kube.kubeconfigPath);
-  const cloud = createCloudClient({
-    regionId: cluster.cloud.regionId, vpcId: cluster.cloud.topology.vpcs[0]!.vpcId,
-    endpoints: { vpcEndpoint: cluster.cloud.endpoint, ecsEndpoint: cluster.cloud.endpoint }, protocol: 'http',
-    credentials: { type: 'access_key', accessKeyId: cluster.cloud.accessKeyId, accessKeySecret: cluster.cloud.accessKeySecret },
-  }, { logger: silentLogger, registry: new Registry() });
-  t.teardown(() => cloud.close());
+  const cloud = accountCloud(t, cluster);
   await cluster.startAgents();
   const [nodeA, nodeB, nodeC] = cluster.nodes as [SimNode, SimNode, SimNode];
 

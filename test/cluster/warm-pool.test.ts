@@ -4,12 +4,9 @@
  * node's pool is left alone by the sweep, and a dead node's pool goes to the sweep.
  */
 import test from 'ava';
-import { Registry } from 'prom-client';
 import type { SimNode } from '../../sim/stack/cluster.js';
-import { clusterFor } from './harness.js';
+import { accountCloud, clusterFor } from './harness.js';
 import { sumMetric } from '../../sim/stack/agent-process.js';
-import { createCloudClient } from '../../agent/src/cloud/index.js';
-import { silentLogger } from '../../agent/src/log/logger.js';
 import { TAG_POOL } from '../../agent/src/pool/pool-tags.js';
 import { cloudEips, until } from '../chaos/world.js';
 
@@ -31,12 +28,7 @@ test('two agents with pools: the leader\'s listing updates every node\'s count; 
   await until('both pools filled', () => (poolOf(nodeA).length === 2 && poolOf(nodeB).length === 2 ? true : undefined), 60_000);
 
   // EIPs the agents did not allocate: only a listing can tell them.
-  const cloud = createCloudClient({
-    regionId: cluster.cloud.regionId, vpcId: cluster.cloud.topology.vpcs[0]!.vpcId,
-    endpoints: { vpcEndpoint: cluster.cloud.endpoint, ecsEndpoint: cluster.cloud.endpoint }, protocol: 'http',
-    credentials: { type: 'access_key', accessKeyId: cluster.cloud.accessKeyId, accessKeySecret: cluster.cloud.accessKeySecret },
-  }, { logger: silentLogger, registry: new Registry() });
-  t.teardown(() => cloud.close());
+  const cloud = accountCloud(t, cluster);
   for (const n of [1, 2, 3]) await cloud.allocateEip({ clientToken: `another-team-${n}`, tags: { team: 'media' } });
   const total = cloudEips(cluster).length;
   t.is(total, 7);

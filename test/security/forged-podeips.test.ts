@@ -10,14 +10,15 @@ import { CLUSTER_ID, type SimNode } from '../../sim/stack/cluster.js';
 import { sumMetric } from '../../sim/stack/agent-process.js';
 import { PodEips, until } from '../chaos/world.js';
 import {
-  add, addOk, cniError, createNamespace, eip, elsewhere, eventReasons, fingerprint, forgePodEip, GC_PERIOD_MS, ownerCloud, releaseCalls,
+  add, addOk, cniError, createNamespace, eip, elsewhere, eventReasons, fingerprint, forgePodEip, GC_PERIOD_MS, releaseCalls,
   sharedCluster, sleep, userEip, type ForgedPodEip,
 } from './tenant.js';
+import { accountCloud } from '../cluster/harness.js';
 
 test('forged PodEIPs make podeip release, unbind or take over nothing', async (t) => {
   t.timeout(300_000);
   const cluster = await sharedCluster(t, 'forged');
-  const cloud = ownerCloud(t, cluster);
+  const cloud = accountCloud(t, cluster);
   const node = cluster.nodes[0] as SimNode;
   const podEips = new PodEips(cluster.kube.kubeconfigPath);
   await createNamespace(cluster, 'tenant');

@@ -7,15 +7,16 @@ import test from 'ava';
 import { ownershipTags } from '../../agent/src/binding/ownership.js';
 import { CLUSTER_ID, type SimNode } from '../../sim/stack/cluster.js';
 import {
-  add, addOk, annotateNamespace, cniError, createNamespace, del, eip, elsewhere, fingerprint, ownerCloud, releaseCalls, sharedCluster, sleep, userEip,
+  add, addOk, annotateNamespace, cniError, createNamespace, del, eip, elsewhere, fingerprint, releaseCalls, sharedCluster, sleep, userEip,
 } from './tenant.js';
+import { accountCloud } from '../cluster/harness.js';
 
 const STATIC = 'k8s.aliyun.com/pod-eip-instanceid';
 
 test('only granted EIPs are bound: by Namespace annotation, by EIP tag, "*" for untagged ones; a revoke counts within 5 s', async (t) => {
   t.timeout(240_000);
   const cluster = await sharedCluster(t, 'grants');
-  const cloud = ownerCloud(t, cluster);
+  const cloud = accountCloud(t, cluster);
   const node = cluster.nodes[0] as SimNode;
   await createNamespace(cluster, 'team-a');
   await createNamespace(cluster, 'team-b', { 'podeip.io/allowed-eips': '*' });
@@ -93,7 +94,7 @@ test('only granted EIPs are bound: by Namespace annotation, by EIP tag, "*" for 
 test('allowEipRob takes over only EIPs granted to the namespace', async (t) => {
   t.timeout(180_000);
   const cluster = await sharedCluster(t, 'rob', { allowEipRob: true });
-  const cloud = ownerCloud(t, cluster);
+  const cloud = accountCloud(t, cluster);
   const node = cluster.nodes[0] as SimNode;
   await createNamespace(cluster, 'team-a');
   const ungranted = await userEip(cloud, 'ungranted', { owner: 'prod' }, elsewhere(cluster, 1));

@@ -7,8 +7,9 @@ import test from 'ava';
 import type { SimNode } from '../../sim/stack/cluster.js';
 import { PodEips, until } from '../chaos/world.js';
 import {
-  addOk, createNamespace, del, eip, eventReasons, GC_PERIOD_MS, ownerCloud, releaseCalls, sharedCluster, sleep, userEip,
+  addOk, createNamespace, del, eip, eventReasons, GC_PERIOD_MS, releaseCalls, sharedCluster, sleep, userEip,
 } from './tenant.js';
+import { accountCloud } from '../cluster/harness.js';
 
 /** One GC period, plus a period's worth for the sweep in flight and the machine's load. */
 const WITHIN_ONE_PERIOD_MS = 2 * GC_PERIOD_MS + 3_000;
@@ -16,7 +17,7 @@ const WITHIN_ONE_PERIOD_MS = 2 * GC_PERIOD_MS + 3_000;
 test('deleting a PodEIP waits for its running pod, then releases its EIP (Auto) or unbinds it (Static), and finishes', async (t) => {
   t.timeout(240_000);
   const cluster = await sharedCluster(t, 'delete');
-  const cloud = ownerCloud(t, cluster);
+  const cloud = accountCloud(t, cluster);
   const node = cluster.nodes[0] as SimNode;
   const podEips = new PodEips(cluster.kube.kubeconfigPath);
   await createNamespace(cluster, 'apps', { 'podeip.io/allowed-eips': '*' });

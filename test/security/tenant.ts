@@ -5,10 +5,7 @@
  * podeip did and did not touch.
  */
 import type { ExecutionContext } from 'ava';
-import { Registry } from 'prom-client';
-import { createCloudClient } from '../../agent/src/cloud/index.js';
 import type { ClosableCloudClient } from '../../agent/src/cloud/client.js';
-import { silentLogger } from '../../agent/src/log/logger.js';
 import type { SimNode, SimulatedCluster } from '../../sim/stack/cluster.js';
 import type { PluginOutcome, SandboxRef } from '../../sim/stack/cni-runtime.js';
 import { cloudEips, type CloudEip } from '../chaos/world.js';
@@ -30,17 +27,6 @@ export async function sharedCluster(t: ExecutionContext, name: string, agentConf
   });
   await cluster.startAgents();
   return cluster;
-}
-
-/** The account's own API access, as the EIP owners (not podeip) use it. */
-export function ownerCloud(t: ExecutionContext, cluster: SimulatedCluster): ClosableCloudClient {
-  const cloud = createCloudClient({
-    regionId: cluster.cloud.regionId, vpcId: cluster.cloud.topology.vpcs[0]!.vpcId,
-    endpoints: { vpcEndpoint: cluster.cloud.endpoint, ecsEndpoint: cluster.cloud.endpoint }, protocol: 'http',
-    credentials: { type: 'access_key', accessKeyId: cluster.cloud.accessKeyId, accessKeySecret: cluster.cloud.accessKeySecret },
-  }, { logger: silentLogger, registry: new Registry() });
-  t.teardown(() => cloud.close());
-  return cloud;
 }
 
 /** An ENI IP of an instance that is not a node of the cluster: "bound somewhere else". */
