@@ -93,16 +93,19 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 
     let bindings: BindingService | undefined;
     let ready = false;
-    const grpcServer = new AgentGrpcServer(lateBound(() => bindings), { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready }, new AgentMetrics(registry), logger);
+    let notReadyReason: string | undefined;
+    const readiness = { isReady: () => ready, notReadyReason: () => (ready ? undefined : notReadyReason) };
+    const grpcServer = new AgentGrpcServer(lateBound(() => bindings, readiness.notReadyReason), { agentVersion: AGENT_VERSION, nodeName, instanceId, ...readiness }, new AgentMetrics(registry), logger);
     await grpcServer.listen(config.agent.socketPath);
     closers.push(() => grpcServer.close());
 
-    const httpServer = new AgentHttpServer(registry, { isLive: () => true, isReady: () => ready });
+    const httpServer = new AgentHttpServer(registry, { isLive: () => true, ...readiness });
     const metricsAddress = await httpServer.listen(config.agent.metricsListen);
     closers.push(() => httpServer.close());
 
     const stopping = new AbortController();
     closers.push(() => stopping.abort());
+    await waitForPodEipCrd(kube, logger, stopping.signal, (reason) => { notReadyReason = reason; });
     const { journal } = await openJournal(config.agent.stateDir, logger, stopping.signal);
     closers.push(() => journal.close());
 
@@ -154,6 +157,33 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
   }
 }
 
+export const CRD_MISSING = 'the PodEIP CRD podeips.alibabacloud.com is not served by the API server: apply it with `kubectl apply -f manifests/crd/podeips.alibabacloud.com.yaml` (docs/install.md)';
+const CRD_POLL_MS = 2000;
+
+/** Nothing can be bound without the PodEIP resource: wait for it, saying why on /readyz, to the plugin and in the log. */
+async function waitForPodEipCrd(kube: ClosableKubeGateway, logger: Logger, signal: AbortSignal, setReason: (reason: string | undefined) => void): Promise<void> {
+  let warned = 0;
+  while (!(await kube.podEipResourceServed(signal))) {
+    setReason(CRD_MISSING);
+    if (Date.now() - warned > 60_000) {
+      logger.warn(`not ready: ${CRD_MISSING}`, { crd: 'podeips.alibabacloud.com' });
+      warned = Date.now();
+    }
+    await delay(CRD_POLL_MS, signal);
+  }
+  if (warned) logger.info('the PodEIP CRD is served', { crd: 'podeips.alibabacloud.com' });
+  setReason(undefined);
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => { signal.removeEventListener('abort', abort); resolve(); }, ms);
+    const abort = (): void => { clearTimeout(timer); reject(signal.reason); };
+    signal.addEventListener('abort', abort, { once: true });
+  });
+}
+
 /** client-go's proportions (15/10/2 s): renew well before the lease lapses, retry well before the renew deadline. */
 function leaseTimings(leaseDurationSeconds: number): { leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number } {
   const retryPeriodSeconds = Math.max(1, Math.floor(leaseDurationSeconds / 7));
@@ -171,10 +201,10 @@ async function checkProviderId(kube: ClosableKubeGateway, nodeName: string, inst
 }
 
 /** The gRPC server is up before the binding service exists; until then every call is "not ready". */
-function lateBound(current: () => BindingApi | undefined): BindingApi {
+function lateBound(current: () => BindingApi | undefined, notReadyReason: () => string | undefined): BindingApi {
   const required = (): BindingApi => {
     const api = current();
-    if (!api) throw new AgentNotReadyError();
+    if (!api) throw new AgentNotReadyError(notReadyReason());
     return api;
   };
   return {

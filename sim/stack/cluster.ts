@@ -26,6 +26,8 @@ export interface SimulatedClusterOptions {
   agentConfig?: Record<string, unknown>;
   /** Extra environment per node index (e.g. PODEIP_FAILPOINTS). */
   agentEnv?: (nodeIndex: number) => Record<string, string>;
+  /** false: start without the PodEIP CRD (applyCrd() later). */
+  applyCrd?: boolean;
 }
 
 export interface PodRequest {
@@ -74,7 +76,7 @@ export class SimulatedCluster {
     const cloud = await startCloudSim({ associationDelayMs: 200, ...options.cloud });
     const kube = await startKubeSim({ kubeconfigPath: join(options.dir, 'kubeconfig') });
     const kubectl = new Kubectl(kube.kubeconfigPath, () => {});
-    await kubectl.run(['apply', '-f', PODEIP_CRD]);
+    if (options.applyCrd !== false) await kubectl.run(['apply', '-f', PODEIP_CRD]);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kube.kubeconfigPath);
     const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -112,6 +114,10 @@ export class SimulatedCluster {
       nodes.push(new SimNode(name, instance.instanceId, ips, agent, new CniRuntime({ socketPath })));
     }
     return new SimulatedCluster(options.dir, cloud, kube, kubectl, core, nodes);
+  }
+
+  async applyCrd(): Promise<void> {
+    await this.kubectl.run(['apply', '-f', PODEIP_CRD]);
   }
 
   async startAgents(): Promise<void> {

@@ -30,6 +30,8 @@ export interface AgentIdentity {
   nodeName: string;
   instanceId: string;
   isReady(): boolean;
+  /** Why not ready, in the plugin's "try again later" message. */
+  notReadyReason?(): string | undefined;
 }
 
 export class SocketInUseError extends PodeipError {
@@ -39,8 +41,8 @@ export class SocketInUseError extends PodeipError {
 }
 
 export class AgentNotReadyError extends PodeipError {
-  constructor() {
-    super('AgentNotReady', 'podeip-agent is starting (resuming its journal and syncing pods); the runtime will retry');
+  constructor(reason = 'podeip-agent is starting (resuming its journal and syncing pods)') {
+    super('AgentNotReady', `${reason}; the runtime will retry`);
   }
 }
 
@@ -112,7 +114,7 @@ export class AgentGrpcServer {
       const { signal, dispose } = signalFor(call);
       const run = async (): Promise<Res> => {
         checkClientVersion(call.request.clientVersion, this.identity.agentVersion);
-        if (options.needsReady && !this.identity.isReady()) throw new AgentNotReadyError();
+        if (options.needsReady && !this.identity.isReady()) throw new AgentNotReadyError(this.identity.notReadyReason?.());
         return handle(call.request, signal);
       };
       run().then(
