@@ -4,6 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The executable `name` on PATH, or the value of `envVar` when set; undefined when neither exists. */
 export function findExecutable(name: string, envVar?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -31,10 +32,14 @@ export function findKubectl(env: NodeJS.ProcessEnv = process.env): string | unde
   return findExecutable('kubectl', 'KUBECTL', env);
 }
 
+/** Where `npm test`'s pretest step (scripts/test-tools.mjs) unpacks kubectl when PATH has none recent enough. */
+export const PROVISIONED_KUBECTL = fileURLToPath(new URL('../../.tools/bin/kubectl', import.meta.url));
+
 /**
- * kubectl for the tests, which `npm test`'s pretest step (scripts/test-tools.mjs) provides; the bare
- * name when absent, so a spawn fails with ENOENT naming it.
+ * kubectl for the tests: `KUBECTL`, else the one the pretest step provisioned, else PATH's; the bare
+ * name when there is none, so a spawn fails with ENOENT naming it.
  */
-export function testKubectl(): string {
-  return findKubectl() ?? 'kubectl';
+export function testKubectl(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KUBECTL?.trim()) return env.KUBECTL.trim();
+  return isExecutable(PROVISIONED_KUBECTL) ? PROVISIONED_KUBECTL : findKubectl(env) ?? 'kubectl';
 }
