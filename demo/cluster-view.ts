@@ -4,9 +4,9 @@
  * @kubernetes/client-node and the output is rendered in kubectl's shape, under the kubectl command
  * each step stands for, so the story is the same on a machine that has only Node.js.
  */
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments, stringify as toYaml } from 'yaml';
-import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { stringify as toYaml } from 'yaml';
+import type { KubernetesObjectApi, KubernetesObject } from '@kubernetes/client-node';
+import { createFromFile, objectApi } from '../sim/stack/apply.js';
 import { Kubectl } from '../sim/stack/kubectl.js';
 import { findKubectl } from '../lib/host-tools.js';
 import { command } from './narrate.js';
@@ -104,19 +104,16 @@ class ClientNodeView implements ClusterView {
   private podEipColumns: PrinterColumn[] = [];
 
   constructor(kubeconfigPath: string) {
-    const config = new KubeConfig();
-    config.loadFromFile(kubeconfigPath);
-    this.objects = KubernetesObjectApi.makeApiClient(config);
+    this.objects = objectApi(kubeconfigPath);
   }
 
   async applyFile(path: string): Promise<void> {
     command(`kubectl apply -f ${path}`);
-    for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) {
-      const manifest = doc.toJS() as KubernetesObject & { spec?: { versions?: Array<{ additionalPrinterColumns?: PrinterColumn[] }> } };
+    for (const created of await createFromFile(this.objects, path)) {
+      const manifest = created as KubernetesObject & { spec?: { versions?: Array<{ additionalPrinterColumns?: PrinterColumn[] }> } };
       if (manifest.kind === 'CustomResourceDefinition' && manifest.metadata?.name === 'podeips.alibabacloud.com') {
         this.podEipColumns = manifest.spec?.versions?.[0]?.additionalPrinterColumns ?? [];
       }
-      await this.objects.create(manifest);
       process.stdout.write(`${manifest.kind!.toLowerCase()}.${groupOf(manifest.apiVersion!)}/${manifest.metadata!.name} created\n`.replace('.core/', '/'));
     }
   }

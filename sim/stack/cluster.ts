@@ -1,7 +1,7 @@
 /**
  * A simulated cluster for integration tests, benches, the chaos suite: the cloud and Kubernetes
  * simulators in this process (so tests can read their state directly), the PodEIP CRD applied
- * with kubectl, a Node object per simulated ECS instance, and per node a real podeip-agent
+ * through client-node, a Node object per simulated ECS instance, and per node a real podeip-agent
  * process plus a CniRuntime that runs the real plugin binary against it.
  */
 import { mkdir } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { AgentProcess } from './agent-process.js';
 import { CniRuntime, type SandboxRef } from './cni-runtime.js';
 import { freeLoopbackPort } from './free-port.js';
 import { Kubectl } from './kubectl.js';
+import { createFromFile, objectApi } from './apply.js';
 
 export const PODEIP_CRD = fileURLToPath(new URL('../../../manifests/crd/podeips.alibabacloud.com.yaml', import.meta.url));
 export const CLUSTER_ID = 'c-sim';
@@ -76,7 +77,7 @@ export class SimulatedCluster {
     const cloud = await startCloudSim({ associationDelayMs: 200, ...options.cloud });
     const kube = await startKubeSim({ kubeconfigPath: join(options.dir, 'kubeconfig') });
     const kubectl = new Kubectl(kube.kubeconfigPath, () => {});
-    if (options.applyCrd !== false) await kubectl.run(['apply', '-f', PODEIP_CRD]);
+    if (options.applyCrd !== false) await createFromFile(objectApi(kube.kubeconfigPath), PODEIP_CRD);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kube.kubeconfigPath);
     const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -117,7 +118,7 @@ export class SimulatedCluster {
   }
 
   async applyCrd(): Promise<void> {
-    await this.kubectl.run(['apply', '-f', PODEIP_CRD]);
+    await createFromFile(objectApi(this.kube.kubeconfigPath), PODEIP_CRD);
   }
 
   async startAgents(): Promise<void> {
