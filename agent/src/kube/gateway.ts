@@ -56,7 +56,7 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
   const config = deps.kubeConfig ?? loadKubeConfig({ kubeconfig: options.kubeconfig, env: deps.env ?? process.env });
   const logger = deps.logger.child({ component: 'kube' });
   const metrics = createKubeMetrics(deps.registry);
-  const requester = new KubeRequester(new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock), metrics, clock);
+  const requester = new KubeRequester(new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock), metrics, clock, logger);
   const core = config.makeApiClient(CoreV1Api);
   const custom = config.makeApiClient(CustomObjectsApi);
   const coordination = config.makeApiClient(CoordinationV1Api);
