@@ -12,7 +12,7 @@ import { PodeipError } from '../../../lib/errors.js';
 import { helpText, parseCommandLine, type CommandSpec } from '../../../lib/cli.js';
 import { DEFAULT_SOCKET_PATH, POD_ANNOTATIONS_CAPABILITY } from '../net-conf.js';
 import { PLUGIN_TYPE, type PodeipEntry } from './chain-edit.js';
-import { installCni, uninstallCni, type InstallAction } from './install.js';
+import { chainPrimary, installCni, uninstallCni, type InstallAction } from './install.js';
 import { InstallerError } from './installer-error.js';
 
 export const DEFAULT_BIN_DIR = '/opt/cni/bin';
@@ -80,7 +80,13 @@ function parse(spec: CommandSpec, argv: string[]): InstallerFlags {
   }
 }
 
-interface Job { confDir: string; watch: boolean; run(): InstallAction[] }
+interface Job {
+  confDir: string;
+  watch: boolean;
+  run(): InstallAction[];
+  /** What a change in the conf dir needs redone: the conflist only (the binary is checked on resync). */
+  rechain(): InstallAction[];
+}
 
 function job(command: string, argv: string[]): Job | undefined {
   const spec = command === 'install-cni' ? INSTALL_COMMAND : UNINSTALL_COMMAND;
@@ -91,7 +97,10 @@ function job(command: string, argv: string[]): Job | undefined {
   }
   const binDir = absolute('bin-dir', flags['bin-dir']) ?? DEFAULT_BIN_DIR;
   const confDir = absolute('conf-dir', flags['conf-dir']) ?? DEFAULT_CONF_DIR;
-  if (command === 'uninstall-cni') return { confDir, watch: false, run: () => uninstallCni({ binDir, confDir }) };
+  if (command === 'uninstall-cni') {
+    const run = () => uninstallCni({ binDir, confDir });
+    return { confDir, watch: false, run, rechain: run };
+  }
   const timeout = timeoutSeconds(flags['timeout-seconds']);
   const logFile = absolute('log-file', flags['log-file']);
   const entry: PodeipEntry = {
@@ -102,7 +111,11 @@ function job(command: string, argv: string[]): Job | undefined {
     capabilities: { [POD_ANNOTATIONS_CAPABILITY]: true },
   };
   const pluginSource = flags.plugin === undefined ? DEFAULT_PLUGIN : resolve(flags.plugin);
-  return { confDir, watch: flags.watch ?? false, run: () => installCni({ binDir, confDir, pluginSource, entry }) };
+  return {
+    confDir, watch: flags.watch ?? false,
+    run: () => installCni({ binDir, confDir, pluginSource, entry }),
+    rechain: () => [chainPrimary({ confDir, entry })],
+  };
 }
 
 function logActions(logger: Logger, command: string, actions: InstallAction[], onlyChanges: boolean): void {
@@ -112,27 +125,32 @@ function logActions(logger: Logger, command: string, actions: InstallAction[], o
 }
 
 const WATCH_SETTLE_MS = 200;
+/** A cheap re-check of the conflist alone (a few KB), in case an inotify event is missed. */
+const WATCH_POLL_MS = 1000;
+/** The whole install, plugin binary included. */
 const WATCH_RESYNC_MS = 60_000;
 
 /**
- * Re-runs the (idempotent) install whenever the conf dir changes, and every minute in case an
- * event was missed. Runs until the process is stopped.
+ * Re-chains whenever the conf dir changes (and every second in case an event was missed), and
+ * re-runs the whole idempotent install every minute. Runs until the process is stopped.
  */
 async function watch(logger: Logger, command: string, work: Job): Promise<never> {
+  const attempt = (step: () => InstallAction[]): void => {
+    try {
+      logActions(logger, command, step(), true);
+    } catch (error) {
+      logger.error((error as Error).message, { command, code: error instanceof PodeipError ? error.code : 'Internal' });
+    }
+  };
   let pending: NodeJS.Timeout | undefined;
-  const rerun = () => {
+  const onChange = () => {
     clearTimeout(pending);
     // Let the primary CNI finish writing its file before we read it.
-    pending = setTimeout(() => {
-      try {
-        logActions(logger, command, work.run(), true);
-      } catch (error) {
-        logger.error((error as Error).message, { command, code: error instanceof PodeipError ? error.code : 'Internal' });
-      }
-    }, WATCH_SETTLE_MS);
+    pending = setTimeout(() => attempt(work.rechain), WATCH_SETTLE_MS);
   };
-  fsWatch(work.confDir, { persistent: true }, rerun);
-  setInterval(rerun, WATCH_RESYNC_MS);
+  fsWatch(work.confDir, { persistent: true }, onChange);
+  setInterval(() => attempt(work.rechain), WATCH_POLL_MS);
+  setInterval(() => attempt(work.run), WATCH_RESYNC_MS);
   logger.info('watching for changes', { command, path: work.confDir });
   return new Promise<never>(() => {});
 }
