@@ -80,10 +80,12 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     let bindings: BindingService | undefined;
     let ready = false;
     let journalHealth: JournalHealth | undefined;
+    let notReadyReason: string | undefined;
     const isReady = (): boolean => ready && journalHealth !== undefined && journalHealth.writable();
+    const readiness = { isReady, notReadyReason: () => (ready ? undefined : notReadyReason) };
     // Up first, so that a state dir that cannot be written leaves the agent live and not ready
     // (and saying why in its log) rather than crash-looping.
-    const httpServer = new AgentHttpServer(registry, { isLive: () => true, isReady });
+    const httpServer = new AgentHttpServer(registry, { isLive: () => true, ...readiness });
     const metricsAddress = await httpServer.listen(config.agent.metricsListen);
     closers.push(() => httpServer.close());
     const stopping = new AbortController();
@@ -127,9 +129,11 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     });
     // The socket's gate is start-up only: once serving, a journal that cannot be written answers
     // each call with JournalUnwritable, which says why, rather than "the agent is starting".
-    const grpcServer = new AgentGrpcServer(lateBound(() => bindings), { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready, capacity }, new AgentMetrics(registry), logger);
+    const grpcServer = new AgentGrpcServer(lateBound(() => bindings, readiness.notReadyReason),
+      { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready, notReadyReason: readiness.notReadyReason, capacity }, new AgentMetrics(registry), logger);
     await grpcServer.listen(config.agent.socketPath);
     closers.push(() => grpcServer.close());
+    await waitForPodEipCrd(kube, logger, stopping.signal, (reason) => { notReadyReason = reason; });
 
     const { journal } = await openJournal(config.agent.stateDir, logger, stopping.signal);
     closers.push(() => journal.close());
@@ -212,6 +216,33 @@ function countEipsOnce(cloud: ClosableCloudClient, quota: EipQuota, logger: Logg
   );
 }
 
+export const CRD_MISSING = 'the PodEIP CRD podeips.alibabacloud.com is not served by the API server: apply it with `kubectl apply -f manifests/crd/podeips.alibabacloud.com.yaml` (docs/install.md)';
+const CRD_POLL_MS = 2000;
+
+/** Nothing can be bound without the PodEIP resource: wait for it, saying why on /readyz, to the plugin and in the log. */
+async function waitForPodEipCrd(kube: ClosableKubeGateway, logger: Logger, signal: AbortSignal, setReason: (reason: string | undefined) => void): Promise<void> {
+  let warned = 0;
+  while (!(await kube.podEipResourceServed(signal))) {
+    setReason(CRD_MISSING);
+    if (Date.now() - warned > 60_000) {
+      logger.warn(`not ready: ${CRD_MISSING}`, { crd: 'podeips.alibabacloud.com' });
+      warned = Date.now();
+    }
+    await delay(CRD_POLL_MS, signal);
+  }
+  if (warned) logger.info('the PodEIP CRD is served', { crd: 'podeips.alibabacloud.com' });
+  setReason(undefined);
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => { signal.removeEventListener('abort', abort); resolve(); }, ms);
+    const abort = (): void => { clearTimeout(timer); reject(signal.reason); };
+    signal.addEventListener('abort', abort, { once: true });
+  });
+}
+
 /** client-go's proportions (15/10/2 s): renew well before the lease lapses, retry well before the renew deadline. */
 function leaseTimings(leaseDurationSeconds: number): { leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number } {
   const retryPeriodSeconds = Math.max(1, Math.floor(leaseDurationSeconds / 7));
@@ -229,10 +260,10 @@ async function checkProviderId(kube: ClosableKubeGateway, nodeName: string, inst
 }
 
 /** The gRPC server is up before the binding service exists; until then every call is "not ready". */
-function lateBound(current: () => BindingApi | undefined): BindingApi {
+function lateBound(current: () => BindingApi | undefined, notReadyReason: () => string | undefined): BindingApi {
   const required = (): BindingApi => {
     const api = current();
-    if (!api) throw new AgentNotReadyError();
+    if (!api) throw new AgentNotReadyError(notReadyReason());
     return api;
   };
   return {

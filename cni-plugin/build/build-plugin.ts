@@ -75,11 +75,28 @@ function inputsStamp(bundlePath: string, descriptorPath: string): string {
 /** false when `strip` (binutils) is not installed: the executable then works, only larger. */
 function strip(path: string): boolean {
   try {
-    execFileSync('strip', [path], { stdio: 'pipe' }); // its warnings about Node's .note sections are harmless
+    execFileSync('strip', [path], { stdio: 'pipe' });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
+  }
+}
+
+/**
+ * postject's LIEF (compiled to wasm, logging through console.warn) warns "Can't find string offset
+ * for section name" for the .note sections it writes into every Node.js ELF binary, stripped or
+ * not; the injected binary runs and is tested. Only those lines are dropped; any other warning shows.
+ */
+async function withoutLiefNoteWarnings<T>(run: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!/^warning: Can't find string offset for section name '\.note[^']*'$/.test(String(args[0]))) warn(...args);
+  };
+  try {
+    return await run();
+  } finally {
+    console.warn = warn;
   }
 }
 
@@ -121,7 +138,7 @@ export async function buildPlugin(paths: BuildPaths): Promise<BuildReport> {
   chmodSync(staging, 0o755);
   const stripped = strip(staging);
   step(stripped ? 'strip' : 'strip (not installed: binutils missing, binary left unstripped)');
-  await inject(staging, 'NODE_SEA_BLOB', readFileSync(blobPath), { sentinelFuse: SEA_FUSE });
+  await withoutLiefNoteWarnings(() => inject(staging, 'NODE_SEA_BLOB', readFileSync(blobPath), { sentinelFuse: SEA_FUSE }));
   step('postject');
   renameSync(staging, paths.output);
   writeFileSync(stampPath, stamp);

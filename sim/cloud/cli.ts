@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { helpText, parseCommandLine, type CommandSpec } from '../../lib/cli.js';
 import { readJsonFile } from './config-file.js';
 import { SimConfigError } from './errors.js';
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, startCloudSim, type CloudSimOptions } from './index.js';
@@ -8,29 +8,36 @@ import { parseListen } from './net.js';
 import { rateLimitsFromFlag, resolveRateLimits } from './rate-limit.js';
 import { parseTopology } from './topology.js';
 
-const USAGE = `usage: podeip-sim cloud [flags]
+export const CLOUD_SIM_COMMAND: CommandSpec = {
+  command: 'podeip-sim cloud',
+  summary: `Simulated Alibaba Cloud VPC (2016-04-28) + ECS (2014-05-26) OpenAPI for podeip tests.
+On start it prints one JSON line with the bound endpoints, then serves until SIGINT/SIGTERM.`,
+  flags: {
+    listen: { type: 'string', value: 'HOST:PORT', help: 'OpenAPI endpoint (port 0 = any free port)', default: '127.0.0.1:8110' },
+    'access-key-id': { type: 'string', value: 'ID', help: 'accepted AccessKeyId', default: DEFAULT_ACCESS_KEY_ID },
+    'access-key-secret': { type: 'string', value: 'SECRET', help: 'its secret', default: DEFAULT_ACCESS_KEY_SECRET },
+    topology: { type: 'string', value: 'FILE', help: 'JSON topology (default: built-in, cn-hangzhou, 3 instances x 3 ENIs x 10 IPs)' },
+    'association-delay-ms': { type: 'string', value: 'N', help: 'how long Associating/Unassociating/Releasing/BINDING last', default: '500' },
+    'latency-ms': { type: 'string', value: 'N', help: 'latency added to every OpenAPI call', default: '0' },
+    'rate-limits': { type: 'string', value: 'documented|off|FILE', help: 'per-action per-account limits', default: 'documented' },
+    'eip-quota': { type: 'string', value: 'N', help: 'EIPs the account may hold', default: '20' },
+    faults: { type: 'string', value: 'FILE', help: 'JSON per-action faults (errors, latency, drops, commit-then-drop)' },
+    'inspect-listen': { type: 'string', value: 'HOST:PORT', help: 'inspection/control endpoint', default: '127.0.0.1:8111' },
+    'metadata-listen': { type: 'string', value: 'HOST:PORT', help: 'serve ECS instance metadata (IMDSv2) for one instance' },
+    'metadata-instance': { type: 'string', value: 'ID', help: 'which instance (default: the topology\'s first)' },
+    'metadata-imdsv2-required': { type: 'boolean', help: 'refuse metadata GETs without a session token' },
+    'sts-listen': { type: 'string', value: 'HOST:PORT', help: 'serve STS AssumeRoleWithOIDC over HTTPS (self-signed, SAN IP 127.0.0.1)' },
+    'sts-cert-out': { type: 'string', value: 'FILE', help: 'write the STS certificate (PEM) here (for NODE_EXTRA_CA_CERTS)' },
+  },
+  footer: 'Full reference: docs/simulators-cloud.md',
+};
 
-Simulated Alibaba Cloud VPC (2016-04-28) + ECS (2014-05-26) OpenAPI for podeip tests.
-On start it prints one JSON line with the bound endpoints, then serves until SIGINT/SIGTERM.
-
-  --listen HOST:PORT              OpenAPI endpoint (default 127.0.0.1:8110; port 0 = any free port)
-  --access-key-id ID              accepted AccessKeyId (default ${DEFAULT_ACCESS_KEY_ID})
-  --access-key-secret SECRET      its secret (default ${DEFAULT_ACCESS_KEY_SECRET})
-  --topology FILE                 JSON topology (default: built-in, cn-hangzhou, 3 instances x 3 ENIs x 10 IPs)
-  --association-delay-ms N        how long Associating/Unassociating/Releasing/BINDING last (default 500)
-  --latency-ms N                  latency added to every OpenAPI call (default 0)
-  --rate-limits documented|off|FILE   per-action per-account limits (default documented)
-  --eip-quota N                   EIPs the account may hold (default 20)
-  --faults FILE                   JSON per-action faults (errors, latency, drops, commit-then-drop)
-  --inspect-listen HOST:PORT      inspection/control endpoint (default 127.0.0.1:8111)
-  --metadata-listen HOST:PORT     serve ECS instance metadata (IMDSv2) for one instance
-  --metadata-instance ID          which instance (default: the topology's first)
-  --metadata-imdsv2-required      refuse metadata GETs without a session token
-  --sts-listen HOST:PORT          serve STS AssumeRoleWithOIDC over HTTPS (self-signed, SAN IP 127.0.0.1)
-  --sts-cert-out FILE             write the STS certificate (PEM) here (for NODE_EXTRA_CA_CERTS)
-  -h, --help                      this text
-
-Full reference: docs/simulators-cloud.md`;
+/** Flags whose default above is only documentation: the simulator applies it itself. */
+const DOCUMENTED_DEFAULTS = new Set(['access-key-id', 'access-key-secret', 'association-delay-ms', 'latency-ms', 'eip-quota']);
+const PARSE_SPEC: CommandSpec = {
+  ...CLOUD_SIM_COMMAND,
+  flags: Object.fromEntries(Object.entries(CLOUD_SIM_COMMAND.flags).map(([k, f]) => [k, DOCUMENTED_DEFAULTS.has(k) ? { ...f, default: undefined } : f])),
+};
 
 function intFlag(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -42,33 +49,12 @@ function intFlag(value: string | undefined, flag: string): number | undefined {
 export function optionsFromArgv(argv: string[]): CloudSimOptions | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        listen: { type: 'string', default: '127.0.0.1:8110' },
-        'access-key-id': { type: 'string' },
-        'access-key-secret': { type: 'string' },
-        topology: { type: 'string' },
-        'association-delay-ms': { type: 'string' },
-        'latency-ms': { type: 'string' },
-        'rate-limits': { type: 'string', default: 'documented' },
-        'eip-quota': { type: 'string' },
-        faults: { type: 'string' },
-        'inspect-listen': { type: 'string', default: '127.0.0.1:8111' },
-        'metadata-listen': { type: 'string' },
-        'metadata-instance': { type: 'string' },
-        'metadata-imdsv2-required': { type: 'boolean' },
-        'sts-listen': { type: 'string' },
-        'sts-cert-out': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseCommandLine(PARSE_SPEC, argv);
   } catch (error) {
-    throw new SimConfigError(`${(error as Error).message} (see podeip-sim cloud --help)`);
+    throw new SimConfigError((error as Error).message);
   }
-  const v = parsed.values;
-  if (v.help) return 'help';
+  if (parsed.help) return 'help';
+  const v = parsed.values as Record<string, string | undefined> & { listen: string; 'inspect-listen': string; 'rate-limits': string; 'metadata-imdsv2-required'?: boolean };
   if (v['metadata-listen'] === undefined && (v['metadata-instance'] !== undefined || v['metadata-imdsv2-required'])) {
     throw new SimConfigError('--metadata-instance and --metadata-imdsv2-required need --metadata-listen');
   }
@@ -118,7 +104,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(helpText(CLOUD_SIM_COMMAND));
     return;
   }
   let sim;

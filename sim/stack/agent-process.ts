@@ -55,6 +55,12 @@ export class AgentProcess {
 
   /** Starts the agent and resolves once /readyz answers 200. */
   async start(timeoutMs = 90_000): Promise<void> {
+    await this.launch();
+    await this.ready(timeoutMs);
+  }
+
+  /** Starts the process without waiting for it to be ready. */
+  async launch(): Promise<void> {
     await writeFile(this.options.configFile, stringify(this.options.config));
     const log = createWriteStream(this.options.logFile, { flags: 'a' });
     const env: Record<string, string> = {
@@ -68,6 +74,10 @@ export class AgentProcess {
     child.stderr!.pipe(log, { end: false });
     this.child = child;
     this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Resolves once /readyz answers 200. */
+  async ready(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) throw new AgentStartError(`podeip-agent exited during start; see ${this.options.logFile}:\n${await this.logTail()}`);
@@ -95,6 +105,16 @@ export class AgentProcess {
     if (!this.running) return;
     this.child!.kill('SIGKILL');
     await this.exit;
+  }
+
+  /** /readyz's status and body; undefined while nothing listens. */
+  async readyz(): Promise<{ status: number; body: string } | undefined> {
+    try {
+      const response = await fetch(`${this.options.metricsUrl}/readyz`);
+      return { status: response.status, body: await response.text() };
+    } catch {
+      return undefined;
+    }
   }
 
   async metrics(): Promise<string> {

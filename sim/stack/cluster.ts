@@ -1,7 +1,7 @@
 /**
  * A simulated cluster for integration tests, benches, the chaos suite: the cloud and Kubernetes
  * simulators in this process (so tests can read their state directly), the PodEIP CRD applied
- * with kubectl, a Node object per simulated ECS instance, and per node a real podeip-agent
+ * through client-node, a Node object per simulated ECS instance, and per node a real podeip-agent
  * process plus a CniRuntime that runs the real plugin binary against it.
  */
 import { mkdir } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { AgentProcess } from './agent-process.js';
 import { CniRuntime, type SandboxRef } from './cni-runtime.js';
 import { freeLoopbackPort } from './free-port.js';
 import { Kubectl } from './kubectl.js';
+import { createFromFile, objectApi } from './apply.js';
 
 export const PODEIP_CRD = fileURLToPath(new URL('../../../manifests/crd/podeips.alibabacloud.com.yaml', import.meta.url));
 export const CLUSTER_ID = 'c-sim';
@@ -26,6 +27,8 @@ export interface SimulatedClusterOptions {
   agentConfig?: Record<string, unknown>;
   /** Extra environment per node index (e.g. PODEIP_FAILPOINTS). */
   agentEnv?: (nodeIndex: number) => Record<string, string>;
+  /** false: start without the PodEIP CRD (applyCrd() later). */
+  applyCrd?: boolean;
 }
 
 export interface PodRequest {
@@ -74,7 +77,7 @@ export class SimulatedCluster {
     const cloud = await startCloudSim({ associationDelayMs: 200, ...options.cloud });
     const kube = await startKubeSim({ kubeconfigPath: join(options.dir, 'kubeconfig') });
     const kubectl = new Kubectl(kube.kubeconfigPath, () => {});
-    await kubectl.run(['apply', '-f', PODEIP_CRD]);
+    if (options.applyCrd !== false) await createFromFile(objectApi(kube.kubeconfigPath), PODEIP_CRD);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kube.kubeconfigPath);
     const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -113,6 +116,10 @@ export class SimulatedCluster {
       nodes.push(new SimNode(name, instance.instanceId, ips, agent, new CniRuntime({ socketPath })));
     }
     return new SimulatedCluster(options.dir, cloud, kube, kubectl, core, nodes);
+  }
+
+  async applyCrd(): Promise<void> {
+    await createFromFile(objectApi(this.kube.kubeconfigPath), PODEIP_CRD);
   }
 
   async startAgents(): Promise<void> {

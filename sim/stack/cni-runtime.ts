@@ -88,7 +88,8 @@ export class CniRuntime {
     return conf;
   }
 
-  private invoke(command: string, sandbox: SandboxRef, netns: string, withPrevResult: boolean): Promise<PluginOutcome> {
+  /** The environment and stdin of one plugin call, as containerd would give them. */
+  invocation(command: 'ADD' | 'DEL' | 'CHECK', sandbox: SandboxRef, netns = `/var/run/netns/cni-${sandbox.containerId.slice(0, 8)}`, withPrevResult = true): { env: Record<string, string>; stdin: string } {
     const env = {
       CNI_COMMAND: command,
       CNI_CONTAINERID: sandbox.containerId,
@@ -97,7 +98,11 @@ export class CniRuntime {
       CNI_PATH: '/opt/cni/bin',
       CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${sandbox.namespace};K8S_POD_NAME=${sandbox.name};K8S_POD_INFRA_CONTAINER_ID=${sandbox.containerId};K8S_POD_UID=${sandbox.uid}`,
     };
-    const stdin = JSON.stringify(this.netConf(sandbox, withPrevResult));
+    return { env, stdin: JSON.stringify(this.netConf(sandbox, withPrevResult)) };
+  }
+
+  private invoke(command: 'ADD' | 'DEL' | 'CHECK', sandbox: SandboxRef, netns: string, withPrevResult: boolean): Promise<PluginOutcome> {
+    const { env, stdin } = this.invocation(command, sandbox, netns, withPrevResult);
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const child = spawn(this.options.binary ?? PLUGIN_BINARY, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });

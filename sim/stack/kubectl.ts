@@ -4,8 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { PodeipError } from '../../lib/errors.js';
-
-export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+import { testKubectl } from '../../lib/host-tools.js';
 
 export class KubectlError extends PodeipError {
   constructor(args: string[], code: number | null, stderr: string) {
@@ -22,7 +21,11 @@ export interface KubectlRunOptions {
 }
 
 export class Kubectl {
-  constructor(readonly kubeconfig: string, private readonly write: (text: string) => void = (t) => process.stdout.write(t)) {}
+  constructor(
+    readonly kubeconfig: string,
+    private readonly write: (text: string) => void = (t) => process.stdout.write(t),
+    private readonly executable: string = testKubectl(),
+  ) {}
 
   run(args: string[], options: KubectlRunOptions = {}): Promise<string> {
     if (options.echo) {
@@ -30,7 +33,7 @@ export class Kubectl {
       if (options.echoInput !== undefined) this.write(`${JSON.stringify(options.echoInput)}\n`);
     }
     return new Promise((resolve, reject) => {
-      const child = spawn(KUBECTL, ['--kubeconfig', this.kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(this.executable, ['--kubeconfig', this.kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });

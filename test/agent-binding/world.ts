@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
+import { testKubectl } from '../../lib/host-tools.js';
 import { startCloudSim, type CloudSim, type CloudSimOptions } from '../../sim/cloud/index.js';
 import { startKubeSim, type KubeSim } from '../../sim/kube/server.js';
 import { createCloudClient, type ClosableCloudClient } from '../../agent/src/cloud/client.js';
@@ -71,7 +72,7 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
   const kubeSim = await startKubeSim();
   t.teardown(() => kubeSim.close());
   // Async: the simulator answers kubectl from this very process.
-  await promisify(execFile)('/usr/bin/kubectl', ['--kubeconfig', kubeSim.kubeconfigPath, 'apply', '-f', CRD]);
+  await promisify(execFile)(testKubectl(), ['--kubeconfig', kubeSim.kubeconfigPath, 'apply', '-f', CRD]);
 
   const cloudRegistry = new Registry();
   const cloud = createCloudClient({

@@ -2,13 +2,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
+import { testKubectl } from '../../lib/host-tools.js';
 import { createKubeGateway, type ClosableKubeGateway, type KubeGatewayOptions } from '../../agent/src/kube/gateway.js';
 import { systemClock, type Clock } from '../../agent/src/kube/clock.js';
 import { silentLogger } from '../../agent/src/log/logger.js';
 import { startKubeSim, type KubeSim, type KubeSimOptions } from '../../sim/kube/server.js';
 
 const run = promisify(execFile);
-export const KUBECTL = '/usr/bin/kubectl';
+export const KUBECTL = testKubectl();
 export const CRD_FILE = new URL('../../../manifests/crd/podeips.alibabacloud.com.yaml', import.meta.url).pathname;
 
 export interface Cluster {

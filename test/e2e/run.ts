@@ -18,6 +18,7 @@ import { noEip } from './scenarios/no-eip.js';
 import { quotaExhausted } from './scenarios/quota.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { statefulSetKeepsEip } from './scenarios/statefulset.js';
+import { primaryRewrite } from './scenarios/primary-rewrite.js';
 import { Stack } from './stack.js';
 
 const SCENARIOS: Scenario[] = [
@@ -28,6 +29,7 @@ const SCENARIOS: Scenario[] = [
   agentDownDuringAdd,
   agentDownDuringDel,
   statefulSetKeepsEip,
+  primaryRewrite,
 ];
 
 class Report {

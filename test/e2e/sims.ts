@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { PodeipError } from '../../lib/errors.js';
+import { testKubectl } from '../../lib/host-tools.js';
 import { Daemon, run } from './proc.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PODEIP_SIM = join(REPO_ROOT, 'bin', 'podeip-sim');
-const KUBECTL = '/usr/bin/kubectl';
+const KUBECTL = testKubectl();
 
 export class SimAnnouncementError extends PodeipError {
   constructor(sim: string, field: string, line: unknown) {

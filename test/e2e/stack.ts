@@ -113,14 +113,19 @@ export class Stack {
 
   /** Our installer (the init container's job) chains podeip into the bridge conflist. */
   async installPlugin(): Promise<void> {
-    await run(process.execPath, [PODEIP_AGENT, 'install-cni',
+    await run(process.execPath, this.installerCommand());
+    await this.node.waitChain(['bridge', 'podeip']);
+  }
+
+  /** `podeip-agent install-cni` with this node's dirs, as node argv (add --watch for the sidecar). */
+  installerCommand(): string[] {
+    return [PODEIP_AGENT, 'install-cni',
       '--bin-dir', this.node.cniBinDir,
       '--conf-dir', this.node.cniConfDir,
       '--plugin', PLUGIN_BINARY,
       '--socket-path', this.agent.settings.socketPath,
       '--log-file', join(this.node.tmpDir, 'stack', 'podeip-plugin.log'),
-    ]);
-    await this.node.waitChain(['bridge', 'podeip']);
+    ];
   }
 
   /**

@@ -7,6 +7,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startKubeSim, type KubeSim } from '../../sim/kube/server.js';
+import { testKubectl } from '../../lib/host-tools.js';
 import { kustomizeBuild } from './kustomize.js';
 import { repoPath } from './repo.js';
 
@@ -26,7 +27,7 @@ const PODMONITOR_CRD = JSON.stringify({
 });
 
 async function kubectl(sim: KubeSim, args: string[], input?: string): Promise<string> {
-  const child = run('kubectl', ['--kubeconfig', sim.kubeconfigPath, ...args], { maxBuffer: 16 * 1024 * 1024 });
+  const child = run(testKubectl(), ['--kubeconfig', sim.kubeconfigPath, ...args], { maxBuffer: 16 * 1024 * 1024 });
   if (input !== undefined) child.child.stdin?.end(input);
   const { stdout } = await child;
   return stdout;

@@ -74,7 +74,7 @@ test('docs/annotations.md documents every annotation of the spec, both prefixes 
 });
 
 /** The user docs of issue 7 (docs/simulators-*.md and docs/e2e.md belong to their parts). */
-const USER_DOCS = ['install.md', 'configuration.md', 'annotations.md', 'podeip-resource.md', 'migration.md', 'troubleshooting.md', 'architecture.md', 'metrics.md'];
+const USER_DOCS = ['install.md', 'configuration.md', 'annotations.md', 'podeip-resource.md', 'migration.md', 'troubleshooting.md', 'architecture.md', 'metrics.md', 'try-it.md'];
 
 test('every repository path the user docs mention exists', async (t) => {
   const docs = (await readdir(repoPath('docs'))).filter((f) => USER_DOCS.includes(f));
@@ -97,7 +97,7 @@ test('every shell block of the user docs is marked local or cluster, and the loc
   t.teardown(() => rm(work, { recursive: true, force: true }));
   // A reader's clone after `npm ci`: its own manifests to copy into, the built tree linked.
   await cp(repoPath('manifests'), join(work, 'manifests'), { recursive: true });
-  for (const built of ['dist', 'node_modules', 'package.json']) await symlink(repoPath(built), join(work, built));
+  for (const built of ['bin', 'dist', 'node_modules', 'package.json']) await symlink(repoPath(built), join(work, built));
   let ran = 0;
   for (const doc of USER_DOCS) {
     // Blocks inside list items are indented; the shell sees them dedented.
@@ -105,7 +105,8 @@ test('every shell block of the user docs is marked local or cluster, and the loc
       const indent = block[1]!.length;
       const script = block[2]!.split('\n').map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length))).join('\n');
       const marker = script.split('\n')[0]!;
-      t.regex(marker, /^# (local|cluster)\b/, `${doc}: a shell block starts with "# local" or "# cluster"`);
+      // "# playground" blocks need `podeip-sim up` running: test/cluster/playground.test.ts runs them.
+      t.regex(marker, /^# (local|cluster|playground)\b/, `${doc}: a shell block starts with "# local", "# cluster" or "# playground"`);
       if (!marker.startsWith('# local')) continue;
       const result = await runScript(script, work);
       t.is(result.code, 0, `${doc}:\n${script}\n${result.output}`);
@@ -124,3 +125,41 @@ async function runScript(script: string, cwd: string): Promise<{ code: number; o
     return { code: e.code ?? -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
+function anchorOf(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[`*_]/g, '').replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-');
+}
+
+test('every relative link of the README and docs resolves, anchors included', async (t) => {
+  const pages = ['README.md', ...(await readdir(repoPath('docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const broken: string[] = [];
+  let checked = 0;
+  for (const page of pages) {
+    const text = (await readFile(repoPath(page), 'utf8')).replace(/```[\s\S]*?```/g, '');
+    for (const m of text.matchAll(/\[[^\]]*\]\(([^)\s]+)\)/g)) {
+      const target = m[1]!;
+      if (/^[a-z]+:/i.test(target)) continue;
+      const [path, anchor] = target.split('#') as [string, string | undefined];
+      const file = path ? join(page.includes('/') ? page.slice(0, page.lastIndexOf('/')) : '', path) : page;
+      checked += 1;
+      if (!existsSync(repoPath(file))) { broken.push(`${page}: ${target} (no ${file})`); continue; }
+      if (anchor && file.endsWith('.md')) {
+        const headings = [...(await readFile(repoPath(file), 'utf8')).matchAll(/^#+ (.+)$/gm)].map((h) => anchorOf(h[1]!));
+        if (!headings.includes(anchor)) broken.push(`${page}: ${target} (no heading #${anchor} in ${file})`);
+      }
+    }
+  }
+  t.deepEqual(broken, []);
+  t.true(checked > 20, `${checked} links checked`);
+});
+
+test('docs pages name each other by link, not as bare text', async (t) => {
+  const bare: string[] = [];
+  for (const page of ['README.md', ...(await readdir(repoPath('docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]) {
+    const text = (await readFile(repoPath(page), 'utf8')).replace(/```[\s\S]*?```/g, '');
+    // Link texts ("[docs/x.md](x.md)") and targets ("](docs/x.md)") are fine; anything else is bare.
+    for (const m of text.matchAll(/(?<![[/\w`-])(?<!\]\()docs\/[\w-]+\.md\b/g)) bare.push(`${page}: ${m[0]}`);
+  }
+  t.deepEqual(bare, []);
+});

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { testKubectl } from '../../lib/host-tools.js';
 
 const run = promisify(execFile);
 
@@ -13,7 +14,7 @@ export interface KubeObject {
 }
 
 export async function kustomizeBuild(dir: string): Promise<{ yaml: string; objects: KubeObject[] }> {
-  const { stdout } = await run('kubectl', ['kustomize', dir], { maxBuffer: 32 * 1024 * 1024 });
+  const { stdout } = await run(testKubectl(), ['kustomize', dir], { maxBuffer: 32 * 1024 * 1024 });
   const objects = parseAllDocuments(stdout).map((doc) => {
     if (doc.errors.length > 0) throw new Error(`kustomize output is not valid YAML: ${doc.errors[0]?.message}`);
     return doc.toJS() as KubeObject;

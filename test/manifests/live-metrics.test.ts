@@ -15,6 +15,7 @@ import { startCloudSim } from '../../sim/cloud/index.js';
 import { startKubeSim } from '../../sim/kube/server.js';
 import { documentedMetrics, exposedMetrics, metricsIn, promtool, type Dashboard, type RuleFile } from './promql.js';
 import { repoPath } from './repo.js';
+import { testKubectl } from '../../lib/host-tools.js';
 
 const run = promisify(execFile);
 
@@ -57,7 +58,7 @@ test('the running agent\'s /metrics passes promtool and matches the metrics refe
   const kube = await startKubeSim({ host: '127.0.0.1', port: 0, kubeconfigPath: join(dir, 'kubeconfig') });
   t.teardown(() => kube.close());
   const kubectl = async (args: string[], input?: string) => {
-    const child = run('kubectl', ['--kubeconfig', kube.kubeconfigPath, ...args]);
+    const child = run(testKubectl(), ['--kubeconfig', kube.kubeconfigPath, ...args]);
     if (input !== undefined) child.child.stdin?.end(input);
     return (await child).stdout;
   };

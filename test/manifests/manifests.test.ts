@@ -113,6 +113,9 @@ for (const overlay of OVERLAYS) {
     const hostPathAt = (mountPath: string) => spec.volumes.find((v) => v.name === install.volumeMounts!.find((m) => m.mountPath === mountPath)?.name)?.hostPath?.path;
     t.is(hostPathAt('/host/opt/cni/bin'), '/opt/cni/bin');
     t.is(hostPathAt('/host/etc/cni/net.d'), '/etc/cni/net.d');
+    const watcher = spec.containers.find((c) => c.name === 'cni-watch')!;
+    t.deepEqual(watcher.args, [...install.args!, '--watch'], 'a sidecar re-chains after the primary CNI rewrites its conflist');
+    t.deepEqual(watcher.volumeMounts, install.volumeMounts);
 
     const all = [...spec.initContainers, ...spec.containers];
     t.is(new Set(all.map((c) => c.image)).size, 1, 'one image for every container');

@@ -1,6 +1,7 @@
 /** Reading our alert rules and dashboard: their PromQL, the metrics it names, promtool runs. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { findExecutable } from '../../lib/host-tools.js';
 
 const run = promisify(execFile);
 
@@ -41,14 +42,14 @@ export interface PromtoolResult { code: number; output: string }
 
 /** promtool with its exit code and combined output; a missing promtool is an error that says how to get it. */
 export async function promtool(args: string[], input?: string): Promise<PromtoolResult> {
-  const child = run('promtool', args, { maxBuffer: 8 * 1024 * 1024 });
+  const child = run(findExecutable('promtool', 'PROMTOOL') ?? 'promtool', args, { maxBuffer: 8 * 1024 * 1024 });
   if (input !== undefined) child.child.stdin?.end(input);
   try {
     const { stdout, stderr } = await child;
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('promtool not found: install Debian\'s prometheus package (apt-get install --no-install-recommends prometheus), as .ci/run does');
+    if (e.code === 'ENOENT') throw new Error('promtool not found on PATH: npm test\'s pretest step (scripts/test-tools.mjs) installs Debian\'s prometheus package, or says the command to run');
     return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }

@@ -4,9 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { testKubectl } from '../../lib/host-tools.js';
 import { startKubeSim, type KubeSim, type KubeSimOptions } from '../../sim/kube/server.js';
 
-export const KUBECTL = '/usr/bin/kubectl';
+export const KUBECTL = testKubectl();
 
 export interface Harness {
   sim: KubeSim;

@@ -18,6 +18,7 @@ import { untilAborted } from '../cloud/clock.js';
 import type { CloudClient } from '../cloud/types.js';
 import type { KubeGateway, PodEvent, PodInfo } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
+import { describeCalls, traceCalls, type TracedCall } from '../log/call-trace.js';
 import { TERMINAL_STATES, type BindingRow, type Journal } from '../store/journal.js';
 import { parseEipRequest } from './annotations.js';
 import { driveToBound } from './attach.js';
@@ -74,6 +75,14 @@ function podKey(namespace: string, name: string): string {
 
 function sandboxKey(sandbox: Sandbox): string {
   return `${sandbox.containerId}/${sandbox.ifname}`;
+}
+
+/** What every binding log line says, so `grep <pod>` or `grep <eip>` finds it. */
+function rowFields(row: BindingRow): Record<string, unknown> {
+  return {
+    pod: `${row.namespace}/${row.podName}`, podUid: row.podUid, mode: row.mode, state: row.state,
+    allocationId: row.allocationId, eipAddress: row.address, eni: row.eniId, privateIp: row.privateIp, sandbox: row.containerId.slice(0, 12),
+  };
 }
 
 export function toBinding(row: BindingRow): Binding {
@@ -228,12 +237,16 @@ export class BindingService {
         await inflight.promise.catch(() => {});
       }
       const opSignal = AbortSignal.any([signal, this.lifetime.signal]);
-      const row = await this.locks.run(podKey(found.namespace, found.podName), async () => {
+      const calls: TracedCall[] = [];
+      const row = await this.locks.run(podKey(found.namespace, found.podName), () => traceCalls(calls, async () => {
         const current = this.ctx.journal.get(found.id);
         // A newer sandbox of the same pod took the binding over: this DEL must not touch it.
         if (!current || current.containerId !== req.sandbox.containerId || isTerminal(current)) return current;
         return driveToUnbound(this.ctx, current, opSignal);
-      });
+      }));
+      if (row && row.containerId === req.sandbox.containerId && row.state !== 'failed' && found.state !== row.state) {
+        this.ctx.logger.info('EIP unbound', { ...rowFields(row), durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls) });
+      }
       if (row && row.containerId === req.sandbox.containerId && (row.state === 'unbound' || row.state === 'releasing')) {
         this.track(this.settle(row.id));
       }
@@ -295,6 +308,9 @@ export class BindingService {
     try {
       return parseEipRequest(annotations);
     } catch (err) {
+      if (err instanceof BindingError) {
+        this.ctx.logger.info('EIP request refused', { pod: podKey(pod.namespace, pod.name), podUid: pod.uid, code: err.code, error: err.message });
+      }
       if (pod.uid && err instanceof BindingError) {
         this.ctx.kube.recordEvent({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid }, 'Warning',
           err instanceof InvalidAnnotationError ? 'InvalidEipAnnotation' : err.code, err.message);
@@ -308,6 +324,7 @@ export class BindingService {
       return planBinding(request, pod, this.ctx.config, privateIp);
     } catch (err) {
       if (err instanceof BindingError) {
+        this.ctx.logger.info('EIP request refused', { pod: podKey(pod.namespace, pod.name), podUid: pod.uid, code: err.code, error: err.message });
         this.ctx.kube.recordEvent({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid }, 'Warning', err.code, err.message);
       }
       throw err;
@@ -320,7 +337,8 @@ export class BindingService {
     const operation = deadline([this.lifetime.signal, controller.signal], timeoutMs, () => new BindingError('DeadlineExceeded',
       `the EIP attach of ${pod.namespace}/${pod.name} did not finish within ${timeoutMs / 1000} s; it was stopped and the runtime's next ADD starts it again`));
     const key = sandboxKey(req.sandbox);
-    const promise = this.locks.run(podKey(pod.namespace, pod.name), () => this.attachLocked(req, pod, plan, operation.signal))
+    const calls: TracedCall[] = [];
+    const promise = this.locks.run(podKey(pod.namespace, pod.name), () => traceCalls(calls, () => this.attachLocked(req, pod, plan, operation.signal, calls)))
       .finally(() => {
         operation.clear();
         this.attaches.delete(key);
@@ -331,8 +349,9 @@ export class BindingService {
     return op;
   }
 
-  private async attachLocked(req: AttachRequest, pod: PodInfo, plan: BindingPlan, signal: AbortSignal): Promise<BindingRow> {
+  private async attachLocked(req: AttachRequest, pod: PodInfo, plan: BindingPlan, signal: AbortSignal, calls: TracedCall[]): Promise<BindingRow> {
     const { journal } = this.ctx;
+    const started = performance.now();
     let row = journal.activeByPod(pod.uid, req.sandbox.ifname);
     if (row?.state === 'releasing') {
       await finish(this.ctx, row, signal);
@@ -358,13 +377,17 @@ export class BindingService {
       });
     }
     try {
-      return await driveToBound(this.ctx, row, signal);
+      const bound = await driveToBound(this.ctx, row, signal);
+      this.ctx.logger.info('EIP bound', { ...rowFields(bound), durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls) });
+      return bound;
     } catch (err) {
       const e = toBindingError(signal.aborted && signal.reason !== undefined ? signal.reason : err);
       const latest = journal.get(row.id);
       if (latest && !isTerminal(latest)) journal.update(row.id, { lastError: e.message, attempts: latest.attempts + 1 });
       this.ctx.kube.recordEvent(podRef(row), 'Warning', 'EipAttachFailed', `${e.code}: ${e.message}`);
-      this.ctx.logger.warn('attach failed', { pod: podKey(row.namespace, row.podName), code: e.code, error: e.message });
+      this.ctx.logger.warn('attach failed; the runtime retries the ADD', {
+        ...rowFields(journal.get(row.id) ?? row), code: e.code, error: e.message, durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls),
+      });
       throw e;
     }
   }
@@ -413,16 +436,23 @@ export class BindingService {
 
   private noteFailure(rowId: number, message: string, err: unknown): void {
     const e = toBindingError(err);
-    this.ctx.logger.warn(message, { rowId, code: e.code, error: e.message });
     const latest = this.ctx.journal.get(rowId);
+    this.ctx.logger.warn(message, { rowId, ...(latest ? rowFields(latest) : {}), code: e.code, error: e.message });
     if (latest && !isTerminal(latest)) this.ctx.journal.update(rowId, { lastError: e.message });
   }
 
   /** A terminating pod still runs its containers: a live binding waits for the runtime's DEL. */
   private async settleLocked(row: BindingRow, pod: PodInfo | undefined, signal: AbortSignal): Promise<void> {
     if (pod && pod.uid === row.podUid && (row.state === 'associating' || row.state === 'bound')) return;
-    const unbound = await driveToUnbound(this.ctx, row, signal);
-    if (!isTerminal(unbound)) await finish(this.ctx, unbound, signal);
+    const calls: TracedCall[] = [];
+    const started = performance.now();
+    const settled = await traceCalls(calls, async () => {
+      const unbound = await driveToUnbound(this.ctx, row, signal);
+      return isTerminal(unbound) ? unbound : finish(this.ctx, unbound, signal);
+    });
+    this.ctx.logger.info(`binding settled: ${settled.mode} EIP ${settled.lastError ? `kept (${settled.lastError})` : row.mode === 'fixed' && row.releaseStrategy !== 'Follow' ? 'kept for the next pod of this name' : row.mode === 'static' ? 'unbound, never released' : 'released'}`, {
+      ...rowFields(settled), durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls),
+    });
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {

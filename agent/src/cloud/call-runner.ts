@@ -11,6 +11,7 @@ import { CloudError, classifyError, type ClassifyContext } from './errors.js';
 import type { CloudMetrics } from './metrics.js';
 import type { RateLimiter, Slot } from './rate-limiter.js';
 import type { Logger } from '../log/logger.js';
+import { recordCall } from '../log/call-trace.js';
 import { failpoint } from '../../../lib/failpoint.js';
 
 export interface RunOptions {
@@ -69,6 +70,7 @@ export class CallRunner {
           this.deps.logger.debug('cloud call', {
             action, requestId: answer.body?.requestId ?? '', code: 'Success', attempt, durationMs: this.deps.clock.now() - t0,
           });
+          recordCall({ action, requestId: answer.body?.requestId ?? '', code: 'Success', durationMs: this.deps.clock.now() - t0 });
           return answer;
         } catch (err) {
           if (signal.aborted && !(err instanceof CloudError) && err === signal.reason) throw err;
@@ -81,6 +83,7 @@ export class CallRunner {
             action, requestId: e.requestId, code: e.cloudCode || e.code, attempt, retryable: e.retryable,
             durationMs: this.deps.clock.now() - t0,
           });
+          recordCall({ action, requestId: e.requestId ?? '', code: e.cloudCode || e.code, durationMs: this.deps.clock.now() - t0 });
           if (e.code === 'CloudThrottled') this.deps.metrics.throttled.inc({ action });
           if (!e.retryable) throw e;
           this.deps.metrics.retries.inc({ action });

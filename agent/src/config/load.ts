@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
+import { closest } from '../../../lib/did-you-mean.js';
 import { PodeipError } from '../../../lib/errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
@@ -33,33 +34,62 @@ export function parseConfig(text: string, file = '<config>'): AgentConfig {
     const where = err instanceof YAMLParseError ? ` at line ${err.linePos?.[0].line}` : '';
     throw new ConfigError(file, [`not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
   }
+  // Every problem in one pass: the rules across keys are checked on the raw document too, so a
+  // missing vpcID shows up together with a typo elsewhere, not after it is fixed.
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(file, result.error.issues.map(describeIssue));
-  return resolveAliases(result.data, file);
+  const problems = [
+    ...(result.success ? [] : result.error.issues.flatMap(describeIssue)),
+    ...crossKeyProblems(isObject(raw) ? raw : {}),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(file, problems);
+  return { ...result.data, vpcID: (result.data.vpcID ?? result.data.networkController.vpcid)! };
 }
 
-function resolveAliases(config: ParsedConfig, file: string): AgentConfig {
-  const fromNetworkController = config.networkController.vpcid;
-  if (config.vpcID && fromNetworkController && config.vpcID !== fromNetworkController) {
-    throw new ConfigError(file, [`vpcID "${config.vpcID}" and networkController.vpcid "${fromNetworkController}" disagree: keep one of them`]);
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function crossKeyProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const networkController = isObject(raw.networkController) ? raw.networkController : {};
+  const credential = isObject(raw.credential) ? raw.credential : {};
+  const vpcID = raw.vpcID;
+  const fromNetworkController = networkController.vpcid;
+  if (vpcID && fromNetworkController && vpcID !== fromNetworkController) {
+    problems.push(`vpcID "${String(vpcID)}" and networkController.vpcid "${String(fromNetworkController)}" disagree: keep one of them`);
   }
-  const vpcID = config.vpcID ?? fromNetworkController;
-  if (!vpcID) throw new ConfigError(file, ['vpcID: required (or networkController.vpcid): the VPC id of the cluster, e.g. "vpc-bp1rkq0zxxxxxx"']);
-  const { accessKey, accessSecret } = config.credential;
+  if (!vpcID && !fromNetworkController) problems.push('vpcID: required (or networkController.vpcid): the VPC id of the cluster, e.g. "vpc-bp1rkq0zxxxxxx"');
+  const { accessKey, accessSecret } = credential;
   if (Boolean(accessKey) !== Boolean(accessSecret)) {
-    throw new ConfigError(file, ['credential: set both accessKey and accessSecret, or neither (then RRSA or the node\'s RAM role is used)']);
+    problems.push('credential: set both accessKey and accessSecret, or neither (then RRSA or the node\'s RAM role is used)');
   }
-  if (config.enableRRSA && accessKey) {
-    throw new ConfigError(file, ['enableRRSA and credential.accessKey are both set: choose one way to authenticate']);
-  }
-  return { ...config, vpcID };
+  if (raw.enableRRSA === true && accessKey) problems.push('enableRRSA and credential.accessKey are both set: choose one way to authenticate');
+  return problems;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** The keys the schema allows in the object at `path` (for "did you mean"). */
+function knownKeys(path: PropertyKey[]): string[] {
+  let schema: unknown = configSchema;
+  for (const key of path) schema = objectShape(schema)?.[String(key)];
+  return Object.keys(objectShape(schema) ?? {});
+}
+
+function objectShape(schema: unknown): Record<string, unknown> | undefined {
+  let current = schema as { _zod?: { def: { type: string; innerType?: unknown; shape?: Record<string, unknown> } } } | undefined;
+  while (current?._zod && (current._zod.def.type === 'default' || current._zod.def.type === 'optional')) current = current._zod.def.innerType as typeof current;
+  return current?._zod?.def.type === 'object' ? current._zod.def.shape : undefined;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const where = path ? ` in ${path}` : '';
-    return `${issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}: unknown key${issue.keys.length > 1 ? 's' : ''}${where}; check the spelling against docs/configuration.md`;
+    const known = knownKeys(issue.path);
+    return issue.keys.map((k) => {
+      const suggestion = closest(k, known);
+      const hint = suggestion ? `did you mean ${path ? `${path}.` : ''}${suggestion}?` : 'check the spelling against docs/configuration.md';
+      return `${path ? `${path}.${k}` : k}: unknown key${where}; ${hint}`;
+    });
   }
-  return `${path || '(top level)'}: ${issue.message}`;
+  return [`${path || '(top level)'}: ${issue.message}`];
 }

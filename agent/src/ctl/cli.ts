@@ -1,42 +1,42 @@
 /**
  * podeipctl: what the node's agent holds, read over its unix socket.
- *   podeipctl [status] [--socket PATH] [-o table|json] [--timeout SECONDS]
+ *   podeipctl [status] [--socket PATH] [-o table|json] [--timeout SECONDS]   (--help)
  */
-import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { loadAgentService, type Binding, type StatusResponse } from '../../../lib/agent-proto.js';
 import { AGENT_VERSION } from '../version.js';
+import { CliUsageError, exitWithUsageError, helpText, parseCommandLine, type CommandSpec } from '../../../lib/cli.js';
+import { closest } from '../../../lib/did-you-mean.js';
 
-const USAGE = `usage: podeipctl [status] [--socket PATH] [-o table|json] [--timeout SECONDS]
-  Lists the EIP bindings the node's podeip-agent holds, its warm pool and the EIP quota.
-  --socket   the agent's socket (default /var/run/podeip/agent.sock, or $PODEIP_SOCKET)
-  -o         output: table (default) or json
-  --timeout  seconds to wait for the agent (default 5)
-`;
+export const DEFAULT_SOCKET = '/var/run/podeip/agent.sock';
+
+export const PODEIPCTL: CommandSpec = {
+  command: 'podeipctl',
+  args: '[status]',
+  summary: 'Lists the EIP bindings the node\'s podeip-agent holds, its warm pool and the EIP quota, read over its unix socket.',
+  flags: {
+    socket: { type: 'string', value: 'PATH', help: `the agent's socket (config agent.socketPath); $PODEIP_SOCKET sets it too`, default: DEFAULT_SOCKET },
+    output: { type: 'string', short: 'o', value: 'FORMAT', help: 'table or json', default: 'table' },
+    timeout: { type: 'string', value: 'SECONDS', help: 'how long to wait for the agent', default: '5' },
+  },
+  footer: 'Commands: status (the default). On a node, run it in the agent\'s pod: kubectl -n kube-system exec ds/podeip-agent -- podeipctl',
+};
 
 export async function main(argv: string[]): Promise<void> {
-  let values;
-  let positionals;
+  let parsed;
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        socket: { type: 'string', default: process.env.PODEIP_SOCKET ?? '/var/run/podeip/agent.sock' },
-        output: { type: 'string', short: 'o', default: 'table' },
-        timeout: { type: 'string', default: '5' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    parsed = parseCommandLine({ ...PODEIPCTL, flags: { ...PODEIPCTL.flags, socket: { ...PODEIPCTL.flags.socket!, default: process.env.PODEIP_SOCKET || DEFAULT_SOCKET } } }, argv, { positionals: true });
   } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
+    if (err instanceof CliUsageError) exitWithUsageError(err);
+    throw err;
   }
-  if (values.help) {
-    process.stdout.write(USAGE);
+  if (parsed.help) {
+    process.stdout.write(helpText(PODEIPCTL));
     return;
   }
-  const command = positionals[0] ?? 'status';
-  if (command !== 'status') fail(`unknown command "${command}"\n${USAGE}`);
+  const values = parsed.values as { socket: string; output: string; timeout: string };
+  const command = parsed.positionals[0] ?? 'status';
+  if (command !== 'status') fail(`unknown command "${command}"${closest(command, ['status']) ? '; did you mean status?' : ''} (podeipctl --help)`);
   if (values.output !== 'table' && values.output !== 'json') fail(`-o: "${values.output}" is not one of table, json`);
   const timeoutSeconds = Number(values.timeout);
   if (!(timeoutSeconds > 0)) fail(`--timeout: "${values.timeout}" is not a positive number of seconds`);
@@ -45,7 +45,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     status = await fetchStatus(values.socket, timeoutSeconds * 1000);
   } catch (err) {
-    fail(`cannot get the status from the agent at ${values.socket}: ${(err as Error).message}`);
+    fail(`no podeip-agent answered on ${values.socket} (${(err as Error).message}).\n`
+      + '  Is the agent running on this node? Point podeipctl at its socket with --socket PATH or PODEIP_SOCKET=PATH '
+      + '(the agent\'s config agent.socketPath; podeip-sim up prints it as "socket:").');
   }
   process.stdout.write(values.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : renderTable(status));
 }
@@ -56,7 +58,7 @@ export async function fetchStatus(socketPath: string, timeoutMs: number): Promis
   try {
     return await new Promise<StatusResponse>((resolve, reject) => {
       client.Status({ clientVersion: AGENT_VERSION }, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: StatusResponse) =>
-        (err ? reject(new Error(err.details || err.message)) : resolve(res)));
+        (err ? reject(new Error(describeGrpcError(err))) : resolve(res)));
     });
   } finally {
     client.close();
@@ -79,6 +81,12 @@ function renderCapacity(status: StatusResponse): string {
     lines.push('warm pool  off');
   }
   return lines.map((l) => `${l}\n`).join('');
+}
+
+/** grpc-js appends resolver notes ("Resolution note: ...") to its details; people need the first line. */
+function describeGrpcError(err: grpc.ServiceError): string {
+  const details = (err.details || err.message).split(/\s*Resolution note:/)[0]!.trim();
+  return details || grpc.status[err.code] || 'unknown error';
 }
 
 export function renderTable(status: StatusResponse): string {

@@ -57,7 +57,7 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
   const config = deps.kubeConfig ?? loadKubeConfig({ kubeconfig: options.kubeconfig, env: deps.env ?? process.env });
   const logger = deps.logger.child({ component: 'kube' });
   const metrics = createKubeMetrics(deps.registry);
-  const requester = new KubeRequester(new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock), metrics, clock);
+  const requester = new KubeRequester(new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock), metrics, clock, logger);
   const core = config.makeApiClient(CoreV1Api);
   const custom = config.makeApiClient(CustomObjectsApi);
   const coordination = config.makeApiClient(CoordinationV1Api);
@@ -80,6 +80,7 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
     pods,
     getPodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> => podEips.get(namespace, name, signal),
     listPodEips: (signal?: AbortSignal): Promise<PodEip[]> => podEips.list(signal),
+    podEipResourceServed: (signal?: AbortSignal): Promise<boolean> => podEips.served(signal),
     createPodEip: (namespace: string, name: string, spec: PodEipSpec, labels: Record<string, string>, signal?: AbortSignal): Promise<PodEip> =>
       podEips.create(namespace, name, spec, labels, signal),
     updatePodEipStatus: (namespace: string, name: string, status: PodEipStatus, signal?: AbortSignal): Promise<void> =>

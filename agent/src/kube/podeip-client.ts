@@ -28,6 +28,18 @@ export class PodEipClient {
     }
   }
 
+  /** false while the API server does not serve the resource (the CRD is not applied, or not yet established). */
+  async served(signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.requester.call('list', RESOURCE, { signal }, (config) =>
+        this.api.listClusterCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, limit: 1 }, config));
+      return true;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.notFound) return false;
+      throw err;
+    }
+  }
+
   /** Every PodEIP in the cluster, following `continue` pages. */
   async list(signal?: AbortSignal): Promise<PodEip[]> {
     const result: PodEip[] = [];

@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import { KubeApiError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
 import type { TokenBucket } from './token-bucket.js';
+import type { Logger } from '../log/logger.js';
 import { failpoint } from '../../../lib/failpoint.js';
 
 export interface CallOptions {
@@ -29,6 +30,7 @@ export class KubeRequester {
     private readonly bucket: TokenBucket,
     private readonly metrics: KubeMetrics,
     private readonly clock: Clock,
+    private readonly logger?: Logger,
   ) {}
 
   /** `run` calls a client-node `...WithHttpInfo` method, so the real status code (200, 201...) is recorded. */
@@ -40,6 +42,7 @@ export class KubeRequester {
       try {
         const response = await run(callOptions(options));
         this.record(verb, resource, response.httpStatusCode, started);
+        this.logger?.debug('kube call', { verb, resource, code: response.httpStatusCode, attempt, durationMs: this.clock.now() - started });
         return response.data;
       } catch (err) {
         if (options.signal?.aborted) {
@@ -48,6 +51,7 @@ export class KubeRequester {
         }
         const error = toKubeApiError(verb, resource, err);
         this.record(verb, resource, error.status, started);
+        this.logger?.debug('kube call', { verb, resource, code: error.status, attempt, durationMs: this.clock.now() - started, error: error.message });
         if (error.status !== 429 || attempt > MAX_THROTTLED_RETRIES) throw error;
         const waitSeconds = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, error.retryAfterSeconds ?? 1));
         await this.clock.sleep(waitSeconds * 1000, options.signal);

@@ -103,6 +103,8 @@ export interface KubeGateway {
   readonly pods: PodSource;
   getPodEip(namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined>;
   listPodEips(signal?: AbortSignal): Promise<PodEip[]>;
+  /** false while the PodEIP CRD (podeips.alibabacloud.com) is not served. */
+  podEipResourceServed(signal?: AbortSignal): Promise<boolean>;
   /** Creates with our finalizer; an existing one with the same name is returned as is. */
   createPodEip(namespace: string, name: string, spec: PodEipSpec, labels: Record<string, string>, signal?: AbortSignal): Promise<PodEip>;
   /** Writes the status subresource (merge). */

@@ -33,6 +33,8 @@ export interface AgentIdentity {
   isReady(): boolean;
   /** The warm pool and the EIP quota, for podeipctl. */
   capacity?(): { pool?: PoolStatus; quota?: QuotaStatus };
+  /** Why not ready, in the plugin's "try again later" message. */
+  notReadyReason?(): string | undefined;
 }
 
 export class SocketInUseError extends PodeipError {
@@ -42,8 +44,8 @@ export class SocketInUseError extends PodeipError {
 }
 
 export class AgentNotReadyError extends PodeipError {
-  constructor() {
-    super('AgentNotReady', 'podeip-agent is starting (resuming its journal and syncing pods); the runtime will retry');
+  constructor(reason = 'podeip-agent is starting (resuming its journal and syncing pods)') {
+    super('AgentNotReady', `${reason}; the runtime will retry`);
   }
 }
 
@@ -116,7 +118,7 @@ export class AgentGrpcServer {
       const { signal, dispose } = signalFor(call);
       const run = async (): Promise<Res> => {
         checkClientVersion(call.request.clientVersion, this.identity.agentVersion);
-        if (options.needsReady && !this.identity.isReady()) throw new AgentNotReadyError();
+        if (options.needsReady && !this.identity.isReady()) throw new AgentNotReadyError(this.identity.notReadyReason?.());
         return handle(call.request, signal);
       };
       run().then(

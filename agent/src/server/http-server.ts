@@ -9,6 +9,8 @@ import type { Registry } from 'prom-client';
 export interface Probes {
   isLive(): boolean;
   isReady(): boolean;
+  /** Why the agent is not ready, shown on /readyz. */
+  notReadyReason?(): string | undefined;
 }
 
 export class AgentHttpServer {
@@ -29,7 +31,7 @@ export class AgentHttpServer {
       } else if (path === '/healthz') {
         answerProbe(res, probes.isLive());
       } else if (path === '/readyz') {
-        answerProbe(res, probes.isReady());
+        answerProbe(res, probes.isReady(), probes.notReadyReason?.());
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
       }
@@ -55,6 +57,6 @@ export class AgentHttpServer {
   }
 }
 
-function answerProbe(res: import('node:http').ServerResponse, ok: boolean): void {
-  res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+function answerProbe(res: import('node:http').ServerResponse, ok: boolean, reason?: string): void {
+  res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : `not ready${reason ? `: ${reason}` : ''}\n`);
 }

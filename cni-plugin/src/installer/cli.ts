@@ -7,12 +7,12 @@
 import { watch as fsWatch } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../../../agent/src/log/logger.js';
 import { PodeipError } from '../../../lib/errors.js';
+import { helpText, parseCommandLine, type CommandSpec } from '../../../lib/cli.js';
 import { DEFAULT_SOCKET_PATH, POD_ANNOTATIONS_CAPABILITY } from '../net-conf.js';
 import { PLUGIN_TYPE, type PodeipEntry } from './chain-edit.js';
-import { installCni, uninstallCni, type InstallAction } from './install.js';
+import { chainPrimary, installCni, uninstallCni, type InstallAction } from './install.js';
 import { InstallerError } from './installer-error.js';
 
 export const DEFAULT_BIN_DIR = '/opt/cni/bin';
@@ -20,15 +20,33 @@ export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
 /** The executable `npm run build:plugin` writes, next to this module in dist/. */
 export const DEFAULT_PLUGIN = fileURLToPath(new URL('../../../bin/podeip', import.meta.url));
 
-const USAGE = `usage: podeip-agent install-cni [--bin-dir ${DEFAULT_BIN_DIR}] [--conf-dir ${DEFAULT_CONF_DIR}]
-           [--plugin ${'<dist>/bin/podeip'}] [--socket-path ${DEFAULT_SOCKET_PATH}]
-           [--timeout-seconds N] [--log-file /var/log/podeip-cni.log] [--watch]
-       podeip-agent uninstall-cni [--bin-dir D] [--conf-dir D]
-install-cni copies the plugin into the CNI bin dir and appends a podeip entry to the node's
-primary CNI config (a lone .conf becomes a .conflist); uninstall-cni removes exactly that.
---watch keeps running and puts the entry back whenever the primary CNI rewrites its config
-(Terway does on every restart): run it as a sidecar, not as an init container.
-`;
+const COMMON_FLAGS: CommandSpec['flags'] = {
+  'bin-dir': { type: 'string', value: 'DIR', help: 'the CNI bin dir (absolute)', default: DEFAULT_BIN_DIR },
+  'conf-dir': { type: 'string', value: 'DIR', help: 'the CNI config dir holding the primary plugin\'s conflist (absolute)', default: DEFAULT_CONF_DIR },
+};
+
+export const INSTALL_COMMAND: CommandSpec = {
+  command: 'podeip-agent install-cni',
+  summary: `Copies the podeip plugin into the CNI bin dir and appends a podeip entry to the node's primary CNI
+config (a lone .conf becomes a .conflist), atomically and idempotently, leaving the rest of the file
+byte for byte. With --watch it keeps running and puts the entry back within seconds whenever the
+primary CNI rewrites its config (Terway does on every restart): the DaemonSet runs it that way as a
+sidecar container.`,
+  flags: {
+    ...COMMON_FLAGS,
+    plugin: { type: 'string', value: 'PATH', help: 'the plugin executable to copy', default: '<dist>/bin/podeip' },
+    'socket-path': { type: 'string', value: 'PATH', help: 'the agent socket written into the podeip entry (absolute)', default: DEFAULT_SOCKET_PATH },
+    'timeout-seconds': { type: 'string', value: 'N', help: 'the plugin\'s timeout for one call to the agent, in (0, 3600]' },
+    'log-file': { type: 'string', value: 'PATH', help: 'a file the plugin appends its errors to (absolute)' },
+    watch: { type: 'boolean', help: 'keep running and re-chain after every rewrite of the conf dir' },
+  },
+};
+
+export const UNINSTALL_COMMAND: CommandSpec = {
+  command: 'podeip-agent uninstall-cni',
+  summary: 'Removes exactly what install-cni added: the podeip entry of the primary conflist and the plugin.',
+  flags: COMMON_FLAGS,
+};
 
 function absolute(flag: string, value: string | undefined): string | undefined {
   if (value !== undefined && !value.startsWith('/')) {
@@ -46,38 +64,43 @@ function timeoutSeconds(value: string | undefined): number | undefined {
   return seconds;
 }
 
-function parse(argv: string[]) {
+interface InstallerFlags {
+  'bin-dir'?: string; 'conf-dir'?: string; plugin?: string; 'socket-path'?: string;
+  'timeout-seconds'?: string; 'log-file'?: string; watch?: boolean; help?: boolean;
+}
+
+function parse(spec: CommandSpec, argv: string[]): InstallerFlags {
+  // Defaults are shown in the help but applied below, where a relative path is refused.
+  const withoutDefaults = { ...spec, flags: Object.fromEntries(Object.entries(spec.flags).map(([k, f]) => [k, { ...f, default: undefined }])) };
   try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        'bin-dir': { type: 'string' },
-        'conf-dir': { type: 'string' },
-        'plugin': { type: 'string' },
-        'socket-path': { type: 'string' },
-        'timeout-seconds': { type: 'string' },
-        'log-file': { type: 'string' },
-        'watch': { type: 'boolean' },
-        'help': { type: 'boolean', short: 'h' },
-      },
-    }).values;
+    const parsed = parseCommandLine(withoutDefaults, argv);
+    return { ...parsed.values, help: parsed.help } as InstallerFlags;
   } catch (error) {
-    throw new InstallerError('InvalidInstallerFlag', `${(error as Error).message}\n${USAGE}`);
+    throw new InstallerError('InvalidInstallerFlag', (error as Error).message);
   }
 }
 
-interface Job { confDir: string; watch: boolean; run(): InstallAction[] }
+interface Job {
+  confDir: string;
+  watch: boolean;
+  run(): InstallAction[];
+  /** What a change in the conf dir needs redone: the conflist only (the binary is checked on resync). */
+  rechain(): InstallAction[];
+}
 
 function job(command: string, argv: string[]): Job | undefined {
-  const flags = parse(argv);
+  const spec = command === 'install-cni' ? INSTALL_COMMAND : UNINSTALL_COMMAND;
+  const flags = parse(spec, argv);
   if (flags.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText(spec));
     return undefined;
   }
   const binDir = absolute('bin-dir', flags['bin-dir']) ?? DEFAULT_BIN_DIR;
   const confDir = absolute('conf-dir', flags['conf-dir']) ?? DEFAULT_CONF_DIR;
-  if (command === 'uninstall-cni') return { confDir, watch: false, run: () => uninstallCni({ binDir, confDir }) };
+  if (command === 'uninstall-cni') {
+    const run = () => uninstallCni({ binDir, confDir });
+    return { confDir, watch: false, run, rechain: run };
+  }
   const timeout = timeoutSeconds(flags['timeout-seconds']);
   const logFile = absolute('log-file', flags['log-file']);
   const entry: PodeipEntry = {
@@ -88,7 +111,11 @@ function job(command: string, argv: string[]): Job | undefined {
     capabilities: { [POD_ANNOTATIONS_CAPABILITY]: true },
   };
   const pluginSource = flags.plugin === undefined ? DEFAULT_PLUGIN : resolve(flags.plugin);
-  return { confDir, watch: flags.watch ?? false, run: () => installCni({ binDir, confDir, pluginSource, entry }) };
+  return {
+    confDir, watch: flags.watch ?? false,
+    run: () => installCni({ binDir, confDir, pluginSource, entry }),
+    rechain: () => [chainPrimary({ confDir, entry })],
+  };
 }
 
 function logActions(logger: Logger, command: string, actions: InstallAction[], onlyChanges: boolean): void {
@@ -98,27 +125,32 @@ function logActions(logger: Logger, command: string, actions: InstallAction[], o
 }
 
 const WATCH_SETTLE_MS = 200;
+/** A cheap re-check of the conflist alone (a few KB), in case an inotify event is missed. */
+const WATCH_POLL_MS = 1000;
+/** The whole install, plugin binary included. */
 const WATCH_RESYNC_MS = 60_000;
 
 /**
- * Re-runs the (idempotent) install whenever the conf dir changes, and every minute in case an
- * event was missed. Runs until the process is stopped.
+ * Re-chains whenever the conf dir changes (and every second in case an event was missed), and
+ * re-runs the whole idempotent install every minute. Runs until the process is stopped.
  */
 async function watch(logger: Logger, command: string, work: Job): Promise<never> {
+  const attempt = (step: () => InstallAction[]): void => {
+    try {
+      logActions(logger, command, step(), true);
+    } catch (error) {
+      logger.error((error as Error).message, { command, code: error instanceof PodeipError ? error.code : 'Internal' });
+    }
+  };
   let pending: NodeJS.Timeout | undefined;
-  const rerun = () => {
+  const onChange = () => {
     clearTimeout(pending);
     // Let the primary CNI finish writing its file before we read it.
-    pending = setTimeout(() => {
-      try {
-        logActions(logger, command, work.run(), true);
-      } catch (error) {
-        logger.error((error as Error).message, { command, code: error instanceof PodeipError ? error.code : 'Internal' });
-      }
-    }, WATCH_SETTLE_MS);
+    pending = setTimeout(() => attempt(work.rechain), WATCH_SETTLE_MS);
   };
-  fsWatch(work.confDir, { persistent: true }, rerun);
-  setInterval(rerun, WATCH_RESYNC_MS);
+  fsWatch(work.confDir, { persistent: true }, onChange);
+  setInterval(() => attempt(work.rechain), WATCH_POLL_MS);
+  setInterval(() => attempt(work.run), WATCH_RESYNC_MS);
   logger.info('watching for changes', { command, path: work.confDir });
   return new Promise<never>(() => {});
 }
@@ -128,7 +160,7 @@ export async function main(argv: string[], logger: Logger = createLogger({ field
   const [command = '', ...rest] = argv;
   try {
     if (command !== 'install-cni' && command !== 'uninstall-cni') {
-      throw new InstallerError('InvalidInstallerFlag', `unknown command "${command}"\n${USAGE}`);
+      throw new InstallerError('InvalidInstallerFlag', `unknown command "${command}": install-cni or uninstall-cni`);
     }
     const work = job(command, rest);
     if (work === undefined) return;

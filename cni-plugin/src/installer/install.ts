@@ -68,14 +68,21 @@ function convertToConflist(confDir: string, primary: string, entry: PodeipEntry)
 
 export function installCni(options: InstallOptions): InstallAction[] {
   const binary = installBinary(options);
+  return [binary, chainPrimary(options)];
+}
+
+/**
+ * Only the conflist half of install: what a rewrite of the conf dir needs. Reading and comparing
+ * the plugin binary (tens of MB) on every change would delay the re-chain by seconds.
+ */
+export function chainPrimary(options: Pick<InstallOptions, 'confDir' | 'entry'>): InstallAction {
   const primary = existsSync(options.confDir) ? configFiles(options.confDir)[0] : undefined;
   if (primary === undefined) {
     throw new InstallerError('NoCniConfig', `no CNI config (*.conflist, *.conf, *.json) in ${options.confDir} (--conf-dir); podeip chains after the node's primary CNI, so install-cni must run after it wrote its config`);
   }
-  const config = extname(primary) === '.conflist'
+  return extname(primary) === '.conflist'
     ? chainConflist(join(options.confDir, primary), options.entry)
     : convertToConflist(options.confDir, primary, options.entry);
-  return [binary, config];
 }
 
 export interface UninstallOptions { binDir: string; confDir: string }
