@@ -44,6 +44,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/proto ./proto
 COPY --from=build /src/dist/lib ./dist/lib
 COPY --from=build /src/dist/agent ./dist/agent
+COPY --from=build /src/dist/agent-bundle ./dist/agent-bundle
 COPY --from=build /src/dist/cni-plugin/src ./dist/cni-plugin/src
 COPY --from=build /src/dist/bin/podeip ./dist/bin/podeip
 COPY --from=build /src/bin/podeip-agent /src/bin/podeipctl ./bin/
