@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
+import { sumMetric } from '../../sim/stack/agent-process.js';
 import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
 import type { SandboxRef } from '../../sim/stack/cni-runtime.js';
 import { benchTopology } from './topology.js';
@@ -47,6 +48,11 @@ function diff(after: Map<string, number>, before: Map<string, number>): Map<stri
 }
 
 const CNI_TRY_AGAIN = 11;
+
+/** Every request the agent sent the API server so far (podeip_kube_requests_total). */
+async function kubeRequests(node: SimNode): Promise<number> {
+  return sumMetric(await node.agent.metrics(), 'podeip_kube_requests_total');
+}
 
 /** ADD as kubelet drives it: "try again later" (the CNI deadline passed while the agent works on) is retried. */
 async function attachAll(node: SimNode, sandboxes: SandboxRef[]): Promise<number[]> {
@@ -98,12 +104,16 @@ async function main(): Promise<void> {
     console.log(`bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}, kubeClientQPS ${values['kube-qps']}`);
 
     const single: number[] = [];
+    const soloPods = await newPods(cluster, node, 'solo', 5, eip);
     const beforeSingle = callCounts(cluster);
-    for (const sandbox of await newPods(cluster, node, 'solo', 5, eip)) single.push(...await attachAll(node, [sandbox]));
+    const kubeBefore = await kubeRequests(node);
+    for (const sandbox of soloPods) single.push(...await attachAll(node, [sandbox]));
     const singleCalls = diff(callCounts(cluster), beforeSingle);
+    const kubePerAttach = ((await kubeRequests(node)) - kubeBefore) / 5;
     const sequentialCalls = (singleCalls.get('AllocateEipAddress') ?? 0) + (singleCalls.get('AssociateEipAddress') ?? 0) + (singleCalls.get('DescribeEipAddresses') ?? 0) + (singleCalls.get('DescribeNetworkInterfaces') ?? 0);
     const criticalPathMs = (sequentialCalls / 5) * latencyMs + associationMs;
     console.log(`one pod alone (5 runs): attach p50 ${fmt(percentile(single, 50))}; cloud critical path ~${fmt(criticalPathMs)} (${(sequentialCalls / 5).toFixed(1)} calls x ${latencyMs} ms + association ${associationMs} ms); overhead p50 ${Math.round(percentile(single, 50) - criticalPathMs)} ms`);
+    console.log(`  per attach (one pod alone): cloud calls ${[...singleCalls].map(([action, n]) => `${action} ${(n / 5).toFixed(1)}`).join(', ')}; Kubernetes requests ${kubePerAttach.toFixed(1)}`);
 
     const sandboxes = await newPods(cluster, node, 'burst', pods, eip);
     const before = callCounts(cluster);
