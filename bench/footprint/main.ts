@@ -6,6 +6,9 @@
  * Prints figures; never passes or fails on them.
  *
  *   npm run bench:footprint -- [--runs 15] [--bindings 256] [--cycles 10000] [--skip-agent]
+ *
+ * The cycles run 16 pods at once; each writes the journal with fsync and talks to both
+ * simulators, so 10,000 take long on a busy 2-core machine: --cycles sets fewer.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,16 +99,16 @@ function agentRows(figures: AgentFigures): Row[] {
 
 async function main(): Promise<void> {
   process.stdout.write(`bench:footprint: podeip ${PLUGIN_VERSION}, node ${process.version}, ${runs} interleaved runs per plugin case (medians)\n`);
-  const rows = await pluginRows();
+  // The plugin's table first: the agent's part takes minutes (bindings, restart, cycles).
+  process.stdout.write(formatTable(await pluginRows()));
   if (!values['skip-agent']) {
     const dir = mkdtempSync(join(tmpdir(), 'podeip-bench-footprint-'));
     try {
-      rows.push(...agentRows(await agentFootprint({ dir, bindings: Number(values.bindings), cycles: Number(values.cycles), progress: (line) => process.stderr.write(`${line}\n`) })));
+      process.stdout.write(formatTable(agentRows(await agentFootprint({ dir, bindings: Number(values.bindings), cycles: Number(values.cycles), progress: (line) => process.stderr.write(`${line}\n`) }))));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  process.stdout.write(formatTable(rows));
   if (!GO_REFERENCE) process.stdout.write('(no Go reference plugin at /opt/cni/bin/bridge or /usr/lib/cni/bridge: install containernetworking-plugins for that row)\n');
 }
 
