@@ -12,9 +12,10 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 ARG SOURCE_DATE_EPOCH
 ARG NPM_VERSION=11.19.1
-# better-sqlite3 compiles from source; `strip` shrinks the plugin's copy of node before postject.
+# better-sqlite3 compiles from source. The plugin is compiled with Bun from npm
+# (@oven/bun-linux-<arch>, an optional dependency in the lockfile): nothing more to install.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ binutils \
+ && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 RUN npm install -g "npm@${NPM_VERSION}"
 ENV npm_config_build_from_source=true \
@@ -26,7 +27,8 @@ COPY lib ./lib
 COPY agent ./agent
 COPY cni-plugin ./cni-plugin
 COPY bin ./bin
-# npm ci installs exactly the lockfile, then `prepare` builds: tsc and the plugin executable.
+# npm ci installs exactly the lockfile, then `prepare` builds: tsc and the plugin executable
+# (one self-contained file, dist/bin/podeip, that install-cni copies onto the node).
 RUN --mount=type=cache,target=/root/.npm npm ci
 RUN test -x dist/bin/podeip && node bin/podeip-agent --version
 RUN npm prune --omit=dev
@@ -42,6 +44,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/proto ./proto
 COPY --from=build /src/dist/lib ./dist/lib
 COPY --from=build /src/dist/agent ./dist/agent
+COPY --from=build /src/dist/agent-bundle ./dist/agent-bundle
 COPY --from=build /src/dist/cni-plugin/src ./dist/cni-plugin/src
 COPY --from=build /src/dist/bin/podeip ./dist/bin/podeip
 COPY --from=build /src/bin/podeip-agent /src/bin/podeipctl ./bin/

@@ -3,14 +3,15 @@
  * loaded from the .proto on disk. The names, options and TypeScript shapes live in
  * agent-contract.ts and are re-exported here.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
 import type * as grpc from '@grpc/grpc-js';
 import { AGENT_SERVICE_NAME, PROTO_LOADER_OPTIONS } from './agent-contract.js';
+import { packageRoot } from './package-root.js';
 
 export * from './agent-contract.js';
 
-export const AGENT_PROTO_PATH = fileURLToPath(new URL('../../proto/podeip/v1/agent.proto', import.meta.url));
+export const AGENT_PROTO_PATH = join(packageRoot(), 'proto/podeip/v1/agent.proto');
 
 export function loadAgentService(): grpc.ServiceDefinition {
   const pkg = protoLoader.loadSync(AGENT_PROTO_PATH, PROTO_LOADER_OPTIONS);

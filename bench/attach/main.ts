@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
+import { sumMetric } from '../../sim/stack/agent-process.js';
 import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
 import type { SandboxRef } from '../../sim/stack/cni-runtime.js';
 import { benchTopology } from './topology.js';
@@ -49,6 +50,11 @@ function diff(after: Map<string, number>, before: Map<string, number>): Map<stri
 }
 
 const CNI_TRY_AGAIN = 11;
+
+/** Every request the agent sent the API server so far (podeip_kube_requests_total). */
+async function kubeRequests(node: SimNode): Promise<number> {
+  return sumMetric(await node.agent.metrics(), 'podeip_kube_requests_total');
+}
 
 /** ADD as kubelet drives it: "try again later" (the CNI deadline passed while the agent works on) is retried. */
 async function attachAll(node: SimNode, sandboxes: SandboxRef[]): Promise<number[]> {
@@ -134,14 +140,16 @@ class Setup {
   }
 
   /** One pod alone; the calls it caused on its path. */
-  async single(index: number): Promise<{ ms: number; calls: Map<string, number> }> {
+  async single(index: number): Promise<{ ms: number; calls: Map<string, number>; kube: number }> {
     const [sandbox] = await newPods(this.cluster, this.node, `solo${index}`, 1, EIP);
     const before = callCounts(this.cluster);
+    const kubeBefore = await kubeRequests(this.node);
     const [ms] = await attachAll(this.node, [sandbox!]);
     const calls = diff(callCounts(this.cluster), before);
+    const kube = (await kubeRequests(this.node)) - kubeBefore;
     // With the pool the take's refill runs behind the pod; let it finish before the next run.
     if (this.pool) await this.poolFilled(pods + 10);
-    return { ms: ms!, calls };
+    return { ms: ms!, calls, kube };
   }
 
   async burst(): Promise<{ wall: number; p50: number; p99: number; calls: Map<string, number> }> {
@@ -196,7 +204,7 @@ async function main(): Promise<void> {
   if (!values['no-pool']) setups.push(await Setup.start(true));
   try {
     // Single pods alternate between the setups, so a change in the machine's load hits both alike.
-    const singles = setups.map(() => [] as { ms: number; calls: Map<string, number> }[]);
+    const singles = setups.map(() => [] as { ms: number; calls: Map<string, number>; kube: number }[]);
     for (let i = 0; i < SINGLE_RUNS; i++) {
       for (const [k, setup] of setups.entries()) singles[k]!.push(await setup.single(i));
     }
@@ -209,6 +217,8 @@ async function main(): Promise<void> {
       const sequentialCalls = SEQUENTIAL.reduce((n, action) => n + (singleCalls.get(action) ?? 0), 0);
       const criticalPathMs = sequentialCalls * latencyMs + associationMs;
       console.log(`${setup.label}: one pod alone (${SINGLE_RUNS} runs): attach p50 ${fmt(percentile(ms, 50))}; cloud critical path ~${fmt(criticalPathMs)} (${sequentialCalls.toFixed(1)} calls x ${latencyMs} ms + association ${associationMs} ms); overhead p50 ${Math.round(percentile(ms, 50) - criticalPathMs)} ms`);
+      const kubePerAttach = singles[k]!.reduce((n, r) => n + r.kube, 0) / SINGLE_RUNS;
+      console.log(`  per attach: cloud calls ${[...singleCalls].map(([action, n]) => `${action} ${n.toFixed(1)}`).join(', ')}; Kubernetes requests ${kubePerAttach.toFixed(1)}`);
       if (setup.pool) {
         const floor = latencyMs + associationMs;
         console.log(`  AssociateEipAddress + its association delay: ${fmt(floor)}; single-pod p50 is ${Math.round(percentile(ms, 50) - floor)} ms above it`);

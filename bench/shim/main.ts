@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${c.name.padEnd(42)} ${median.toFixed(1).padStart(6)}ms ${percentile(times, 90).toFixed(1).padStart(6)}ms ${times[0]!.toFixed(1).padStart(6)}ms${ratio}\n`);
   }
   const fast = medians.get('podeip ADD, no EIP (annotations known)')!;
-  process.stdout.write(`one agent call (grpc-js + codec load, connect, call) adds ${(medians.get('podeip ADD, EIP (1 Attach)')! - fast).toFixed(1)} ms (Attach), ` +
+  process.stdout.write(`one agent call (client + codec load, connect, call) adds ${(medians.get('podeip ADD, EIP (1 Attach)')! - fast).toFixed(1)} ms (Attach), ` +
     `${(medians.get('podeip DEL, 2nd (1 Detach)')! - fast).toFixed(1)} ms (Detach) to the no-EIP path\n`);
   process.stdout.write(`agent fixture calls: ${agent.callsOf('Attach').length} Attach, ${agent.callsOf('Detach').length} Detach (expected ${runs + 1} each)\n`);
   agent.stop();

@@ -1,6 +1,6 @@
 /**
  * What the plugin needs from the agent. The gRPC implementation (agent-client.ts) is loaded
- * only when a command needs the agent, so pods without an EIP never pay for grpc-js.
+ * only when a command needs the agent, so pods without an EIP never pay for the gRPC client.
  */
 import type {
   AttachRequest, AttachResponse, CheckRequest, CheckResponse, DetachRequest, DetachResponse,

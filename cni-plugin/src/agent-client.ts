@@ -1,29 +1,24 @@
 /**
- * The agent over gRPC on its unix socket. Loaded by dynamic import only when a command needs
- * the agent. One deadline covers the whole invocation (timeoutSeconds from the config).
+ * The agent over gRPC on its unix socket, through the plugin's own unary client (grpc-unary.ts)
+ * and the codec built from the embedded descriptor (agent-service.ts). Loaded by dynamic import
+ * only when a command needs the agent. One deadline covers the whole invocation
+ * (timeoutSeconds from the config).
  */
-import * as grpc from '@grpc/grpc-js';
-import { AGENT_SERVICE_NAME } from '../../lib/agent-contract.js';
 import type {
   AttachRequest, AttachResponse, CheckRequest, CheckResponse, DetachRequest, DetachResponse,
   StatusRequest, StatusResponse,
 } from '../../lib/agent-contract.js';
 import type { AgentApi, AgentTarget } from './agent-api.js';
 import { cniErrorFromAgent } from './agent-errors.js';
-
-type UnaryMethod = (
-  request: object, metadata: grpc.Metadata, options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: unknown) => void,
-) => grpc.ClientUnaryCall;
+import type { AgentServiceDefinition } from './agent-service.js';
+import { GrpcCallError, GrpcStatus } from './grpc-status.js';
+import { GrpcUnaryClient } from './grpc-unary.js';
 
 export class GrpcAgentClient implements AgentApi {
-  private readonly client: grpc.Client;
-  private readonly deadline: Date;
+  private readonly client: GrpcUnaryClient;
 
-  constructor(private readonly target: AgentTarget, service: grpc.ServiceDefinition, now: number) {
-    const AgentClient = grpc.makeClientConstructor(service, AGENT_SERVICE_NAME);
-    this.client = new AgentClient(`unix:${target.socketPath}`, grpc.credentials.createInsecure());
-    this.deadline = new Date(now + target.timeoutSeconds * 1000);
+  constructor(private readonly target: AgentTarget, private readonly service: AgentServiceDefinition, now: number) {
+    this.client = new GrpcUnaryClient(target.socketPath, now + target.timeoutSeconds * 1000);
   }
 
   attach(request: AttachRequest): Promise<AttachResponse> { return this.unary('Attach', request); }
@@ -33,13 +28,15 @@ export class GrpcAgentClient implements AgentApi {
 
   close(): void { this.client.close(); }
 
-  private unary<T>(method: string, request: object): Promise<T> {
-    const call = (this.client as unknown as Record<string, UnaryMethod>)[method]!.bind(this.client);
-    return new Promise((resolve, reject) => {
-      call(request, new grpc.Metadata(), { deadline: this.deadline }, (error, response) => {
-        if (error) reject(cniErrorFromAgent(method, error, this.target.socketPath, this.target.timeoutSeconds));
-        else resolve(response as T);
-      });
-    });
+  private async unary<T>(method: string, request: object): Promise<T> {
+    const definition = this.service[method]!;
+    try {
+      return await this.client.call({
+        path: definition.path, serialize: definition.requestSerialize, deserialize: definition.responseDeserialize,
+      }, request) as T;
+    } catch (error) {
+      const failure = error instanceof GrpcCallError ? error : new GrpcCallError(GrpcStatus.INTERNAL, (error as Error).message);
+      throw cniErrorFromAgent(method, failure, this.target.socketPath, this.target.timeoutSeconds);
+    }
   }
 }

@@ -3,9 +3,9 @@
  * (proto/podeip/v1/agent.proto) pick the CNI code; the agent's status message, written for
  * `kubectl describe pod`, is the CNI `msg`.
  */
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { ERROR_CODE_TRAILER } from '../../lib/agent-contract.js';
 import { CniCode, CniError } from './cni-error.js';
+import { GrpcStatus, type GrpcCallError } from './grpc-status.js';
 
 /** Statuses after which the runtime should simply try again (the agent keeps working). */
 const RETRYABLE = new Set<number>([
@@ -39,9 +39,9 @@ const CNI_CODE_BY_STATUS: Readonly<Record<number, number>> = {
 };
 const CNI_CODE_OTHERWISE = 199;
 
-export function cniErrorFromAgent(method: string, error: ServiceError, socketPath: string, timeoutSeconds: number): CniError {
+export function cniErrorFromAgent(method: string, error: GrpcCallError, socketPath: string, timeoutSeconds: number): CniError {
   const statusName = GrpcStatus[error.code] ?? String(error.code);
-  const trailer = String(error.metadata?.get(ERROR_CODE_TRAILER)[0] ?? '');
+  const trailer = error.trailers[ERROR_CODE_TRAILER] ?? '';
   const details = `podeip-agent ${method}: grpc status ${statusName}${trailer === '' ? '' : `, podeip-error-code ${trailer}`}`;
   if (RETRYABLE.has(error.code)) {
     const message = error.code === GrpcStatus.DEADLINE_EXCEEDED && trailer === ''

@@ -1,5 +1,5 @@
 /**
- * The agent service for grpc-js straight from the embedded protobuf.js JSON descriptor, with
+ * The agent service's codec straight from the embedded protobuf.js JSON descriptor, with
  * protobuf.js's light build. @grpc/proto-loader would give the same codec but first loads the
  * full protobuf.js and builds a descriptor proto of every message, which the plugin never needs
  * and pays for on every EIP call. Objects come out as with the agent's loader (same options).
@@ -19,7 +19,10 @@ function codec(type: protobuf.Type) {
   };
 }
 
-export function agentServiceFromDescriptor(descriptor: protobuf.INamespace): grpc.ServiceDefinition {
+/** The shape grpc-js gives a service, so the codec compares directly with the agent's loader. */
+export type AgentServiceDefinition = grpc.ServiceDefinition;
+
+export function agentServiceFromDescriptor(descriptor: protobuf.INamespace): AgentServiceDefinition {
   const root = protobuf.Root.fromJSON(descriptor);
   const service = root.lookupService(AGENT_SERVICE_NAME);
   const definition: Record<string, grpc.MethodDefinition<object, object>> = {};
@@ -36,5 +39,5 @@ export function agentServiceFromDescriptor(descriptor: protobuf.INamespace): grp
       responseDeserialize: response.deserialize,
     };
   }
-  return definition as grpc.ServiceDefinition;
+  return definition as AgentServiceDefinition;
 }

@@ -8,7 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { loadAgentService, type AttachRequest, type StatusResponse } from '../../lib/agent-proto.js';
 import { agentServiceFromDescriptor } from '../../cni-plugin/src/agent-service.js';
 
-const descriptor = JSON.parse(readFileSync(new URL('../../cni-plugin/sea/agent-descriptor.json', import.meta.url), 'utf8')) as Parameters<typeof agentServiceFromDescriptor>[0];
+const descriptor = JSON.parse(readFileSync(new URL('../../cni-plugin/exe/agent-descriptor.json', import.meta.url), 'utf8')) as Parameters<typeof agentServiceFromDescriptor>[0];
 const light = agentServiceFromDescriptor(descriptor);
 const loader = loadAgentService();
 

@@ -16,7 +16,7 @@ import { bridgeOnly } from './scenarios/bridge-only.js';
 import { eipAuto } from './scenarios/eip-auto.js';
 import { noEip } from './scenarios/no-eip.js';
 import { quotaExhausted } from './scenarios/quota.js';
-import type { Scenario } from './scenarios/scenario.js';
+import { TIMING_BRIDGE_ONLY, type Scenario } from './scenarios/scenario.js';
 import { statefulSetKeepsEip } from './scenarios/statefulset.js';
 import { primaryRewrite } from './scenarios/primary-rewrite.js';
 import { Stack } from './stack.js';
@@ -69,6 +69,14 @@ function printTimings(node: E2eNode): void {
   for (const [label, sample] of node.pods.timings) {
     const fmt = (values: number[]) => (values.length ? `${Math.round(median(values))} ms (n=${values.length})` : 'n/a');
     process.stdout.write(`e2e: timing: ${label}: RunPodSandbox median ${fmt(sample.runMs)}, teardown (Stop+Remove) median ${fmt(sample.teardownMs)}\n`);
+  }
+  // The same medians as a table, each against the bridge-only baseline of this run.
+  const baseline = node.pods.timings.get(TIMING_BRIDGE_ONLY);
+  const cell = (values: number[]) => (values.length ? `${Math.round(median(values))} ms` : 'n/a');
+  const delta = (values: number[], base: number[] | undefined) => (values.length && base?.length ? `${Math.round(median(values) - median(base)) >= 0 ? '+' : ''}${Math.round(median(values) - median(base))} ms` : '');
+  process.stdout.write('e2e: timing table (medians of this run)\n| pods | n | RunPodSandbox | vs bridge only | teardown (Stop+Remove) | vs bridge only |\n|---|---:|---:|---:|---:|---:|\n');
+  for (const [label, sample] of node.pods.timings) {
+    process.stdout.write(`| ${label} | ${sample.runMs.length} | ${cell(sample.runMs)} | ${delta(sample.runMs, baseline?.runMs)} | ${cell(sample.teardownMs)} | ${delta(sample.teardownMs, baseline?.teardownMs)} |\n`);
   }
 }
 

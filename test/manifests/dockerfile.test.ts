@@ -30,7 +30,7 @@ test('two stages on one base image pinned to an exact Node 20 release', (t) => {
     const image = expandArgs(s.from, dockerfile.globalArgs);
     t.regex(image, /^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/, `stage ${s.name}: ${image} names an exact release, never a moving tag`);
   }
-  t.is(new Set(dockerfile.stages.map((s) => s.from)).size, 1, 'the plugin\'s embedded node and the agent\'s node are the same release');
+  t.is(new Set(dockerfile.stages.map((s) => s.from)).size, 1, 'the build and the runtime stage use the same Node release');
 });
 
 test('the build stage installs from the lockfile with npm ci and nothing is fetched by URL', (t) => {

@@ -5,11 +5,11 @@
  * What the DaemonSet's init container runs; each action is a JSON log line on stdout.
  */
 import { watch as fsWatch } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '../../../agent/src/log/logger.js';
 import { PodeipError } from '../../../lib/errors.js';
 import { helpText, parseCommandLine, type CommandSpec } from '../../../lib/cli.js';
+import { packageRoot } from '../../../lib/package-root.js';
 import { DEFAULT_SOCKET_PATH, POD_ANNOTATIONS_CAPABILITY } from '../net-conf.js';
 import { PLUGIN_TYPE, type PodeipEntry } from './chain-edit.js';
 import { chainPrimary, installCni, uninstallCni, type InstallAction } from './install.js';
@@ -17,8 +17,8 @@ import { InstallerError } from './installer-error.js';
 
 export const DEFAULT_BIN_DIR = '/opt/cni/bin';
 export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
-/** The executable `npm run build:plugin` writes, next to this module in dist/. */
-export const DEFAULT_PLUGIN = fileURLToPath(new URL('../../../bin/podeip', import.meta.url));
+/** The executable `npm run build:plugin` writes, in the package's dist/. */
+export const DEFAULT_PLUGIN = join(packageRoot(), 'dist/bin/podeip');
 
 const COMMON_FLAGS: CommandSpec['flags'] = {
   'bin-dir': { type: 'string', value: 'DIR', help: 'the CNI bin dir (absolute)', default: DEFAULT_BIN_DIR },

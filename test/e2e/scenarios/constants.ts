@@ -1,2 +1,2 @@
 /** How many pods each timing median is taken over. */
-export const TIMED_PODS = 5;
+export const TIMED_PODS = 9;

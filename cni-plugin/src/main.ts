@@ -1,21 +1,22 @@
 /**
- * Entry of the `podeip` executable (a Node single-executable application, see
- * cni-plugin/build/build-plugin.ts). The agent contract is embedded as a SEA asset; grpc-js and
- * proto-loader are loaded only when a command needs the agent.
+ * Entry of the `podeip` executable (compiled with Bun, see cni-plugin/build/build-plugin.ts).
+ * The agent contract is compiled in as a protobuf.js JSON descriptor; the agent client and its
+ * codec are loaded only when a command needs the agent.
  */
 import { readFileSync, writeSync } from 'node:fs';
-import { getAsset } from 'node:sea';
 import type { ConnectAgent } from './agent-api.js';
 import { discardLogger, FileLogger } from './file-logger.js';
 import { runPlugin } from './plugin.js';
-import { AGENT_DESCRIPTOR_ASSET } from './sea-asset.js';
+
+/** agent.proto as protobuf.js JSON, put in by the build (`--define`). */
+declare const PODEIP_AGENT_DESCRIPTOR: string;
 
 const connectAgent: ConnectAgent = async (target) => {
   const [{ GrpcAgentClient }, { agentServiceFromDescriptor }] = await Promise.all([
     import('./agent-client.js'),
     import('./agent-service.js'),
   ]);
-  const service = agentServiceFromDescriptor(JSON.parse(getAsset(AGENT_DESCRIPTOR_ASSET, 'utf8')) as Parameters<typeof agentServiceFromDescriptor>[0]);
+  const service = agentServiceFromDescriptor(JSON.parse(PODEIP_AGENT_DESCRIPTOR) as Parameters<typeof agentServiceFromDescriptor>[0]);
   return new GrpcAgentClient(target, service, Date.now());
 };
 
