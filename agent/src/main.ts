@@ -79,6 +79,8 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     closers.push(() => kube.close());
     await checkProviderId(kube, nodeName, instanceId);
 
+    const gcElector = kube.createLeaderElector({ name: 'podeip-gc', namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) });
+    const coordinationMs = config.cloud.budgetCoordinationSeconds * 1000;
     const cloud: ClosableCloudClient = createCloudClient({
       regionId: config.regionID,
       vpcId: config.vpcID,
@@ -86,6 +88,13 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
       protocol: config.cloud.protocol,
       credentials: credentialsFromConfig(config, env),
       ...(config.cloud.rateLimitShare === undefined ? {} : { budgetShare: config.cloud.rateLimitShare }),
+      ...(coordinationMs > 0 ? {
+        fleet: {
+          board: kube.createDemandBoard(config.agent.leaseNamespace, coordinationMs),
+          isLeader: () => gcElector.isLeader(),
+          nodeName, intervalMs: coordinationMs, accountReserve: config.cloud.accountReserve,
+        },
+      } : {}),
     }, { logger, registry });
     closers.push(() => cloud.close());
     // Loading the SDK takes a second of CPU; do it before readiness, not inside the first pod's ADD.
@@ -128,7 +137,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 
     const duties = new ClusterDuties({
       kube, cloud, logger, registry,
-      elector: kube.createLeaderElector({ name: 'podeip-gc', namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) }),
+      elector: gcElector,
       clusterId: config.clusterID,
       periodMs: config.networkController.eipController.garbageCollectionPeriodInMinutes * 60_000,
       orphanGraceMs: config.agent.orphanGracePeriodMinutes * 60_000,

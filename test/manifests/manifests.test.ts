@@ -153,7 +153,10 @@ for (const overlay of OVERLAYS) {
       'events.k8s.io/events:create', 'events.k8s.io/events:patch',
     ]);
     const leases = findObject(objects, 'Role', 'podeip-agent-leases');
-    t.deepEqual(granted(leases), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update']);
+    t.deepEqual(granted(leases), [
+      'coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:delete', 'coordination.k8s.io/leases:get',
+      'coordination.k8s.io/leases:list', 'coordination.k8s.io/leases:update',
+    ]);
     const config = parseConfig(configTextOf(objects));
     t.is(leases.metadata.namespace, config.agent.leaseNamespace, 'the lease Role is where the agent keeps its lease');
 

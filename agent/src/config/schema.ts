@@ -47,6 +47,10 @@ const cloud = z.object({
   stsEndpoint: endpoint.default(''),
   /** This node's share of the account-wide OpenAPI budgets (0 < share <= 1); the cloud client's default when unset. */
   rateLimitShare: z.number().gt(0).max(1).optional(),
+  /** The fraction of each account budget the coordinated fleet never plans to use (other users of the account). */
+  accountReserve: z.number().min(0).lt(1).default(0.05),
+  /** How often a busy node publishes its demand and reads the fleet's budget plan; 0 turns coordination off. */
+  budgetCoordinationSeconds: z.number().min(0).max(300).default(5),
 }).strict();
 
 export const configSchema = z.object({
