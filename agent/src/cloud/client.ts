@@ -48,7 +48,7 @@ export interface CloudClientOptions {
     /** Each instance-metadata request (ecs_ram_role); default 1000. */
     metadataMs?: number;
   };
-  /** How often the poller describes waited-on EIPs; default 500. */
+  /** The shortest wait between describes of a waited-on EIP; default 500 (the poller learns longer ones, up to 4x). */
   pollIntervalMs?: number;
   backoff?: Partial<BackoffPolicy>;
   /** Sign with the old HMAC-SHA1 (v1) instead of ACS3-HMAC-SHA256; default false. */
@@ -244,7 +244,7 @@ class SdkCloudClient implements ClosableCloudClient {
       exec: (ids, slot) => this.describeMany(ids, slot),
       unused: (slot) => slot.refund(),
     });
-    this.poller = new EipPoller({ describe: (id) => this.describeEip(id), clock, intervalMs: pollIntervalMs, logger });
+    this.poller = new EipPoller({ describe: (id) => this.describeEip(id), clock, intervalMs: pollIntervalMs, maxIntervalMs: pollIntervalMs * 4, logger });
     this.enis = new EniCache((instanceId) => this.listEnis(instanceId));
   }
 
