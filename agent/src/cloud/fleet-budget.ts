@@ -13,7 +13,7 @@
  * the next round that works takes the plan back.
  */
 import type { Budget, CloudAction } from './budgets.js';
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from './clock.js';
 import { planShares, totalDemand, type Demand, type FleetPlan } from './fleet-share.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Logger } from '../log/logger.js';
@@ -72,6 +72,9 @@ export class FleetBudget {
   private coordinated: boolean | undefined;
   private planSeen: { seq: number; at: number } | undefined;
   private busySince = 0;
+  /** The first plan of this busy stretch that listed this node. */
+  private listedIn: number | undefined;
+  private lastGoodAt = Number.NEGATIVE_INFINITY;
   /** Leader state: when each record last changed, by our clock. */
   private readonly recordsSeen = new Map<string, { version: string; at: number }>();
   private lastPlan: FleetPlan | undefined;
@@ -92,6 +95,7 @@ export class FleetBudget {
   wake(): void {
     if (this.busyLoop || !this.limiter || this.stopping.signal.aborted) return;
     this.busySince = this.deps.clock.now();
+    this.listedIn = undefined;
     // Calls wait for this node's share rather than going out at a share planned for another moment.
     if (this.coordinated !== false) this.holdAll(true);
     this.busyLoop = this.runBusy().finally(() => { this.busyLoop = undefined; });
@@ -104,7 +108,6 @@ export class FleetBudget {
   }
 
   private async runBusy(): Promise<void> {
-    const signal = this.stopping.signal;
     for (;;) {
       const demand = this.demand();
       if (totalDemand(demand) === 0) {
@@ -114,31 +117,39 @@ export class FleetBudget {
       await this.round(demand);
       this.holdAll(false);
       try {
-        await new Promise<void>((resolve, reject) => {
-          const cancel = this.deps.clock.setTimer(resolve, this.options.intervalMs);
-          signal.addEventListener('abort', () => { cancel(); reject(signal.reason); }, { once: true });
-        });
+        await sleep(this.deps.clock, this.options.intervalMs, this.stopping.signal);
       } catch {
         return;
       }
     }
   }
 
+  /**
+   * One round: publish, read, set the shares. A round that fails keeps the shares of the last
+   * good one until the plan would count as stale anyway; only then the fallback.
+   */
   private async round(demand: Demand): Promise<void> {
     const published = await this.guard((s) => this.deps.board.publish(demand, s), 'publishing demand');
-    const read = published.ok ? await this.guard((s) => this.deps.board.readPlan(s), 'reading the fleet plan') : undefined;
-    const plan = read?.ok ? read.value : undefined;
+    const read = await this.guard((s) => this.deps.board.readPlan(s), 'reading the fleet plan');
+    const plan = read.ok ? read.value : undefined;
     const now = this.deps.clock.now();
     if (plan && plan.seq !== this.planSeen?.seq) this.planSeen = { seq: plan.seq, at: now };
     const horizon = STALE_INTERVALS * this.options.intervalMs;
     const idlePlan = plan !== undefined && Object.keys(plan.demand).length === 0;
     const fresh = plan !== undefined && (idlePlan ? now - this.busySince <= horizon : now - this.planSeen!.at <= horizon);
-    if (!plan || !fresh) return this.fallBack(!published.ok || !read?.ok ? 'API server unavailable' : !plan ? 'no plan yet' : 'plan stale (no leader)');
-    const shares = planShares({
-      plan, self: this.options.nodeName, own: demand, account: this.options.account, caps: this.options.caps, reserve: this.options.reserve,
-    });
-    for (const action of this.limiter!.actions()) this.limiter!.for(action).setPlan(shares[action]);
-    this.setCoordinated(true, '');
+    if (published.ok && plan && fresh) {
+      this.lastGoodAt = now;
+      if (this.listedIn === undefined && plan.demand[this.options.nodeName]) this.listedIn = plan.seq;
+      const shares = planShares({
+        plan, self: this.options.nodeName, own: demand, account: this.options.account, caps: this.options.caps, reserve: this.options.reserve,
+        warmingUp: this.listedIn === undefined || plan.seq === this.listedIn,
+      });
+      for (const action of this.limiter!.actions()) this.limiter!.for(action).setPlan(shares[action]);
+      this.setCoordinated(true, '');
+      return;
+    }
+    if (this.coordinated && now - this.lastGoodAt <= horizon) return;
+    this.fallBack(!published.ok || !read.ok ? 'API server unavailable' : !plan ? 'no plan yet' : 'plan stale (no leader)');
   }
 
   private fallBack(why: string): void {

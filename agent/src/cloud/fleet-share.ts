@@ -7,7 +7,9 @@
  * (`rateLimitShare`). A busy node with no demand on an action still weighs 1 there: it may need
  * the action before the next round, and the others then leave room for it. A node the plan
  * does not list yet (it just turned busy) assumes every node of the cluster may be bursting and
- * takes budget / nodes until the next plan counts it.
+ * takes budget / nodes until the next plan counts it; and until a second plan lists it, it takes
+ * no more than that: nodes that turned busy with it but are not listed yet are not counted by
+ * the first plan, and would be run over.
  */
 import type { Budget, CloudAction } from './budgets.js';
 import type { PlannedShare } from './rate-limiter.js';
@@ -32,6 +34,8 @@ export interface ShareInput {
   caps: Record<CloudAction, Budget>;
   /** [0, 1): the fraction of every budget left to other users of the account. */
   reserve: number;
+  /** Listed by one plan only so far: take at most the newcomer's share. */
+  warmingUp?: boolean;
 }
 
 const weight = (demand: Demand | undefined, action: CloudAction): number => Math.max(1, demand?.[action] ?? 0);
@@ -45,14 +49,14 @@ export function planShares(input: ShareInput): Record<CloudAction, PlannedShare>
   const out = {} as Record<CloudAction, PlannedShare>;
   for (const action of Object.keys(account) as CloudAction[]) {
     const usable = account[action].calls * (1 - reserve);
-    let calls: number;
+    const newcomer = usable / Math.max(plan.fleet, members.length + (listed ? 0 : 1), 1);
+    let calls = newcomer;
     if (listed) {
       let others = 0;
       for (const m of members) if (m !== self) others += weight(plan.demand[m], action);
       const mine = weight(own, action);
       calls = usable * mine / (others + mine);
-    } else {
-      calls = usable / Math.max(plan.fleet, members.length + 1, 1);
+      if (input.warmingUp) calls = Math.min(calls, newcomer);
     }
     out[action] = { calls: Math.min(calls, caps[action].calls), phase };
   }
