@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { createCloudClient, type ClosableCloudClient } from '../../agent/src/cloud/client.js';
@@ -22,6 +22,7 @@ import { CLOUD_ACTIONS, DOCUMENTED_BUDGETS, type Budget, type CloudAction } from
 import { DEFAULT_BACKOFF } from '../../agent/src/cloud/backoff.js';
 import { createKubeGateway, type ClosableKubeGateway } from '../../agent/src/kube/index.js';
 import type { LeaderElector } from '../../agent/src/kube/types.js';
+import { PLAN_LEASE } from '../../agent/src/kube/demand-board.js';
 import { createLogger, silentLogger } from '../../agent/src/log/logger.js';
 import { Journal } from '../../agent/src/store/journal.js';
 import { BindingService } from '../../agent/src/binding/service.js';
@@ -306,8 +307,18 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
     for (const pod of pods) {
       while (fleet[pod.node]!.kube.pods.cached('default', pod.name)?.uid !== pod.uid) await sleep(20);
     }
-    // Let the electors settle and the idle fleet be idle.
+    // Let the electors settle and the idle fleet be idle; with coordination, the leader's idle
+    // plan counts every node (a cluster whose nodes all joined long ago).
     await sleep(Math.max(s(intervalMs) * 2, 500));
+    if (options.coordinated) {
+      const coordination = kc.makeApiClient(CoordinationV1Api);
+      const fleetInPlan = async (): Promise<number> => {
+        const lease = await coordination.readNamespacedLease({ namespace: 'kube-system', name: PLAN_LEASE }).catch(() => undefined);
+        const raw = lease?.metadata?.annotations?.['podeip.io/budget-plan'];
+        return raw ? (JSON.parse(raw) as { fleet: number }).fleet : 0;
+      };
+      while (await fleetInPlan() !== nodeCount) await sleep(200);
+    }
 
     const apiBefore = await kubeRequests(kubeSim);
     const t0 = performance.now();

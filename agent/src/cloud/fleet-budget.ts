@@ -58,7 +58,9 @@ export interface FleetBudgetDeps {
 }
 
 /** A plan that has not changed for this many intervals is stale: its leader is gone. */
-const STALE_INTERVALS = 2.5;
+const STALE_INTERVALS = 4;
+/** One request to the API server may take this many intervals (a busy API server is not a lost one). */
+const REQUEST_INTERVALS = 2;
 /** A demand record that has not changed for this many intervals belongs to a dead node. */
 const DEAD_INTERVALS = 1.5;
 /** The leader recounts the cluster's nodes every this many intervals. */
@@ -79,6 +81,7 @@ export class FleetBudget {
   private readonly recordsSeen = new Map<string, { version: string; at: number }>();
   private lastPlan: FleetPlan | undefined;
   private fleet: { size: number; at: number } | undefined;
+  private leaderBusy = false;
 
   constructor(private readonly options: FleetBudgetOptions, private readonly deps: FleetBudgetDeps) {
     if (!(options.reserve >= 0 && options.reserve < 1)) throw new RangeError(`accountReserve must be in [0, 1), got ${options.reserve}`);
@@ -129,8 +132,10 @@ export class FleetBudget {
    * good one until the plan would count as stale anyway; only then the fallback.
    */
   private async round(demand: Demand): Promise<void> {
-    const published = await this.guard((s) => this.deps.board.publish(demand, s), 'publishing demand');
-    const read = await this.guard((s) => this.deps.board.readPlan(s), 'reading the fleet plan');
+    const [published, read] = await Promise.all([
+      this.guard((s) => this.deps.board.publish(demand, s), 'publishing demand'),
+      this.guard((s) => this.deps.board.readPlan(s), 'reading the fleet plan'),
+    ]);
     const plan = read.ok ? read.value : undefined;
     const now = this.deps.clock.now();
     if (plan && plan.seq !== this.planSeen?.seq) this.planSeen = { seq: plan.seq, at: now };
@@ -141,7 +146,7 @@ export class FleetBudget {
       this.lastGoodAt = now;
       if (this.listedIn === undefined && plan.demand[this.options.nodeName]) this.listedIn = plan.seq;
       const shares = planShares({
-        plan, self: this.options.nodeName, own: demand, account: this.options.account, caps: this.options.caps, reserve: this.options.reserve,
+        plan, self: this.options.nodeName, account: this.options.account, caps: this.options.caps, reserve: this.options.reserve,
         warmingUp: this.listedIn === undefined || plan.seq === this.listedIn,
       });
       for (const action of this.limiter!.actions()) this.limiter!.for(action).setPlan(shares[action]);
@@ -181,9 +186,13 @@ export class FleetBudget {
     return out;
   }
 
-  /** One board call, bounded by the interval; a failure is logged at debug and answered `ok: false`. */
+  private requestSignal(): AbortSignal {
+    return AbortSignal.any([this.stopping.signal, AbortSignal.timeout(REQUEST_INTERVALS * this.options.intervalMs)]);
+  }
+
+  /** One board call, bounded in time; a failure is logged at debug and answered `ok: false`. */
   private async guard<T>(call: (signal: AbortSignal) => Promise<T>, what: string): Promise<{ ok: true; value: T } | { ok: false }> {
-    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.intervalMs)]);
+    const signal = this.requestSignal();
     try {
       return { ok: true, value: await call(signal) };
     } catch (err) {
@@ -192,23 +201,27 @@ export class FleetBudget {
     }
   }
 
+  /** Rounds start every interval, whatever the last one took: the plan's pace is what nodes judge freshness by. */
   private scheduleLeaderRound(): void {
     if (this.stopping.signal.aborted) return;
     this.leaderTimer = this.deps.clock.setTimer(() => {
       this.leaderTimer = undefined;
+      this.scheduleLeaderRound();
+      if (this.leaderBusy) return;
       const leading = this.deps.isLeader();
       if (!leading) {
         // The next leader starts from the plan as written, not from what we remember.
         this.lastPlan = undefined;
         this.recordsSeen.clear();
+        return;
       }
-      const round = leading ? this.leaderRound() : Promise.resolve();
-      void round.finally(() => this.scheduleLeaderRound());
+      this.leaderBusy = true;
+      void this.leaderRound().finally(() => { this.leaderBusy = false; });
     }, this.options.intervalMs);
   }
 
   private async leaderRound(): Promise<void> {
-    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.intervalMs)]);
+    const signal = this.requestSignal();
     try {
       const now = this.deps.clock.now();
       if (!this.fleet || now - this.fleet.at >= FLEET_RECOUNT_INTERVALS * this.options.intervalMs) {
@@ -227,6 +240,8 @@ export class FleetBudget {
       for (const node of this.recordsSeen.keys()) if (!live.has(node)) this.recordsSeen.delete(node);
       const wasBusy = Object.keys(this.lastPlan.demand).length > 0;
       const isBusy = Object.keys(demand).length > 0;
+      // A burst starts: newcomers divide by the fleet's size, so count it now.
+      if (isBusy && !wasBusy && this.fleet.at < now) this.fleet = { size: await this.deps.board.fleetSize(signal), at: now };
       // Idle and unchanged: nothing to write (the first plan after becoming leader is written, for the fleet size).
       if (!isBusy && !wasBusy && this.lastPlan.fleet === this.fleet.size) return;
       const plan: FleetPlan = { seq: this.lastPlan.seq + 1, fleet: this.fleet.size, demand };

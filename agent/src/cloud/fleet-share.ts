@@ -3,13 +3,16 @@
  *
  * Every busy node publishes its demand per action (calls waiting or in flight); the leader
  * gathers the fresh ones into one plan. A node's share of an action is the account budget less
- * the reserve, split by demand: own weight / the fleet's weight, capped by the node's own limit
- * (`rateLimitShare`). A busy node with no demand on an action still weighs 1 there: it may need
- * the action before the next round, and the others then leave room for it. A node the plan
- * does not list yet (it just turned busy) assumes every node of the cluster may be bursting and
- * takes budget / nodes until the next plan counts it; and until a second plan lists it, it takes
- * no more than that: nodes that turned busy with it but are not listed yet are not counted by
- * the first plan, and would be run over.
+ * the reserve, split equally among the busy nodes the plan lists, capped by the node's own limit
+ * (`rateLimitShare`). Equal, not weighted by queue length: a budget counts calls over a sliding
+ * window, so a share that grows while others' calls are still in the window overruns it, and
+ * queue lengths change every round while the set of busy nodes changes only when a node starts
+ * or finishes. Equal demand then makes equal progress.
+ *
+ * A node the plan does not list yet (it just turned busy) assumes every node of the cluster may
+ * be bursting and takes budget / nodes until the next plan counts it; until a second plan lists
+ * it, it takes no more than that: nodes that turned busy with it but are not listed yet are not
+ * counted by the first plan, and would be run over.
  */
 import type { Budget, CloudAction } from './budgets.js';
 import type { PlannedShare } from './rate-limiter.js';
@@ -28,7 +31,6 @@ export interface FleetPlan {
 export interface ShareInput {
   plan: FleetPlan;
   self: string;
-  own: Demand;
   account: Record<CloudAction, Budget>;
   /** Per-node caps (the account budget x rateLimitShare). */
   caps: Record<CloudAction, Budget>;
@@ -38,10 +40,8 @@ export interface ShareInput {
   warmingUp?: boolean;
 }
 
-const weight = (demand: Demand | undefined, action: CloudAction): number => Math.max(1, demand?.[action] ?? 0);
-
 export function planShares(input: ShareInput): Record<CloudAction, PlannedShare> {
-  const { plan, self, own, account, caps, reserve } = input;
+  const { plan, self, account, caps, reserve } = input;
   const members = Object.keys(plan.demand).sort();
   const rank = members.indexOf(self);
   const listed = rank >= 0;
@@ -51,13 +51,7 @@ export function planShares(input: ShareInput): Record<CloudAction, PlannedShare>
     const usable = account[action].calls * (1 - reserve);
     const newcomer = usable / Math.max(plan.fleet, members.length + (listed ? 0 : 1), 1);
     let calls = newcomer;
-    if (listed) {
-      let others = 0;
-      for (const m of members) if (m !== self) others += weight(plan.demand[m], action);
-      const mine = weight(own, action);
-      calls = usable * mine / (others + mine);
-      if (input.warmingUp) calls = Math.min(calls, newcomer);
-    }
+    if (listed) calls = input.warmingUp ? Math.min(usable / members.length, newcomer) : usable / members.length;
     out[action] = { calls: Math.min(calls, caps[action].calls), phase };
   }
   return out;
