@@ -59,6 +59,8 @@ export interface FleetRunOptions {
 
 export interface FleetHandle {
   readonly nodeNames: string[];
+  /** The simulated API server's kubeconfig. */
+  readonly kubeconfig: string;
   /** Milliseconds since the burst started (real). */
   elapsed(): number;
   /** A real duration for an unscaled one. */
@@ -355,6 +357,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
 
     const handle: FleetHandle = {
       nodeNames: fleet.map((n) => n.name),
+      kubeconfig: kubeSim.kubeconfig,
       elapsed: () => performance.now() - t0,
       scaled: s,
       follower: () => fleet.findIndex((n) => !n.elector.isLeader() && !n.dead),
