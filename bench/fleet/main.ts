@@ -1,5 +1,5 @@
 /**
- * npm run bench:fleet -- --nodes N --pods-per-node M [--scale 10] [--latency-ms 80]
+ * npm run bench:fleet -- --nodes N --pods-per-node M [--scale 4] [--latency-ms 80]
  *                        [--association-ms 1500] [--interval-ms 5000] [--account-reserve 0.05]
  *
  * A burst of N x M EIP pods at once across N nodes, run twice in one process: with the fleet
@@ -13,7 +13,7 @@ const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '10' },
     'pods-per-node': { type: 'string', default: '5' },
-    scale: { type: 'string', default: '10' },
+    scale: { type: 'string', default: '4' },
     'latency-ms': { type: 'string', default: '80' },
     'association-ms': { type: 'string', default: '1500' },
     'interval-ms': { type: 'string', default: '5000' },
