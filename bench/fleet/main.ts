@@ -58,7 +58,7 @@ for (const coordinated of [true, false]) {
   rows.push(await runFleet({ nodes, podsPerNode, coordinated, scale, latencyMs, associationMs, intervalMs, accountReserve }));
 }
 
-const header = ['scheme', 'bound/budget (<=1.15)', 'throttled (<=5%)', 'pods w/ errors (0)', 'never bound (0)', 'Jain (>=0.95)', 'slowest/median',
+const header = ['scheme', 'all bound / budget bound (<=1.15)', 'throttled (<=5%)', 'pods w/ errors (0)', 'never bound (0)', 'Jain (>=0.95)', 'slowest/median',
   'p50 / p99 attach', 'calls per attach', 'API req/node/min burst / idle'];
 const pct = (a: number, b: number) => `${((100 * a) / Math.max(1, b)).toFixed(1)}%`;
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

@@ -101,7 +101,11 @@ export class FleetBudget {
     this.listedIn = undefined;
     // Calls wait for this node's share rather than going out at a share planned for another moment.
     if (this.coordinated !== false) this.holdAll(true);
-    this.busyLoop = this.runBusy().finally(() => { this.busyLoop = undefined; });
+    this.busyLoop = this.runBusy().finally(() => {
+      this.busyLoop = undefined;
+      // Calls that started waiting while the demand was being withdrawn.
+      if (totalDemand(this.demand()) > 0) this.wake();
+    });
   }
 
   close(): void {
