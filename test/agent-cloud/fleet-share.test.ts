@@ -55,6 +55,19 @@ test('a planned share under one call per window: one call per stretched window, 
   t.deepEqual(starts.map((s) => s - t0), [offset, offset + 4000, offset + 8000]);
 });
 
+test('a share below one call still gets its turn when timers fire late', async (t) => {
+  const manual = new ManualClock();
+  const late = { now: () => manual.now(), setTimer: (fn: () => void, ms: number) => manual.setTimer(fn, ms + 3) };
+  const limiter = new ActionLimiter({ calls: 60, windowMs: 1000 }, late);
+  limiter.setPlan({ calls: 1 / 3, phase: 0.25 });
+  const t0 = manual.now();
+  const starts = take(limiter, 2);
+  await manual.advance(7000);
+  t.is(starts.length, 2, 'neither call waits for ever behind a turn that moves on');
+  t.true(starts[0]! - t0 <= 3000 + 3, `first call after ${starts[0]! - t0} ms`);
+  t.true(starts[1]! - starts[0]! >= 3000, 'then one call per stretched window');
+});
+
 test('a planned share of c >= 1 keeps the budget window with floor(c) calls; no plan goes back to the configured limit', async (t) => {
   const clock = new ManualClock();
   const limiter = new ActionLimiter({ calls: 60, windowMs: 1000 }, clock);

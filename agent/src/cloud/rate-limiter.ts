@@ -15,8 +15,9 @@
  *
  * Fleet plan (fleet-budget.ts): when the fleet's coordination gives this node a share of the
  * account budget, that share replaces the configured limit. A share under one call per window
- * becomes one call per longer window, and its first call waits for this node's phase on a grid
- * of that period, so nodes with equal small shares take turns instead of all calling at once.
+ * becomes one call per longer window, and the first call of a stream waits for this node's phase
+ * on a grid of that period, so nodes with equal small shares take turns instead of all calling at
+ * once.
  * While coordination works out a fresh share (a node just turned busy) the limiter holds calls.
  */
 import { abortReason, type Clock } from './clock.js';
@@ -70,6 +71,10 @@ export class ActionLimiter {
   private limit: number;
   private currentLimit: number;
   private plan: PlannedShare | undefined;
+  /** The grid point a share below one call waits for, fixed once chosen (timers fire late). */
+  private turnAt: number | undefined;
+  /** When the latest call was answered: a stream of calls keeps its pace, only a fresh start waits for the grid. */
+  private lastAnsweredAt = Number.NEGATIVE_INFINITY;
   private held = false;
   private readonly entries = new Set<Entry>();
   private readonly queue: Waiter[] = [];
@@ -98,6 +103,7 @@ export class ActionLimiter {
     const now = this.clock.now();
     const throttledLately = now - this.lastDecreaseAt < this.windowMs;
     this.plan = plan;
+    this.turnAt = undefined;
     if (!plan) {
       this.limit = this.configuredLimit;
       this.windowMs = this.budgetWindowMs;
@@ -202,6 +208,7 @@ export class ActionLimiter {
         settled = true;
         entry.inFlight = false;
         entry.at = this.clock.now();
+        this.lastAnsweredAt = entry.at;
         this.pump();
       },
       refund: () => {
@@ -234,11 +241,17 @@ export class ActionLimiter {
     }
   }
 
-  /** Under a share below one call with nothing in the window: the next point of this node's grid. */
+  /** Under a share below one call, starting after a pause: the next point of this node's grid. */
   private phaseTurn(now: number): number {
-    if (!this.plan || this.plan.calls >= 1 || this.entries.size > 0) return now;
-    const offset = this.plan.phase * this.windowMs;
-    return now + (((offset - now) % this.windowMs) + this.windowMs) % this.windowMs;
+    if (!this.plan || this.plan.calls >= 1 || this.entries.size > 0 || now - this.lastAnsweredAt <= 1.5 * this.windowMs) {
+      this.turnAt = undefined;
+      return now;
+    }
+    if (this.turnAt === undefined) {
+      const offset = this.plan.phase * this.windowMs;
+      this.turnAt = now + (((offset - now) % this.windowMs) + this.windowMs) % this.windowMs;
+    }
+    return this.turnAt;
   }
 
   private wakeAt(at: number): void {
