@@ -154,6 +154,10 @@ export class ActionLimiter {
     const now = this.clock.now();
     const pause = retryAfterMs !== undefined ? retryAfterMs : Math.min(this.windowMs, 1000);
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+    // Every refused node hears the same retry-after: under a share below one call, start again at
+    // this node's own turn after it rather than all at once.
+    this.lastAnsweredAt = Number.NEGATIVE_INFINITY;
+    this.turnAt = undefined;
     // Calls already in flight when we last cut were sent at the old rate: count one cut per round.
     if (startedAt > this.lastDecreaseAt) {
       this.currentLimit = Math.max(1, Math.floor(this.currentLimit / 2));
