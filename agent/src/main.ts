@@ -102,6 +102,9 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     closers.push(() => kube.close());
     await checkProviderId(kube, nodeName, instanceId);
 
+    // One elector for the cluster duties; the fleet budget's plan and the quota count ride on its Lease.
+    const elector = kube.createLeaderElector({ name: GC_LEASE_NAME, namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) });
+    const coordinationMs = config.cloud.budgetCoordinationSeconds * 1000;
     const cloud: ClosableCloudClient = createCloudClient({
       regionId: config.regionID,
       vpcId: config.vpcID,
@@ -109,12 +112,18 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
       protocol: config.cloud.protocol,
       credentials: credentialsFromConfig(config, env),
       ...(config.cloud.rateLimitShare === undefined ? {} : { budgetShare: config.cloud.rateLimitShare }),
+      ...(coordinationMs > 0 ? {
+        fleet: {
+          board: kube.createDemandBoard(config.agent.leaseNamespace, coordinationMs),
+          isLeader: () => elector.isLeader(),
+          nodeName, intervalMs: coordinationMs, accountReserve: config.cloud.accountReserve,
+        },
+      } : {}),
     }, { logger, registry });
     closers.push(() => cloud.close());
     // Loading the SDK takes a second of CPU; do it before readiness, not inside the first pod's ADD.
     await cloud.preload();
 
-    const elector = kube.createLeaderElector({ name: GC_LEASE_NAME, namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) });
     const quota = new EipQuota({
       quota: config.cloud.eipQuota, regionId: config.regionID, registry,
       published: () => elector.annotation(EIP_COUNT_ANNOTATION),

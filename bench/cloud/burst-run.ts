@@ -76,7 +76,7 @@ async function counter(registry: Registry, name: string): Promise<number> {
   return (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0);
 }
 
-interface SimProcess {
+export interface SimProcess {
   endpoint: string;
   inspectEndpoint: string;
   regionId: string;
@@ -85,7 +85,7 @@ interface SimProcess {
 }
 
 /** Starts `bin/podeip-sim cloud` on free loopback ports and reads the endpoints it prints. */
-async function startSimProcess(args: string[]): Promise<SimProcess> {
+export async function startSimProcess(args: string[]): Promise<SimProcess> {
   const bin = fileURLToPath(new URL('../../../bin/podeip-sim', import.meta.url));
   const child = spawn(process.execPath, [bin, 'cloud', '--listen', '127.0.0.1:0', '--inspect-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
@@ -96,7 +96,7 @@ async function startSimProcess(args: string[]): Promise<SimProcess> {
   return { ...(JSON.parse(first) as Omit<SimProcess, 'child'>), child };
 }
 
-async function simSnapshot(sim: SimProcess): Promise<{ calls: Record<string, Record<string, number>>; eips: { status: string }[] }> {
+export async function simSnapshot(sim: SimProcess): Promise<{ calls: Record<string, Record<string, number>>; eips: { status: string }[] }> {
   const res = await fetch(`http://${sim.inspectEndpoint}/state`);
   return (await res.json()) as never;
 }

@@ -59,23 +59,39 @@ export const DOCUMENTED_BUDGETS: Readonly<Record<CloudAction, Budget>> = {
  */
 export const DEFAULT_BUDGET_SHARE = 0.5;
 
-/** The node's per-action limits: budget x share, at least one call per window. */
-export function nodeBudgets(share: number, overrides: Partial<Record<CloudAction, Budget>> = {}): Record<CloudAction, Budget> {
-  if (!(share > 0 && share <= 1)) {
-    throw new CloudConfigError('budgetShare', `must be a fraction in (0, 1], got ${share}; e.g. 0.5 for half of the account's budget`);
-  }
+/**
+ * Default fraction of each account budget podeip never plans to use when the fleet coordinates:
+ * other tools of the account (consoles, Terraform, other controllers) keep it. Small, because the
+ * coordinated fleet already stays under the budget and every point of reserve slows a burst.
+ */
+export const DEFAULT_ACCOUNT_RESERVE = 0.05;
+
+/** The account's per-action budgets: the documented ones with `overrides` applied. */
+export function accountBudgets(overrides: Partial<Record<CloudAction, Budget>> = {}): Record<CloudAction, Budget> {
   const out = {} as Record<CloudAction, Budget>;
   for (const action of CLOUD_ACTIONS) {
     const b = overrides[action] ?? DOCUMENTED_BUDGETS[action];
     if (!(Number.isFinite(b.calls) && b.calls > 0) || !(Number.isFinite(b.windowMs) && b.windowMs > 0)) {
       throw new CloudConfigError(`budgets.${action}`, `calls and windowMs must be positive numbers, got ${JSON.stringify(b)}`);
     }
-    out[action] = { calls: Math.max(1, Math.floor(b.calls * share)), windowMs: b.windowMs };
+    out[action] = { calls: b.calls, windowMs: b.windowMs };
   }
   for (const key of Object.keys(overrides)) {
     if (!CLOUD_ACTIONS.includes(key as CloudAction)) {
       throw new CloudConfigError(`budgets.${key}`, `unknown action; known: ${CLOUD_ACTIONS.join(', ')}`);
     }
+  }
+  return out;
+}
+
+/** The node's per-action limits: budget x share, at least one call per window. */
+export function nodeBudgets(share: number, overrides: Partial<Record<CloudAction, Budget>> = {}): Record<CloudAction, Budget> {
+  if (!(share > 0 && share <= 1)) {
+    throw new CloudConfigError('budgetShare', `must be a fraction in (0, 1], got ${share}; e.g. 0.5 for half of the account's budget`);
+  }
+  const out = accountBudgets(overrides);
+  for (const action of CLOUD_ACTIONS) {
+    out[action] = { calls: Math.max(1, Math.floor(out[action].calls * share)), windowMs: out[action].windowMs };
   }
   return out;
 }

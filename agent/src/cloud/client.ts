@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { BatchPartialFailure, KeyedBatcher } from './batcher.js';
-import { DEFAULT_BUDGET_SHARE, nodeBudgets, type Budget, type CloudAction } from './budgets.js';
+import { accountBudgets, DEFAULT_ACCOUNT_RESERVE, DEFAULT_BUDGET_SHARE, nodeBudgets, type Budget, type CloudAction } from './budgets.js';
+import { FleetBudget, type DemandBoard } from './fleet-budget.js';
 import { CallRunner } from './call-runner.js';
 import { sleep, systemClock, untilAborted, type Clock } from './clock.js';
 import { SecretRegistry, buildCredential, validateCredentialsOptions, type CloudCredentialsOptions } from './credentials.js';
@@ -35,6 +36,8 @@ export interface CloudClientOptions {
   budgetShare?: number;
   /** Per-action account budgets replacing the documented ones (before the share is applied). */
   budgets?: Partial<Record<CloudAction, Budget>>;
+  /** Budget coordination across the fleet; absent = the fixed share with AIMD only. */
+  fleet?: FleetOptions;
   timeouts?: {
     /** TCP connect, per attempt; default 3000. */
     connectMs?: number;
@@ -45,11 +48,22 @@ export interface CloudClientOptions {
     /** Each instance-metadata request (ecs_ram_role); default 1000. */
     metadataMs?: number;
   };
-  /** How often the poller describes waited-on EIPs; default 500. */
+  /** The shortest wait between describes of a waited-on EIP; default 500 (the poller learns longer ones, up to 4x). */
   pollIntervalMs?: number;
   backoff?: Partial<BackoffPolicy>;
   /** Sign with the old HMAC-SHA1 (v1) instead of ACS3-HMAC-SHA256; default false. */
   legacySignature?: boolean;
+}
+
+export interface FleetOptions {
+  board: DemandBoard;
+  /** Whether this node writes the plan (the GC lease holder). */
+  isLeader: () => boolean;
+  nodeName: string;
+  /** How often a busy node publishes its demand and reads the plan; default 5000. */
+  intervalMs?: number;
+  /** [0, 1): the fraction of each budget podeip never plans to use; default 0.05. */
+  accountReserve?: number;
 }
 
 export interface CloudClientDeps {
@@ -154,6 +168,7 @@ class SdkCloudClient implements ClosableCloudClient {
   private readonly describeBatcher: KeyedBatcher<string, Eip, Slot>;
   private readonly tagBatchers = new Map<string, KeyedBatcher<string, true, Slot>>();
   private readonly poller: EipPoller;
+  private readonly fleet: FleetBudget | undefined;
   private readonly enis: EniCache;
   private readonly secrets = new SecretRegistry();
   private readonly regionId: string;
@@ -186,10 +201,28 @@ class SdkCloudClient implements ClosableCloudClient {
     this.pause = (round, action, signal) => this.bounded(action, sleep(clock, backoffDelay(round, backoff, random), signal), signal);
     const logger = deps.logger.child({ component: 'cloud' });
 
-    this.limiter = new RateLimiter(nodeBudgets(options.budgetShare ?? DEFAULT_BUDGET_SHARE, options.budgets), clock);
+    const metrics = createCloudMetrics(deps.registry);
+    const caps = nodeBudgets(options.budgetShare ?? DEFAULT_BUDGET_SHARE, options.budgets);
+    if (options.fleet) {
+      const reserve = options.fleet.accountReserve ?? DEFAULT_ACCOUNT_RESERVE;
+      if (!(reserve >= 0 && reserve < 1)) throw new CloudConfigError('accountReserve', `must be a fraction in [0, 1), got ${reserve}; e.g. 0.05 to leave 5% of every budget to other users of the account`);
+      this.fleet = new FleetBudget({
+        nodeName: options.fleet.nodeName,
+        intervalMs: positive(options.fleet.intervalMs, 5000, 'fleet.intervalMs'),
+        reserve,
+        account: accountBudgets(options.budgets),
+        caps,
+      }, {
+        board: options.fleet.board, clock, logger, isLeader: options.fleet.isLeader,
+        extraDemand: () => ({ DescribeEipAddresses: Math.ceil(this.poller.watching / MAX_IDS_PER_DESCRIBE) }),
+        onCoordinated: (on) => metrics.coordinated.set(on ? 1 : 0),
+      });
+    }
+    this.limiter = new RateLimiter(caps, clock, () => this.fleet?.wake());
+    this.fleet?.attach(this.limiter);
     this.runner = new CallRunner({
       limiter: this.limiter,
-      metrics: createCloudMetrics(deps.registry),
+      metrics,
       logger,
       clock,
       random,
@@ -211,7 +244,7 @@ class SdkCloudClient implements ClosableCloudClient {
       exec: (ids, slot) => this.describeMany(ids, slot),
       unused: (slot) => slot.refund(),
     });
-    this.poller = new EipPoller({ describe: (id) => this.describeEip(id), clock, intervalMs: pollIntervalMs, logger });
+    this.poller = new EipPoller({ describe: (id) => this.describeEip(id), clock, intervalMs: pollIntervalMs, maxIntervalMs: pollIntervalMs * 4, logger });
     this.enis = new EniCache((instanceId) => this.listEnis(instanceId));
   }
 
@@ -220,6 +253,7 @@ class SdkCloudClient implements ClosableCloudClient {
   }
 
   close(): void {
+    this.fleet?.close();
     this.poller.close();
     this.limiter.close();
   }

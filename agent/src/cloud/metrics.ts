@@ -1,5 +1,5 @@
 /** The cloud client's Prometheus metrics, registered on the registry the agent passes in. */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface CloudMetrics {
   requests: Counter<'action' | 'code'>;
@@ -7,6 +7,7 @@ export interface CloudMetrics {
   throttled: Counter<'action'>;
   limiterWait: Histogram<'action'>;
   retries: Counter<'action'>;
+  coordinated: Gauge;
 }
 
 export function createCloudMetrics(registry: Registry): CloudMetrics {
@@ -42,6 +43,11 @@ export function createCloudMetrics(registry: Registry): CloudMetrics {
       name: 'podeip_cloud_retries_total',
       help: 'Retries of cloud calls after a retryable failure, by action.',
       labelNames: ['action'] as const,
+      registers,
+    }),
+    coordinated: new Gauge({
+      name: 'podeip_cloud_budget_coordinated',
+      help: '1 while this node takes its share of the account budget from the fleet plan; 0 under the configured share with AIMD.',
       registers,
     }),
   };

@@ -12,6 +12,13 @@
  * Feedback: Throttling pauses the action until the server's retry-after and halves the current
  * limit (once per round of calls); every success adds one call back, up to the configured
  * limit. That is AIMD, so many nodes sharing one account converge instead of stampeding.
+ *
+ * Fleet plan (fleet-budget.ts): when the fleet's coordination gives this node a share of the
+ * account budget, that share replaces the configured limit. A share under one call per window
+ * becomes one call per longer window, and the first call of a stream waits for this node's phase
+ * on a grid of that period, so nodes with equal small shares take turns instead of all calling at
+ * once.
+ * While coordination works out a fresh share (a node just turned busy) the limiter holds calls.
  */
 import { abortReason, type Clock } from './clock.js';
 import type { Budget } from './budgets.js';
@@ -40,15 +47,35 @@ interface Waiter {
 export interface ActionLimiterState {
   limit: number;
   currentLimit: number;
+  /** The window calls are counted in: the budget's, or longer under a share below one call. */
+  windowMs: number;
   inWindow: number;
   queued: number;
   pausedForMs: number;
+  /** Under a fleet plan rather than the configured share. */
+  planned: boolean;
+}
+
+/** This node's part of the account budget for one action, from the fleet plan. */
+export interface PlannedShare {
+  /** Calls per budget window; may be below 1. */
+  calls: number;
+  /** [0, 1): where on the grid of its period a share below one call takes its first call. */
+  phase: number;
 }
 
 export class ActionLimiter {
-  private readonly windowMs: number;
-  private readonly limit: number;
+  private readonly budgetWindowMs: number;
+  private windowMs: number;
+  private readonly configuredLimit: number;
+  private limit: number;
   private currentLimit: number;
+  private plan: PlannedShare | undefined;
+  /** The grid point a share below one call waits for, fixed once chosen (timers fire late). */
+  private turnAt: number | undefined;
+  /** When the latest call was answered: a stream of calls keeps its pace, only a fresh start waits for the grid. */
+  private lastAnsweredAt = Number.NEGATIVE_INFINITY;
+  private held = false;
   private readonly entries = new Set<Entry>();
   private readonly queue: Waiter[] = [];
   private pausedUntil = 0;
@@ -56,13 +83,52 @@ export class ActionLimiter {
   private cancelTimer: (() => void) | undefined;
   private timerAt = 0;
 
-  constructor(budget: Budget, private readonly clock: Clock) {
+  constructor(budget: Budget, private readonly clock: Clock, private readonly onQueued: () => void = () => {}) {
+    this.configuredLimit = budget.calls;
     this.limit = budget.calls;
     this.currentLimit = budget.calls;
     // No slack needed: counting from the answer already leaves the server's arrival behind us.
+    this.budgetWindowMs = budget.windowMs;
     this.windowMs = budget.windowMs;
   }
 
+  /**
+   * A fleet share replaces the configured limit; undefined goes back to it, keeping the current
+   * AIMD limit (today's behaviour, from where the plan left it). A share of c >= 1 calls keeps
+   * the budget window with floor(c) calls: a longer window would let nodes whose windows line up
+   * put more than the budget into one of the server's windows.
+   */
+  setPlan(plan: PlannedShare | undefined): void {
+    if (plan && !(plan.calls > 0)) throw new RangeError(`planned calls must be positive, got ${plan.calls}`);
+    const now = this.clock.now();
+    const throttledLately = now - this.lastDecreaseAt < this.windowMs;
+    this.plan = plan;
+    this.turnAt = undefined;
+    if (!plan) {
+      this.limit = this.configuredLimit;
+      this.windowMs = this.budgetWindowMs;
+      this.currentLimit = Math.min(this.currentLimit, this.limit);
+    } else {
+      this.limit = plan.calls >= 1 ? Math.floor(plan.calls) : 1;
+      this.windowMs = plan.calls >= 1 ? this.budgetWindowMs : this.budgetWindowMs / plan.calls;
+      // A fresh plan is what the fleet can take; Throttling seen lately still says someone else is busy.
+      this.currentLimit = throttledLately ? Math.min(this.currentLimit, this.limit) : this.limit;
+    }
+    this.pump();
+  }
+
+  /** Holds every call until released (coordination is working out this node's share). */
+  hold(held: boolean): void {
+    this.held = held;
+    if (!held) this.pump();
+  }
+
+  /** Calls waiting or in flight: this node's demand on the action. */
+  demand(): number {
+    let inFlight = 0;
+    for (const e of this.entries) if (e.inFlight) inFlight++;
+    return this.queue.length + inFlight;
+  }
   /** Resolves with a slot once a call may go out; FIFO. */
   acquire(signal?: AbortSignal): Promise<Slot> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
@@ -78,6 +144,7 @@ export class ActionLimiter {
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
       this.queue.push(waiter);
+      this.onQueued();
       this.pump();
     });
   }
@@ -87,6 +154,10 @@ export class ActionLimiter {
     const now = this.clock.now();
     const pause = retryAfterMs !== undefined ? retryAfterMs : Math.min(this.windowMs, 1000);
     this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+    // Every refused node hears the same retry-after: under a share below one call, start again at
+    // this node's own turn after it rather than all at once.
+    this.lastAnsweredAt = Number.NEGATIVE_INFINITY;
+    this.turnAt = undefined;
     // Calls already in flight when we last cut were sent at the old rate: count one cut per round.
     if (startedAt > this.lastDecreaseAt) {
       this.currentLimit = Math.max(1, Math.floor(this.currentLimit / 2));
@@ -108,9 +179,11 @@ export class ActionLimiter {
     return {
       limit: this.limit,
       currentLimit: this.currentLimit,
+      windowMs: this.windowMs,
       inWindow: this.entries.size,
       queued: this.queue.length,
       pausedForMs: Math.max(0, this.pausedUntil - now),
+      planned: this.plan !== undefined,
     };
   }
 
@@ -139,6 +212,7 @@ export class ActionLimiter {
         settled = true;
         entry.inFlight = false;
         entry.at = this.clock.now();
+        this.lastAnsweredAt = entry.at;
         this.pump();
       },
       refund: () => {
@@ -154,7 +228,10 @@ export class ActionLimiter {
     const now = this.clock.now();
     this.prune(now);
     while (this.queue.length > 0) {
+      if (this.held) return;
       if (now < this.pausedUntil) return this.wakeAt(this.pausedUntil);
+      const turn = this.phaseTurn(now);
+      if (turn > now) return this.wakeAt(turn);
       if (this.entries.size >= this.currentLimit) {
         // Wait for enough answered calls to leave the window; in-flight ones wake us when answered.
         const leaving = this.entries.size - this.currentLimit + 1;
@@ -166,6 +243,19 @@ export class ActionLimiter {
       if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
       w.resolve(this.grant(now));
     }
+  }
+
+  /** Under a share below one call, starting after a pause: the next point of this node's grid. */
+  private phaseTurn(now: number): number {
+    if (!this.plan || this.plan.calls >= 1 || this.entries.size > 0 || now - this.lastAnsweredAt <= 1.5 * this.windowMs) {
+      this.turnAt = undefined;
+      return now;
+    }
+    if (this.turnAt === undefined) {
+      const offset = this.plan.phase * this.windowMs;
+      this.turnAt = now + (((offset - now) % this.windowMs) + this.windowMs) % this.windowMs;
+    }
+    return this.turnAt;
   }
 
   private wakeAt(at: number): void {
@@ -183,10 +273,15 @@ export class ActionLimiter {
 export class RateLimiter<A extends string> {
   private readonly limiters = new Map<A, ActionLimiter>();
 
-  constructor(budgets: Record<A, Budget>, clock: Clock) {
+  /** `onQueued` hears of every call that starts waiting (the fleet coordination wakes on it). */
+  constructor(budgets: Record<A, Budget>, clock: Clock, onQueued: () => void = () => {}) {
     for (const [action, budget] of Object.entries(budgets) as [A, Budget][]) {
-      this.limiters.set(action, new ActionLimiter(budget, clock));
+      this.limiters.set(action, new ActionLimiter(budget, clock, onQueued));
     }
+  }
+
+  actions(): A[] {
+    return [...this.limiters.keys()];
   }
 
   for(action: A): ActionLimiter {

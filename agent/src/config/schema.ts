@@ -53,6 +53,10 @@ const cloud = z.object({
    * policy reads it (docs/configuration.md), so it is configured; raise it with the quota.
    */
   eipQuota: z.number().int().min(1).max(100000).default(20),
+  /** The fraction of each account budget the coordinated fleet never plans to use (other users of the account). */
+  accountReserve: z.number().min(0).lt(1).default(0.05),
+  /** How often a busy node publishes its demand and reads the fleet's budget plan; 0 (the default) turns coordination off. */
+  budgetCoordinationSeconds: z.number().min(0).max(300).default(0),
 }).strict();
 
 /** The EIP profile pool EIPs are allocated with: the defaults of an auto EIP unless set. */

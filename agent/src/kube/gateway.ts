@@ -7,6 +7,8 @@ import { EventRecorder, type EventRecorderOptions } from './events.js';
 import { KubeOptionError } from './errors.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { LeaseElector, type LeaseElectorOptions } from './leader.js';
+import { LeaseDemandBoard } from './demand-board.js';
+import type { DemandBoard } from '../cloud/fleet-budget.js';
 import { createKubeMetrics } from './metrics.js';
 import { NamespaceReader } from './namespaces.js';
 import { NodeReader } from './nodes.js';
@@ -47,6 +49,8 @@ export interface ClosableKubeGateway extends KubeGateway {
   readonly pods: PodInformer;
   /** A Lease elector that shares this gateway's rate limit and metrics; identity defaults to nodeName. */
   createLeaderElector(options: ElectorOptions): LeaderElector;
+  /** The fleet budget's Leases in `namespace`, sharing this gateway's rate limit and metrics. */
+  createDemandBoard(namespace: string, intervalMs: number): DemandBoard;
   /** Stops its electors (releasing held leases) and the informer, and flushes queued events. */
   close(): Promise<void>;
 }
@@ -104,6 +108,9 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
       );
       electors.push(elector);
       return elector;
+    },
+    createDemandBoard(namespace: string, intervalMs: number): DemandBoard {
+      return new LeaseDemandBoard({ namespace, nodeName: options.nodeName, intervalMs }, { coordination, requester, nodes });
     },
     async close(): Promise<void> {
       await Promise.all(electors.map((elector) => elector.stop()));
