@@ -55,11 +55,11 @@ test('only granted EIPs are bound: by Namespace annotation, by EIP tag, "*" for 
   t.like(eip(cluster, tagGranted), { status: 'InUse', binding: { privateIpAddress: p2.ipv4 } });
 
   // Revoked: a new pod naming it is refused within 5 s; the running pod keeps its binding.
-  await annotateNamespace(cluster, 'team-a', 'podeip.io/allowed-eips', null);
-  const revoked = Date.now();
   await del(node, p1);
   await cluster.deletePod('team-a', 'p1');
   const p3 = await cluster.createPod(node, { name: 'p3', namespace: 'team-a', annotations: { [STATIC]: reserved } });
+  await annotateNamespace(cluster, 'team-a', 'podeip.io/allowed-eips', null);
+  const revoked = Date.now();
   for (;;) {
     const outcome = await add(node, p3);
     if (outcome.exitCode !== 0 && cniError(outcome).code === 110) break;
