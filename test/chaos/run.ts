@@ -209,9 +209,9 @@ class Harness {
     } finally {
       clearTimeout(randomKill);
       if (!this.agent.running) await this.recover();
+      // In finally: the pooled mode returns early, and its iteration is reported like any other.
+      this.reports.push({ index, mode, kill: kill.label, killed: this.agent.pid !== pid, problems: this.problems, ms: performance.now() - started });
     }
-    const killed = this.agent.pid !== pid;
-    this.reports.push({ index, mode, kill: kill.label, killed, problems: this.problems, ms: performance.now() - started });
   }
 
   /**
