@@ -9,7 +9,6 @@ import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
 import { BindingError } from './errors.js';
-import { requireGrant } from './grants.js';
 import { isOwnedFor, TAG_POD_UID, podSelectorTags } from './ownership.js';
 import { UntrustedPodEipError } from './podeip-trust.js';
 import { decodeAllocation } from './plan.js';
@@ -27,7 +26,6 @@ export async function acquire(ctx: BindingContext, row: BindingRow, signal: Abor
       failed(ctx, row, new BindingError('EipNotFound',
         `annotation pod-eip-instanceid names ${row.allocationId}, which does not exist in region ${ctx.config.regionId}; check the EIP instance ID`));
     }
-    await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
     return ctx.journal.update(row.id, { state: 'allocated', address: eip.ipAddress });
   }
   if (row.mode === 'fixed') {

@@ -11,6 +11,7 @@ import { acquire, recoverAllocation } from './allocation.js';
 import { resolveConflict } from './conflict.js';
 import { event, pointsAt, target, type BindingContext } from './context.js';
 import { driveToUnbound } from './detach.js';
+import { requireGrant } from './grants.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
 import { BindingError, toBindingError } from './errors.js';
 import { bindingMark, isOwnedFor, MANAGED_BY, TAG_BINDING, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
@@ -116,6 +117,8 @@ async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSign
   if (eip.status === 'InUse' && pointsAt(eip, binding, primary)) {
     return ctx.journal.update(row.id, { state: 'bound', eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
   }
+  // Every association of a static EIP is a use: a revoked grant stops the next sandbox, not a running one.
+  if (row.mode === 'static') await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
   if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
   await markBinding(ctx, row, eip, signal);
   await ensurePodEip(ctx, row, signal);
