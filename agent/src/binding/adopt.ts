@@ -11,7 +11,8 @@
  * or no podeip tags at all (ack-extend-network-controller's). The latter is tagged as ours before
  * its row is written, so from then on rule 1 covers it like any EIP podeip allocated.
  */
-import type { PodInfo } from '../kube/types.js';
+import type { Eip } from '../cloud/types.js';
+import type { PodEip, PodInfo } from '../kube/types.js';
 import { event, type BindingContext } from './context.js';
 import { statefulOwnerKind } from './plan.js';
 import type { BindingMode } from '../store/journal.js';
@@ -45,18 +46,16 @@ async function adoptPod(ctx: BindingContext, pod: PodInfo, signal: AbortSignal):
   if (!eni || eni.networkInterfaceId !== eip.instanceId) return false;
 
   const { clusterId } = ctx.config;
-  const adoptable = podEip.spec.allocationType.type === 'Static' || isOwnedFor(eip.tags, clusterId, pod.namespace, pod.name) || isUntagged(eip.tags);
-  const why = adoptable
-    ? distrust(podEip, eip, { clusterId, staticEipPolicy: ctx.config.staticEipPolicy, namespaceAnnotations: await ctx.kube.namespaceAnnotations(pod.namespace, signal) })
-    : `EIP ${eip.allocationId} carries podeip tags of another pod, namespace or cluster`;
-  if (why !== undefined && (podEip.spec.allocationType.type === 'Static' || !isUntagged(eip.tags))) {
+  const isStatic = podEip.spec.allocationType.type === 'Static';
+  const why = await adoptionRefusal(ctx, podEip, eip, signal);
+  if (why !== undefined) {
     ctx.kube.recordEvent({ kind: 'PodEIP', namespace: podEip.namespace, name: podEip.name, uid: podEip.uid }, 'Warning', 'UntrustedPodEip',
       `Not adopted: ${why}; podeip does not act on this PodEIP`);
     ctx.logger.warn('not adopting an untrusted PodEIP', { podEip: `${podEip.namespace}/${podEip.name}`, allocationId: eip.allocationId, why });
     return false;
   }
   const mark = bindingMark(clusterId, pod.namespace, pod.name, privateIp);
-  const tags = podEip.spec.allocationType.type === 'Static'
+  const tags = isStatic
     ? { [TAG_BINDING]: mark }
     : { ...ownershipTags({ clusterId, namespace: pod.namespace, podName: pod.name, podUid: pod.uid, node: ctx.config.nodeName }), [TAG_BINDING]: mark };
   if (Object.entries(tags).some(([key, value]) => eip.tags[key] !== value)) await ctx.cloud.tagEip(eip.allocationId, tags, signal);
@@ -76,4 +75,19 @@ async function adoptPod(ctx: BindingContext, pod: PodInfo, signal: AbortSignal):
   event(ctx, row, 'Normal', 'EipAdopted', `EIP ${eip.ipAddress} (${eip.allocationId}) bound to ${privateIp} taken into this agent's journal from PodEIP ${pod.namespace}/${pod.name}`);
   ctx.logger.info('adopted an EIP binding the journal did not know', { pod: `${pod.namespace}/${pod.name}`, allocationId: eip.allocationId, mode });
   return true;
+}
+
+/**
+ * Why this verified binding may not become podeip's, or undefined: a Static PodEIP needs its EIP
+ * granted to the namespace; an Auto one an EIP with our tags for this pod, or no podeip tags at
+ * all (ack-extend-network-controller's, tagged as ours by the caller).
+ */
+async function adoptionRefusal(ctx: BindingContext, podEip: PodEip, eip: Eip, signal: AbortSignal): Promise<string | undefined> {
+  const { clusterId, staticEipPolicy } = ctx.config;
+  if (podEip.spec.allocationType.type === 'Static') {
+    const namespaceAnnotations = staticEipPolicy === 'Granted' ? await ctx.kube.namespaceAnnotations(podEip.namespace, signal) : {};
+    return distrust(podEip, eip, { clusterId, staticEipPolicy, namespaceAnnotations });
+  }
+  if (isUntagged(eip.tags) || isOwnedFor(eip.tags, clusterId, podEip.namespace, podEip.name)) return undefined;
+  return `EIP ${eip.allocationId} carries podeip tags of another pod, namespace or cluster`;
 }
