@@ -18,6 +18,7 @@ import { statefulOwnerKind } from './plan.js';
 import type { BindingMode } from '../store/journal.js';
 import { bindingMark, isOwnedFor, isUntagged, ownershipTags, TAG_BINDING } from './ownership.js';
 import { distrust } from './podeip-trust.js';
+import { begin } from './state-machine.js';
 
 export const UNKNOWN_SANDBOX = '';
 
@@ -63,14 +64,14 @@ async function adoptPod(ctx: BindingContext, pod: PodInfo, signal: AbortSignal):
   const { type, releaseStrategy, releaseAfter } = podEip.spec.allocationType;
   const stateful = statefulOwnerKind(pod, ctx.config.customStatefulWorkloadKinds) !== undefined;
   const mode: BindingMode = type === 'Static' ? 'static' : stateful ? 'fixed' : 'auto';
-  const inserted = ctx.journal.insert({
+  const inserted = begin(ctx, {
     namespace: pod.namespace, podName: pod.name, podUid: pod.uid,
     containerId: UNKNOWN_SANDBOX, ifname: 'eth0', mode,
     releaseStrategy, releaseAfter: releaseAfter ?? '', generation: ctx.journal.maxGeneration(pod.uid) + 1,
     clientToken: '', allocateParams: '{}', privateIp,
-    state: 'bound', allocationId: eip.allocationId, address: eip.ipAddress,
+    allocationId: eip.allocationId, address: eip.ipAddress,
     ...(eip.bandwidthPackageId ? { bandwidthPackageId: eip.bandwidthPackageId } : {}),
-  });
+  }, 'adopt');
   const row = ctx.journal.update(inserted.id, { eniId: eni.networkInterfaceId, privateIpPrimary: eni.primaryIpAddress === privateIp });
   event(ctx, row, 'Normal', 'EipAdopted', `EIP ${eip.ipAddress} (${eip.allocationId}) bound to ${privateIp} taken into this agent's journal from PodEIP ${pod.namespace}/${pod.name}`);
   ctx.logger.info('adopted an EIP binding the journal did not know', { pod: `${pod.namespace}/${pod.name}`, allocationId: eip.allocationId, mode });

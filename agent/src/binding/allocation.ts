@@ -12,9 +12,10 @@ import { BindingError } from './errors.js';
 import { isOwnedFor, TAG_POD_UID, podSelectorTags } from './ownership.js';
 import { UntrustedPodEipError } from './podeip-trust.js';
 import { decodeAllocation } from './plan.js';
+import { transition } from './state-machine.js';
 
 function failed(ctx: BindingContext, row: BindingRow, err: BindingError): never {
-  ctx.journal.update(row.id, { state: 'failed', lastError: err.message, attempts: row.attempts + 1 });
+  transition(ctx, row, 'refused', { lastError: err.message, attempts: row.attempts + 1 });
   throw err;
 }
 
@@ -26,7 +27,7 @@ export async function acquire(ctx: BindingContext, row: BindingRow, signal: Abor
       failed(ctx, row, new BindingError('EipNotFound',
         `annotation pod-eip-instanceid names ${row.allocationId}, which does not exist in region ${ctx.config.regionId}; check the EIP instance ID`));
     }
-    return ctx.journal.update(row.id, { state: 'allocated', address: eip.ipAddress });
+    return transition(ctx, row, 'eip-found', { address: eip.ipAddress });
   }
   if (row.mode === 'fixed') {
     const podEip = await ctx.kube.getPodEip(row.namespace, row.podName, signal);
@@ -46,13 +47,13 @@ export async function acquire(ctx: BindingContext, row: BindingRow, signal: Abor
         throw new UntrustedPodEipError(podEip, `its EIP ${eip.allocationId} was not allocated by podeip of this cluster for ${row.namespace}/${row.podName}`);
       }
       event(ctx, row, 'Normal', 'EipReused', `Reusing fixed EIP ${eip.ipAddress} (${eip.allocationId}) recorded by PodEIP ${row.podName}`);
-      return ctx.journal.update(row.id, {
-        state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress,
+      return transition(ctx, row, 'eip-found', {
+        allocationId: eip.allocationId, address: eip.ipAddress,
         bandwidthPackageId: podEip.spec.bandwidthPackageID ?? '',
       });
     }
   }
-  return allocate(ctx, ctx.journal.update(row.id, { state: 'allocating' }), signal);
+  return allocate(ctx, transition(ctx, row, 'allocate'), signal);
 }
 
 /** allocating -> allocated after a crash or an unanswered Allocate: adopt what the cloud has, else re-send. */
@@ -73,7 +74,7 @@ export async function recoverAllocation(ctx: BindingContext, row: BindingRow, si
 
 function adopted(ctx: BindingContext, row: BindingRow, eip: Pick<Eip, 'allocationId' | 'ipAddress'>): BindingRow {
   ctx.logger.info('allocation recovered', { pod: `${row.namespace}/${row.podName}`, allocationId: eip.allocationId });
-  return ctx.journal.update(row.id, { state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress });
+  return transition(ctx, row, 'allocated', { allocationId: eip.allocationId, address: eip.ipAddress });
 }
 
 /** The quota is used up as far as this node knows: refuse before AllocateEipAddress, saying how to fix it. */
@@ -87,7 +88,7 @@ async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSigna
     const taken = await ctx.pool.take(row, signal);
     if (taken) {
       event(ctx, row, 'Normal', 'EipAllocated', `Allocated EIP ${taken.ipAddress} (${taken.allocationId}) from this node's warm pool`);
-      return ctx.journal.update(row.id, { state: 'allocated', allocationId: taken.allocationId, address: taken.ipAddress });
+      return transition(ctx, row, 'allocated', { allocationId: taken.allocationId, address: taken.ipAddress });
     }
   }
   const over = ctx.quota?.exceeded();
@@ -97,12 +98,12 @@ async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSigna
     const eip = await ctx.cloud.allocateEip({ ...params, clientToken: row.clientToken }, signal);
     ctx.quota?.changed(1);
     event(ctx, row, 'Normal', 'EipAllocated', `Allocated EIP ${eip.ipAddress} (${eip.allocationId})`);
-    return ctx.journal.update(row.id, { state: 'allocated', allocationId: eip.allocationId, address: eip.ipAddress });
+    return transition(ctx, row, 'allocated', { allocationId: eip.allocationId, address: eip.ipAddress });
   } catch (err) {
     // A definite rejection allocated nothing; anything else may have, so the row stays 'allocating'.
     if (isPermanentRefusal(err)) {
       const refusal = missingNamedResource(err, { resourceGroupId: params.resourceGroupId, publicIpAddressPoolId: params.publicIpAddressPoolId }, ctx.config.regionId);
-      ctx.journal.update(row.id, { state: 'failed', lastError: (refusal ?? err).message, attempts: row.attempts + 1 });
+      transition(ctx, row, 'refused', { lastError: (refusal ?? err).message, attempts: row.attempts + 1 });
       throw refusal ?? err;
     }
     throw err;

@@ -14,6 +14,7 @@ import { driveToUnbound } from './detach.js';
 import { requireGrant } from './grants.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
 import { BindingError, toBindingError } from './errors.js';
+import { transition } from './state-machine.js';
 import { bindingMark, isOwnedFor, MANAGED_BY, TAG_BINDING, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
 
 export const EIP_CONDITION_REASON = 'Associate eip succeed';
@@ -86,17 +87,17 @@ async function giveBack(ctx: BindingContext, row: BindingRow, eip: Eip, refusal:
   const forThisPodObject = isOwnedFor(eip.tags, ctx.config.clusterId, row.namespace, row.podName) && eip.tags[TAG_POD_UID] === row.podUid;
   if (forThisPodObject && eip.instanceId === '') {
     // Journaled first, without the package it never joined: a restart finishes the release.
-    const releasing = ctx.journal.update(row.id, { state: 'releasing', bandwidthPackageId: '', lastError: refusal.message });
+    const releasing = transition(ctx, row, 'give-back', { bandwidthPackageId: '', lastError: refusal.message });
     await ctx.cloud.releaseEip(releasing.allocationId, signal);
     await ctx.cloud.waitForEip(releasing.allocationId, (current) => current === undefined, signal);
     event(ctx, row, 'Normal', 'EipReleased', `Released EIP ${row.address} (${row.allocationId}): ${refusal.message}`);
   }
-  ctx.journal.update(row.id, { state: 'failed', lastError: refusal.message, attempts: row.attempts + 1 });
+  transition(ctx, row, 'refused', { lastError: refusal.message, attempts: row.attempts + 1 });
 }
 
 function gone(ctx: BindingContext, row: BindingRow): never {
   const err = new BindingError('EipNotFound', `EIP ${row.allocationId} no longer exists${row.mode === 'static' ? '; check annotation pod-eip-instanceid' : ''}`);
-  ctx.journal.update(row.id, { state: 'failed', lastError: err.message, attempts: row.attempts + 1 });
+  transition(ctx, row, 'refused', { lastError: err.message, attempts: row.attempts + 1 });
   throw err;
 }
 
@@ -115,14 +116,14 @@ async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSign
   const binding = { allocationId: row.allocationId, networkInterfaceId: eni.networkInterfaceId, privateIpAddress: row.privateIp };
   const primary = eni.primaryIpAddress === row.privateIp;
   if (eip.status === 'InUse' && pointsAt(eip, binding, primary)) {
-    return ctx.journal.update(row.id, { state: 'bound', eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
+    return transition(ctx, row, 'already-bound', { eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
   }
   // Every association of a static EIP is a use: a revoked grant stops the next sandbox, not a running one.
   if (row.mode === 'static') await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
   if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
   await markBinding(ctx, row, eip, signal);
   await ensurePodEip(ctx, row, signal);
-  row = ctx.journal.update(row.id, { state: 'associating', eniId: eni.networkInterfaceId, privateIpPrimary: primary });
+  row = transition(ctx, row, 'associate', { eniId: eni.networkInterfaceId, privateIpPrimary: primary });
   await ctx.cloud.associateEip(binding, signal);
   return row;
 }
@@ -144,7 +145,7 @@ async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: 
     if (!eip) gone(ctx, row);
     if (eip.status === 'InUse' && pointsAt(eip, want, row.privateIpPrimary)) {
       event(ctx, row, 'Normal', 'EipAssociated', `EIP ${eip.ipAddress} (${eip.allocationId}) associated with ${row.privateIp} on ${row.eniId}`);
-      return ctx.journal.update(row.id, { state: 'bound', lastError: '' });
+      return transition(ctx, row, 'associated', { lastError: '' });
     }
     if (attempt >= MAX_ASSOCIATE_ATTEMPTS) {
       throw new BindingError('CloudUnavailable',

@@ -5,29 +5,30 @@
  */
 import type { BindingRow } from '../store/journal.js';
 import { recoverAllocation } from './allocation.js';
+import { transition } from './state-machine.js';
 import { event, pointsAt, target, type BindingContext } from './context.js';
 
 export async function driveToUnbound(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
   let row = start;
   switch (row.state) {
     case 'pending':
-      return ctx.journal.update(row.id, { state: 'gone', lastError: 'sandbox removed before an EIP was taken' });
+      return transition(ctx, row, 'dropped', { lastError: 'sandbox removed before an EIP was taken' });
     case 'allocating':
       row = await recoverAllocation(ctx, row, signal);
-      return ctx.journal.update(row.id, { state: 'unbound' });
+      return transition(ctx, row, 'unbound');
     case 'allocated':
       // Never associated by us ('associating' is journaled before every AssociateEipAddress).
-      return ctx.journal.update(row.id, { state: 'unbound' });
+      return transition(ctx, row, 'unbound');
     case 'associating':
     case 'bound':
     case 'unbinding': {
-      row = ctx.journal.update(row.id, { state: 'unbinding' });
+      row = transition(ctx, row, 'unbind');
       const want = target(row);
       await ctx.cloud.unassociateEip(want, signal);
       const eip = await ctx.cloud.waitForEip(row.allocationId, (e) => !e || !pointsAt(e, want, row.privateIpPrimary) || e.status === 'Available', signal);
       event(ctx, row, 'Normal', 'EipUnbound', `EIP ${row.address} (${row.allocationId}) no longer points at ${row.privateIp}`
         + (eip ? '' : ' (it no longer exists)'));
-      return ctx.journal.update(row.id, { state: 'unbound' });
+      return transition(ctx, row, 'unbound');
     }
     default:
       return row;

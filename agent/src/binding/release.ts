@@ -10,6 +10,7 @@ import type { PodEip, PodInfo } from '../kube/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
 import { isOwnedFor } from './ownership.js';
+import { transition } from './state-machine.js';
 
 /** The pod object this row served no longer runs: its EIP may go once unbound. */
 export function podIsLeaving(row: BindingRow, pod: PodInfo | undefined): boolean {
@@ -36,15 +37,15 @@ async function dropPodEip(ctx: BindingContext, row: BindingRow, signal: AbortSig
 export async function finish(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
   let row = start;
   const log = ctx.logger.child({ pod: `${row.namespace}/${row.podName}`, allocationId: row.allocationId });
-  if (!row.allocationId) return ctx.journal.update(row.id, { state: 'gone' });
+  if (!row.allocationId) return transition(ctx, row, 'kept');
   if (ctx.journal.activeByAllocation(row.allocationId).some((r) => r.id !== row.id)) {
     log.info('EIP is held by a newer binding on this node; leaving it and its PodEIP to that one');
-    return ctx.journal.update(row.id, { state: 'gone' });
+    return transition(ctx, row, 'kept');
   }
 
   if (row.mode === 'static') {
     await dropPodEip(ctx, row, signal);
-    return ctx.journal.update(row.id, { state: 'gone' });
+    return transition(ctx, row, 'kept');
   }
   if (row.mode === 'fixed' && row.releaseStrategy !== 'Follow') {
     if (describesRow(ctx, await ctx.kube.getPodEip(row.namespace, row.podName, signal), row)) {
@@ -54,28 +55,28 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
     }
     event(ctx, row, 'Normal', 'EipKept', `EIP ${row.address} (${row.allocationId}) kept for the next pod named ${row.podName} `
       + `(release strategy ${row.releaseStrategy === 'TTL' ? row.releaseAfter : 'Never'})`);
-    return ctx.journal.update(row.id, { state: 'gone' });
+    return transition(ctx, row, 'kept');
   }
   if (ctx.pool?.holds(row.allocationId)) {
     // Recycled into the warm pool before a crash: the pool owns it now.
     await dropPodEip(ctx, row, signal);
-    return ctx.journal.update(row.id, { state: 'gone', lastError: '' });
+    return transition(ctx, row, 'kept', { lastError: '' });
   }
-  row = ctx.journal.update(row.id, { state: 'releasing' });
+  row = transition(ctx, row, 'release');
   const eip = await ctx.cloud.describeEip(row.allocationId, signal);
   if (eip) {
     if (!isOwnedFor(eip.tags, ctx.config.clusterId, row.namespace, row.podName)) {
       log.error('refusing to release an EIP whose tags do not say we allocated it for this pod', { tags: eip.tags });
-      return ctx.journal.update(row.id, { state: 'gone', lastError: 'not released: the EIP does not carry our ownership tags' });
+      return transition(ctx, row, 'kept', { lastError: 'not released: the EIP does not carry our ownership tags' });
     }
     if (eip.instanceId !== '') {
       log.warn('EIP is bound elsewhere; not releasing', { instanceId: eip.instanceId, privateIp: eip.privateIpAddress });
-      return ctx.journal.update(row.id, { state: 'gone', lastError: `not released: bound to ${eip.instanceId}` });
+      return transition(ctx, row, 'kept', { lastError: `not released: bound to ${eip.instanceId}` });
     }
     if (ctx.pool && await ctx.pool.recycle(row, eip, signal)) {
       event(ctx, row, 'Normal', 'EipRecycled', `EIP ${row.address} (${row.allocationId}) went back to this node's warm pool`);
       await dropPodEip(ctx, row, signal);
-      return ctx.journal.update(row.id, { state: 'gone', lastError: '' });
+      return transition(ctx, row, 'recycled', { lastError: '' });
     }
     if (row.bandwidthPackageId || eip.bandwidthPackageId) {
       await ctx.cloud.removeFromBandwidthPackage(row.bandwidthPackageId || eip.bandwidthPackageId, row.allocationId, signal);
@@ -87,5 +88,5 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
     event(ctx, row, 'Normal', 'EipReleased', `Released EIP ${row.address} (${row.allocationId})`);
   }
   await dropPodEip(ctx, row, signal);
-  return ctx.journal.update(row.id, { state: 'gone', lastError: '' });
+  return transition(ctx, row, 'released', { lastError: '' });
 }

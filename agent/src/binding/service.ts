@@ -33,6 +33,7 @@ import { encodeAllocation, planBinding, type BindingPlan } from './plan.js';
 import { recoverAllocation } from './allocation.js';
 import { finish, podIsLeaving } from './release.js';
 import { adoptUnjournaled, UNKNOWN_SANDBOX } from './adopt.js';
+import { begin } from './state-machine.js';
 import type { WarmPool } from '../pool/warm-pool.js';
 import type { EipQuota } from '../quota/eip-quota.js';
 
@@ -366,7 +367,7 @@ export class BindingService {
     }
     if (!row) {
       const generation = journal.maxGeneration(pod.uid) + 1;
-      row = journal.insert({
+      row = begin(this.ctx, {
         namespace: pod.namespace, podName: pod.name, podUid: pod.uid,
         containerId: req.sandbox.containerId, ifname: req.sandbox.ifname,
         mode: plan.mode, releaseStrategy: plan.releaseStrategy, releaseAfter: plan.releaseAfter, generation,
@@ -374,7 +375,7 @@ export class BindingService {
         allocateParams: encodeAllocation(plan), privateIp: req.podIpv4,
         ...(plan.instanceId ? { allocationId: plan.instanceId } : {}),
         ...(plan.bandwidthPackageId && plan.mode !== 'static' ? { bandwidthPackageId: plan.bandwidthPackageId } : {}),
-      });
+      }, 'add');
     }
     try {
       const bound = await driveToBound(this.ctx, row, signal);
