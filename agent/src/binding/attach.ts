@@ -1,43 +1,24 @@
 /**
- * Drives a journal row to 'bound': EIP in hand, associated with the pod IP on its ENI (NAT
- * mode), InUse, and published (PodEIP status, pod annotation and condition, Event). Each state
- * is journaled before the cloud call that reaches the next one, so any step can be resumed.
+ * The steps that take a row to 'bound': associated with the pod IP on its ENI (NAT mode), InUse,
+ * and published (PodEIP status, pod annotation and condition, Event). The driver (driver.ts)
+ * chains them with the allocation steps; each state is journaled before the cloud call that
+ * reaches the next one, so any step can be resumed.
  */
 import { isTransitional } from '../cloud/poller.js';
 import type { Eip } from '../cloud/types.js';
 import type { PodEipSpec } from '../kube/types.js';
 import type { BindingRow } from '../store/journal.js';
-import { acquire, recoverAllocation } from './allocation.js';
 import { resolveConflict } from './conflict.js';
 import { event, pointsAt, target, type BindingContext } from './context.js';
-import { driveToUnbound } from './detach.js';
 import { requireGrant } from './grants.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
 import { BindingError, toBindingError } from './errors.js';
 import { transition } from './state-machine.js';
+import { releaseAndWait } from './teardown.js';
 import { bindingMark, isOwnedFor, MANAGED_BY, TAG_BINDING, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
 
 export const EIP_CONDITION_REASON = 'Associate eip succeed';
 const MAX_ASSOCIATE_ATTEMPTS = 3;
-
-export async function driveToBound(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
-  let row = start;
-  for (let step = 0; step < 12; step++) {
-    signal.throwIfAborted();
-    switch (row.state) {
-      case 'pending': row = await acquire(ctx, row, signal); break;
-      case 'allocating': row = await recoverAllocation(ctx, row, signal); break;
-      case 'allocated':
-      case 'unbound': row = await associate(ctx, row, signal); break;
-      case 'associating': row = await confirmAssociation(ctx, row, signal); break;
-      case 'unbinding': row = await driveToUnbound(ctx, row, signal); break;
-      case 'bound': await publish(ctx, row, signal); return row;
-      default:
-        throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} is ${row.state}; it cannot be attached again`);
-    }
-  }
-  throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} did not settle (state ${row.state})`);
-}
 
 function podEipSpec(row: BindingRow): PodEipSpec {
   return {
@@ -88,8 +69,7 @@ async function giveBack(ctx: BindingContext, row: BindingRow, eip: Eip, refusal:
   if (forThisPodObject && eip.instanceId === '') {
     // Journaled first, without the package it never joined: a restart finishes the release.
     const releasing = transition(ctx, row, 'give-back', { bandwidthPackageId: '', lastError: refusal.message });
-    await ctx.cloud.releaseEip(releasing.allocationId, signal);
-    await ctx.cloud.waitForEip(releasing.allocationId, (current) => current === undefined, signal);
+    await releaseAndWait(ctx.cloud, releasing.allocationId, signal);
     event(ctx, row, 'Normal', 'EipReleased', `Released EIP ${row.address} (${row.allocationId}): ${refusal.message}`);
   }
   transition(ctx, row, 'refused', { lastError: refusal.message, attempts: row.attempts + 1 });
@@ -102,7 +82,7 @@ function gone(ctx: BindingContext, row: BindingRow): never {
 }
 
 /** allocated|unbound -> associating (or straight to bound when it already is). */
-async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+export async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
   const eni = await ctx.cloud.findEniByPrivateIp(ctx.config.instanceId, row.privateIp, signal);
   if (!eni) {
     throw new BindingError('EniNotFound',
@@ -138,7 +118,7 @@ async function markBinding(ctx: BindingContext, row: BindingRow, eip: Eip, signa
 }
 
 /** associating -> bound once the cloud shows the EIP InUse on the pod IP. */
-async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+export async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
   const want = target(row);
   for (let attempt = 1; ; attempt++) {
     const eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);

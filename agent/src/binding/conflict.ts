@@ -12,6 +12,7 @@ import { BindingError } from './errors.js';
 import { requireGrant } from './grants.js';
 import { isBoundByUs, TAG_POD_UID } from './ownership.js';
 import { boundByPodEip, UntrustedPodEipError } from './podeip-trust.js';
+import { currentTarget, unbindAndWait } from './teardown.js';
 
 const DEFAULT_TAKEOVER_AFTER_MS = 60_000;
 
@@ -33,8 +34,8 @@ async function waitUntilFree(ctx: BindingContext, allocationId: string, signal: 
 async function takeOver(ctx: BindingContext, row: BindingRow, eip: Eip, why: string, signal: AbortSignal): Promise<void> {
   event(ctx, row, 'Warning', 'EipTakenOver', `Unbinding EIP ${eip.ipAddress} (${eip.allocationId}) from ${holderOf(eip)}: ${why}`);
   ctx.logger.warn('taking over an EIP', { pod: `${row.namespace}/${row.podName}`, allocationId: eip.allocationId, from: holderOf(eip), why });
-  await ctx.cloud.unassociateEip({ allocationId: eip.allocationId, networkInterfaceId: eip.instanceId, privateIpAddress: eip.privateIpAddress }, signal);
-  await ctx.cloud.waitForEip(eip.allocationId, (e) => !e || e.status === 'Available' || e.instanceId === '', signal);
+  const { from, primary } = currentTarget(eip);
+  await unbindAndWait(ctx.cloud, from, primary, signal);
 }
 
 /** Pod gone, recreated under another UID, or terminating: its EIP is on its way out. */

@@ -11,6 +11,7 @@ import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
 import { isOwnedFor } from './ownership.js';
 import { transition } from './state-machine.js';
+import { releaseAndWait } from './teardown.js';
 
 /** The pod object this row served no longer runs: its EIP may go once unbound. */
 export function podIsLeaving(row: BindingRow, pod: PodInfo | undefined): boolean {
@@ -81,9 +82,7 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
     if (row.bandwidthPackageId || eip.bandwidthPackageId) {
       await ctx.cloud.removeFromBandwidthPackage(row.bandwidthPackageId || eip.bandwidthPackageId, row.allocationId, signal);
     }
-    await ctx.cloud.releaseEip(row.allocationId, signal);
-    // Releasing lasts a moment in the cloud; `gone` in the journal means gone from the account.
-    await ctx.cloud.waitForEip(row.allocationId, (current) => current === undefined, signal);
+    await releaseAndWait(ctx.cloud, row.allocationId, signal);
     ctx.quota?.changed(-1);
     event(ctx, row, 'Normal', 'EipReleased', `Released EIP ${row.address} (${row.allocationId})`);
   }
