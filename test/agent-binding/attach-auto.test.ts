@@ -197,3 +197,16 @@ test.serial('auto without a charge-type annotation is metered PayByTraffic, the 
   await w.service.attach(attachReq(pod, 'c1', ip(3)), never());
   t.like(eips(w)[0], { internetChargeType: 'PayByTraffic' });
 });
+
+test.serial('one PodEIP write per attach: created once before the association, its status patched once, never read back', async (t) => {
+  const w = await startWorld(t);
+  const pod = await createPod(w, { name: 'once', annotations: EIP });
+  const before = w.kubeSim.stats().requests;
+  const res = await w.service.attach(attachReq(pod, 'c1', ip(1)), never());
+  t.is(res.binding?.state, 'bound');
+  const after = w.kubeSim.stats().requests;
+  const podEipRequests = Object.fromEntries(Object.keys(after).filter((k) => k.includes('podeips'))
+    .map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]).filter(([, n]) => n !== 0));
+  t.deepEqual(podEipRequests, { 'create podeips': 1, 'patch podeips/status': 1 });
+  t.like((await w.kube.getPodEip('default', 'once'))?.status, { eipAddress: res.binding!.eipAddress, status: 'InUse', node: NODE });
+});

@@ -6,10 +6,11 @@
  */
 import { isTransitional } from '../cloud/poller.js';
 import type { Eip } from '../cloud/types.js';
-import type { PodEipSpec } from '../kube/types.js';
+import { KubeApiError } from '../kube/errors.js';
+import type { PodEipSpec, PodEipStatus } from '../kube/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { resolveConflict } from './conflict.js';
-import { event, pointsAt, target, type BindingContext } from './context.js';
+import { event, pointsAt, target, type BindingContext, type DriveNotes } from './context.js';
 import { requireGrant } from './grants.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
 import { BindingError, toBindingError } from './errors.js';
@@ -82,7 +83,7 @@ function gone(ctx: BindingContext, row: BindingRow): never {
 }
 
 /** allocated|unbound -> associating (or straight to bound when it already is). */
-export async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+export async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSignal, notes: DriveNotes = {}): Promise<BindingRow> {
   const eni = await ctx.cloud.findEniByPrivateIp(ctx.config.instanceId, row.privateIp, signal);
   if (!eni) {
     throw new BindingError('EniNotFound',
@@ -102,7 +103,7 @@ export async function associate(ctx: BindingContext, row: BindingRow, signal: Ab
   if (row.mode === 'static') await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
   if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
   await markBinding(ctx, row, eip, signal);
-  await ensurePodEip(ctx, row, signal);
+  notes.podEipRecorded = await ensurePodEip(ctx, row, signal);
   row = transition(ctx, row, 'associate', { eniId: eni.networkInterfaceId, privateIpPrimary: primary });
   await ctx.cloud.associateEip(binding, signal);
   return row;
@@ -137,22 +138,33 @@ export async function confirmAssociation(ctx: BindingContext, row: BindingRow, s
   }
 }
 
-/** PodEIP status, `allocated-eipAddress`, the `k8s.aliyun.com/eip` condition and an Event. Idempotent. */
-export async function publish(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<void> {
+/**
+ * PodEIP status, `allocated-eipAddress`, the `k8s.aliyun.com/eip` condition and an Event. Idempotent.
+ * The PodEIP this drive created before the association is not created again (`notes`); one that
+ * vanished since is.
+ */
+export async function publish(ctx: BindingContext, row: BindingRow, signal: AbortSignal, notes: DriveNotes = {}): Promise<void> {
   const eip = await ctx.cloud.describeEip(row.allocationId, signal);
-  if (await ensurePodEip(ctx, row, signal)) {
-    await ctx.kube.updatePodEipStatus(row.namespace, row.podName, {
-      eipAddress: row.address,
-      networkInterfaceID: row.eniId,
-      privateIPAddress: row.privateIp,
-      ...(eip?.isp ? { isp: eip.isp } : {}),
-      ...(eip?.internetChargeType ? { internetChargeType: eip.internetChargeType } : {}),
-      ...(eip?.resourceGroupId ? { resourceGroupID: eip.resourceGroupId } : {}),
-      ...(eip?.publicIpAddressPoolId ? { publicIpAddressPoolID: eip.publicIpAddressPoolId } : {}),
-      status: eip?.status ?? 'InUse',
-      podLastSeen: new Date(ctx.now()).toISOString(),
-      node: ctx.config.nodeName,
-    }, signal);
+  const status: PodEipStatus = {
+    eipAddress: row.address,
+    networkInterfaceID: row.eniId,
+    privateIPAddress: row.privateIp,
+    ...(eip?.isp ? { isp: eip.isp } : {}),
+    ...(eip?.internetChargeType ? { internetChargeType: eip.internetChargeType } : {}),
+    ...(eip?.resourceGroupId ? { resourceGroupID: eip.resourceGroupId } : {}),
+    ...(eip?.publicIpAddressPoolId ? { publicIpAddressPoolID: eip.publicIpAddressPoolId } : {}),
+    status: eip?.status ?? 'InUse',
+    podLastSeen: new Date(ctx.now()).toISOString(),
+    node: ctx.config.nodeName,
+  };
+  if (notes.podEipRecorded ?? await ensurePodEip(ctx, row, signal)) {
+    try {
+      await ctx.kube.updatePodEipStatus(row.namespace, row.podName, status, signal);
+    } catch (err) {
+      // Deleted since this drive created it: create it again, as a resumed drive would.
+      if (!(notes.podEipRecorded && err instanceof KubeApiError && err.notFound)) throw err;
+      if (await ensurePodEip(ctx, row, signal)) await ctx.kube.updatePodEipStatus(row.namespace, row.podName, status, signal);
+    }
   }
   await ctx.kube.annotatePodAddress(row.namespace, row.podName, row.address, signal);
   await ctx.kube.setPodEipCondition(row.namespace, row.podName, true, EIP_CONDITION_REASON,

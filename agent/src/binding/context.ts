@@ -46,6 +46,12 @@ export interface BindingContext {
   pool?: WarmPool;
 }
 
+/** What one drive of a row (driver.ts) has learned on the way, so a later step need not ask again. */
+export interface DriveNotes {
+  /** The PodEIP was created or found before the association: true when it records this row's EIP. */
+  podEipRecorded?: boolean;
+}
+
 export function podRef(row: Pick<BindingRow, 'namespace' | 'podName' | 'podUid'>): ObjectRef {
   return { kind: 'Pod', namespace: row.namespace, name: row.podName, uid: row.podUid };
 }

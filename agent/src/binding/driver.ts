@@ -7,14 +7,14 @@
 import type { BindingRow, BindingState } from '../store/journal.js';
 import { acquire, recoverAllocation } from './allocation.js';
 import { associate, confirmAssociation, publish } from './attach.js';
-import type { BindingContext } from './context.js';
+import type { BindingContext, DriveNotes } from './context.js';
 import { dropPending, forgetUnassociated, unbindRow } from './detach.js';
 import { BindingError } from './errors.js';
 import { finish } from './release.js';
 
 export type Goal = 'allocated' | 'bound' | 'unbound' | 'gone';
 
-type Step = (ctx: BindingContext, row: BindingRow, signal: AbortSignal) => Promise<BindingRow>;
+type Step = (ctx: BindingContext, row: BindingRow, signal: AbortSignal, notes: DriveNotes) => Promise<BindingRow>;
 type Steps = Partial<Record<BindingState, Step>>;
 
 const TO_UNBOUND: Steps = {
@@ -59,21 +59,22 @@ const MAX_STEPS = 12;
 
 export async function drive(ctx: BindingContext, start: BindingRow, goal: Goal, signal: AbortSignal): Promise<BindingRow> {
   let row = start;
+  const notes: DriveNotes = {};
   for (let step = 0; step < MAX_STEPS; step++) {
     signal.throwIfAborted();
     const next = STEPS[goal][row.state];
-    if (!next) return arrive(ctx, row, goal, signal);
-    row = await next(ctx, row, signal);
+    if (!next) return arrive(ctx, row, goal, signal, notes);
+    row = await next(ctx, row, signal, notes);
   }
   throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} did not settle (state ${row.state}, goal ${goal})`);
 }
 
 /** 'bound' is reached only when published; a row that cannot be bound (releasing, gone, failed) is refused. */
-async function arrive(ctx: BindingContext, row: BindingRow, goal: Goal, signal: AbortSignal): Promise<BindingRow> {
+async function arrive(ctx: BindingContext, row: BindingRow, goal: Goal, signal: AbortSignal, notes: DriveNotes): Promise<BindingRow> {
   if (goal !== 'bound') return row;
   if (row.state !== 'bound') {
     throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} is ${row.state}; it cannot be attached again`);
   }
-  await publish(ctx, row, signal);
+  await publish(ctx, row, signal, notes);
   return row;
 }
