@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../agent/src/log/logger.js';
 import type { PodRef, Sandbox } from '../../lib/agent-contract.js';
-import { eipAnnotations, requestsEip } from '../../lib/eip-request.js';
+import { eipAnnotations, requestsEip } from '../../lib/annotations.js';
 import type { AgentApi, ConnectAgent } from './agent-api.js';
 import { InvalidEnvironmentError, InvalidNetworkConfigError } from './cni-error.js';
 import type { CniEnv } from './cni-env.js';

@@ -11,10 +11,10 @@ import { acquire, recoverAllocation } from './allocation.js';
 import { resolveConflict } from './conflict.js';
 import { event, pointsAt, target, type BindingContext } from './context.js';
 import { driveToUnbound } from './detach.js';
-import { requireGrant } from './grants.js';
+import { requireGrant } from '../domain/grants.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
-import { BindingError, toBindingError } from './errors.js';
-import { bindingMark, isOwnedFor, MANAGED_BY, TAG_BINDING, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from './ownership.js';
+import { BindingError, toBindingError } from '../domain/errors.js';
+import { bindingMark, isOwnedFor, MANAGED_BY, TAG_BINDING, TAG_MANAGED_BY, TAG_NODE, TAG_POD_UID } from '../domain/ownership.js';
 
 export const EIP_CONDITION_REASON = 'Associate eip succeed';
 const MAX_ASSOCIATE_ATTEMPTS = 3;

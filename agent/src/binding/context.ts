@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { WarmPool } from '../pool/warm-pool.js';
 import type { EipQuota } from '../quota/eip-quota.js';
 import type { BindingRow, Journal } from '../store/journal.js';
-import type { StaticEipPolicy } from './grants.js';
+import type { StaticEipPolicy } from '../domain/grants.js';
 
 export interface BindingConfig {
   clusterId: string;

@@ -5,9 +5,9 @@
 import type { AllocateEipRequest } from '../cloud/types.js';
 import type { PodInfo } from '../kube/types.js';
 import type { BindingMode, JournalReleaseStrategy } from '../store/journal.js';
-import type { EipRequest } from './annotations.js';
-import { BindingError } from './errors.js';
-import { bindingMark, ownershipTags, TAG_BINDING } from './ownership.js';
+import type { EipRequest } from '../domain/eip-request.js';
+import { BindingError } from '../domain/errors.js';
+import { bindingMark, ownershipTags, TAG_BINDING } from '../domain/ownership.js';
 
 export interface BindingPlan {
   mode: BindingMode;

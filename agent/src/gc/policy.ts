@@ -11,10 +11,10 @@
  *   longer exists, and that is older than the grace period (an agent may be between Allocate
  *   and its PodEIP write).
  */
-import { parseGoDuration } from '../binding/go-duration.js';
+import { parseGoDuration } from '../domain/go-duration.js';
 import type { PodEip, PodInfo } from '../kube/types.js';
 import type { Eip } from '../cloud/types.js';
-import { TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../binding/ownership.js';
+import { TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../domain/ownership.js';
 
 /** Annotation on a PodEIP: RFC 3339 time the sweep first saw its pod gone. */
 export const POD_GONE_SINCE_ANNOTATION = 'podeip.io/pod-gone-since';

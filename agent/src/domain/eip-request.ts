@@ -5,7 +5,7 @@
  * problem so the user fixes them in one go. Pure: no I/O.
  */
 import { quoted } from '../../../lib/bounded-text.js';
-import { EIP_ANNOTATION_PREFIXES, requestsEip } from '../../../lib/eip-request.js';
+import { EIP_ANNOTATION_PREFIXES, requestsEip } from '../../../lib/annotations.js';
 import { BindingError, InvalidAnnotationError, type AnnotationProblem } from './errors.js';
 import { parseGoDuration } from './go-duration.js';
 import { OWNERSHIP_TAG_KEYS } from './ownership.js';

@@ -6,7 +6,7 @@
  * documented ACK/Terway behaviour, for single-tenant clusters).
  */
 import type { Eip } from '../cloud/types.js';
-import type { BindingContext } from './context.js';
+import type { BindingContext } from '../binding/context.js';
 import { BindingError } from './errors.js';
 import { isOwnedElsewhere } from './ownership.js';
 
