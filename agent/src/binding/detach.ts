@@ -5,7 +5,8 @@
  */
 import type { BindingRow } from '../store/journal.js';
 import { recoverAllocation } from './allocation.js';
-import { event, pointsAt, target, type BindingContext } from './context.js';
+import { event, target, type BindingContext } from './context.js';
+import { pointsAt } from '../domain/points-at.js';
 
 export async function driveToUnbound(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
   let row = start;

@@ -22,7 +22,8 @@ import { describeCalls, traceCalls, type TracedCall } from '../log/call-trace.js
 import { TERMINAL_STATES, type BindingRow, type Journal } from '../store/journal.js';
 import { parseEipRequest } from '../domain/eip-request.js';
 import { driveToBound } from './attach.js';
-import { pointsAt, podRef, target, type BindingConfig, type BindingContext } from './context.js';
+import { podRef, target, type BindingConfig, type BindingContext } from './context.js';
+import { pointsAt } from '../domain/points-at.js';
 import { driveToUnbound } from './detach.js';
 import { BindingError, InvalidAnnotationError, toBindingError } from '../domain/errors.js';
 import { limitCloud } from './limited-cloud.js';

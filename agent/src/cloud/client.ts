@@ -22,6 +22,8 @@ import type {
   AllocatedEip, AllocateEipRequest, CloudClient, Eip, EipStatus, EniBinding, NetworkInterface,
 } from './types.js';
 import type { Logger } from '../log/logger.js';
+import { MAX_TAGS } from '../domain/ownership.js';
+import { pointsAt } from '../domain/points-at.js';
 
 export interface CloudClientOptions {
   regionId: string;
@@ -82,7 +84,6 @@ export type ClosableCloudClient = CloudClient & {
 };
 
 const MAX_IDS_PER_DESCRIBE = 50;
-const MAX_TAGS = 20;
 const EIP_PAGE_SIZE = 100;
 const ENI_PAGE_SIZE = 100;
 
@@ -601,16 +602,13 @@ class SdkCloudClient implements ClosableCloudClient {
   }
 
   /**
-   * Whether the EIP forwards to this binding's IP. The cloud reports an empty PrivateIpAddress
-   * when the EIP is on an ENI's primary IP; then the cached ENI's primary IP decides, and an
-   * unknown ENI counts as ours (the safe side for unbinding our own pod's EIP).
+   * Whether the EIP forwards to this binding's IP. When the EIP is on an ENI's primary IP the
+   * cached ENI's primary IP decides, and an unknown ENI counts as ours (the safe side for
+   * unbinding our own pod's EIP).
    */
   private pointsAt(eip: Eip, binding: EniBinding): boolean {
-    if (eip.instanceId !== binding.networkInterfaceId) return false;
-    if (eip.privateIpAddress === binding.privateIpAddress) return true;
-    if (eip.privateIpAddress !== '') return false;
     const eni = this.enis.byId(binding.networkInterfaceId);
-    return !eni || eni.primaryIpAddress === binding.privateIpAddress;
+    return pointsAt(eip, binding, !eni || eni.primaryIpAddress === binding.privateIpAddress);
   }
 }
 

@@ -7,8 +7,8 @@
 import { quoted } from '../../../lib/bounded-text.js';
 import { EIP_ANNOTATION_PREFIXES, requestsEip } from '../../../lib/annotations.js';
 import { BindingError, InvalidAnnotationError, type AnnotationProblem } from './errors.js';
-import { parseGoDuration } from './go-duration.js';
-import { OWNERSHIP_TAG_KEYS } from './ownership.js';
+import { MAX_TAGS, OWNERSHIP_TAG_KEYS } from './ownership.js';
+import { parseReleaseStrategy, type ReleaseStrategy } from './release-strategy.js';
 import type { AllocateEipRequest } from '../cloud/types.js';
 
 /** Older spellings read after both prefixed forms. */
@@ -27,18 +27,11 @@ export const ISPS = [
 export const SECURITY_PROTECTION_TYPES = ['AntiDDoS_Enhanced'] as const;
 /** Bandwidth ceilings in Mbit/s for pay-as-you-go EIPs, by metering method. */
 export const MAX_BANDWIDTH = { PayByTraffic: 200, PayByBandwidth: 500 } as const;
-/** A cloud resource holds at most 20 tags; ours take OWNERSHIP_TAG_KEYS.length of them. */
-export const MAX_TAGS = 20;
 export const MAX_USER_TAGS = MAX_TAGS - OWNERSHIP_TAG_KEYS.length;
 
 /** The name this agent answers to in `k8s.aliyun.com/eip-controller`. */
 export const CONTROLLER_NAME = 'podeip';
 export const CONTROLLER_ANNOTATION = 'k8s.aliyun.com/eip-controller';
-
-export type ReleaseStrategy =
-  | { kind: 'Follow' }
-  | { kind: 'Never' }
-  | { kind: 'TTL'; releaseAfter: string; releaseAfterMs: number };
 
 /** The AllocateEipAddress parameters annotations can set, exactly as the cloud client takes them. */
 type AllocationParameters = Omit<AllocateEipRequest, 'clientToken' | 'tags'>;
@@ -172,15 +165,10 @@ function checkTags(r: Reader, at: Lookup | undefined): Record<string, string> {
 
 function checkReleaseStrategy(r: Reader, at: Lookup | undefined): ReleaseStrategy {
   if (!at || at.value === '') return { kind: 'Follow' };
-  const lower = at.value.toLowerCase();
-  if (lower === 'follow') return { kind: 'Follow' };
-  if (lower === 'never') return { kind: 'Never' };
-  const ms = parseGoDuration(at.value);
-  if (ms === undefined || ms <= 0) {
-    r.problem(at, 'must be Follow, Never, or a positive Go duration such as 10m or 5m30s');
-    return { kind: 'Follow' };
-  }
-  return { kind: 'TTL', releaseAfter: at.value, releaseAfterMs: ms };
+  const strategy = parseReleaseStrategy(at.value);
+  if (strategy) return strategy;
+  r.problem(at, 'must be Follow, Never, or a positive Go duration such as 10m or 5m30s');
+  return { kind: 'Follow' };
 }
 
 const lowerTrim = (v: string) => v.trim().toLowerCase();

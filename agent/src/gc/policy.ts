@@ -11,7 +11,7 @@
  *   longer exists, and that is older than the grace period (an agent may be between Allocate
  *   and its PodEIP write).
  */
-import { parseGoDuration } from '../domain/go-duration.js';
+import { releaseAfterMs } from '../domain/release-strategy.js';
 import type { PodEip, PodInfo } from '../kube/types.js';
 import type { Eip } from '../cloud/types.js';
 import { TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../domain/ownership.js';
@@ -68,7 +68,7 @@ export function decidePodEip({ podEip, pod, now, followGraceMs }: PodEipFacts): 
   let waitMs: number;
   let reason: ReleaseReason;
   if (releaseStrategy === 'TTL') {
-    const ttl = parseGoDuration(releaseAfter ?? '');
+    const ttl = releaseAfterMs(releaseAfter ?? '');
     if (ttl === undefined) return { action: 'keep', why: `releaseAfter "${releaseAfter}" is not a Go duration` };
     waitMs = ttl;
     reason = 'ttl-expired';
