@@ -2,6 +2,7 @@
  * From a validated EIP request and the pod to what the journal records: the mode (auto, static,
  * fixed), the release strategy, and the exact AllocateEipAddress parameters with our tags.
  */
+import { ALLOCATION_ANNOTATIONS } from '../../../lib/annotations.js';
 import type { AllocateEipRequest } from '../cloud/types.js';
 import type { PodInfo } from '../kube/types.js';
 import type { BindingMode, JournalReleaseStrategy } from '../store/journal.js';
@@ -56,10 +57,8 @@ export function planBinding(
       [TAG_BINDING]: bindingMark(cluster.clusterId, pod.namespace, pod.name, privateIp),
     },
   };
-  const copy = ['bandwidth', 'internetChargeType', 'instanceChargeType', 'isp', 'publicIpAddressPoolId', 'resourceGroupId',
-    'name', 'description', 'securityProtectionTypes'] as const;
-  for (const key of copy) {
-    if (request[key] !== undefined) (allocate as Record<string, unknown>)[key] = request[key];
+  for (const { allocate: { field, ...parameter } } of ALLOCATION_ANNOTATIONS) {
+    if ('sdk' in parameter && request[field] !== undefined) (allocate as Record<string, unknown>)[field] = request[field];
   }
   return {
     mode,

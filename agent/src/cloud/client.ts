@@ -22,6 +22,7 @@ import type {
   AllocatedEip, AllocateEipRequest, CloudClient, Eip, EipStatus, EniBinding, NetworkInterface,
 } from './types.js';
 import type { Logger } from '../log/logger.js';
+import { sdkAllocateParameters } from '../../../lib/annotations.js';
 import { MAX_TAGS } from '../domain/ownership.js';
 import { pointsAt } from '../domain/points-at.js';
 
@@ -297,15 +298,7 @@ class SdkCloudClient implements ClosableCloudClient {
     const request = new m.AllocateEipAddressRequest({
       regionId: this.regionId,
       clientToken: req.clientToken,
-      bandwidth: req.bandwidth,
-      internetChargeType: req.internetChargeType,
-      instanceChargeType: req.instanceChargeType,
-      ISP: req.isp,
-      publicIpAddressPoolId: req.publicIpAddressPoolId,
-      resourceGroupId: req.resourceGroupId,
-      name: req.name,
-      description: req.description,
-      securityProtectionTypes: req.securityProtectionTypes,
+      ...sdkAllocateParameters(req),
       tag: tag.map((t) => new m.AllocateEipAddressRequestTag(t)),
     });
     const answer = await this.runner.run('AllocateEipAddress', () => sdk.vpc.allocateEipAddressWithOptions(request, sdk.runtime()), { signal });

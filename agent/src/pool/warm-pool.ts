@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { ALLOCATION_ANNOTATIONS } from '../../../lib/annotations.js';
 import type { AllocateEipRequest, CloudClient, Eip } from '../cloud/types.js';
 import { CloudError } from '../cloud/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -72,7 +73,7 @@ export interface TakenEip {
 }
 
 /** Allocation parameters a pool EIP cannot stand in for (they are fixed at allocation). */
-const FIXED_AT_ALLOCATION = ['publicIpAddressPoolId', 'resourceGroupId', 'name', 'description', 'securityProtectionTypes'] as const;
+const FIXED_AT_ALLOCATION = ALLOCATION_ANNOTATIONS.flatMap(({ allocate }) => (allocate.pool === 'fixed' ? [allocate.field] : []));
 
 export class WarmPool {
   private readonly journal: Journal;
