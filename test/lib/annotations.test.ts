@@ -7,7 +7,8 @@ import {
 } from '../../lib/annotations.js';
 import { packageRoot } from '../../lib/package-root.js';
 import { MAX_USER_TAGS } from '../../agent/src/domain/eip-request.js';
-import { MAX_TAGS, OWNERSHIP_TAG_KEYS } from '../../agent/src/domain/ownership.js';
+import { MAX_TAGS } from '../../agent/src/cloud/types.js';
+import { OWNERSHIP_TAG_KEYS } from '../../agent/src/domain/ownership.js';
 
 const doc = readFileSync(join(packageRoot(), 'docs/annotations.md'), 'utf8');
 

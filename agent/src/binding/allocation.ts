@@ -11,7 +11,7 @@ import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
 import { BindingError } from '../domain/errors.js';
 import { isOwnedFor, TAG_POD_UID, podSelectorTags } from '../domain/ownership.js';
 import { UntrustedPodEipError } from '../domain/podeip-trust.js';
-import { decodeAllocation } from './plan.js';
+import { decodeAllocation } from '../domain/stored-allocation.js';
 
 function failed(ctx: BindingContext, row: BindingRow, err: BindingError): never {
   ctx.journal.update(row.id, { state: 'failed', lastError: err.message, attempts: row.attempts + 1 });

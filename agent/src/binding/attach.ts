@@ -10,7 +10,7 @@ import type { BindingRow } from '../store/journal.js';
 import { acquire, recoverAllocation } from './allocation.js';
 import { resolveConflict } from './conflict.js';
 import { event, target, type BindingContext } from './context.js';
-import { pointsAt } from '../domain/points-at.js';
+import { pointsAt } from '../cloud/points-at.js';
 import { driveToUnbound } from './detach.js';
 import { requireGrant } from '../domain/grants.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';

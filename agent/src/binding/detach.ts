@@ -6,7 +6,7 @@
 import type { BindingRow } from '../store/journal.js';
 import { recoverAllocation } from './allocation.js';
 import { event, target, type BindingContext } from './context.js';
-import { pointsAt } from '../domain/points-at.js';
+import { pointsAt } from '../cloud/points-at.js';
 
 export async function driveToUnbound(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
   let row = start;

@@ -69,18 +69,3 @@ export function planBinding(
     ...(request.bandwidthPackageId ? { bandwidthPackageId: request.bandwidthPackageId } : {}),
   };
 }
-
-/** What the journal keeps so a resumed allocation sends exactly the same request. */
-export interface StoredAllocation {
-  allocate: Omit<AllocateEipRequest, 'clientToken'>;
-  bandwidthPackageId?: string;
-}
-
-export function encodeAllocation(plan: BindingPlan): string {
-  const stored: StoredAllocation = { allocate: plan.allocate, ...(plan.bandwidthPackageId ? { bandwidthPackageId: plan.bandwidthPackageId } : {}) };
-  return JSON.stringify(stored);
-}
-
-export function decodeAllocation(allocateParams: string): StoredAllocation {
-  return JSON.parse(allocateParams) as StoredAllocation;
-}

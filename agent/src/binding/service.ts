@@ -23,14 +23,15 @@ import { TERMINAL_STATES, type BindingRow, type Journal } from '../store/journal
 import { parseEipRequest } from '../domain/eip-request.js';
 import { driveToBound } from './attach.js';
 import { podRef, target, type BindingConfig, type BindingContext } from './context.js';
-import { pointsAt } from '../domain/points-at.js';
+import { pointsAt } from '../cloud/points-at.js';
 import { driveToUnbound } from './detach.js';
 import { BindingError, InvalidAnnotationError, toBindingError } from '../domain/errors.js';
 import { limitCloud } from './limited-cloud.js';
 import { BindingMetrics } from './metrics.js';
 import { clientToken } from '../domain/ownership.js';
 import { KeyedMutex } from './pod-lock.js';
-import { encodeAllocation, planBinding, type BindingPlan } from './plan.js';
+import { planBinding, type BindingPlan } from './plan.js';
+import { encodeAllocation } from '../domain/stored-allocation.js';
 import { recoverAllocation } from './allocation.js';
 import { finish, podIsLeaving } from './release.js';
 import { adoptUnjournaled, UNKNOWN_SANDBOX } from './adopt.js';

@@ -16,15 +16,14 @@ import { EniCache } from './eni-cache.js';
 import { CloudConfigError, CloudError, classifyCloudCode, classifyError } from './errors.js';
 import { createCloudMetrics } from './metrics.js';
 import { EipPoller, isTransitional } from './poller.js';
+import { pointsAt } from './points-at.js';
 import { RateLimiter, type Slot } from './rate-limiter.js';
 import { checkEndpoint, createSdkClients, loadSdkModules, type SdkClients } from './sdk.js';
-import type {
-  AllocatedEip, AllocateEipRequest, CloudClient, Eip, EipStatus, EniBinding, NetworkInterface,
+import {
+  MAX_TAGS, type AllocatedEip, type AllocateEipRequest, type CloudClient, type Eip, type EipStatus, type EniBinding, type NetworkInterface,
 } from './types.js';
 import type { Logger } from '../log/logger.js';
 import { sdkAllocateParameters } from '../../../lib/annotations.js';
-import { MAX_TAGS } from '../domain/ownership.js';
-import { pointsAt } from '../domain/points-at.js';
 
 export interface CloudClientOptions {
   regionId: string;

@@ -7,6 +7,9 @@
  */
 import type { AllocateEipParameters } from '../../../lib/annotations.js';
 
+/** A cloud resource holds at most 20 tags. */
+export const MAX_TAGS = 20;
+
 export type EipStatus = 'Available' | 'Associating' | 'InUse' | 'Unassociating' | 'Releasing';
 
 /** What an EIP looks like to the agent (a subset of DescribeEipAddresses' fields). */

@@ -10,7 +10,8 @@ import {
   requestsEip, TAGS_ANNOTATION_DECLARATION, type AllocationFields, type AnnotationDeclaration,
 } from '../../../lib/annotations.js';
 import { BindingError, InvalidAnnotationError, type AnnotationProblem } from './errors.js';
-import { MAX_TAGS, OWNERSHIP_TAG_KEYS } from './ownership.js';
+import { MAX_TAGS } from '../cloud/types.js';
+import { OWNERSHIP_TAG_KEYS } from './ownership.js';
 import { parseReleaseStrategy, type ReleaseStrategy } from './release-strategy.js';
 
 export const MAX_USER_TAGS = MAX_TAGS - OWNERSHIP_TAG_KEYS.length;

@@ -19,9 +19,6 @@ export const MANAGED_BY = 'podeip';
  */
 export const TAG_BINDING = 'podeip.io/binding';
 
-/** A cloud resource holds at most 20 tags; an EIP of ours spends OWNERSHIP_TAG_KEYS.length of them. */
-export const MAX_TAGS = 20;
-
 export const OWNERSHIP_TAG_KEYS = [TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID, TAG_NODE, TAG_MANAGED_BY, TAG_BINDING] as const;
 
 export interface Owner {

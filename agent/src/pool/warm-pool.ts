@@ -20,7 +20,7 @@ import type { Logger } from '../log/logger.js';
 import type { EipQuota } from '../quota/eip-quota.js';
 import { POOL_STATES, type BindingRow, type Journal, type PoolRow, type PoolState } from '../store/journal.js';
 import { MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY, TAG_POD_UID } from '../domain/ownership.js';
-import { decodeAllocation, type StoredAllocation } from '../binding/plan.js';
+import { decodeAllocation, type StoredAllocation } from '../domain/stored-allocation.js';
 import { poolNodeOf, poolTags, TAG_POOL } from '../domain/pool-tags.js';
 
 /** The cloud's Bandwidth when AllocateEipAddress gets none (Mbps). */
