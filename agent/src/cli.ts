@@ -35,7 +35,7 @@ export const CHECK_CONFIG_COMMAND: CommandSpec = {
 export async function main(argv: string[]): Promise<void> {
   const [first] = argv;
   if (first === 'install-cni' || first === 'uninstall-cni') {
-    const installer = await import('../../cni-plugin/src/installer/cli.js');
+    const installer = await import('./installer/cli.js');
     await installer.main(argv);
     return;
   }

@@ -1,10 +1,11 @@
 /**
  * A failed agent call as a CNI error: the gRPC status and the `podeip-error-code` trailer
- * (proto/podeip/v1/agent.proto) pick the CNI code; the agent's status message, written for
- * `kubectl describe pod`, is the CNI `msg`.
+ * (proto/podeip/v1/agent.proto) pick the CNI code from the error table (lib/error-table.ts); the
+ * agent's status message, written for `kubectl describe pod`, is the CNI `msg`.
  */
 import { ERROR_CODE_TRAILER } from '../../lib/agent-contract.js';
-import { CniCode, CniError } from './cni-error.js';
+import { agentErrorSpec, CniCode } from '../../lib/error-table.js';
+import { CniError } from './cni-error.js';
 import { GrpcStatus, type GrpcCallError } from './grpc-status.js';
 
 /** Statuses after which the runtime should simply try again (the agent keeps working). */
@@ -12,24 +13,6 @@ const RETRYABLE = new Set<number>([
   GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.RESOURCE_EXHAUSTED,
   GrpcStatus.ABORTED, GrpcStatus.CANCELLED,
 ]);
-
-/** podeip's own CNI codes (100+) by the agent's `podeip-error-code` trailer. */
-export const CNI_CODE_BY_AGENT_ERROR: Readonly<Record<string, number>> = {
-  InvalidAnnotation: 100,
-  InvalidRequest: CniCode.invalidEnvironment,
-  EipInUseElsewhere: 101,
-  CloudPermissionDenied: 102,
-  NotStatefulPod: 103,
-  ForeignController: 104,
-  IncompatibleClient: 105,
-  EipNotFound: 106,
-  EipNotBound: 107,
-  PodNotFound: 108,
-  EniNotFound: 109,
-  EipNotGranted: 110,
-  UntrustedPodEip: 111,
-  Internal: 199,
-};
 
 /** When the trailer is missing or unknown to this plugin version (a newer agent). */
 const CNI_CODE_BY_STATUS: Readonly<Record<number, number>> = {
@@ -51,6 +34,7 @@ export function cniErrorFromAgent(method: string, error: GrpcCallError, socketPa
         : error.details;
     return new CniError(trailer || `Agent${statusName}`, CniCode.tryAgainLater, message, details, { cause: error });
   }
-  const cniCode = CNI_CODE_BY_AGENT_ERROR[trailer] ?? CNI_CODE_BY_STATUS[error.code] ?? CNI_CODE_OTHERWISE;
+  const spec = agentErrorSpec(trailer);
+  const cniCode = (spec && !spec.retryable ? spec.cni : undefined) ?? CNI_CODE_BY_STATUS[error.code] ?? CNI_CODE_OTHERWISE;
   return new CniError(trailer || `Agent${statusName}`, cniCode, error.details || `podeip-agent ${method} failed with ${statusName}`, details, { cause: error });
 }

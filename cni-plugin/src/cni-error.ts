@@ -3,15 +3,8 @@
  * spec's numeric code (1-99 well-known, 100+ podeip's); `code` is podeip's stable name.
  */
 import { clamp } from '../../lib/bounded-text.js';
+import { CniCode } from '../../lib/error-table.js';
 import { PodeipError } from '../../lib/errors.js';
-
-/** Well-known CNI error codes (CNI spec, "Error" section) that this plugin returns. */
-export const CniCode = {
-  incompatibleVersion: 1,
-  invalidEnvironment: 4,
-  invalidNetworkConfig: 7,
-  tryAgainLater: 11,
-} as const;
 
 export class CniError extends PodeipError {
   constructor(

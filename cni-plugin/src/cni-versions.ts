@@ -3,9 +3,9 @@
  * plugin into whatever conflist the node already has, and many primaries still say 0.3.1; the
  * result format of 0.3.x equals 0.4.0's.
  */
+import { SUPPORTED_CNI_VERSIONS } from '../../lib/cni-contract.js';
 import { IncompatibleVersionError } from './cni-error.js';
 
-export const SUPPORTED_CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
 export type CniVersion = (typeof SUPPORTED_CNI_VERSIONS)[number];
 export const LATEST_CNI_VERSION: CniVersion = '1.1.0';
 

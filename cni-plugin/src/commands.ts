@@ -3,9 +3,9 @@
  * whether the agent is needed at all: a pod whose annotations the runtime passed and which asks
  * for no EIP is answered without loading the gRPC client.
  */
-import type { Logger } from '../../agent/src/log/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { PodRef, Sandbox } from '../../lib/agent-contract.js';
-import { eipAnnotations, requestsEip } from '../../lib/eip-request.js';
+import { eipAnnotations, requestsEip } from '../../lib/annotations.js';
 import type { AgentApi, ConnectAgent } from './agent-api.js';
 import { InvalidEnvironmentError, InvalidNetworkConfigError } from './cni-error.js';
 import type { CniEnv } from './cni-env.js';

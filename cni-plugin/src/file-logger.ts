@@ -4,7 +4,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogFields, Logger } from '../../agent/src/log/logger.js';
+import type { LogFields, Logger } from '../../lib/logger.js';
 
 export class FileLogger implements Logger {
   constructor(private readonly path: string, private readonly fields: LogFields = {}) {}
@@ -28,12 +28,3 @@ export class FileLogger implements Logger {
     }
   }
 }
-
-/**
- * For configs without `logFile`. (agent/src/log/logger.ts has silentLogger, but importing a
- * value from there would load winston into every plugin run.)
- */
-export const discardLogger: Logger = {
-  debug() {}, info() {}, warn() {}, error() {},
-  child() { return discardLogger; },
-};

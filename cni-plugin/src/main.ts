@@ -5,7 +5,8 @@
  */
 import { readFileSync, writeSync } from 'node:fs';
 import type { ConnectAgent } from './agent-api.js';
-import { discardLogger, FileLogger } from './file-logger.js';
+import { silentLogger } from '../../lib/logger.js';
+import { FileLogger } from './file-logger.js';
 import { runPlugin } from './plugin.js';
 
 /** agent.proto as protobuf.js JSON, put in by the build (`--define`). */
@@ -31,7 +32,7 @@ function readStdin(): string {
 async function main(): Promise<void> {
   const output = await runPlugin(process.env, readStdin(), {
     connectAgent,
-    createLogger: (logFile) => (logFile === undefined ? discardLogger : new FileLogger(logFile)),
+    createLogger: (logFile) => (logFile === undefined ? silentLogger : new FileLogger(logFile)),
     now: () => Date.now(),
   });
   if (output.stdout !== '') writeSync(1, output.stdout + '\n');

@@ -4,16 +4,15 @@
  * Keys we do not know are ignored, as every CNI plugin does.
  */
 import { IncompatibleVersionError, InvalidNetworkConfigError } from './cni-error.js';
-import { isSupportedVersion, SUPPORTED_CNI_VERSIONS, type CniVersion } from './cni-versions.js';
+import { DEFAULT_SOCKET_PATH, POD_ANNOTATIONS_CAPABILITY, SUPPORTED_CNI_VERSIONS } from '../../lib/cni-contract.js';
+import { isSupportedVersion, type CniVersion } from './cni-versions.js';
 
-export const DEFAULT_SOCKET_PATH = '/var/run/podeip/agent.sock';
 /**
  * Above the agent's default attach timeout (100 s), so the agent answers first with its own
  * deadline error and keeps working; below kubelet's 120 s CRI timeout, so the runtime still gets
  * our "try again later" instead of cancelling us.
  */
 export const DEFAULT_TIMEOUT_SECONDS = 110;
-export const POD_ANNOTATIONS_CAPABILITY = 'io.kubernetes.cri.pod-annotations';
 export const VALID_ATTACHMENTS_KEY = 'cni.dev/valid-attachments';
 
 export interface Attachment { containerId: string; ifname: string }

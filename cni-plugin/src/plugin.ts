@@ -2,11 +2,12 @@
  * One CNI invocation: environment + stdin in, stdout + exit code out. Everything the process
  * touches (agent connection, log sink, clock) comes in as a collaborator.
  */
-import type { Logger } from '../../agent/src/log/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { ConnectAgent } from './agent-api.js';
 import { CniError, toCniErrorObject } from './cni-error.js';
 import { readCniEnv, readCommand } from './cni-env.js';
-import { isSupportedVersion, LATEST_CNI_VERSION, requireVersionFor, SUPPORTED_CNI_VERSIONS } from './cni-versions.js';
+import { SUPPORTED_CNI_VERSIONS } from '../../lib/cni-contract.js';
+import { isSupportedVersion, LATEST_CNI_VERSION, requireVersionFor } from './cni-versions.js';
 import * as commands from './commands.js';
 import { parseNetConf } from './net-conf.js';
 

@@ -1,7 +1,8 @@
 /** What the plugin reads from and prints of the previous plugin's result. */
 import { isIPv4 } from 'node:net';
 import { IncompatibleVersionError, InvalidNetworkConfigError } from './cni-error.js';
-import { isPre100, isSupportedVersion, SUPPORTED_CNI_VERSIONS, type CniVersion } from './cni-versions.js';
+import { SUPPORTED_CNI_VERSIONS } from '../../lib/cni-contract.js';
+import { isPre100, isSupportedVersion, type CniVersion } from './cni-versions.js';
 
 type Json = Record<string, unknown>;
 

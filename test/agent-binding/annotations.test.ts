@@ -1,7 +1,7 @@
 import test from 'ava';
-import { parseEipRequest, MAX_USER_TAGS } from '../../agent/src/binding/annotations.js';
-import { BindingError, InvalidAnnotationError } from '../../agent/src/binding/errors.js';
-import { parseGoDuration } from '../../agent/src/binding/go-duration.js';
+import { parseEipRequest, MAX_USER_TAGS } from '../../agent/src/domain/eip-request.js';
+import { BindingError, InvalidAnnotationError } from '../../agent/src/domain/errors.js';
+import { parseGoDuration } from '../../agent/src/domain/go-duration.js';
 
 const N = 'network.alibabacloud.com/';
 const K = 'k8s.aliyun.com/';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { BindingError } from '../../agent/src/binding/errors.js';
+import { BindingError } from '../../agent/src/domain/errors.js';
 import {
   allocateCalls, attachReq, createPod, detachReq, earlierIncarnationEip, eips, ip, never, removePod, startWorld, terminatePod, until, type World,
 } from './world.js';

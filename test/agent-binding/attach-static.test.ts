@@ -1,6 +1,6 @@
 import test from 'ava';
-import { BindingError } from '../../agent/src/binding/errors.js';
-import { bindingMark } from '../../agent/src/binding/ownership.js';
+import { BindingError } from '../../agent/src/domain/errors.js';
+import { bindingMark } from '../../agent/src/domain/ownership.js';
 import {
   CLUSTER, attachReq, createPod, detachReq, eips, ip, never, removePod, startWorld, terminatePod, until, type World,
 } from './world.js';

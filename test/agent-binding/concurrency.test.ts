@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { CloudClient } from '../../agent/src/cloud/types.js';
-import { BindingError } from '../../agent/src/binding/errors.js';
+import { BindingError } from '../../agent/src/domain/errors.js';
 import { allReleased, attachReq, createPod, detachReq, eips, ip, never, removePod, startWorld, until } from './world.js';
 
 const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { BindingError } from '../../agent/src/binding/errors.js';
+import { BindingError } from '../../agent/src/domain/errors.js';
 import { attachReq, createPod, eips, ip, never, startWorld, until } from './world.js';
 
 const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };

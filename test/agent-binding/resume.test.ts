@@ -4,9 +4,10 @@
  * without leaking or double-allocating an EIP.
  */
 import test from 'ava';
-import { parseEipRequest } from '../../agent/src/binding/annotations.js';
-import { clientToken } from '../../agent/src/binding/ownership.js';
-import { decodeAllocation, encodeAllocation, planBinding } from '../../agent/src/binding/plan.js';
+import { parseEipRequest } from '../../agent/src/domain/eip-request.js';
+import { clientToken } from '../../agent/src/domain/ownership.js';
+import { planBinding } from '../../agent/src/binding/plan.js';
+import { decodeAllocation, encodeAllocation } from '../../agent/src/domain/stored-allocation.js';
 import type { PodInfo } from '../../agent/src/kube/types.js';
 import type { BindingPatch, BindingRow, BindingState } from '../../agent/src/store/journal.js';
 import {

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, BINDING_STATES, type NewBinding } from '../../agent/src/store/journal.js';
-import { BindingError } from '../../agent/src/binding/errors.js';
+import { BindingError } from '../../agent/src/domain/errors.js';
 import { begin, nextState, renderTransitionTable, transition, TRANSITIONS } from '../../agent/src/binding/state-machine.js';
 import { repoPath } from '../manifests/repo.js';
 

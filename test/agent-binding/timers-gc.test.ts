@@ -8,7 +8,7 @@ import test from 'ava';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { deadline } from '../../lib/deadline.js';
-import type { BindingError } from '../../agent/src/binding/errors.js';
+import type { BindingError } from '../../agent/src/domain/errors.js';
 import type { CloudClient } from '../../agent/src/cloud/types.js';
 import { allocateCalls, attachReq, createPod, earlierIncarnationEip, eips, ip, never, startWorld, until } from './world.js';
 

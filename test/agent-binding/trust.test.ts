@@ -1,7 +1,7 @@
 import test from 'ava';
-import { grantSource } from '../../agent/src/binding/grants.js';
-import { bindingMark, isBoundByUs, isOwnedElsewhere, isOwnedFor, isUntagged, ownershipTags } from '../../agent/src/binding/ownership.js';
-import { boundByPodEip, distrust } from '../../agent/src/binding/podeip-trust.js';
+import { grantSource } from '../../agent/src/domain/grants.js';
+import { bindingMark, isBoundByUs, isOwnedElsewhere, isOwnedFor, isUntagged, ownershipTags } from '../../agent/src/domain/ownership.js';
+import { boundByPodEip, distrust } from '../../agent/src/domain/podeip-trust.js';
 import type { Eip } from '../../agent/src/cloud/types.js';
 import type { PodEip } from '../../agent/src/kube/types.js';
 

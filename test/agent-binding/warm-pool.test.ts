@@ -6,9 +6,9 @@
  */
 import test from 'ava';
 import { status } from '@grpc/grpc-js';
-import { BindingError } from '../../agent/src/binding/errors.js';
+import { BindingError } from '../../agent/src/domain/errors.js';
 import { grpcStatusFor } from '../../agent/src/server/status-codes.js';
-import { TAG_POOL } from '../../agent/src/pool/pool-tags.js';
+import { TAG_POOL } from '../../agent/src/domain/pool-tags.js';
 import { allocateCalls, attachReq, createPod, eips, ip, never, removePod, startWorld, until, CLUSTER, NODE, type World } from './world.js';
 
 const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };

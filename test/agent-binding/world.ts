@@ -4,7 +4,7 @@
  * (client-node; the PodEIP CRD applied with kubectl), a journal in a temp dir, and the service.
  */
 import type { ExecutionContext } from 'ava';
-import { bindingMark, ownershipTags, TAG_BINDING } from '../../agent/src/binding/ownership.js';
+import { bindingMark, ownershipTags, TAG_BINDING } from '../../agent/src/domain/ownership.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';

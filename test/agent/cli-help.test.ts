@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AGENT_COMMAND, CHECK_CONFIG_COMMAND } from '../../agent/src/cli.js';
 import { PODEIPCTL } from '../../agent/src/ctl/cli.js';
-import { INSTALL_COMMAND, UNINSTALL_COMMAND } from '../../cni-plugin/src/installer/cli.js';
+import { INSTALL_COMMAND, UNINSTALL_COMMAND } from '../../agent/src/installer/cli.js';
 import { CLOUD_SIM_COMMAND } from '../../sim/cloud/cli.js';
 import { KUBE_SIM_COMMAND } from '../../sim/kube/cli.js';
 import { UP_COMMAND } from '../../sim/stack/up.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { requestsEip } from '../../lib/eip-request.js';
-import { parseEipRequest } from '../../agent/src/binding/annotations.js';
-import { InvalidAnnotationError } from '../../agent/src/binding/errors.js';
+import { requestsEip } from '../../lib/annotations.js';
+import { parseEipRequest } from '../../agent/src/domain/eip-request.js';
+import { InvalidAnnotationError } from '../../agent/src/domain/errors.js';
 
 test('the plugin\'s fast path and the agent agree: only "false" or no annotation skip the agent', (t) => {
   t.false(requestsEip({}));

@@ -7,7 +7,7 @@ import test from 'ava';
 import type { SimNode } from '../../sim/stack/cluster.js';
 import { accountCloud, clusterFor } from './harness.js';
 import { sumMetric } from '../../sim/stack/agent-process.js';
-import { TAG_POOL } from '../../agent/src/pool/pool-tags.js';
+import { TAG_POOL } from '../../agent/src/domain/pool-tags.js';
 import { cloudEips, until } from '../chaos/world.js';
 
 test('two agents with pools: the leader\'s listing updates every node\'s count; a dead node\'s pool is swept, a live one\'s kept', async (t) => {

@@ -1,6 +1,6 @@
 /** The span parser the installer edits conflists with agrees with JSON.parse on every value. */
 import test from 'ava';
-import { JsonSyntaxError, parseWithSpans, textOf, type JsonSpan } from '../../cni-plugin/src/installer/json-spans.js';
+import { JsonSyntaxError, parseWithSpans, textOf, type JsonSpan } from '../../agent/src/installer/json-spans.js';
 
 const DOCUMENTS = [
   '{}', '[]', ' \n\t{ "a" : [ 1 , -2.5e+3, 0, true, false, null ] }\n',

@@ -7,7 +7,7 @@ import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { CLOUD_ACTIONS } from '../../agent/src/cloud/budgets.js';
-import { TAG_CLUSTER_ID } from '../../agent/src/binding/ownership.js';
+import { TAG_CLUSTER_ID } from '../../agent/src/domain/ownership.js';
 import { repoPath } from './repo.js';
 
 interface Statement { Effect: string; Action: string[]; Resource: string[]; Condition?: Record<string, Record<string, string[]>> }

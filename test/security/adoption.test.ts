@@ -5,7 +5,7 @@
  * PodEIP naming an EIP tagged for another pod is not adopted, and its EIP is never released.
  */
 import test from 'ava';
-import { isOwnedFor, ownershipTags } from '../../agent/src/binding/ownership.js';
+import { isOwnedFor, ownershipTags } from '../../agent/src/domain/ownership.js';
 import { CLUSTER_ID, type SimNode, type SimulatedCluster } from '../../sim/stack/cluster.js';
 import type { SandboxRef } from '../../sim/stack/cni-runtime.js';
 import type { ClosableCloudClient } from '../../agent/src/cloud/index.js';

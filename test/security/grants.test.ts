@@ -4,7 +4,7 @@
  * bound; anything else fails the ADD with EipNotGranted (CNI 110) and is left exactly as it was.
  */
 import test from 'ava';
-import { ownershipTags } from '../../agent/src/binding/ownership.js';
+import { ownershipTags } from '../../agent/src/domain/ownership.js';
 import { CLUSTER_ID, type SimNode } from '../../sim/stack/cluster.js';
 import {
   add, addOk, annotateNamespace, cniError, createNamespace, del, eip, elsewhere, fingerprint, releaseCalls, sharedCluster, sleep, userEip,

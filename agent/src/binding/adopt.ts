@@ -16,8 +16,8 @@ import type { PodEip, PodInfo } from '../kube/types.js';
 import { event, type BindingContext } from './context.js';
 import { statefulOwnerKind } from './plan.js';
 import type { BindingMode } from '../store/journal.js';
-import { bindingMark, isOwnedFor, isUntagged, ownershipTags, TAG_BINDING } from './ownership.js';
-import { distrust } from './podeip-trust.js';
+import { bindingMark, isOwnedFor, isUntagged, ownershipTags, TAG_BINDING } from '../domain/ownership.js';
+import { distrust } from '../domain/podeip-trust.js';
 import { begin } from './state-machine.js';
 
 export const UNKNOWN_SANDBOX = '';

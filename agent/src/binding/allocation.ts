@@ -8,10 +8,10 @@ import type { Eip } from '../cloud/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
-import { BindingError } from './errors.js';
-import { isOwnedFor, TAG_POD_UID, podSelectorTags } from './ownership.js';
-import { UntrustedPodEipError } from './podeip-trust.js';
-import { decodeAllocation } from './plan.js';
+import { BindingError } from '../domain/errors.js';
+import { isOwnedFor, TAG_POD_UID, podSelectorTags } from '../domain/ownership.js';
+import { UntrustedPodEipError } from '../domain/podeip-trust.js';
+import { decodeAllocation } from '../domain/stored-allocation.js';
 import { transition } from './state-machine.js';
 
 function failed(ctx: BindingContext, row: BindingRow, err: BindingError): never {

@@ -4,7 +4,7 @@
  * annotation, the ID and the fix, instead of "EIP not found" or an internal error.
  */
 import { CloudError } from '../cloud/errors.js';
-import { BindingError } from './errors.js';
+import { BindingError } from '../domain/errors.js';
 
 interface Named { annotation: string; what: string; matches: (cloudCode: string) => boolean }
 

@@ -8,11 +8,11 @@ import type { Eip } from '../cloud/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { deadline } from '../../../lib/deadline.js';
 import { event, type BindingContext } from './context.js';
-import { BindingError } from './errors.js';
-import { requireGrant } from './grants.js';
-import { isBoundByUs, TAG_POD_UID } from './ownership.js';
-import { boundByPodEip, UntrustedPodEipError } from './podeip-trust.js';
-import { currentTarget, unbindAndWait } from './teardown.js';
+import { BindingError } from '../domain/errors.js';
+import { requireGrant } from '../domain/grants.js';
+import { isBoundByUs, TAG_POD_UID } from '../domain/ownership.js';
+import { boundByPodEip, UntrustedPodEipError } from '../domain/podeip-trust.js';
+import { currentTarget, unbindAndWait } from '../domain/teardown.js';
 
 const DEFAULT_TAKEOVER_AFTER_MS = 60_000;
 

@@ -1,11 +1,11 @@
 /** What every step of the state machine works with, passed down from the BindingService. */
-import type { CloudClient, Eip, EniBinding } from '../cloud/types.js';
+import type { CloudClient, EniBinding } from '../cloud/types.js';
 import type { EventType, KubeGateway, ObjectRef } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import type { WarmPool } from '../pool/warm-pool.js';
 import type { EipQuota } from '../quota/eip-quota.js';
 import type { BindingRow, Journal } from '../store/journal.js';
-import type { StaticEipPolicy } from './grants.js';
+import type { StaticEipPolicy } from '../domain/grants.js';
 
 export interface BindingConfig {
   clusterId: string;
@@ -63,13 +63,4 @@ export function event(ctx: BindingContext, row: BindingRow, type: EventType, rea
 /** Where the row wants its EIP to forward to. */
 export function target(row: BindingRow): EniBinding {
   return { allocationId: row.allocationId, networkInterfaceId: row.eniId, privateIpAddress: row.privateIp };
-}
-
-/**
- * The EIP forwards to this ENI and private IP. The cloud reports an empty PrivateIpAddress when
- * the EIP is on the ENI's primary IP, so `primary` says whether that case is ours.
- */
-export function pointsAt(eip: Eip, binding: EniBinding, primary: boolean): boolean {
-  if (eip.instanceId === '' || eip.instanceId !== binding.networkInterfaceId) return false;
-  return eip.privateIpAddress === binding.privateIpAddress || (eip.privateIpAddress === '' && primary);
 }

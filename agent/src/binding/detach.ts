@@ -7,7 +7,7 @@
 import type { BindingRow } from '../store/journal.js';
 import { event, target, type BindingContext } from './context.js';
 import { transition } from './state-machine.js';
-import { unbindAndWait } from './teardown.js';
+import { unbindAndWait } from '../domain/teardown.js';
 
 /** pending -> gone: the sandbox went before an EIP was taken. */
 export async function dropPending(ctx: BindingContext, row: BindingRow): Promise<BindingRow> {

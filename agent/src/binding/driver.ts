@@ -9,7 +9,7 @@ import { acquire, recoverAllocation } from './allocation.js';
 import { associate, confirmAssociation, publish } from './attach.js';
 import type { BindingContext, DriveNotes } from './context.js';
 import { dropPending, forgetUnassociated, unbindRow } from './detach.js';
-import { BindingError } from './errors.js';
+import { BindingError } from '../domain/errors.js';
 import { finish } from './release.js';
 
 export type Goal = 'allocated' | 'bound' | 'unbound' | 'gone';

@@ -2,12 +2,13 @@
  * From a validated EIP request and the pod to what the journal records: the mode (auto, static,
  * fixed), the release strategy, and the exact AllocateEipAddress parameters with our tags.
  */
+import { ALLOCATION_ANNOTATIONS } from '../../../lib/annotations.js';
 import type { AllocateEipRequest } from '../cloud/types.js';
 import type { PodInfo } from '../kube/types.js';
 import type { BindingMode, JournalReleaseStrategy } from '../store/journal.js';
-import type { EipRequest } from './annotations.js';
-import { BindingError } from './errors.js';
-import { bindingMark, ownershipTags, TAG_BINDING } from './ownership.js';
+import type { EipRequest } from '../domain/eip-request.js';
+import { BindingError } from '../domain/errors.js';
+import { bindingMark, ownershipTags, TAG_BINDING } from '../domain/ownership.js';
 
 export interface BindingPlan {
   mode: BindingMode;
@@ -56,10 +57,8 @@ export function planBinding(
       [TAG_BINDING]: bindingMark(cluster.clusterId, pod.namespace, pod.name, privateIp),
     },
   };
-  const copy = ['bandwidth', 'internetChargeType', 'instanceChargeType', 'isp', 'publicIpAddressPoolId', 'resourceGroupId',
-    'name', 'description', 'securityProtectionTypes'] as const;
-  for (const key of copy) {
-    if (request[key] !== undefined) (allocate as Record<string, unknown>)[key] = request[key];
+  for (const { allocate: { field, ...parameter } } of ALLOCATION_ANNOTATIONS) {
+    if ('sdk' in parameter && request[field] !== undefined) (allocate as Record<string, unknown>)[field] = request[field];
   }
   return {
     mode,
@@ -69,19 +68,4 @@ export function planBinding(
     allocate,
     ...(request.bandwidthPackageId ? { bandwidthPackageId: request.bandwidthPackageId } : {}),
   };
-}
-
-/** What the journal keeps so a resumed allocation sends exactly the same request. */
-export interface StoredAllocation {
-  allocate: Omit<AllocateEipRequest, 'clientToken'>;
-  bandwidthPackageId?: string;
-}
-
-export function encodeAllocation(plan: BindingPlan): string {
-  const stored: StoredAllocation = { allocate: plan.allocate, ...(plan.bandwidthPackageId ? { bandwidthPackageId: plan.bandwidthPackageId } : {}) };
-  return JSON.stringify(stored);
-}
-
-export function decodeAllocation(allocateParams: string): StoredAllocation {
-  return JSON.parse(allocateParams) as StoredAllocation;
 }

@@ -10,7 +10,7 @@ import { describeCalls, traceCalls, type TracedCall } from '../log/call-trace.js
 import type { BindingRow } from '../store/journal.js';
 import { adoptUnjournaled } from './adopt.js';
 import { drive, resumeGoal } from './driver.js';
-import { BindingError, toBindingError } from './errors.js';
+import { BindingError, toBindingError } from '../domain/errors.js';
 import { podIsLeaving } from './release.js';
 import { isTerminal, podKey, rowFields, type BindingRuntime } from './runtime.js';
 

@@ -9,9 +9,9 @@
 import type { PodEip, PodInfo } from '../kube/types.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
-import { isOwnedFor } from './ownership.js';
+import { isOwnedFor } from '../domain/ownership.js';
 import { transition } from './state-machine.js';
-import { releaseAndWait } from './teardown.js';
+import { releaseAndWait } from '../domain/teardown.js';
 
 /** The pod object this row served no longer runs: its EIP may go once unbound. */
 export function podIsLeaving(row: BindingRow, pod: PodInfo | undefined): boolean {

@@ -15,7 +15,7 @@ import type { KubeGateway } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Journal } from '../store/journal.js';
 import type { BindingConfig, BindingContext } from './context.js';
-import { BindingError } from './errors.js';
+import { BindingError } from '../domain/errors.js';
 import { limitCloud } from './limited-cloud.js';
 import { BindingMetrics } from './metrics.js';
 import { BindingReconciler } from './reconciler.js';

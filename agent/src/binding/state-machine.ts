@@ -11,7 +11,7 @@
  */
 import type { BindingPatch, BindingRow, BindingState, NewBinding } from '../store/journal.js';
 import type { BindingContext } from './context.js';
-import { BindingError } from './errors.js';
+import { BindingError } from '../domain/errors.js';
 
 export type BindingEvent =
   | 'add' | 'adopt' | 'eip-found' | 'allocate' | 'allocated' | 'already-bound' | 'associate' | 'associated'

@@ -16,12 +16,14 @@ import { EniCache } from './eni-cache.js';
 import { CloudConfigError, CloudError, classifyCloudCode, classifyError } from './errors.js';
 import { createCloudMetrics } from './metrics.js';
 import { EipPoller, isTransitional } from './poller.js';
+import { pointsAt } from './points-at.js';
 import { RateLimiter, type Slot } from './rate-limiter.js';
 import { checkEndpoint, createSdkClients, loadSdkModules, type SdkClients } from './sdk.js';
-import type {
-  AllocatedEip, AllocateEipRequest, CloudClient, Eip, EipStatus, EniBinding, NetworkInterface,
+import {
+  MAX_TAGS, type AllocatedEip, type AllocateEipRequest, type CloudClient, type Eip, type EipStatus, type EniBinding, type NetworkInterface,
 } from './types.js';
 import type { Logger } from '../log/logger.js';
+import { sdkAllocateParameters } from '../../../lib/annotations.js';
 
 export interface CloudClientOptions {
   regionId: string;
@@ -82,7 +84,6 @@ export type ClosableCloudClient = CloudClient & {
 };
 
 const MAX_IDS_PER_DESCRIBE = 50;
-const MAX_TAGS = 20;
 const EIP_PAGE_SIZE = 100;
 const ENI_PAGE_SIZE = 100;
 
@@ -296,15 +297,7 @@ class SdkCloudClient implements ClosableCloudClient {
     const request = new m.AllocateEipAddressRequest({
       regionId: this.regionId,
       clientToken: req.clientToken,
-      bandwidth: req.bandwidth,
-      internetChargeType: req.internetChargeType,
-      instanceChargeType: req.instanceChargeType,
-      ISP: req.isp,
-      publicIpAddressPoolId: req.publicIpAddressPoolId,
-      resourceGroupId: req.resourceGroupId,
-      name: req.name,
-      description: req.description,
-      securityProtectionTypes: req.securityProtectionTypes,
+      ...sdkAllocateParameters(req),
       tag: tag.map((t) => new m.AllocateEipAddressRequestTag(t)),
     });
     const answer = await this.runner.run('AllocateEipAddress', () => sdk.vpc.allocateEipAddressWithOptions(request, sdk.runtime()), { signal });
@@ -601,16 +594,13 @@ class SdkCloudClient implements ClosableCloudClient {
   }
 
   /**
-   * Whether the EIP forwards to this binding's IP. The cloud reports an empty PrivateIpAddress
-   * when the EIP is on an ENI's primary IP; then the cached ENI's primary IP decides, and an
-   * unknown ENI counts as ours (the safe side for unbinding our own pod's EIP).
+   * Whether the EIP forwards to this binding's IP. When the EIP is on an ENI's primary IP the
+   * cached ENI's primary IP decides, and an unknown ENI counts as ours (the safe side for
+   * unbinding our own pod's EIP).
    */
   private pointsAt(eip: Eip, binding: EniBinding): boolean {
-    if (eip.instanceId !== binding.networkInterfaceId) return false;
-    if (eip.privateIpAddress === binding.privateIpAddress) return true;
-    if (eip.privateIpAddress !== '') return false;
     const eni = this.enis.byId(binding.networkInterfaceId);
-    return !eni || eni.primaryIpAddress === binding.privateIpAddress;
+    return pointsAt(eip, binding, !eni || eni.primaryIpAddress === binding.privateIpAddress);
   }
 }
 

@@ -5,6 +5,10 @@
  * caller's AbortSignal fires, coalesces reads and tag writes, and throws only `CloudError`s
  * (and `CloudConfigError` for an invalid argument, before any call).
  */
+import type { AllocateEipParameters } from '../../../lib/annotations.js';
+
+/** A cloud resource holds at most 20 tags. */
+export const MAX_TAGS = 20;
 
 export type EipStatus = 'Available' | 'Associating' | 'InUse' | 'Unassociating' | 'Releasing';
 
@@ -31,19 +35,10 @@ export interface Eip {
   tags: Record<string, string>;
 }
 
-/** AllocateEipAddress parameters the annotations can carry; undefined means the cloud's default. */
-export interface AllocateEipRequest {
+/** AllocateEipAddress: the parameters the annotations can carry (lib/annotations.ts); undefined means the cloud's default. */
+export interface AllocateEipRequest extends AllocateEipParameters {
   /** Idempotency key (<= 64 ASCII chars), derived by the caller from the pod UID. */
   clientToken: string;
-  bandwidth?: string;
-  internetChargeType?: 'PayByTraffic' | 'PayByBandwidth';
-  instanceChargeType?: 'PostPaid';
-  isp?: string;
-  publicIpAddressPoolId?: string;
-  resourceGroupId?: string;
-  name?: string;
-  description?: string;
-  securityProtectionTypes?: string[];
   /** Ownership tags merged with the user's eip-tags; at most 20. */
   tags: Record<string, string>;
 }

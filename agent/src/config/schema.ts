@@ -4,7 +4,7 @@
  * `cloud` are podeip's own. Every object is strict: an unknown key is an error naming it.
  */
 import { z } from 'zod';
-import { STATIC_EIP_POLICIES } from '../binding/grants.js';
+import { STATIC_EIP_POLICIES } from '../domain/grants.js';
 
 const hostPort = z.string().regex(/^[^\s:]*:\d{1,5}$/, 'expected HOST:PORT, e.g. "0.0.0.0:9464"');
 const endpoint = z.string().regex(/^$|^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected a host or HOST:PORT without a scheme, e.g. "vpc-vpc.cn-hangzhou.aliyuncs.com"');

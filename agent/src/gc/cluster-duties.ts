@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudClient } from '../cloud/types.js';
 import type { KubeGateway, LeaderElector } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
-import type { StaticEipPolicy } from '../binding/grants.js';
+import type { StaticEipPolicy } from '../domain/grants.js';
 import { ClusterSweep } from './cluster-sweep.js';
 import { EIP_COUNT_ANNOTATION, encodeListing } from '../quota/eip-quota.js';
 

@@ -13,12 +13,12 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { CloudClient, Eip } from '../cloud/types.js';
 import type { EventType, KubeGateway, ObjectRef, PodEip, PodInfo } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
-import type { StaticEipPolicy } from '../binding/grants.js';
-import { isBoundByUs, isOwnedFor, MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY } from '../binding/ownership.js';
-import { boundByPodEip, distrust } from '../binding/podeip-trust.js';
+import type { StaticEipPolicy } from '../domain/grants.js';
+import { isBoundByUs, isOwnedFor, MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY } from '../domain/ownership.js';
+import { boundByPodEip, distrust } from '../domain/podeip-trust.js';
 import { decidePodEip, isOrphan, POD_GONE_SINCE_ANNOTATION, taggedPod, type ReleaseReason } from './policy.js';
 import { unbind, unbindAndRelease } from './eip-teardown.js';
-import { poolNodeOf } from '../pool/pool-tags.js';
+import { poolNodeOf } from '../domain/pool-tags.js';
 
 export interface SweepReport {
   podEips: number;

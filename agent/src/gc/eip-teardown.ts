@@ -5,7 +5,7 @@
  */
 import type { CloudClient, Eip } from '../cloud/types.js';
 import { PodeipError } from '../../../lib/errors.js';
-import { currentTarget, unbindAndWait } from '../binding/teardown.js';
+import { currentTarget, unbindAndWait } from '../domain/teardown.js';
 
 /** The EIP was bound somewhere new while the sweep unbound it: it is not released. */
 export class EipReboundError extends PodeipError {

@@ -11,10 +11,10 @@
  *   longer exists, and that is older than the grace period (an agent may be between Allocate
  *   and its PodEIP write).
  */
-import { parseGoDuration } from '../binding/go-duration.js';
+import { releaseAfterMs } from '../domain/release-strategy.js';
 import type { PodEip, PodInfo } from '../kube/types.js';
 import type { Eip } from '../cloud/types.js';
-import { TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../binding/ownership.js';
+import { TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID } from '../domain/ownership.js';
 
 /** Annotation on a PodEIP: RFC 3339 time the sweep first saw its pod gone. */
 export const POD_GONE_SINCE_ANNOTATION = 'podeip.io/pod-gone-since';
@@ -68,7 +68,7 @@ export function decidePodEip({ podEip, pod, now, followGraceMs }: PodEipFacts): 
   let waitMs: number;
   let reason: ReleaseReason;
   if (releaseStrategy === 'TTL') {
-    const ttl = parseGoDuration(releaseAfter ?? '');
+    const ttl = releaseAfterMs(releaseAfter ?? '');
     if (ttl === undefined) return { action: 'keep', why: `releaseAfter "${releaseAfter}" is not a Go duration` };
     waitMs = ttl;
     reason = 'ttl-expired';

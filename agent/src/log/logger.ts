@@ -3,16 +3,10 @@
  * Collaborators receive a Logger in their constructor; `child` adds fixed fields (pod, action).
  */
 import winston from 'winston';
+import type { LogFields, Logger } from '../../../lib/logger.js';
 
-export type LogFields = Record<string, unknown>;
-
-export interface Logger {
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
-  child(fields: LogFields): Logger;
-}
+export type { LogFields, Logger } from '../../../lib/logger.js';
+export { silentLogger } from '../../../lib/logger.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -36,9 +30,3 @@ export function createLogger(options: { level?: LogLevel; stream?: NodeJS.Writab
     transports: [transport],
   }));
 }
-
-/** For tests and tools that want no output. */
-export const silentLogger: Logger = {
-  debug() {}, info() {}, warn() {}, error() {},
-  child() { return silentLogger; },
-};

@@ -13,14 +13,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { ALLOCATION_ANNOTATIONS } from '../../../lib/annotations.js';
 import type { AllocateEipRequest, CloudClient, Eip } from '../cloud/types.js';
 import { CloudError } from '../cloud/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { EipQuota } from '../quota/eip-quota.js';
 import { POOL_STATES, type BindingRow, type Journal, type PoolRow, type PoolState } from '../store/journal.js';
-import { MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY, TAG_POD_UID } from '../binding/ownership.js';
-import { decodeAllocation, type StoredAllocation } from '../binding/plan.js';
-import { poolNodeOf, poolTags, TAG_POOL } from './pool-tags.js';
+import { MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY, TAG_POD_UID } from '../domain/ownership.js';
+import { decodeAllocation, type StoredAllocation } from '../domain/stored-allocation.js';
+import { poolNodeOf, poolTags, TAG_POOL } from '../domain/pool-tags.js';
 
 /** The cloud's Bandwidth when AllocateEipAddress gets none (Mbps). */
 export const CLOUD_DEFAULT_BANDWIDTH = '5';
@@ -72,7 +73,7 @@ export interface TakenEip {
 }
 
 /** Allocation parameters a pool EIP cannot stand in for (they are fixed at allocation). */
-const FIXED_AT_ALLOCATION = ['publicIpAddressPoolId', 'resourceGroupId', 'name', 'description', 'securityProtectionTypes'] as const;
+const FIXED_AT_ALLOCATION = ALLOCATION_ANNOTATIONS.flatMap(({ allocate }) => (allocate.pool === 'fixed' ? [allocate.field] : []));
 
 export class WarmPool {
   private readonly journal: Journal;

@@ -5,48 +5,20 @@
  * problem so the user fixes them in one go. Pure: no I/O.
  */
 import { quoted } from '../../../lib/bounded-text.js';
-import { EIP_ANNOTATION_PREFIXES, requestsEip } from '../../../lib/eip-request.js';
+import {
+  ALLOCATION_ANNOTATIONS, annotationKeys, CONTROLLER_ANNOTATION_DECLARATION, CONTROLLER_NAME, MAX_BANDWIDTH, REQUEST_ANNOTATIONS,
+  requestsEip, TAGS_ANNOTATION_DECLARATION, type AllocationFields, type AnnotationDeclaration,
+} from '../../../lib/annotations.js';
 import { BindingError, InvalidAnnotationError, type AnnotationProblem } from './errors.js';
-import { parseGoDuration } from './go-duration.js';
+import { MAX_TAGS } from '../cloud/types.js';
 import { OWNERSHIP_TAG_KEYS } from './ownership.js';
-import type { AllocateEipRequest } from '../cloud/types.js';
+import { parseReleaseStrategy, type ReleaseStrategy } from './release-strategy.js';
 
-/** Older spellings read after both prefixed forms. */
-const COMPAT_KEYS: Record<string, string[]> = {
-  'pod-with-eip': ['k8s.aliyun.com/eci-with-eip'],
-  'eip-internet-charge-type': ['k8s.aliyun.com/eip-charge-type'],
-  'pod-eip-instanceid': ['k8s.aliyun.com/eci-eip-instanceid'],
-};
-
-export const INTERNET_CHARGE_TYPES = ['PayByTraffic', 'PayByBandwidth'] as const;
-export const INSTANCE_CHARGE_TYPES = ['PostPaid'] as const;
-export const ISPS = [
-  'BGP', 'BGP_PRO', 'ChinaTelecom', 'ChinaUnicom', 'ChinaMobile',
-  'ChinaTelecom_L2', 'ChinaUnicom_L2', 'ChinaMobile_L2', 'BGP_FinanceCloud',
-] as const;
-export const SECURITY_PROTECTION_TYPES = ['AntiDDoS_Enhanced'] as const;
-/** Bandwidth ceilings in Mbit/s for pay-as-you-go EIPs, by metering method. */
-export const MAX_BANDWIDTH = { PayByTraffic: 200, PayByBandwidth: 500 } as const;
-/** A cloud resource holds at most 20 tags; ours take OWNERSHIP_TAG_KEYS.length of them. */
-export const MAX_TAGS = 20;
 export const MAX_USER_TAGS = MAX_TAGS - OWNERSHIP_TAG_KEYS.length;
 
-/** The name this agent answers to in `k8s.aliyun.com/eip-controller`. */
-export const CONTROLLER_NAME = 'podeip';
-export const CONTROLLER_ANNOTATION = 'k8s.aliyun.com/eip-controller';
-
-export type ReleaseStrategy =
-  | { kind: 'Follow' }
-  | { kind: 'Never' }
-  | { kind: 'TTL'; releaseAfter: string; releaseAfterMs: number };
-
-/** The AllocateEipAddress parameters annotations can set, exactly as the cloud client takes them. */
-type AllocationParameters = Omit<AllocateEipRequest, 'clientToken' | 'tags'>;
-
-export interface EipRequest extends AllocationParameters {
+export interface EipRequest extends AllocationFields {
   /** The user's own EIP (static mode); undefined means allocate one. */
   instanceId?: string;
-  bandwidthPackageId?: string;
   userTags: Record<string, string>;
   releaseStrategy: ReleaseStrategy;
   /** True when pod-eip-release-strategy was written (Follow is then a choice, not the default). */
@@ -60,8 +32,8 @@ class Reader {
   constructor(private readonly annotations: Readonly<Record<string, string>>) {}
 
   /** First spelling present wins; a different value under another spelling is a problem. */
-  read(name: string, normalize: (v: string) => string = (v) => v.trim()): Lookup | undefined {
-    const keys = [...EIP_ANNOTATION_PREFIXES.map((p) => p + name), ...(COMPAT_KEYS[name] ?? [])];
+  read(declaration: AnnotationDeclaration, normalize: (v: string) => string = (v) => v.trim()): Lookup | undefined {
+    const keys = annotationKeys(declaration);
     let first: Lookup | undefined;
     for (const key of keys) {
       const raw = this.annotations[key];
@@ -94,9 +66,9 @@ function checkId(r: Reader, at: Lookup | undefined, prefix: string, what: string
   return at.value;
 }
 
-function checkEnum<T extends string>(r: Reader, at: Lookup | undefined, allowed: readonly T[]): T | undefined {
+function checkEnum(r: Reader, at: Lookup | undefined, allowed: readonly string[]): string | undefined {
   if (!at || at.value === '') return undefined;
-  if ((allowed as readonly string[]).includes(at.value)) return at.value as T;
+  if (allowed.includes(at.value)) return at.value;
   r.problem(at, `must be one of ${allowed.join(', ')}`);
   return undefined;
 }
@@ -120,12 +92,12 @@ function checkBandwidth(r: Reader, at: Lookup | undefined, chargeType: keyof typ
   return String(Number(at.value));
 }
 
-function checkSecurityProtection(r: Reader, at: Lookup | undefined): string[] | undefined {
+function checkEnumList(r: Reader, at: Lookup | undefined, allowed: readonly string[], item: string): string[] | undefined {
   if (!at || at.value === '') return undefined;
   const items = at.value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const unknown = items.filter((s) => !(SECURITY_PROTECTION_TYPES as readonly string[]).includes(s));
-  if (unknown.length > 0) r.problem(at, `unknown protection type(s) ${unknown.join(', ')}; valid: ${SECURITY_PROTECTION_TYPES.join(', ')}`);
-  else if (new Set(items).size !== items.length) r.problem(at, 'lists a protection type twice; name each once');
+  const unknown = items.filter((s) => !allowed.includes(s));
+  if (unknown.length > 0) r.problem(at, `unknown ${item}(s) ${unknown.join(', ')}; valid: ${allowed.join(', ')}`);
+  else if (new Set(items).size !== items.length) r.problem(at, `lists a ${item} twice; name each once`);
   else if (items.length > 0) return items;
   return undefined;
 }
@@ -172,15 +144,28 @@ function checkTags(r: Reader, at: Lookup | undefined): Record<string, string> {
 
 function checkReleaseStrategy(r: Reader, at: Lookup | undefined): ReleaseStrategy {
   if (!at || at.value === '') return { kind: 'Follow' };
-  const lower = at.value.toLowerCase();
-  if (lower === 'follow') return { kind: 'Follow' };
-  if (lower === 'never') return { kind: 'Never' };
-  const ms = parseGoDuration(at.value);
-  if (ms === undefined || ms <= 0) {
-    r.problem(at, 'must be Follow, Never, or a positive Go duration such as 10m or 5m30s');
-    return { kind: 'Follow' };
+  const strategy = parseReleaseStrategy(at.value);
+  if (strategy) return strategy;
+  r.problem(at, 'must be Follow, Never, or a positive Go duration such as 10m or 5m30s');
+  return { kind: 'Follow' };
+}
+
+type AllocationKind = (typeof ALLOCATION_ANNOTATIONS)[number]['kind'];
+
+/** One creation parameter's value, checked by its declared kind and limits. */
+function checkAllocation(r: Reader, at: Lookup | undefined, kind: AllocationKind, request: EipRequest): unknown {
+  switch (kind.type) {
+    case 'enum': return checkEnum(r, at, kind.values);
+    case 'bandwidth': return checkBandwidth(r, at, request.internetChargeType ?? 'PayByTraffic');
+    case 'id': return checkId(r, at, kind.prefix, kind.what);
+    case 'text': return checkText(r, at, kind.max);
+    case 'enum-list': return checkEnumList(r, at, kind.values, kind.item);
+    default: {
+      // A declaration with a kind no checker reads fails to compile here.
+      const unchecked: never = kind;
+      return unchecked;
+    }
   }
-  return { kind: 'TTL', releaseAfter: at.value, releaseAfterMs: ms };
 }
 
 const lowerTrim = (v: string) => v.trim().toLowerCase();
@@ -191,8 +176,8 @@ const lowerTrim = (v: string) => v.trim().toLowerCase();
  */
 export function parseEipRequest(annotations: Readonly<Record<string, string>>): EipRequest | undefined {
   const r = new Reader(annotations);
-  const flag = r.read('pod-with-eip', lowerTrim);
-  const instance = r.read('pod-eip-instanceid');
+  const flag = r.read(REQUEST_ANNOTATIONS.podWithEip, lowerTrim);
+  const instance = r.read(REQUEST_ANNOTATIONS.podEipInstanceId);
   if (flag && !['true', 'false'].includes(flag.value.toLowerCase())) {
     r.problem(flag, 'must be "true" or "false"');
   }
@@ -201,36 +186,26 @@ export function parseEipRequest(annotations: Readonly<Record<string, string>>): 
   }
   if (!requestsEip(annotations) && r.problems.length === 0) return undefined;
 
-  const controller = r.read('eip-controller');
+  const controller = r.read(CONTROLLER_ANNOTATION_DECLARATION);
   if (controller && controller.value !== '' && controller.value.toLowerCase() !== CONTROLLER_NAME) {
     throw new BindingError('ForeignController',
       `annotation ${controller.key}=${quoted(controller.value)} hands this pod's EIP to another controller; `
       + `podeip leaves it alone. Remove the annotation or set it to "${CONTROLLER_NAME}" to let podeip bind the EIP`);
   }
 
-  const instanceId = checkId(r, instance, 'eip-', 'EIP instance');
-  const internetChargeType = checkEnum(r, r.read('eip-internet-charge-type'), INTERNET_CHARGE_TYPES);
   const request: EipRequest = {
     userTags: {},
     releaseStrategy: { kind: 'Follow' },
     releaseStrategyExplicit: false,
   };
-  const set = <K extends keyof EipRequest>(key: K, value: EipRequest[K] | undefined) => {
-    if (value !== undefined) request[key] = value;
-  };
-  set('instanceId', instanceId);
-  set('internetChargeType', internetChargeType);
-  set('bandwidth', checkBandwidth(r, r.read('eip-bandwidth'), internetChargeType ?? 'PayByTraffic'));
-  set('instanceChargeType', checkEnum(r, r.read('eip-instance-charge-type'), INSTANCE_CHARGE_TYPES));
-  set('bandwidthPackageId', checkId(r, r.read('eip-common-bandwidth-package-id'), 'cbwp-', 'Internet Shared Bandwidth'));
-  set('isp', checkEnum(r, r.read('eip-isp'), ISPS));
-  set('publicIpAddressPoolId', checkId(r, r.read('eip-public-ip-address-pool-id'), 'pippool-', 'IP address pool'));
-  set('resourceGroupId', checkId(r, r.read('eip-resource-group-id'), 'rg-', 'resource group'));
-  set('name', checkText(r, r.read('eip-name'), 128));
-  set('description', checkText(r, r.read('eip-description'), 256));
-  set('securityProtectionTypes', checkSecurityProtection(r, r.read('eip-security-protection-types')));
-  request.userTags = checkTags(r, r.read('eip-tags'));
-  const strategy = r.read('pod-eip-release-strategy', lowerTrim);
+  const instanceId = checkId(r, instance, 'eip-', 'EIP instance');
+  if (instanceId !== undefined) request.instanceId = instanceId;
+  for (const declaration of ALLOCATION_ANNOTATIONS) {
+    const value = checkAllocation(r, r.read(declaration), declaration.kind, request);
+    if (value !== undefined) (request as unknown as Record<string, unknown>)[declaration.allocate.field] = value;
+  }
+  request.userTags = checkTags(r, r.read(TAGS_ANNOTATION_DECLARATION));
+  const strategy = r.read(REQUEST_ANNOTATIONS.releaseStrategy, lowerTrim);
   request.releaseStrategy = checkReleaseStrategy(r, strategy);
   request.releaseStrategyExplicit = strategy !== undefined && strategy.value !== '';
 

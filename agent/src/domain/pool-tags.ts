@@ -3,7 +3,7 @@
  * `podeip.io/pool: <node>`, and no pod tags. Once a pod takes it, the pod's ownership tags rule
  * (every pod-EIP rule applies from then on), whatever pool tag is still on it.
  */
-import { MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY, TAG_POD_UID } from '../binding/ownership.js';
+import { MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY, TAG_POD_UID } from './ownership.js';
 
 export const TAG_POOL = 'podeip.io/pool';
 

@@ -4,7 +4,7 @@
  * and removing our entry restores the file exactly.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { SUPPORTED_CNI_VERSIONS } from '../cni-versions.js';
+import { SUPPORTED_CNI_VERSIONS } from '../../../lib/cni-contract.js';
 import { InstallerError } from './installer-error.js';
 import { member, parseWithSpans, textOf, type ArraySpan, type JsonSpan, type ObjectSpan } from './json-spans.js';
 

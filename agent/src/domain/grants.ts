@@ -6,7 +6,7 @@
  * documented ACK/Terway behaviour, for single-tenant clusters).
  */
 import type { Eip } from '../cloud/types.js';
-import type { BindingContext } from './context.js';
+import type { KubeGateway } from '../kube/types.js';
 import { BindingError } from './errors.js';
 import { isOwnedElsewhere } from './ownership.js';
 
@@ -46,8 +46,13 @@ export class EipNotGrantedError extends BindingError {
   }
 }
 
+export interface GrantCheckContext {
+  config: { staticEipPolicy: StaticEipPolicy; clusterId: string };
+  kube: Pick<KubeGateway, 'namespaceAnnotations'>;
+}
+
 /** Reads the Namespace (cached for a moment, so a grant or revoke counts within seconds) and throws unless granted. */
-export async function requireGrant(ctx: BindingContext, namespace: string, eip: Eip, use: string, signal: AbortSignal): Promise<GrantSource> {
+export async function requireGrant(ctx: GrantCheckContext, namespace: string, eip: Eip, use: string, signal: AbortSignal): Promise<GrantSource> {
   const policy = ctx.config.staticEipPolicy;
   const annotations = policy === 'AllowAll' ? {} : await ctx.kube.namespaceAnnotations(namespace, signal);
   const source = grantSource(eip, namespace, annotations, policy, ctx.config.clusterId);

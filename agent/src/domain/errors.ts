@@ -1,8 +1,10 @@
 /**
  * Errors the binding service throws. Every one is a PodeipError whose `code` is in
- * BINDING_ERROR_CODES; the gRPC server maps the codes to status codes (proto/podeip/v1/agent.proto).
+ * BINDING_ERROR_CODES, a part of the agent's error table (lib/error-table.ts), which gives each
+ * its gRPC status and CNI code.
  */
 import { quoted } from '../../../lib/bounded-text.js';
+import type { AgentErrorCode } from '../../../lib/error-table.js';
 import { PodeipError } from '../../../lib/errors.js';
 
 export const BINDING_ERROR_CODES = [
@@ -24,7 +26,7 @@ export const BINDING_ERROR_CODES = [
   'DeadlineExceeded',
   'JournalUnwritable',
   'Internal',
-] as const;
+] as const satisfies readonly AgentErrorCode[];
 
 export type BindingErrorCode = (typeof BINDING_ERROR_CODES)[number];
 

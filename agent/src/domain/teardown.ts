@@ -5,7 +5,7 @@
  * then wait until it is gone": a row is `gone` only once its EIP is gone from the account.
  */
 import type { CloudClient, Eip, EniBinding } from '../cloud/types.js';
-import { pointsAt } from './context.js';
+import { pointsAt } from '../cloud/points-at.js';
 
 /**
  * Unassociates the EIP from `from` and resolves once it no longer forwards there (unbound,

@@ -6,11 +6,11 @@
  */
 import { watch as fsWatch } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createLogger, type Logger } from '../../../agent/src/log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { PodeipError } from '../../../lib/errors.js';
 import { helpText, parseCommandLine, type CommandSpec } from '../../../lib/cli.js';
 import { packageRoot } from '../../../lib/package-root.js';
-import { DEFAULT_SOCKET_PATH, POD_ANNOTATIONS_CAPABILITY } from '../net-conf.js';
+import { DEFAULT_SOCKET_PATH, POD_ANNOTATIONS_CAPABILITY } from '../../../lib/cni-contract.js';
 import { PLUGIN_TYPE, type PodeipEntry } from './chain-edit.js';
 import { chainPrimary, installCni, uninstallCni, type InstallAction } from './install.js';
 import { InstallerError } from './installer-error.js';
