@@ -5,7 +5,7 @@
  * warm pool of N + 5 EIPs (same latencies and limits), and a table of both.
  *
  *   node dist/bench/attach/main.js [--pods 100] [--latency-ms 80] [--association-ms 1500]
- *                                  [--rate-limits documented|off] [--rss-bindings 256] [--kube-qps 20] [--no-pool]
+ *                                  [--rate-limits documented|off] [--rss-bindings 256] [--kube-qps 20] [--no-pool] [--singles 5]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { sumMetric } from '../../sim/stack/agent-process.js';
 import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
 import type { SandboxRef } from '../../sim/stack/cni-runtime.js';
 import { benchTopology } from './topology.js';
+import { formatTimeline, Timeline, type Mark } from './timeline.js';
 import { DEFAULT_BUDGET_SHARE } from '../../agent/src/cloud/index.js';
 
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     'rss-bindings': { type: 'string', default: '256' },
     'kube-qps': { type: 'string', default: '20' },
     'no-pool': { type: 'boolean', default: false },
+    singles: { type: 'string', default: '5' },
   },
 });
 const pods = Number(values.pods);
@@ -140,16 +142,18 @@ class Setup {
   }
 
   /** One pod alone; the calls it caused on its path. */
-  async single(index: number): Promise<{ ms: number; calls: Map<string, number>; kube: number }> {
+  async single(index: number): Promise<SingleRun> {
     const [sandbox] = await newPods(this.cluster, this.node, `solo${index}`, 1, EIP);
     const before = callCounts(this.cluster);
     const kubeBefore = await kubeRequests(this.node);
+    const timeline = new Timeline(this.cluster);
     const [ms] = await attachAll(this.node, [sandbox!]);
+    const marks = timeline.finish(ms!);
     const calls = diff(callCounts(this.cluster), before);
     const kube = (await kubeRequests(this.node)) - kubeBefore;
     // With the pool the take's refill runs behind the pod; let it finish before the next run.
     if (this.pool) await this.poolFilled(pods + 10);
-    return { ms: ms!, calls, kube };
+    return { ms: ms!, calls, kube, marks };
   }
 
   async burst(): Promise<{ wall: number; p50: number; p99: number; calls: Map<string, number> }> {
@@ -195,8 +199,16 @@ class Setup {
   }
 }
 
+interface SingleRun {
+  ms: number;
+  calls: Map<string, number>;
+  kube: number;
+  /** The requests both simulators received during the ADD, in ms since it started. */
+  marks: Mark[];
+}
+
 const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
-const SINGLE_RUNS = 5;
+const SINGLE_RUNS = Number(values.singles);
 
 async function main(): Promise<void> {
   console.log(`bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}, kubeClientQPS ${values['kube-qps']}`);
@@ -204,7 +216,7 @@ async function main(): Promise<void> {
   if (!values['no-pool']) setups.push(await Setup.start(true));
   try {
     // Single pods alternate between the setups, so a change in the machine's load hits both alike.
-    const singles = setups.map(() => [] as { ms: number; calls: Map<string, number>; kube: number }[]);
+    const singles = setups.map(() => [] as SingleRun[]);
     for (let i = 0; i < SINGLE_RUNS; i++) {
       for (const [k, setup] of setups.entries()) singles[k]!.push(await setup.single(i));
     }
@@ -218,6 +230,8 @@ async function main(): Promise<void> {
       const criticalPathMs = sequentialCalls * latencyMs + associationMs;
       console.log(`${setup.label}: one pod alone (${SINGLE_RUNS} runs): attach p50 ${fmt(percentile(ms, 50))}; cloud critical path ~${fmt(criticalPathMs)} (${sequentialCalls.toFixed(1)} calls x ${latencyMs} ms + association ${associationMs} ms); overhead p50 ${Math.round(percentile(ms, 50) - criticalPathMs)} ms`);
       const kubePerAttach = singles[k]!.reduce((n, r) => n + r.kube, 0) / SINGLE_RUNS;
+      const median = [...singles[k]!].sort((a, b) => a.ms - b.ms)[Math.floor((SINGLE_RUNS - 1) / 2)]!;
+      console.log(`  the median run's requests (ms since ADD start; a cloud call answers ${latencyMs} ms after it arrives): ${formatTimeline(median.marks)}`);
       console.log(`  per attach: cloud calls ${[...singleCalls].map(([action, n]) => `${action} ${n.toFixed(1)}`).join(', ')}; Kubernetes requests ${kubePerAttach.toFixed(1)}`);
       if (setup.pool) {
         const floor = latencyMs + associationMs;
