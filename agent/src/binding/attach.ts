@@ -21,16 +21,20 @@ const MAX_ASSOCIATE_ATTEMPTS = 3;
 
 export async function driveToBound(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
   let row = start;
+  /** The EIP as the association wait last saw it: publishing needs no describe of its own. */
+  let seen: Eip | undefined;
+  /** This drive allocated the row's EIP (or took it from the pool and tagged it) a moment ago. */
+  let fresh = false;
   for (let step = 0; step < 12; step++) {
     signal.throwIfAborted();
     switch (row.state) {
-      case 'pending': row = await acquire(ctx, row, signal); break;
+      case 'pending': row = await acquire(ctx, row, signal); fresh = isFreshAuto(row); break;
       case 'allocating': row = await recoverAllocation(ctx, row, signal); break;
       case 'allocated':
-      case 'unbound': row = await associate(ctx, row, signal); break;
-      case 'associating': row = await confirmAssociation(ctx, row, signal); break;
+      case 'unbound': row = await associate(ctx, row, signal, fresh); fresh = false; break;
+      case 'associating': ({ row, eip: seen } = await confirmAssociation(ctx, row, signal)); break;
       case 'unbinding': row = await driveToUnbound(ctx, row, signal); break;
-      case 'bound': await publish(ctx, row, signal); return row;
+      case 'bound': await publish(ctx, row, signal, seen); return row;
       default:
         throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} is ${row.state}; it cannot be attached again`);
     }
@@ -100,27 +104,38 @@ function gone(ctx: BindingContext, row: BindingRow): never {
   throw err;
 }
 
+/**
+ * An auto EIP allocated (or taken from the pool and tagged) by this very drive is unbound and
+ * carries exactly the tags of its allocation request, the binding mark among them: describing it
+ * before the association would only say so again. With a bandwidth package to join, it is described.
+ */
+function isFreshAuto(row: BindingRow): boolean {
+  return row.mode === 'auto' && row.state === 'allocated' && row.bandwidthPackageId === '';
+}
+
 /** allocated|unbound -> associating (or straight to bound when it already is). */
-async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+async function associate(ctx: BindingContext, row: BindingRow, signal: AbortSignal, fresh: boolean): Promise<BindingRow> {
   const eni = await ctx.cloud.findEniByPrivateIp(ctx.config.instanceId, row.privateIp, signal);
   if (!eni) {
     throw new BindingError('EniNotFound',
       `no ENI of instance ${ctx.config.instanceId} holds the pod IP ${row.privateIp}; the primary CNI plugin's address is not on this node's ENIs`);
   }
-  let eip = await ctx.cloud.describeEip(row.allocationId, signal);
-  if (!eip) gone(ctx, row);
-  if (isTransitional(eip)) eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);
-  if (!eip) gone(ctx, row);
-  await joinBandwidthPackage(ctx, row, eip, signal);
   const binding = { allocationId: row.allocationId, networkInterfaceId: eni.networkInterfaceId, privateIpAddress: row.privateIp };
   const primary = eni.primaryIpAddress === row.privateIp;
-  if (eip.status === 'InUse' && pointsAt(eip, binding, primary)) {
-    return ctx.journal.update(row.id, { state: 'bound', eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
+  if (!fresh) {
+    let eip = await ctx.cloud.describeEip(row.allocationId, signal);
+    if (!eip) gone(ctx, row);
+    if (isTransitional(eip)) eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);
+    if (!eip) gone(ctx, row);
+    await joinBandwidthPackage(ctx, row, eip, signal);
+    if (eip.status === 'InUse' && pointsAt(eip, binding, primary)) {
+      return ctx.journal.update(row.id, { state: 'bound', eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
+    }
+    // Every association of a static EIP is a use: a revoked grant stops the next sandbox, not a running one.
+    if (row.mode === 'static') await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
+    if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
+    await markBinding(ctx, row, eip, signal);
   }
-  // Every association of a static EIP is a use: a revoked grant stops the next sandbox, not a running one.
-  if (row.mode === 'static') await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
-  if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
-  await markBinding(ctx, row, eip, signal);
   await ensurePodEip(ctx, row, signal);
   row = ctx.journal.update(row.id, { state: 'associating', eniId: eni.networkInterfaceId, privateIpPrimary: primary });
   await ctx.cloud.associateEip(binding, signal);
@@ -136,15 +151,15 @@ async function markBinding(ctx: BindingContext, row: BindingRow, eip: Eip, signa
   if (eip.tags[TAG_BINDING] !== mark) await ctx.cloud.tagEip(row.allocationId, { [TAG_BINDING]: mark }, signal);
 }
 
-/** associating -> bound once the cloud shows the EIP InUse on the pod IP. */
-async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+/** associating -> bound once the cloud shows the EIP InUse on the pod IP; with the EIP as it showed it. */
+async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<{ row: BindingRow; eip: Eip }> {
   const want = target(row);
   for (let attempt = 1; ; attempt++) {
     const eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);
     if (!eip) gone(ctx, row);
     if (eip.status === 'InUse' && pointsAt(eip, want, row.privateIpPrimary)) {
       event(ctx, row, 'Normal', 'EipAssociated', `EIP ${eip.ipAddress} (${eip.allocationId}) associated with ${row.privateIp} on ${row.eniId}`);
-      return ctx.journal.update(row.id, { state: 'bound', lastError: '' });
+      return { row: ctx.journal.update(row.id, { state: 'bound', lastError: '' }), eip };
     }
     if (attempt >= MAX_ASSOCIATE_ATTEMPTS) {
       throw new BindingError('CloudUnavailable',
@@ -156,9 +171,12 @@ async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: 
   }
 }
 
-/** PodEIP status, `allocated-eipAddress`, the `k8s.aliyun.com/eip` condition and an Event. Idempotent. */
-export async function publish(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<void> {
-  const eip = await ctx.cloud.describeEip(row.allocationId, signal);
+/**
+ * PodEIP status, `allocated-eipAddress`, the `k8s.aliyun.com/eip` condition and an Event. Idempotent.
+ * `seen`: the EIP as the describe that found it InUse on the pod IP answered, when there was one.
+ */
+export async function publish(ctx: BindingContext, row: BindingRow, signal: AbortSignal, seen?: Eip): Promise<void> {
+  const eip = seen ?? await ctx.cloud.describeEip(row.allocationId, signal);
   if (await ensurePodEip(ctx, row, signal)) {
     await ctx.kube.updatePodEipStatus(row.namespace, row.podName, {
       eipAddress: row.address,
