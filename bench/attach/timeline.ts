@@ -34,3 +34,20 @@ export class Timeline {
 export function formatTimeline(marks: Mark[]): string {
   return marks.map((m) => `+${Math.round(m.atMs)} ${m.what}`).join(', ');
 }
+
+/**
+ * The cloud's critical path of one attach: the association delay, plus one round trip for each
+ * cloud call the pod's path made outside it (before the association began, or after it ended).
+ * A describe sent while the EIP was still associating is hidden by the delay; whatever it answered
+ * past the delay's end counts as the agent's lateness, not the cloud's. `background` names calls
+ * off the pod's path (the warm pool's refill).
+ */
+export function criticalPathMs(marks: Mark[], latencyMs: number, associationMs: number, background: ReadonlySet<string>): number {
+  const cloud = marks.filter((m) => !m.what.startsWith('kube ') && m.what !== 'ADD exited' && !background.has(m.what));
+  const associate = cloud.find((m) => m.what === 'AssociateEipAddress');
+  if (!associate) return NaN;
+  const from = associate.atMs + latencyMs;
+  const to = from + associationMs;
+  const outside = cloud.filter((m) => m.atMs < from || m.atMs >= to).length;
+  return associationMs + outside * latencyMs;
+}
