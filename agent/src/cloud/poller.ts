@@ -7,7 +7,8 @@
  * so the poller aims each wait's first describe at the moment the transition ends: it learns
  * that moment from past waits (transition-estimate.ts). A describe that finds the EIP still
  * moving after that moment is followed at once by another, twice at most; after that each waits
- * 1.5x longer, from `intervalMs` up to `maxIntervalMs`.
+ * 1.5x longer, from `intervalMs` up to `maxIntervalMs`. Until one wait has settled (the first
+ * after the agent starts) it describes every `intervalMs`.
  */
 import { abortReason, type Clock } from './clock.js';
 import { CloudError } from './errors.js';
@@ -149,8 +150,9 @@ export class EipPoller {
       d.at = Math.max(now, d.since + next);
       return;
     }
-    // After the quick ones, the back-off starts over from one interval: the transition is late, not far off.
-    const slow = endsBy === undefined ? d.polls : d.polls - QUICK_RETRIES - 1;
+    // Until a wait has settled (once per agent start) every interval, to learn the transition time
+    // closely; after the quick ones the back-off starts over from one interval: the transition is late, not far off.
+    const slow = endsBy === undefined ? 0 : d.polls - QUICK_RETRIES - 1;
     d.at = now + Math.min(this.maxIntervalMs(), this.deps.intervalMs * BACKOFF ** slow);
   }
 
