@@ -5,7 +5,7 @@
  * warm pool of N + 5 EIPs (same latencies and limits), and a table of both.
  *
  *   node dist/bench/attach/main.js [--pods 100] [--latency-ms 80] [--association-ms 1500]
- *                                  [--rate-limits documented|off] [--rss-bindings 256] [--kube-qps 20] [--no-pool]
+ *                                  [--rate-limits documented|off] [--rss-bindings 256] [--kube-qps 20] [--no-pool] [--singles 5]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { sumMetric } from '../../sim/stack/agent-process.js';
 import { SimulatedCluster, type SimNode } from '../../sim/stack/cluster.js';
 import type { SandboxRef } from '../../sim/stack/cni-runtime.js';
 import { benchTopology } from './topology.js';
+import { criticalPathMs, formatTimeline, Timeline, type Mark } from './timeline.js';
 import { DEFAULT_BUDGET_SHARE } from '../../agent/src/cloud/index.js';
 
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     'rss-bindings': { type: 'string', default: '256' },
     'kube-qps': { type: 'string', default: '20' },
     'no-pool': { type: 'boolean', default: false },
+    singles: { type: 'string', default: '5' },
   },
 });
 const pods = Number(values.pods);
@@ -87,6 +89,8 @@ function execMedian(command: string, args: string[], runs: number): number {
 interface PhaseFigures {
   singleP50: number;
   singleP99: number;
+  /** p50 of a single attach less its cloud critical path. */
+  singleOverheadP50: number;
   /** Cloud calls per single attach, by action, on the pod's path (background refills excluded). */
   singleCalls: Map<string, number>;
   burstWall: number;
@@ -100,7 +104,7 @@ function onPath(calls: Map<string, number>, attaches: number, pool: boolean): Ma
   return new Map([...calls].filter(([action]) => !(pool && action === 'AllocateEipAddress')).map(([action, n]) => [action, n / attaches]));
 }
 
-const SEQUENTIAL = ['AllocateEipAddress', 'TagResources', 'ModifyEipAddressAttribute', 'AssociateEipAddress', 'DescribeEipAddresses', 'DescribeNetworkInterfaces'];
+const CALL_ORDER = ['AllocateEipAddress', 'TagResources', 'ModifyEipAddressAttribute', 'AssociateEipAddress', 'DescribeEipAddresses', 'DescribeNetworkInterfaces'];
 
 /** One simulated account and node, with or without a warm pool, measured in steps. */
 class Setup {
@@ -140,16 +144,18 @@ class Setup {
   }
 
   /** One pod alone; the calls it caused on its path. */
-  async single(index: number): Promise<{ ms: number; calls: Map<string, number>; kube: number }> {
+  async single(index: number): Promise<SingleRun> {
     const [sandbox] = await newPods(this.cluster, this.node, `solo${index}`, 1, EIP);
     const before = callCounts(this.cluster);
     const kubeBefore = await kubeRequests(this.node);
+    const timeline = new Timeline(this.cluster);
     const [ms] = await attachAll(this.node, [sandbox!]);
+    const marks = timeline.finish(ms!);
     const calls = diff(callCounts(this.cluster), before);
     const kube = (await kubeRequests(this.node)) - kubeBefore;
     // With the pool the take's refill runs behind the pod; let it finish before the next run.
     if (this.pool) await this.poolFilled(pods + 10);
-    return { ms: ms!, calls, kube };
+    return { ms: ms!, calls, kube, marks };
   }
 
   async burst(): Promise<{ wall: number; p50: number; p99: number; calls: Map<string, number> }> {
@@ -195,8 +201,16 @@ class Setup {
   }
 }
 
+interface SingleRun {
+  ms: number;
+  calls: Map<string, number>;
+  kube: number;
+  /** The requests both simulators received during the ADD, in ms since it started. */
+  marks: Mark[];
+}
+
 const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
-const SINGLE_RUNS = 5;
+const SINGLE_RUNS = Number(values.singles);
 
 async function main(): Promise<void> {
   console.log(`bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}, kubeClientQPS ${values['kube-qps']}`);
@@ -204,7 +218,7 @@ async function main(): Promise<void> {
   if (!values['no-pool']) setups.push(await Setup.start(true));
   try {
     // Single pods alternate between the setups, so a change in the machine's load hits both alike.
-    const singles = setups.map(() => [] as { ms: number; calls: Map<string, number>; kube: number }[]);
+    const singles = setups.map(() => [] as SingleRun[]);
     for (let i = 0; i < SINGLE_RUNS; i++) {
       for (const [k, setup] of setups.entries()) singles[k]!.push(await setup.single(i));
     }
@@ -214,16 +228,20 @@ async function main(): Promise<void> {
       const summed = new Map<string, number>();
       for (const r of singles[k]!) for (const [a, n] of r.calls) summed.set(a, (summed.get(a) ?? 0) + n);
       const singleCalls = onPath(summed, SINGLE_RUNS, setup.pool);
-      const sequentialCalls = SEQUENTIAL.reduce((n, action) => n + (singleCalls.get(action) ?? 0), 0);
-      const criticalPathMs = sequentialCalls * latencyMs + associationMs;
-      console.log(`${setup.label}: one pod alone (${SINGLE_RUNS} runs): attach p50 ${fmt(percentile(ms, 50))}; cloud critical path ~${fmt(criticalPathMs)} (${sequentialCalls.toFixed(1)} calls x ${latencyMs} ms + association ${associationMs} ms); overhead p50 ${Math.round(percentile(ms, 50) - criticalPathMs)} ms`);
+      const background = new Set(setup.pool ? ['AllocateEipAddress'] : []);
+      const critical = singles[k]!.map((r) => criticalPathMs(r.marks, latencyMs, associationMs, background));
+      const overhead = singles[k]!.map((r, i) => r.ms - critical[i]!);
+      console.log(`${setup.label}: one pod alone (${SINGLE_RUNS} runs): attach p50 ${fmt(percentile(ms, 50))}; cloud critical path p50 ${fmt(percentile(critical, 50))} `
+        + `(association ${associationMs} ms + ${latencyMs} ms per cloud call outside it); overhead above it p50 ${Math.round(percentile(overhead, 50))} ms, p99 ${Math.round(percentile(overhead, 99))} ms`);
       const kubePerAttach = singles[k]!.reduce((n, r) => n + r.kube, 0) / SINGLE_RUNS;
+      const median = [...singles[k]!].sort((a, b) => a.ms - b.ms)[Math.floor((SINGLE_RUNS - 1) / 2)]!;
+      console.log(`  the median run's requests (ms since ADD start; a cloud call answers ${latencyMs} ms after it arrives): ${formatTimeline(median.marks)}`);
       console.log(`  per attach: cloud calls ${[...singleCalls].map(([action, n]) => `${action} ${n.toFixed(1)}`).join(', ')}; Kubernetes requests ${kubePerAttach.toFixed(1)}`);
       if (setup.pool) {
         const floor = latencyMs + associationMs;
         console.log(`  AssociateEipAddress + its association delay: ${fmt(floor)}; single-pod p50 is ${Math.round(percentile(ms, 50) - floor)} ms above it`);
       }
-      figures.push({ singleP50: percentile(ms, 50), singleP99: percentile(ms, 99), singleCalls, burstWall: 0, burstP50: 0, burstP99: 0, burstCalls: new Map() });
+      figures.push({ singleP50: percentile(ms, 50), singleP99: percentile(ms, 99), singleOverheadP50: percentile(overhead, 50), singleCalls, burstWall: 0, burstP50: 0, burstP99: 0, burstCalls: new Map() });
     }
     for (const [k, setup] of setups.entries()) {
       const b = await setup.burst();
@@ -231,13 +249,13 @@ async function main(): Promise<void> {
     }
     await setups[0]!.extras(figures[0]!.burstP50);
     if (setups.length < 2) return;
-    const callsCell = (calls: Map<string, number>) => SEQUENTIAL.filter((a) => calls.has(a)).map((a) => `${a} ${calls.get(a)!.toFixed(2)}`).join(', ');
+    const callsCell = (calls: Map<string, number>) => CALL_ORDER.filter((a) => calls.has(a)).map((a) => `${a} ${calls.get(a)!.toFixed(2)}`).join(', ');
     console.log('');
-    console.log(`| attach (${latencyMs} ms per call, ${associationMs} ms association) | single p50 | single p99 | burst of ${pods}: all bound | burst p50 | burst p99 | calls per single attach on its path |`);
-    console.log('|---|---|---|---|---|---|---|');
+    console.log(`| attach (${latencyMs} ms per call, ${associationMs} ms association) | single p50 | single p99 | single p50 above the cloud's critical path | burst of ${pods}: all bound | burst p50 | burst p99 | calls per single attach on its path |`);
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const [k, name] of ['without pool', 'with warm pool'].entries()) {
       const f = figures[k]!;
-      console.log(`| ${name} | ${fmt(f.singleP50)} | ${fmt(f.singleP99)} | ${fmt(f.burstWall)} | ${fmt(f.burstP50)} | ${fmt(f.burstP99)} | ${callsCell(f.singleCalls)} |`);
+      console.log(`| ${name} | ${fmt(f.singleP50)} | ${fmt(f.singleP99)} | ${Math.round(f.singleOverheadP50)} ms | ${fmt(f.burstWall)} | ${fmt(f.burstP50)} | ${fmt(f.burstP99)} | ${callsCell(f.singleCalls)} |`);
     }
   } finally {
     for (const setup of setups) await setup.close();

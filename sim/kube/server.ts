@@ -67,6 +67,8 @@ export interface KubeSim {
   compact(): void;
   restart(options: RestartOptions): Promise<void>;
   stats(): KubeSimStats;
+  /** Calls `listener` with "verb resource" of every API request as it arrives; returns an unsubscribe function. */
+  observeRequests(listener: (request: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ class KubeSimServer implements KubeSim {
   private readonly injector: FaultInjector;
   private readonly stateFile: StateFile | undefined;
   private readonly requestCounts = new Map<string, number>();
+  private readonly requestListeners = new Set<(request: string) => void>();
   private readonly now: () => Date;
   private server: Server | undefined;
   private cutTimer: NodeJS.Timeout | undefined;
@@ -150,6 +153,11 @@ class KubeSimServer implements KubeSim {
 
   compact(): void {
     this.store.compact();
+  }
+
+  observeRequests(listener: (request: string) => void): () => void {
+    this.requestListeners.add(listener);
+    return () => this.requestListeners.delete(listener);
   }
 
   stats(): KubeSimStats {
@@ -231,6 +239,7 @@ class KubeSimServer implements KubeSim {
     if (info) {
       const key = `${info.verb} ${info.resource}`;
       this.requestCounts.set(key, (this.requestCounts.get(key) ?? 0) + 1);
+      for (const listener of this.requestListeners) listener(key);
     }
     const delay = this.injector.delayMs();
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));

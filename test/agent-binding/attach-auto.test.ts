@@ -69,6 +69,23 @@ test.serial('auto: allocates with every parameter and our tags, binds to the pod
   t.deepEqual(w.service.bindings().map((x) => x.allocationId), [b.allocationId]);
 });
 
+test.serial('auto: a fresh EIP is associated without a describe before it, and published with the describe that saw it InUse', async (t) => {
+  const w = await startWorld(t);
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  const order: string[] = [];
+  const stop = w.cloudSim.observeRequests((action) => order.push(action));
+  const { binding } = await w.service.attach(attachReq(pod, 'c1', ip(1)), never());
+  stop();
+  t.is(binding!.state, 'bound');
+  const calls = order.filter((a) => a !== 'DescribeNetworkInterfaces');
+  t.deepEqual(calls.slice(0, 2), ['AllocateEipAddress', 'AssociateEipAddress'], `nothing between allocation and association: ${order.join(',')}`);
+  t.true(calls.slice(2).every((a) => a === 'DescribeEipAddresses'), `only the association wait's describes after it: ${order.join(',')}`);
+  const eip = eips(w).find((e) => e.allocationId === binding!.allocationId)!;
+  t.is(eip.tags['podeip.io/binding'], bindingMark(CLUSTER, 'default', 'web', ip(1)), 'the binding mark came with the allocation');
+  const podEip = await w.kube.getPodEip('default', 'web');
+  t.like(podEip?.status, { eipAddress: binding!.eipAddress, privateIPAddress: ip(1), status: 'InUse', isp: 'BGP', node: NODE });
+});
+
 test.serial('auto (Follow): DEL of a terminating pod unbinds before returning, then the EIP is released and the PodEIP goes', async (t) => {
   const w = await startWorld(t);
   const pod = await createPod(w, { name: 'web', annotations: EIP });

@@ -67,3 +67,67 @@ test('a permanent describe failure rejects the waiters; a retryable one keeps po
   poller.close();
   await settle();
 });
+
+/**
+ * EIPs that settle `transitionMs` after their wait begins, described with `latencyMs` of round
+ * trip and seen as the cloud has them when the answer leaves (as the cloud simulator does).
+ */
+function transitions(clock: ManualClock, latencyMs: number) {
+  let startedAt = 0;
+  let transitionMs = 0;
+  let describes = 0;
+  const poller = new EipPoller({
+    describe: async (id) => {
+      describes++;
+      await new Promise<void>((r) => clock.setTimer(r, latencyMs));
+      return eip(id, clock.now() - startedAt >= transitionMs ? 'InUse' : 'Associating');
+    },
+    clock, intervalMs: 500, maxIntervalMs: 2000, logger: silentLogger,
+  });
+  /** One wait for a transition of `ms`; how late it settled after the transition ended, and its describes. */
+  const wait = async (ms: number): Promise<{ lateMs: number; describes: number }> => {
+    transitionMs = ms;
+    startedAt = clock.now();
+    describes = 0;
+    let settledAt: number | undefined;
+    void poller.wait('eip-a', (e) => e?.status === 'InUse').then(() => { settledAt = clock.now(); });
+    while (settledAt === undefined) await clock.advance(5);
+    return { lateMs: settledAt - startedAt - ms, describes };
+  };
+  return { wait, poller };
+}
+
+test('a wait learns when transitions end: after a few waits one describe sees the EIP settle within a round trip', async (t) => {
+  const clock = new ManualClock();
+  const { wait, poller } = transitions(clock, 80);
+  const first = await wait(1500);
+  t.true(first.lateMs <= 500 + 80, `the first wait knows nothing yet and describes every interval (${first.lateMs} ms late)`);
+  t.true(first.describes >= 3, `${first.describes} describes`);
+  const later: Array<{ lateMs: number; describes: number }> = [];
+  const learning: number[] = [];
+  for (let i = 0; i < 4; i++) learning.push(Math.round((await wait(1500)).lateMs));
+  t.log(`first wait ${Math.round(first.lateMs)} ms late, then ${learning.join(', ')}`);
+  for (let i = 0; i < 16; i++) later.push(await wait(1500));
+  const late = later.map((w) => w.lateMs).sort((a, b) => a - b);
+  t.true(late[Math.floor(late.length / 2)]! <= 50, `median lateness ${late[Math.floor(late.length / 2)]} ms`);
+  t.true(late.at(-1)! <= 2 * 80, `worst lateness ${late.at(-1)} ms`);
+  const describes = later.reduce((n, w) => n + w.describes, 0) / later.length;
+  t.true(describes <= 1.8, `describes per wait ${describes}`);
+  t.log(`steady: ${late.join(', ')} ms late; ${describes} describes per wait`);
+  poller.close();
+});
+
+test('a wait follows transitions that get slower or faster', async (t) => {
+  const clock = new ManualClock();
+  const { wait, poller } = transitions(clock, 80);
+  for (let i = 0; i < 8; i++) await wait(1500);
+  const slower = [];
+  for (let i = 0; i < 8; i++) slower.push(await wait(1900));
+  t.true(slower[0]!.lateMs <= 500 + 2 * 80, `the first slower wait backs off from one interval (${slower[0]!.lateMs} ms late)`);
+  t.true(slower.slice(2).every((w) => w.lateMs <= 2 * 80), `slower: ${slower.map((w) => w.lateMs).join(', ')} ms late`);
+  const faster = [];
+  for (let i = 0; i < 12; i++) faster.push(await wait(1000));
+  t.true(faster.slice(6).every((w) => w.lateMs <= 2 * 80), `faster: ${faster.map((w) => w.lateMs).join(', ')} ms late`);
+  t.log(`slower: ${slower.map((w) => Math.round(w.lateMs)).join(', ')}; faster: ${faster.map((w) => Math.round(w.lateMs)).join(', ')} ms late`);
+  poller.close();
+});

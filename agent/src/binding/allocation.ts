@@ -6,7 +6,7 @@
  */
 import type { Eip } from '../cloud/types.js';
 import type { BindingRow } from '../store/journal.js';
-import { event, type BindingContext } from './context.js';
+import { event, type BindingContext, type DriveNotes } from './context.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
 import { BindingError } from '../domain/errors.js';
 import { isOwnedFor, TAG_POD_UID, podSelectorTags } from '../domain/ownership.js';
@@ -20,7 +20,7 @@ function failed(ctx: BindingContext, row: BindingRow, err: BindingError): never 
 }
 
 /** pending -> allocated (static, adopted fixed) or allocating -> allocated (new EIP). */
-export async function acquire(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+export async function acquire(ctx: BindingContext, row: BindingRow, signal: AbortSignal, notes: DriveNotes = {}): Promise<BindingRow> {
   if (row.mode === 'static') {
     const eip = await ctx.cloud.describeEip(row.allocationId, signal);
     if (!eip) {
@@ -53,7 +53,18 @@ export async function acquire(ctx: BindingContext, row: BindingRow, signal: Abor
       });
     }
   }
-  return allocate(ctx, transition(ctx, row, 'allocate'), signal);
+  const allocated = await allocate(ctx, transition(ctx, row, 'allocate'), signal);
+  notes.freshAuto = isFreshAuto(allocated);
+  return allocated;
+}
+
+/**
+ * An auto EIP allocated (or taken from the pool and tagged) by this very drive is unbound and
+ * carries exactly the tags of its allocation request, the binding mark among them: describing it
+ * before the association would only say so again. With a bandwidth package to join, it is described.
+ */
+function isFreshAuto(row: BindingRow): boolean {
+  return row.mode === 'auto' && row.state === 'allocated' && row.bandwidthPackageId === '';
 }
 
 /** allocating -> allocated after a crash or an unanswered Allocate: adopt what the cloud has, else re-send. */

@@ -90,20 +90,24 @@ export async function associate(ctx: BindingContext, row: BindingRow, signal: Ab
     throw new BindingError('EniNotFound',
       `no ENI of instance ${ctx.config.instanceId} holds the pod IP ${row.privateIp}; the primary CNI plugin's address is not on this node's ENIs`);
   }
-  let eip = await ctx.cloud.describeEip(row.allocationId, signal);
-  if (!eip) gone(ctx, row);
-  if (isTransitional(eip)) eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);
-  if (!eip) gone(ctx, row);
-  await joinBandwidthPackage(ctx, row, eip, signal);
   const binding = { allocationId: row.allocationId, networkInterfaceId: eni.networkInterfaceId, privateIpAddress: row.privateIp };
   const primary = eni.primaryIpAddress === row.privateIp;
-  if (eip.status === 'InUse' && pointsAt(eip, binding, primary)) {
-    return transition(ctx, row, 'already-bound', { eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
+  const fresh = notes.freshAuto === true;
+  notes.freshAuto = false;
+  if (!fresh) {
+    let eip = await ctx.cloud.describeEip(row.allocationId, signal);
+    if (!eip) gone(ctx, row);
+    if (isTransitional(eip)) eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);
+    if (!eip) gone(ctx, row);
+    await joinBandwidthPackage(ctx, row, eip, signal);
+    if (eip.status === 'InUse' && pointsAt(eip, binding, primary)) {
+      return transition(ctx, row, 'already-bound', { eniId: eni.networkInterfaceId, privateIpPrimary: primary, lastError: '' });
+    }
+    // Every association of a static EIP is a use: a revoked grant stops the next sandbox, not a running one.
+    if (row.mode === 'static') await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
+    if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
+    await markBinding(ctx, row, eip, signal);
   }
-  // Every association of a static EIP is a use: a revoked grant stops the next sandbox, not a running one.
-  if (row.mode === 'static') await requireGrant(ctx, row.namespace, eip, 'named by annotation pod-eip-instanceid', signal);
-  if (eip.instanceId !== '') await resolveConflict(ctx, row, eip, signal);
-  await markBinding(ctx, row, eip, signal);
   notes.podEipRecorded = await ensurePodEip(ctx, row, signal);
   row = transition(ctx, row, 'associate', { eniId: eni.networkInterfaceId, privateIpPrimary: primary });
   await ctx.cloud.associateEip(binding, signal);
@@ -120,13 +124,14 @@ async function markBinding(ctx: BindingContext, row: BindingRow, eip: Eip, signa
 }
 
 /** associating -> bound once the cloud shows the EIP InUse on the pod IP. */
-export async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+export async function confirmAssociation(ctx: BindingContext, row: BindingRow, signal: AbortSignal, notes: DriveNotes = {}): Promise<BindingRow> {
   const want = target(row);
   for (let attempt = 1; ; attempt++) {
     const eip = await ctx.cloud.waitForEip(row.allocationId, () => true, signal);
     if (!eip) gone(ctx, row);
     if (eip.status === 'InUse' && pointsAt(eip, want, row.privateIpPrimary)) {
       event(ctx, row, 'Normal', 'EipAssociated', `EIP ${eip.ipAddress} (${eip.allocationId}) associated with ${row.privateIp} on ${row.eniId}`);
+      notes.seen = eip;
       return transition(ctx, row, 'associated', { lastError: '' });
     }
     if (attempt >= MAX_ASSOCIATE_ATTEMPTS) {
@@ -145,7 +150,7 @@ export async function confirmAssociation(ctx: BindingContext, row: BindingRow, s
  * vanished since is.
  */
 export async function publish(ctx: BindingContext, row: BindingRow, signal: AbortSignal, notes: DriveNotes = {}): Promise<void> {
-  const eip = await ctx.cloud.describeEip(row.allocationId, signal);
+  const eip = notes.seen ?? await ctx.cloud.describeEip(row.allocationId, signal);
   const status: PodEipStatus = {
     eipAddress: row.address,
     networkInterfaceID: row.eniId,

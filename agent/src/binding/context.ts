@@ -1,5 +1,5 @@
 /** What every step of the state machine works with, passed down from the BindingService. */
-import type { CloudClient, EniBinding } from '../cloud/types.js';
+import type { CloudClient, Eip, EniBinding } from '../cloud/types.js';
 import type { EventType, KubeGateway, ObjectRef } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import type { WarmPool } from '../pool/warm-pool.js';
@@ -50,6 +50,10 @@ export interface BindingContext {
 export interface DriveNotes {
   /** The PodEIP was created or found before the association: true when it records this row's EIP. */
   podEipRecorded?: boolean;
+  /** This drive allocated the row's auto EIP (or took it from the pool and tagged it) a moment ago. */
+  freshAuto?: boolean;
+  /** The EIP as the association wait last saw it: publishing needs no describe of its own. */
+  seen?: Eip;
 }
 
 export function podRef(row: Pick<BindingRow, 'namespace' | 'podName' | 'podUid'>): ObjectRef {

@@ -3,14 +3,18 @@
  * (the describe path coalesces them into DescribeEipAddresses calls of up to 50 ids) and settles
  * the waiters whose EIP has left its transitional state and satisfies their condition.
  *
- * Reads are budgeted fleet-wide, so the poller spends few: an EIP's first describe waits for the
- * transition time it has learned (an average of how long waits took), not one interval; each
- * describe that finds it still moving waits 1.5x longer, up to `maxIntervalMs`.
+ * Reads are budgeted fleet-wide, and a waiting pod learns of its EIP only when a describe sees it,
+ * so the poller aims each wait's first describe at the moment the transition ends: it learns
+ * that moment from past waits (transition-estimate.ts). A describe that finds the EIP still
+ * moving after that moment is followed at once by another, twice at most; after that each waits
+ * 1.5x longer, from `intervalMs` up to `maxIntervalMs`. Until one wait has settled (the first
+ * after the agent starts) it describes every `intervalMs`.
  */
 import { abortReason, type Clock } from './clock.js';
 import { CloudError } from './errors.js';
 import type { Eip, EipStatus } from './types.js';
 import type { Logger } from '../log/logger.js';
+import { TransitionEstimate } from './transition-estimate.js';
 
 const TRANSITIONAL: ReadonlySet<EipStatus> = new Set(['Associating', 'Unassociating', 'Releasing']);
 
@@ -28,7 +32,7 @@ interface Waiter {
 export interface PollerDeps {
   describe: (allocationId: string) => Promise<Eip | undefined>;
   clock: Clock;
-  /** The shortest wait before a describe. */
+  /** The first wait before a describe until a transition time is learned, and the base of the back-off. */
   intervalMs: number;
   /** The longest wait between two describes of one EIP; default intervalMs (a fixed interval). */
   maxIntervalMs?: number;
@@ -38,20 +42,21 @@ export interface PollerDeps {
 interface Due {
   since: number;
   at: number;
+  /** Describes that found the EIP still on its way. */
   polls: number;
+  /** When the latest describe was sent, and the latest that found the EIP still moving (ms since `since`). */
+  sentAfter: number;
+  missedAfter: number | undefined;
 }
 
-/** Weight of the latest wait in the learned transition time. */
-const LEARNING_RATE = 0.3;
-/** A wait settled by its first describe took at most that long: pull the estimate down a little. */
-const FIRST_HIT_SHRINK = 0.8;
 const BACKOFF = 1.5;
+/** Describes sent right after an answer that found the EIP still moving past the learned time. */
+const QUICK_RETRIES = 2;
 
 export class EipPoller {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly due = new Map<string, Due>();
-  /** The learned transition time (ms); 0 until a wait settled. */
-  private estimateMs = 0;
+  private readonly transition = new TransitionEstimate();
   private cancelTick: (() => void) | undefined;
   private tickAt = 0;
   private ticking = false;
@@ -67,8 +72,8 @@ export class EipPoller {
       if (!set) {
         this.waiters.set(allocationId, (set = new Set()));
         const now = this.deps.clock.now();
-        const first = Math.min(Math.max(this.deps.intervalMs, this.estimateMs), this.maxIntervalMs());
-        this.due.set(allocationId, { since: now, at: now + first, polls: 0 });
+        const first = Math.min(this.transition.firstDescribeAfter() ?? this.deps.intervalMs, this.maxIntervalMs());
+        this.due.set(allocationId, { since: now, at: now + first, polls: 0, sentAfter: 0, missedAfter: undefined });
       }
       const onAbort = () => {
         this.remove(allocationId, waiter);
@@ -129,17 +134,26 @@ export class EipPoller {
     }, next - this.deps.clock.now());
   }
 
-  /** A describe found the EIP still on its way: the next one waits longer. */
-  private notYet(id: string, now: number): void {
+  /**
+   * A describe found the EIP still on its way (`missed`), or failed. Past the time the transition
+   * is known to end by, the next describe goes at once; otherwise, and after QUICK_RETRIES, it waits longer.
+   */
+  private notYet(id: string, now: number, missed: boolean): void {
     const d = this.due.get(id);
     if (!d) return;
     d.polls++;
-    d.at = now + Math.min(this.maxIntervalMs(), this.deps.intervalMs * BACKOFF ** d.polls);
-  }
-
-  private learn(d: Due, now: number): void {
-    const took = d.polls === 0 ? (now - d.since) * FIRST_HIT_SHRINK : now - d.since;
-    this.estimateMs = this.estimateMs === 0 ? took : this.estimateMs + LEARNING_RATE * (took - this.estimateMs);
+    if (missed) d.missedAfter = d.sentAfter;
+    const endsBy = this.transition.endsBy();
+    if (endsBy !== undefined && d.polls <= QUICK_RETRIES) {
+      // Between the miss and the known end while that is still ahead; at once when it is past.
+      const next = d.missedAfter !== undefined && d.missedAfter < endsBy ? (d.missedAfter + endsBy) / 2 : endsBy;
+      d.at = Math.max(now, d.since + next);
+      return;
+    }
+    // Until a wait has settled (once per agent start) every interval, to learn the transition time
+    // closely; after the quick ones the back-off starts over from one interval: the transition is late, not far off.
+    const slow = endsBy === undefined ? 0 : d.polls - QUICK_RETRIES - 1;
+    d.at = now + Math.min(this.maxIntervalMs(), this.deps.intervalMs * BACKOFF ** slow);
   }
 
   private async tick(): Promise<void> {
@@ -149,6 +163,8 @@ export class EipPoller {
       const ids = [...this.due].filter(([, d]) => d.at <= now).map(([id]) => id);
       await Promise.all(ids.map(async (id) => {
         let eip: Eip | undefined;
+        const d = this.due.get(id);
+        if (d) d.sentAfter = now - d.since;
         try {
           eip = await this.deps.describe(id);
         } catch (err) {
@@ -156,12 +172,12 @@ export class EipPoller {
             for (const w of [...(this.waiters.get(id) ?? [])]) { this.remove(id, w); w.reject(err); }
           } else {
             this.deps.logger.debug('eip poll failed; next tick retries', { allocationId: id, error: err instanceof Error ? err.message : String(err) });
-            this.notYet(id, this.deps.clock.now());
+            this.notYet(id, this.deps.clock.now(), false);
           }
           return;
         }
         const answeredAt = this.deps.clock.now();
-        if (eip && isTransitional(eip)) return this.notYet(id, answeredAt);
+        if (eip && isTransitional(eip)) return this.notYet(id, answeredAt, true);
         const due = this.due.get(id);
         for (const w of [...(this.waiters.get(id) ?? [])]) {
           let satisfied: boolean;
@@ -174,8 +190,8 @@ export class EipPoller {
           }
           if (satisfied) { this.remove(id, w); w.resolve(eip); }
         }
-        if (this.waiters.has(id)) this.notYet(id, answeredAt);
-        else if (due) this.learn(due, answeredAt);
+        if (this.waiters.has(id)) this.notYet(id, answeredAt, true);
+        else if (due) this.transition.settled(due.missedAfter, due.sentAfter);
       }));
     } finally {
       this.ticking = false;
