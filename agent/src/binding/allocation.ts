@@ -57,6 +57,8 @@ export async function acquire(ctx: BindingContext, row: BindingRow, signal: Abor
 
 /** allocating -> allocated after a crash or an unanswered Allocate: adopt what the cloud has, else re-send. */
 export async function recoverAllocation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  // A pool take cut short finishes first (the pod's tags, then its bandwidth), so the EIP adopted below is complete.
+  await ctx.pool?.settleTakesFor(row.id, signal);
   const tagged = await ctx.cloud.listEipsByTags(podSelectorTags(ctx.config.clusterId, row.podUid), signal);
   const free = tagged.filter((e) => e.status !== 'Releasing'
     && ctx.journal.activeByAllocation(e.allocationId).every((r) => r.id === row.id));
