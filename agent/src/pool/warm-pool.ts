@@ -47,7 +47,7 @@ export interface WarmPoolConfig {
   tickMs?: number;
   /**
    * How long a starting node waits for the GC leader's listing (the cluster's pool count, read
-   * from its Lease) before it lists the cluster's pool EIPs itself. Default 10000.
+   * from its Lease) before it lists the cluster's pool EIPs itself. Default 5000.
    */
   listingWaitMs?: number;
 }
@@ -368,7 +368,7 @@ export class WarmPool {
    */
   private async clusterPoolTotal(signal: AbortSignal): Promise<number | undefined> {
     const known = this.quota.poolTotal();
-    if (known !== undefined || Date.now() - this.startedAt < (this.config.listingWaitMs ?? 10_000)) return known;
+    if (known !== undefined || Date.now() - this.startedAt < (this.config.listingWaitMs ?? 5000)) return known;
     // Stamped before the listing: a change made while it runs is counted twice, never missed.
     const listedAt = Date.now();
     const tagged = await this.cloud.listEipsByTags({ [TAG_CLUSTER_ID]: this.config.clusterId, [TAG_MANAGED_BY]: MANAGED_BY }, signal);
