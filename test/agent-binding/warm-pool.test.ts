@@ -256,3 +256,17 @@ test.serial('with no leader\'s listing, a starting pool counts the cluster\'s po
   t.is(allocateCalls(w), allocations, 'the cluster holds maxTotal idle pool EIPs already');
   t.deepEqual(idle(w), []);
 });
+
+test.serial('when the cloud refuses for the quota (others allocated since the listing), the pod fails at once with EipQuotaExceeded and an Event too', async (t) => {
+  const w = await startWorld(t, { eipQuota: 20 });
+  w.cloudSim.setEipQuota(0);
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  const started = Date.now();
+  const err = await t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(1)), never()));
+  t.true(Date.now() - started < 5000, `answered in ${Date.now() - started} ms`);
+  t.is((err as { code?: string }).code, 'EipQuotaExceeded');
+  t.is(eips(w).length, 0);
+  await until(async () => (await w.core.listNamespacedEvent({ namespace: 'default' })).items
+    .some((e) => e.reason === 'EipQuotaExceeded' && e.involvedObject.name === 'web'
+      && /cloud refused/.test(e.message ?? '') && /cloud\.eipQuota 20/.test(e.message ?? '') && /Quota Center/.test(e.message ?? '')), 'the Event naming quota, count and fix');
+});

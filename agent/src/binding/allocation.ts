@@ -5,6 +5,7 @@
  * the same ClientToken makes the cloud hand back the same EIP.
  */
 import type { Eip } from '../cloud/types.js';
+import { CloudError } from '../cloud/errors.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext } from './context.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
@@ -103,6 +104,9 @@ async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSigna
   } catch (err) {
     // A definite rejection allocated nothing; anything else may have, so the row stays 'allocating'.
     if (isPermanentRefusal(err)) {
+      if (err instanceof CloudError && err.code === 'EipQuotaExceeded' && ctx.quota) {
+        event(ctx, row, 'Warning', 'EipQuotaExceeded', `No EIP allocated: ${ctx.quota.refusedByCloud()}`);
+      }
       const refusal = missingNamedResource(err, { resourceGroupId: params.resourceGroupId, publicIpAddressPoolId: params.publicIpAddressPoolId }, ctx.config.regionId);
       ctx.journal.update(row.id, { state: 'failed', lastError: (refusal ?? err).message, attempts: row.attempts + 1 });
       throw refusal ?? err;

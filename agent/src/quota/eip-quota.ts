@@ -9,6 +9,8 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 
+const HOW_TO_RAISE = 'raise eip_quota_instances_num in Quota Center (then cloud.eipQuota in the agent config) or release EIPs the account no longer needs';
+
 /** Lease annotation the GC leader publishes its listing on. */
 export const EIP_COUNT_ANNOTATION = 'podeip.io/eip-count';
 
@@ -136,8 +138,14 @@ export class EipQuota {
   /** Why a new EIP would exceed the quota, for the pod's Event and the CNI error; undefined when it fits. */
   exceeded(): string | undefined {
     if (this.headroom() > 0) return undefined;
-    return `the account holds ${this.used()} EIPs in region ${this.regionId} and its EIP quota is ${this.quota}: `
-      + 'raise eip_quota_instances_num in Quota Center (then cloud.eipQuota in the agent config) or release EIPs the account no longer needs';
+    return `the account holds ${this.used()} EIPs in region ${this.regionId} and its EIP quota is ${this.quota}: ${HOW_TO_RAISE}`;
+  }
+
+  /** The cloud refused an allocation for the quota (EIPs allocated by others since the last listing): the pod's Event. */
+  refusedByCloud(): string {
+    const used = this.used();
+    return `the cloud refused a new EIP: the account's EIP quota in region ${this.regionId} is used up (config cloud.eipQuota ${this.quota}; `
+      + `podeip counted ${used === undefined ? 'none yet' : used} at its last listing plus its own changes): ${HOW_TO_RAISE}`;
   }
 
   private refresh(): void {
