@@ -21,7 +21,8 @@ export interface KillPoint {
 const ALL: readonly Mode[] = ['auto', 'static', 'fixed', 'pooled'];
 /** 'pooled' (two auto pods at once, with the warm pool on) allocates in the pool's refill. */
 const ALLOCATING: readonly Mode[] = ['auto', 'fixed', 'pooled'];
-const RELEASING: readonly Mode[] = ['auto'];
+/** With the pool on, an auto pod's EIP is recycled instead; a pooled iteration releases the EIP past maxIdle. */
+const RELEASING: readonly Mode[] = ['auto', 'pooled'];
 /**
  * Taking, refilling and recycling: only with the warm pool on (`--pool`). Each is on the path of
  * every 'pooled' iteration: its three pods take more than the pool's idle EIPs (so it refills),

@@ -334,12 +334,14 @@ class KillSchedule {
       return { mode: 'pooled', kill };
     }
     const mode = this.rng.pick<Mode>(this.withPool ? ['auto', 'static', 'fixed'] : ['auto', 'auto', 'static', 'fixed']);
-    return { mode, kill: this.rng.pick(KILL_POINTS.filter((k) => k.modes.includes(mode))) };
+    // With the pool on, a lone auto pod's EIP goes back to the pool: ReleaseEipAddress is not on its path.
+    const onPath = (k: KillPoint) => k.modes.includes(mode) && !(this.withPool && mode === 'auto' && k.failpoint.startsWith('cloud:ReleaseEipAddress'));
+    return { mode, kill: this.rng.pick(KILL_POINTS.filter(onPath)) };
   }
 }
 
 /**
- * Prints, for every kill point chosen, how often it was chosen and how often it fired; returns
+ * Prints, for every kill point chosen (and each of the pool's), how often it was chosen and fired; returns
  * how many of the pool's own points were chosen and never fired (each pooled iteration passes
  * all of them, so one that never fires is a point the harness no longer reaches).
  */
@@ -349,7 +351,7 @@ function reportKillPoints(reports: readonly IterationReport[], withPool: boolean
     const chosen = reports.filter((r) => r.kill === point.label);
     const fired = chosen.filter((r) => r.killed).length;
     const poolOwn = point.modes.length === 1 && point.modes[0] === 'pooled';
-    if (!withPool && poolOwn) continue;
+    if ((!withPool && poolOwn) || (chosen.length === 0 && !poolOwn)) continue;
     const never = poolOwn && chosen.length > 0 && fired === 0;
     if (never) unreached += 1;
     console.log(`chaos: kill point ${chosen.length === 0 ? 'not chosen' : `fired ${fired}/${chosen.length}`}: ${point.label}${never ? ' (NEVER REACHED)' : ''}`);
