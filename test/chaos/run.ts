@@ -334,8 +334,10 @@ class KillSchedule {
       return { mode: 'pooled', kill };
     }
     const mode = this.rng.pick<Mode>(this.withPool ? ['auto', 'static', 'fixed'] : ['auto', 'auto', 'static', 'fixed']);
-    // With the pool on, a lone auto pod's EIP goes back to the pool: ReleaseEipAddress is not on its path.
-    const onPath = (k: KillPoint) => k.modes.includes(mode) && !(this.withPool && mode === 'auto' && k.failpoint.startsWith('cloud:ReleaseEipAddress'));
+    // With the pool on, a lone auto pod takes a pool EIP and its EIP goes back to the pool: neither
+    // AllocateEipAddress nor ReleaseEipAddress is on its path.
+    const poolSkips = (k: KillPoint) => /^cloud:(AllocateEipAddress|ReleaseEipAddress):/.test(k.failpoint);
+    const onPath = (k: KillPoint) => k.modes.includes(mode) && !(this.withPool && mode === 'auto' && poolSkips(k));
     return { mode, kill: this.rng.pick(KILL_POINTS.filter(onPath)) };
   }
 }
