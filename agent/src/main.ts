@@ -220,7 +220,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 function countEipsOnce(cloud: ClosableCloudClient, quota: EipQuota, logger: Logger): void {
   const listedAt = Date.now();
   cloud.countEips(AbortSignal.timeout(30_000)).then(
-    (eips) => quota.observe({ eips, pool: 0, listedAt }),
+    (eips) => quota.observe({ eips, listedAt }),
     (err: unknown) => logger.warn('could not count the account\'s EIPs; the quota check waits for the GC leader\'s listing', { err: String((err as Error)?.message ?? err) }),
   );
 }

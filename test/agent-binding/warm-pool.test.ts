@@ -2,13 +2,14 @@
  * The warm pool and the quota check against the real SDK and the simulators: a pod takes a pool
  * EIP (its tags before its association, no Allocate on its path), a gone pod's Follow EIP is
  * recycled, the pool respects the quota reserve, and a pod past the quota is refused at once
- * without AllocateEipAddress.
+ * without AllocateEipAddress. A take cut short before the pod's bandwidth is finished on resume,
+ * and a starting pool does not fill before it knows the cluster's pool count (maxTotal).
  */
 import test from 'ava';
 import { status } from '@grpc/grpc-js';
 import { BindingError } from '../../agent/src/domain/errors.js';
 import { grpcStatusFor } from '../../agent/src/server/status-codes.js';
-import { TAG_POOL } from '../../agent/src/domain/pool-tags.js';
+import { poolTags, TAG_POOL } from '../../agent/src/domain/pool-tags.js';
 import { allocateCalls, attachReq, createPod, eips, ip, never, removePod, startWorld, until, CLUSTER, NODE, type World } from './world.js';
 
 const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
@@ -178,4 +179,94 @@ test.serial('after a crash mid-take the pool EIP without the pod\'s tags is idle
   const rows = w.journal.poolRows();
   t.true(rows.some((r) => r.allocationId === untouched!.allocationId && r.state === 'idle'));
   t.false(rows.some((r) => r.allocationId === tagged!.allocationId), 'the tagged one is no longer the pool\'s');
+});
+
+test.serial('a take cut short between the pod\'s tags and its bandwidth: the retry sets the bandwidth before the association', async (t) => {
+  // No periodic pass meanwhile: only the binding's recovery can finish the take.
+  const w = await startWorld(t, { pool: { minIdle: 1, maxIdle: 2, tickMs: 60_000 } });
+  await until(() => idle(w).length === 1, 'the pool filled');
+  const pooled = idle(w)[0]!;
+  const pod = await createPod(w, { name: 'wide', annotations: { ...EIP, 'k8s.aliyun.com/eip-bandwidth': '20' } });
+  // The process dies (here: the call fails for good) after TagResources, before ModifyEipAddressAttribute is done.
+  w.cloudSim.setFaults({ ModifyEipAddressAttribute: { errors: [{ code: 'Forbidden.RAM', status: 403, probability: 1 }] } });
+  await t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(1)), never()));
+  w.cloudSim.setFaults({});
+  const cut = eips(w).find((e) => e.allocationId === pooled)!;
+  t.is(cut.tags['podeip.io/pod-uid'], pod.metadata!.uid!, 'the pod\'s tags are on');
+  t.is(cut.bandwidth, 5, 'the pool\'s bandwidth is still on');
+  t.like(w.journal.poolRows().find((r) => r.allocationId === pooled), { state: 'taking' }, 'the journal says the take is unfinished');
+
+  const order: string[] = [];
+  const stop = w.cloudSim.observeRequests((action) => order.push(action));
+  const { binding } = await w.service.attach(attachReq(pod, 'c1', ip(1)), never());
+  stop();
+  t.is(binding!.allocationId, pooled, 'the retry keeps the EIP it was given, no second pool EIP');
+  t.is(binding!.state, 'bound');
+  t.is(eips(w).find((e) => e.allocationId === pooled)!.bandwidth, 20);
+  t.true(order.includes('ModifyEipAddressAttribute') && order.indexOf('ModifyEipAddressAttribute') < order.indexOf('AssociateEipAddress'),
+    `the bandwidth before the association: ${order.join(',')}`);
+  t.false(w.journal.poolRows().some((r) => r.allocationId === pooled), 'the pool no longer holds it');
+});
+
+test.serial('a take cut short before its bandwidth, whose pod never comes back: the pool\'s pass sets the bandwidth the pod asked for', async (t) => {
+  const w = await startWorld(t, { pool: { minIdle: 1, maxIdle: 2 } });
+  await until(() => idle(w).length === 1, 'the pool filled');
+  const pooled = idle(w)[0]!;
+  const pod = await createPod(w, { name: 'wide', annotations: { ...EIP, 'k8s.aliyun.com/eip-bandwidth': '30' } });
+  w.cloudSim.setFaults({ ModifyEipAddressAttribute: { errors: [{ code: 'Forbidden.RAM', status: 403, probability: 1 }] } });
+  await t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(1)), never()));
+  w.cloudSim.setFaults({});
+  await w.restart();
+  await until(() => !w.journal.poolRows().some((r) => r.allocationId === pooled), 'the taking row settled');
+  await w.service.reconciled();
+  const eip = eips(w).find((e) => e.allocationId === pooled)!;
+  t.is(eip.bandwidth, 30);
+  t.is(eip.tags['podeip.io/pod-uid'], pod.metadata!.uid!, 'the pod\'s EIP, for its binding\'s recovery or the release paths');
+});
+
+test.serial('a starting pool does not refill before it knows the cluster\'s pool count, then stops at maxTotal', async (t) => {
+  const w = await startWorld(t, { noStart: true, pool: { minIdle: 2, maxIdle: 2, maxTotal: 3, listingWaitMs: 60_000 } });
+  for (const n of [1, 2]) await w.cloud.allocateEip({ clientToken: `other-node-${n}`, tags: poolTags(CLUSTER, 'node-2') });
+  await w.service.start();
+  await w.pool!.start();
+  const allocations = allocateCalls(w);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  t.is(allocateCalls(w), allocations, 'no refill while the cluster\'s pool count is unknown');
+  t.is(w.quota.poolTotal(), undefined);
+  // The GC leader's listing arrives (read from its Lease): two idle pool EIPs in the cluster, maxTotal 3.
+  w.quota.observe({ eips: eips(w).length, pool: 2, listedAt: Date.now() });
+  await until(() => idle(w).length === 1, 'the pool filled up to maxTotal');
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  t.is(idle(w).length, 1, 'and no further, though minIdle is 2');
+  t.is(w.quota.poolTotal(), 3);
+});
+
+test.serial('with no leader\'s listing, a starting pool counts the cluster\'s pool EIPs itself and does not fill past maxTotal', async (t) => {
+  const w = await startWorld(t, { noStart: true, pool: { minIdle: 2, maxIdle: 2, maxTotal: 3 } });
+  for (const n of [1, 2, 3]) await w.cloud.allocateEip({ clientToken: `other-node-${n}`, tags: poolTags(CLUSTER, 'node-2') });
+  // A taken pool EIP (pod tags on) and another team's EIP do not count.
+  await w.cloud.allocateEip({ clientToken: 'taken', tags: { ...poolTags(CLUSTER, 'node-2'), 'podeip.io/pod-uid': 'u-1' } });
+  await w.cloud.allocateEip({ clientToken: 'someone-else', tags: { team: 'media' } });
+  const allocations = allocateCalls(w);
+  await w.service.start();
+  await w.pool!.start();
+  await until(() => w.quota.poolTotal() !== undefined, 'the pool counted the cluster\'s pool EIPs');
+  t.is(w.quota.poolTotal(), 3);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  t.is(allocateCalls(w), allocations, 'the cluster holds maxTotal idle pool EIPs already');
+  t.deepEqual(idle(w), []);
+});
+
+test.serial('when the cloud refuses for the quota (others allocated since the listing), the pod fails at once with EipQuotaExceeded and an Event too', async (t) => {
+  const w = await startWorld(t, { eipQuota: 20 });
+  w.cloudSim.setEipQuota(0);
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  const started = Date.now();
+  const err = await t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(1)), never()));
+  t.true(Date.now() - started < 5000, `answered in ${Date.now() - started} ms`);
+  t.is((err as { code?: string }).code, 'EipQuotaExceeded');
+  t.is(eips(w).length, 0);
+  await until(async () => (await w.core.listNamespacedEvent({ namespace: 'default' })).items
+    .some((e) => e.reason === 'EipQuotaExceeded' && e.involvedObject.name === 'web'
+      && /cloud refused/.test(e.message ?? '') && /cloud\.eipQuota 20/.test(e.message ?? '') && /Quota Center/.test(e.message ?? '')), 'the Event naming quota, count and fix');
 });

@@ -62,7 +62,10 @@ export interface WorldOptions {
   wrapCloud?: (cloud: CloudClient) => CloudClient;
   /** config cloud.eipQuota; default 20. */
   eipQuota?: number;
-  /** Runs a warm pool with these settings (over defaults minIdle 2, maxIdle 4, maxTotal 50, quotaReserve 0). */
+  /**
+   * Runs a warm pool with these settings (over defaults minIdle 2, maxIdle 4, maxTotal 50, quotaReserve 0;
+   * no GC leader here, so it lists the cluster's pool EIPs at once: listingWaitMs 0).
+   */
   pool?: Partial<WarmPoolConfig>;
 }
 
@@ -108,12 +111,12 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
     const serviceCloud = options.wrapCloud ? options.wrapCloud(cloud) : cloud;
     const quota = new EipQuota({ quota: options.eipQuota ?? 20, regionId: cloudSim.regionId, registry });
     const listedAt = Date.now();
-    quota.observe({ eips: await cloud.countEips(), pool: 0, listedAt });
+    quota.observe({ eips: await cloud.countEips(), listedAt });
     const pool = options.pool ? new WarmPool({
       journal, cloud: serviceCloud, logger, registry, quota,
       config: {
         clusterId: CLUSTER, nodeName: NODE, minIdle: 2, maxIdle: 4, maxTotal: 50, quotaReserve: 0, recycle: true,
-        profile: { internetChargeType: 'PayByTraffic' }, tickMs: 100, ...options.pool,
+        profile: { internetChargeType: 'PayByTraffic' }, tickMs: 100, listingWaitMs: 0, ...options.pool,
       },
     }) : undefined;
     const service = new BindingService({

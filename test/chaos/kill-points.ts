@@ -21,8 +21,14 @@ export interface KillPoint {
 const ALL: readonly Mode[] = ['auto', 'static', 'fixed', 'pooled'];
 /** 'pooled' (two auto pods at once, with the warm pool on) allocates in the pool's refill. */
 const ALLOCATING: readonly Mode[] = ['auto', 'fixed', 'pooled'];
-const RELEASING: readonly Mode[] = ['auto'];
-/** Taking, refilling and recycling: only with the warm pool on (`--pool`). */
+/** With the pool on, an auto pod's EIP is recycled instead; a pooled iteration releases the EIP past maxIdle. */
+const RELEASING: readonly Mode[] = ['auto', 'pooled'];
+/**
+ * Taking, refilling and recycling: only with the warm pool on (`--pool`). Each is on the path of
+ * every 'pooled' iteration: its three pods take more than the pool's idle EIPs (so it refills),
+ * two of them ask for a bandwidth no idle EIP has (so a take sets it), and their gone pods' EIPs
+ * fill the pool past maxIdle (so it recycles, then releases).
+ */
 const POOLED: readonly Mode[] = ['pooled'];
 
 export const KILL_POINTS: readonly KillPoint[] = [
@@ -48,6 +54,9 @@ export const KILL_POINTS: readonly KillPoint[] = [
   { label: 'taking a pool EIP, after the journal claims it', failpoint: 'journal:pool-taking', modes: POOLED },
   { label: 'taking a pool EIP, with the pod\'s TagResources in flight', failpoint: 'cloud:TagResources:send@100', faults: { TagResources: { latencyMs: 400 } }, modes: POOLED },
   { label: 'taking a pool EIP, TagResources committed and the answer dropped', failpoint: 'cloud:TagResources:failed', faults: { TagResources: { commitThenDropProbability: 1 } }, modes: POOLED },
+  { label: 'taking a pool EIP, after the pod\'s tags, before ModifyEipAddressAttribute sets its bandwidth', failpoint: 'cloud:ModifyEipAddressAttribute:send', modes: POOLED },
+  { label: 'taking a pool EIP, with ModifyEipAddressAttribute in flight', failpoint: 'cloud:ModifyEipAddressAttribute:send@100', faults: { ModifyEipAddressAttribute: { latencyMs: 400 } }, modes: POOLED },
+  { label: 'taking a pool EIP, after ModifyEipAddressAttribute answered', failpoint: 'cloud:ModifyEipAddressAttribute:answer', modes: POOLED },
   { label: 'after a taken EIP left the pool journal', failpoint: 'journal:pool-deleted', modes: POOLED },
   { label: 'refilling, after the journal records the ClientToken', failpoint: 'journal:pool-allocating', modes: POOLED },
   { label: 'refilling or recycling, as the EIP becomes idle', failpoint: 'journal:pool-idle', modes: POOLED },

@@ -7,7 +7,11 @@
  *   3. an EIP we did not allocate (static) is never released.
  *
  * With `--pool` the agent runs a warm pool (warmPool.enabled, recycle on), and a 'pooled' mode runs
- * two auto pods at once through it; kill points cover taking, refilling and recycling, and
+ * three auto pods at once through it (two of them asking for a bandwidth no idle EIP has), so
+ * each pooled iteration takes, refills, sets a bandwidth, recycles and releases. Two of every
+ * three iterations are pooled and go round the pool's kill points in a seeded order, so 20
+ * iterations kill at each of them; a pool kill point chosen but never reached fails the run.
+ * Checked as well:
  *   4. no pool EIP is ever handed to two pods; at the end every EIP left is an idle pool EIP the
  *      node's journal holds exactly once.
  *
@@ -157,7 +161,7 @@ class Harness {
         owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'game', uid: this.statefulSetUid };
       }
       if (mode === 'pooled') {
-        await this.pooledPods(name, kill);
+        await this.pooledPods(index, name, kill);
         return;
       }
       const created = await this.cluster.createPod(this.node, { name, annotations, ...(owner ? { owner } : {}) });
@@ -215,12 +219,23 @@ class Harness {
   }
 
   /**
-   * Two auto pods at once through the warm pool: each ends with exactly one EIP carrying its
-   * own pod tags, never the same one; after DEL and deletion their EIPs are recycled or released.
+   * Three auto pods at once through the warm pool, more than it holds idle: each ends with
+   * exactly one EIP carrying its own pod tags, never the same one, with the bandwidth it asked
+   * for; after DEL and deletion their EIPs are recycled (up to maxIdle) or released.
    */
-  private async pooledPods(name: string, kill: KillPoint): Promise<void> {
-    const pods = await Promise.all(['a', 'b'].map((suffix) =>
-      this.cluster.createPod(this.node, { name: `${name}-${suffix}`, annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } })));
+  private async pooledPods(index: number, name: string, kill: KillPoint): Promise<void> {
+    const recoverIfDead = async (): Promise<void> => { if (!this.agent.running) await this.recover(); };
+    // Takes must find the pool at its level (an armed refill kill may fire on the way).
+    await until('the pool to hold minIdle idle EIPs', () => (this.idlePoolEips().length >= POOL.minIdle ? true : undefined), 30_000, recoverIfDead)
+      .catch((err: Error) => this.problem(`the pool never refilled: ${err.message}`));
+    // A bandwidth no idle EIP has (the pool's is 5; earlier iterations' are others): a take must set it.
+    const wide = String(10 + (index % 90));
+    const bandwidths: Record<string, string | undefined> = { a: undefined, b: wide, c: wide };
+    const pods = await Promise.all(Object.entries(bandwidths).map(([suffix, bandwidth]) =>
+      this.cluster.createPod(this.node, { name: `${name}-${suffix}`, annotations: {
+        'k8s.aliyun.com/pod-with-eip': 'true', ...(bandwidth ? { 'k8s.aliyun.com/eip-bandwidth': bandwidth } : {}),
+      } })));
+    const wanted = new Map(pods.map((pod, i) => [pod.uid, Object.values(bandwidths)[i] ?? '5']));
     let randomKill: NodeJS.Timeout | undefined;
     if (kill.randomWindowMs) randomKill = setTimeout(() => { void this.agent.kill9(); }, this.rng.int(0, kill.randomWindowMs));
     try {
@@ -230,9 +245,11 @@ class Harness {
         const eip = got[i];
         if (!eip) this.problem(`after ADD succeeded no EIP points at ${sandbox.ipv4}`);
         else if (eip.tags[TAG_POD_UID] !== sandbox.uid) this.problem(`pool EIP ${eip.allocationId} handed to two pods: bound to ${sandbox.name} but tagged for ${eip.tags[TAG_POD_UID] ?? 'no pod'}`);
+        else if (String(eip.bandwidth) !== wanted.get(sandbox.uid)) this.problem(`pod ${sandbox.name} asked for ${wanted.get(sandbox.uid)} Mbps and its EIP ${eip.allocationId} has ${eip.bandwidth}`);
         if (this.eipsOf(sandbox.uid).length !== 1) this.problem(`pod ${sandbox.name} has ${this.eipsOf(sandbox.uid).length} EIPs after ADD`);
       });
-      if (got[0] && got[1] && got[0].allocationId === got[1].allocationId) this.problem(`pool EIP ${got[0].allocationId} handed to two pods`);
+      const ids = got.flatMap((eip) => (eip ? [eip.allocationId] : []));
+      for (const id of new Set(ids)) if (ids.filter((x) => x === id).length > 1) this.problem(`pool EIP ${id} handed to two pods`);
       this.checkNoDoubleBinding();
       for (const sandbox of sandboxes) {
         const del = await this.untilAnswered('DEL', () => this.node.runtime.delWithNetns(sandbox));
@@ -240,7 +257,6 @@ class Harness {
         else if (this.pointsAt(sandbox.ipv4)) this.problem(`DEL returned but an EIP still points at ${sandbox.ipv4}`);
         await this.cluster.deletePod('default', sandbox.name);
       }
-      const recoverIfDead = async (): Promise<void> => { if (!this.agent.running) await this.recover(); };
       for (const sandbox of sandboxes) {
         await until('the Follow EIP to be recycled or released and its PodEIP removed', async () =>
           (this.eipsOf(sandbox.uid).length === 0 && !(await this.podEips.get('default', sandbox.name)) ? true : undefined), 30_000, recoverIfDead)
@@ -250,6 +266,10 @@ class Harness {
     } finally {
       clearTimeout(randomKill);
     }
+  }
+
+  private idlePoolEips(): CloudEip[] {
+    return cloudEips(this.cluster).filter((e) => e.tags[TAG_POOL] === this.node.name && !(TAG_POD_UID in e.tags) && !e.binding && e.status === 'Available');
   }
 
   /**
@@ -286,6 +306,61 @@ class Harness {
   }
 }
 
+/**
+ * Which mode and kill point each iteration gets. Without the pool: random. With it, two of every
+ * three iterations are pooled and take the pool's own kill points round-robin (in a seeded
+ * order; once round, then any point a pooled iteration passes); the third is auto, static or
+ * fixed at random.
+ */
+class KillSchedule {
+  private readonly poolPoints: KillPoint[];
+  private pooled = 0;
+
+  constructor(private readonly rng: Rng, private readonly withPool: boolean) {
+    this.poolPoints = KILL_POINTS.filter((k) => k.modes.length === 1 && k.modes[0] === 'pooled');
+    for (let i = this.poolPoints.length - 1; i > 0; i--) {
+      const j = rng.int(0, i + 1);
+      [this.poolPoints[i], this.poolPoints[j]] = [this.poolPoints[j]!, this.poolPoints[i]!];
+    }
+  }
+
+  next(index: number): { mode: Mode; kill: KillPoint } {
+    if (this.withPool && index % 3 !== 2) {
+      const round = Math.floor(this.pooled / this.poolPoints.length);
+      const kill = round === 0 || this.rng.next() < 0.5
+        ? this.poolPoints[this.pooled % this.poolPoints.length]!
+        : this.rng.pick(KILL_POINTS.filter((k) => k.modes.includes('pooled')));
+      this.pooled += 1;
+      return { mode: 'pooled', kill };
+    }
+    const mode = this.rng.pick<Mode>(this.withPool ? ['auto', 'static', 'fixed'] : ['auto', 'auto', 'static', 'fixed']);
+    // With the pool on, a lone auto pod takes a pool EIP and its EIP goes back to the pool: neither
+    // AllocateEipAddress nor ReleaseEipAddress is on its path.
+    const poolSkips = (k: KillPoint) => /^cloud:(AllocateEipAddress|ReleaseEipAddress):/.test(k.failpoint);
+    const onPath = (k: KillPoint) => k.modes.includes(mode) && !(this.withPool && mode === 'auto' && poolSkips(k));
+    return { mode, kill: this.rng.pick(KILL_POINTS.filter(onPath)) };
+  }
+}
+
+/**
+ * Prints, for every kill point chosen (and each of the pool's), how often it was chosen and fired; returns
+ * how many of the pool's own points were chosen and never fired (each pooled iteration passes
+ * all of them, so one that never fires is a point the harness no longer reaches).
+ */
+function reportKillPoints(reports: readonly IterationReport[], withPool: boolean): number {
+  let unreached = 0;
+  for (const point of KILL_POINTS) {
+    const chosen = reports.filter((r) => r.kill === point.label);
+    const fired = chosen.filter((r) => r.killed).length;
+    const poolOwn = point.modes.length === 1 && point.modes[0] === 'pooled';
+    if ((!withPool && poolOwn) || (chosen.length === 0 && !poolOwn)) continue;
+    const never = poolOwn && chosen.length > 0 && fired === 0;
+    if (never) unreached += 1;
+    console.log(`chaos: kill point ${chosen.length === 0 ? 'not chosen' : `fired ${fired}/${chosen.length}`}: ${point.label}${never ? ' (NEVER REACHED)' : ''}`);
+  }
+  return unreached;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seed: { type: 'string' }, iterations: { type: 'string', default: '200' }, pool: { type: 'boolean', default: false } } });
   const withPool = values.pool === true;
@@ -311,12 +386,9 @@ async function main(): Promise<void> {
   try {
     await node.agent.start();
     await harness.prepare();
+    const schedule = new KillSchedule(rng, withPool);
     for (let i = 0; i < iterations; i++) {
-      const mode = rng.pick<Mode>(withPool ? ['auto', 'pooled', 'pooled', 'static', 'fixed'] : ['auto', 'auto', 'static', 'fixed']);
-      const candidates = KILL_POINTS.filter((k) => k.modes.includes(mode));
-      // Pooled pods mostly die at the pool's own steps; the others keep their usual spread.
-      const poolOnly = candidates.filter((k) => k.modes.length === 1);
-      const kill = rng.pick(mode === 'pooled' && rng.next() < 0.6 ? poolOnly : candidates);
+      const { mode, kill } = schedule.next(i);
       await harness.iteration(i, mode, kill);
       const report = harness.reports.at(-1)!;
       const verdict = report.problems.length ? 'FAILED' : 'ok';
@@ -330,11 +402,12 @@ async function main(): Promise<void> {
     const fired = harness.reports.filter((r) => r.killed).length;
     const byProblem = (word: string) => harness.reports.flatMap((r) => r.problems).filter((p) => p.includes(word)).length;
     console.log(`chaos: seed ${seed}: ${iterations} iterations, ${fired} kills fired, ${iterations - fired} kill points not reached`);
+    const unreached = reportKillPoints(harness.reports, withPool);
     const poolProblems = pool?.problems.length ?? 0;
     console.log(`chaos: leaked ${byProblem('leak') + leftovers.length + (pool?.problems.filter((p) => p.startsWith('leak')).length ?? 0)}, double-bound ${byProblem('two EIPs') + byProblem('still points')}, wrongly released ${byProblem('wrongly released')}, EIPs left in the cloud ${leftovers.length}`
       + (pool ? `, pool EIPs handed to two pods ${byProblem('handed to two pods')}, idle pool EIPs at the end ${pool.pooled.size}` : ''));
     for (const eip of leftovers) console.log(`  - left: ${JSON.stringify(eip)}`);
-    const endFailed = leftovers.length || poolProblems ? 1 : 0;
+    const endFailed = leftovers.length || poolProblems || unreached ? 1 : 0;
     const passed = iterations - failed - endFailed;
     console.log(`${Math.max(0, passed)} passed, ${failed + endFailed} failed`);
     if (failed || endFailed) exitCode = 1;

@@ -10,6 +10,8 @@ export interface CloudEip {
   allocationId: string;
   status: string;
   tags: Record<string, string>;
+  /** Mbps. */
+  bandwidth: number;
   binding: { privateIpAddress: string; networkInterfaceId: string } | null;
 }
 

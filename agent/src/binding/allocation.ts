@@ -5,6 +5,7 @@
  * the same ClientToken makes the cloud hand back the same EIP.
  */
 import type { Eip } from '../cloud/types.js';
+import { CloudError } from '../cloud/errors.js';
 import type { BindingRow } from '../store/journal.js';
 import { event, type BindingContext, type DriveNotes } from './context.js';
 import { isPermanentRefusal, missingNamedResource } from './cloud-refusals.js';
@@ -69,6 +70,8 @@ function isFreshAuto(row: BindingRow): boolean {
 
 /** allocating -> allocated after a crash or an unanswered Allocate: adopt what the cloud has, else re-send. */
 export async function recoverAllocation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+  // A pool take cut short finishes first (the pod's tags, then its bandwidth), so the EIP adopted below is complete.
+  await ctx.pool?.settleTakesFor(row.id, signal);
   const tagged = await ctx.cloud.listEipsByTags(podSelectorTags(ctx.config.clusterId, row.podUid), signal);
   const free = tagged.filter((e) => e.status !== 'Releasing'
     && ctx.journal.activeByAllocation(e.allocationId).every((r) => r.id === row.id));
@@ -113,6 +116,9 @@ async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSigna
   } catch (err) {
     // A definite rejection allocated nothing; anything else may have, so the row stays 'allocating'.
     if (isPermanentRefusal(err)) {
+      if (err instanceof CloudError && err.code === 'EipQuotaExceeded' && ctx.quota) {
+        event(ctx, row, 'Warning', 'EipQuotaExceeded', `No EIP allocated: ${ctx.quota.refusedByCloud()}`);
+      }
       const refusal = missingNamedResource(err, { resourceGroupId: params.resourceGroupId, publicIpAddressPoolId: params.publicIpAddressPoolId }, ctx.config.regionId);
       transition(ctx, row, 'refused', { lastError: (refusal ?? err).message, attempts: row.attempts + 1 });
       throw refusal ?? err;

@@ -52,8 +52,7 @@ export class ClusterDuties {
   }
 
   /** Every node's quota view follows this count (docs/architecture.md, "Quota"). */
-  private async publishListing(poolEips: number, signal: AbortSignal): Promise<void> {
-    const listedAt = (this.deps.now ?? Date.now)();
+  private async publishListing(poolEips: number, listedAt: number, signal: AbortSignal): Promise<void> {
     const eips = await this.deps.cloud.countEips(signal);
     this.deps.elector.publish({ [EIP_COUNT_ANNOTATION]: encodeListing({ eips, pool: poolEips, listedAt }) });
   }
@@ -62,9 +61,11 @@ export class ClusterDuties {
     this.logger.info('elected GC leader', { periodSeconds: this.deps.periodMs / 1000 });
     while (!signal.aborted) {
       try {
+        // Stamped before the sweep lists the pool EIPs: a node's change made meanwhile counts twice, never not at all.
+        const listedAt = (this.deps.now ?? Date.now)();
         const report = await this.sweep.run(signal);
         this.logger.info('cluster sweep done', { ...report });
-        await this.publishListing(report.poolEips, signal);
+        await this.publishListing(report.poolEips, listedAt, signal);
       } catch (err) {
         if (signal.aborted) break;
         this.logger.warn('cluster sweep failed; retrying next period', { err: String((err as Error)?.message ?? err) });

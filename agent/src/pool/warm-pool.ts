@@ -3,7 +3,9 @@
  * association. Every step is journaled (pool_eips) before the cloud call it announces:
  *
  *   refill:  allocating (ClientToken) -> idle
- *   take:    idle -> taking (for one binding row, atomically) -> the pod's tags -> row deleted
+ *   take:    idle -> taking (for one binding row, atomically) -> the pod's tags -> the pod's
+ *            bandwidth -> row deleted (a 'taking' row names its binding, whose journaled
+ *            request says which bandwidth the EIP must end with, so a resume finishes the take)
  *   recycle: returning (a gone pod's Follow EIP) -> pool tag on, pod tags off -> idle
  *   trim:    idle -> releasing -> released -> row deleted
  *
@@ -44,6 +46,11 @@ export interface WarmPoolConfig {
   profile: PoolProfile;
   /** How often the pool checks its level and resumes unfinished rows. Default 2000. */
   tickMs?: number;
+  /**
+   * How long a starting node waits for the GC leader's listing (the cluster's pool count, read
+   * from its Lease) before it lists the cluster's pool EIPs itself. Default 5000.
+   */
+  listingWaitMs?: number;
 }
 
 export interface WarmPoolDeps {
@@ -81,8 +88,8 @@ export class WarmPool {
   private readonly logger: Logger;
   private readonly quota: EipQuota;
   private readonly config: WarmPoolConfig;
-  /** Pool rows a call of this process is working on; the periodic pass leaves them alone. */
-  private readonly busy = new Set<number>();
+  /** Pool rows a call of this process is working on; the periodic pass leaves them alone, others wait. */
+  private readonly working = new Map<number, Promise<unknown>>();
   private readonly lifetime = new AbortController();
   private readonly takes: Counter<'result'>;
   private timer: NodeJS.Timeout | undefined;
@@ -90,6 +97,7 @@ export class WarmPool {
   /** Pool EIPs given to pods since this agent started. */
   private given = 0;
   private refillPausedUntil = 0;
+  private readonly startedAt = Date.now();
 
   constructor(deps: WarmPoolDeps) {
     this.journal = deps.journal;
@@ -191,20 +199,75 @@ export class WarmPool {
       this.kick();
       return undefined;
     }
-    this.busy.add(claimed.id);
-    try {
+    // The claim is journaled with this binding's id: if this fails or the process dies, the binding's
+    // retry (settleTakesFor) or the periodic pass finishes the take from there.
+    await this.exclusive(claimed.id, async () => {
       await this.cloud.tagEip(claimed.allocationId, stored.allocate.tags, signal);
-      const wanted = stored.allocate.bandwidth ?? this.config.profile.bandwidth ?? CLOUD_DEFAULT_BANDWIDTH;
+      const wanted = this.bandwidthFor(stored);
       if (claimed.bandwidth !== wanted) await this.cloud.setEipBandwidth(claimed.allocationId, wanted, signal);
       this.journal.poolDelete(claimed.id);
-      this.given += 1;
-      this.quota.changed(0, -1);
-      this.takes.inc({ result: 'hit' });
-      this.logger.info('pool EIP taken', { pod: `${row.namespace}/${row.podName}`, allocationId: claimed.allocationId });
-      return { allocationId: claimed.allocationId, ipAddress: claimed.address };
+    });
+    this.given += 1;
+    this.quota.changed(0, -1);
+    this.takes.inc({ result: 'hit' });
+    this.logger.info('pool EIP taken', { pod: `${row.namespace}/${row.podName}`, allocationId: claimed.allocationId });
+    this.kick();
+    return { allocationId: claimed.allocationId, ipAddress: claimed.address };
+  }
+
+  /**
+   * A binding found in 'allocating' (after a crash or a failed call) first lets the pool finish
+   * any take it started for it: the bandwidth its request asked for is set before its recovery
+   * adopts the EIP by its tags and associates it.
+   */
+  async settleTakesFor(bindingId: number, signal: AbortSignal): Promise<void> {
+    for (const row of this.journal.poolRows()) {
+      if (row.state === 'taking' && row.bindingId === bindingId) await this.settleTaking(row.id, signal);
+    }
+  }
+
+  /** The bandwidth a pool EIP must have for this request: the pod's, else what the pool holds. */
+  private bandwidthFor(stored: StoredAllocation): string {
+    return stored.allocate.bandwidth ?? this.config.profile.bandwidth ?? CLOUD_DEFAULT_BANDWIDTH;
+  }
+
+  /**
+   * A 'taking' row left by a crash or a failed call. The EIP carries its pod's tags: the pod's
+   * binding owns it (its recovery finds it by those tags) once it has the bandwidth the binding's
+   * journaled request asks for. No pod tags: the take never happened, the EIP is idle again.
+   */
+  private async settleTaking(rowId: number, signal: AbortSignal): Promise<void> {
+    await this.exclusive(rowId, async () => {
+      const row = this.journal.poolGet(rowId);
+      if (!row || row.state !== 'taking') return;
+      const eip = await this.cloud.describeEip(row.allocationId, signal);
+      if (!eip) { this.journal.poolDelete(row.id); return; }
+      if (eip.tags[TAG_POD_UID] === undefined) {
+        this.journal.poolUpdate(row.id, { state: 'idle', bindingId: 0, bandwidth: eip.bandwidth });
+        return;
+      }
+      const binding = this.journal.get(row.bindingId);
+      if (binding && binding.podUid === eip.tags[TAG_POD_UID]) {
+        const wanted = this.bandwidthFor(decodeAllocation(binding.allocateParams));
+        if (eip.bandwidth !== wanted) await this.cloud.setEipBandwidth(eip.allocationId, wanted, signal);
+      }
+      // Not counted out of the pool here: a listing taken since the crash may have done it (the count errs high).
+      this.journal.poolDelete(row.id);
+    });
+  }
+
+  /**
+   * Runs work on one pool row with no other work of this process on it; a caller arriving while
+   * another works on the row waits for it (and must re-read the row).
+   */
+  private async exclusive<T>(rowId: number, work: () => Promise<T>): Promise<T> {
+    for (let other = this.working.get(rowId); other; other = this.working.get(rowId)) await other.catch(() => undefined);
+    const running = work();
+    this.working.set(rowId, running);
+    try {
+      return await running;
     } finally {
-      this.busy.delete(claimed.id);
-      this.kick();
+      if (this.working.get(rowId) === running) this.working.delete(rowId);
     }
   }
 
@@ -224,15 +287,10 @@ export class WarmPool {
     const pooled = this.journal.poolInsert({
       state: 'returning', allocationId: eip.allocationId, address: eip.ipAddress, bandwidth: eip.bandwidth, bindingId: row.id,
     });
-    this.busy.add(pooled.id);
-    try {
-      await this.retagIntoPool(pooled, eip.tags, signal);
-      this.takes.inc({ result: 'recycled' });
-      this.logger.info('EIP recycled into the pool', { pod: `${row.namespace}/${row.podName}`, allocationId: eip.allocationId });
-      return true;
-    } finally {
-      this.busy.delete(pooled.id);
-    }
+    await this.exclusive(pooled.id, () => this.retagIntoPool(pooled, eip.tags, signal));
+    this.takes.inc({ result: 'recycled' });
+    this.logger.info('EIP recycled into the pool', { pod: `${row.namespace}/${row.podName}`, allocationId: eip.allocationId });
+    return true;
   }
 
   /** Pool tag on first, then every other tag off: at no moment does the EIP carry no owner. */
@@ -248,7 +306,7 @@ export class WarmPool {
     const signal = this.lifetime.signal;
     for (const row of this.journal.poolRows()) {
       if (signal.aborted) return;
-      if (this.busy.has(row.id) || row.state === 'idle') continue;
+      if (this.working.has(row.id) || row.state === 'idle') continue;
       await this.resume(row, signal).catch((err: unknown) => this.logger.warn('resuming a pool EIP failed; retrying on the next pass',
         { rowId: row.id, state: row.state, allocationId: row.allocationId, error: String((err as Error)?.message ?? err) }));
     }
@@ -258,30 +316,21 @@ export class WarmPool {
 
   /** Carries an unfinished row on after a crash or a failed call. */
   private async resume(row: PoolRow, signal: AbortSignal): Promise<void> {
-    this.busy.add(row.id);
-    try {
-      switch (row.state) {
-        case 'allocating': await this.allocate(row, signal, true); return;
-        case 'releasing': await this.release(row, signal); return;
-        case 'taking': {
-          const eip = await this.cloud.describeEip(row.allocationId, signal);
-          if (!eip) { this.journal.poolDelete(row.id); return; }
-          // Tagged for its pod already: the pod's binding owns it (found by its tags); else it is idle again.
-          if (eip.tags[TAG_POD_UID] !== undefined) { this.journal.poolDelete(row.id); return; }
-          this.journal.poolUpdate(row.id, { state: 'idle', bindingId: 0 });
-          return;
-        }
+    if (row.state === 'taking') return this.settleTaking(row.id, signal);
+    await this.exclusive(row.id, async () => {
+      const current = this.journal.poolGet(row.id);
+      switch (current?.state) {
+        case 'allocating': await this.allocate(current, signal, true); return;
+        case 'releasing': await this.release(current, signal); return;
         case 'returning': {
-          const eip = await this.cloud.describeEip(row.allocationId, signal);
-          if (!eip || !this.poolMayHold(eip)) { this.journal.poolDelete(row.id); return; }
-          await this.retagIntoPool(row, eip.tags, signal);
+          const eip = await this.cloud.describeEip(current.allocationId, signal);
+          if (!eip || !this.poolMayHold(eip)) { this.journal.poolDelete(current.id); return; }
+          await this.retagIntoPool(current, eip.tags, signal);
           return;
         }
         default: return;
       }
-    } finally {
-      this.busy.delete(row.id);
-    }
+    });
   }
 
   /** A recycled EIP still carrying its pod's tags: ours (this cluster), unbound. */
@@ -297,11 +346,11 @@ export class WarmPool {
     const { minIdle, maxTotal, quotaReserve } = this.config;
     while (!signal.aborted && this.idleOrComing() < minIdle && Date.now() >= this.refillPausedUntil) {
       if (this.quota.headroom() <= quotaReserve) return;
-      if ((this.quota.poolTotal() ?? 0) >= maxTotal) return;
+      const total = await this.clusterPoolTotal(signal);
+      if (total === undefined || total >= maxTotal) return;
       const row = this.journal.poolInsert({ state: 'allocating', clientToken: `podeip-pool-${randomUUID()}` });
-      this.busy.add(row.id);
       try {
-        await this.allocate(row, signal);
+        await this.exclusive(row.id, () => this.allocate(row, signal));
       } catch (err) {
         // A quota or permission refusal will not pass by retrying at once; leave the cloud be for a while.
         if (err instanceof CloudError && !err.retryable) {
@@ -309,10 +358,24 @@ export class WarmPool {
           this.refillPausedUntil = Date.now() + 60_000;
         }
         throw err;
-      } finally {
-        this.busy.delete(row.id);
       }
     }
+  }
+
+  /**
+   * Idle pool EIPs in the cluster, for maxTotal. Unknown at start until the GC leader's listing
+   * arrives; after listingWaitMs the node lists the cluster's pool EIPs itself. While unknown the
+   * pool does not fill: a node never refills on a guess.
+   */
+  private async clusterPoolTotal(signal: AbortSignal): Promise<number | undefined> {
+    const known = this.quota.poolTotal();
+    if (known !== undefined || Date.now() - this.startedAt < (this.config.listingWaitMs ?? 5000)) return known;
+    // Stamped before the listing: a change made while it runs is counted twice, never missed.
+    const listedAt = Date.now();
+    const tagged = await this.cloud.listEipsByTags({ [TAG_CLUSTER_ID]: this.config.clusterId, [TAG_MANAGED_BY]: MANAGED_BY }, signal);
+    this.quota.observe({ pool: tagged.filter((eip) => poolNodeOf(eip.tags, this.config.clusterId) !== undefined).length, listedAt });
+    this.logger.info('counted the cluster\'s idle pool EIPs', { pool: this.quota.poolTotal() });
+    return this.quota.poolTotal();
   }
 
   /**
@@ -358,13 +421,11 @@ export class WarmPool {
     const idle = this.journal.poolRows().filter((r) => r.state === 'idle');
     for (const row of idle.slice(this.config.maxIdle)) {
       if (signal.aborted) return;
-      const releasing = this.journal.poolUpdate(row.id, { state: 'releasing' });
-      this.busy.add(row.id);
-      try {
-        await this.release(releasing, signal);
-      } finally {
-        this.busy.delete(row.id);
-      }
+      await this.exclusive(row.id, async () => {
+        const current = this.journal.poolGet(row.id);
+        if (current?.state !== 'idle') return;
+        await this.release(this.journal.poolUpdate(row.id, { state: 'releasing' }), signal);
+      });
     }
   }
 
