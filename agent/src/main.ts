@@ -21,6 +21,7 @@ import { ClusterDuties } from './gc/cluster-duties.js';
 import { AGENT_VERSION } from './version.js';
 import { EIP_COUNT_ANNOTATION, EipQuota } from './quota/eip-quota.js';
 import { WarmPool } from './pool/warm-pool.js';
+import { errorText } from '../../lib/error-text.js';
 
 /** The Lease of the cluster duties; the Role in manifests/base/role-leases.yaml names it. */
 export const GC_LEASE_NAME = 'podeip-gc';
@@ -148,7 +149,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     closers.push(() => journal.close());
     journalHealth = new JournalHealth(journal, logger);
     journalHealth.start();
-    closers.push(() => journalHealth?.stop());
+    closers.push(() => journalHealth.stop());
 
     const { warmPool } = config;
     if (warmPool.enabled) {
@@ -221,7 +222,7 @@ function countEipsOnce(cloud: ClosableCloudClient, quota: EipQuota, logger: Logg
   const listedAt = Date.now();
   cloud.countEips(AbortSignal.timeout(30_000)).then(
     (eips) => quota.observe({ eips, pool: 0, listedAt }),
-    (err: unknown) => logger.warn('could not count the account\'s EIPs; the quota check waits for the GC leader\'s listing', { err: String((err as Error)?.message ?? err) }),
+    (err: unknown) => logger.warn('could not count the account\'s EIPs; the quota check waits for the GC leader\'s listing', { err: errorText(err) }),
   );
 }
 

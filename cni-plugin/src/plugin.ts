@@ -9,6 +9,7 @@ import { readCniEnv, readCommand } from './cni-env.js';
 import { isSupportedVersion, LATEST_CNI_VERSION, requireVersionFor, SUPPORTED_CNI_VERSIONS } from './cni-versions.js';
 import * as commands from './commands.js';
 import { parseNetConf } from './net-conf.js';
+import { errorText } from '../../lib/error-text.js';
 
 export interface PluginDeps {
   connectAgent: ConnectAgent;
@@ -35,7 +36,7 @@ function versionInfo(stdin: string): string {
 }
 
 function unexpected(error: unknown): CniError {
-  return new CniError('Internal', 199, `podeip plugin failed unexpectedly: ${(error as Error)?.message ?? String(error)}`, '', { cause: error });
+  return new CniError('Internal', 199, `podeip plugin failed unexpectedly: ${errorText(error)}`, '', { cause: error });
 }
 
 export async function runPlugin(env: Env, stdin: string, deps: PluginDeps): Promise<PluginOutput> {

@@ -18,6 +18,7 @@ import { statefulOwnerKind } from './plan.js';
 import type { BindingMode } from '../store/journal.js';
 import { bindingMark, isOwnedFor, isUntagged, ownershipTags, TAG_BINDING } from './ownership.js';
 import { distrust } from './podeip-trust.js';
+import { errorText } from '../../../lib/error-text.js';
 
 export const UNKNOWN_SANDBOX = '';
 
@@ -29,7 +30,7 @@ export async function adoptUnjournaled(ctx: BindingContext, signal: AbortSignal)
     try {
       if (await adoptPod(ctx, pod, signal)) adopted += 1;
     } catch (err) {
-      ctx.logger.warn('could not adopt the EIP binding of a pod; its next ADD or DEL will try again', { pod: `${pod.namespace}/${pod.name}`, err: String((err as Error)?.message ?? err) });
+      ctx.logger.warn('could not adopt the EIP binding of a pod; its next ADD or DEL will try again', { pod: `${pod.namespace}/${pod.name}`, err: errorText(err) });
     }
   }
   return adopted;

@@ -170,7 +170,7 @@ export class BindingService {
     let mode = 'none';
     const attachTimeoutMs = this.ctx.config.attachTimeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
     const answerBy = deadline([callerSignal], attachTimeoutMs, () => new BindingError('DeadlineExceeded',
-      `the EIP of ${req.pod?.namespace}/${req.pod?.name} was not attached within ${attachTimeoutMs / 1000} s (agent.attachTimeoutSeconds); `
+      `the EIP of ${req.pod.namespace}/${req.pod.name} was not attached within ${attachTimeoutMs / 1000} s (agent.attachTimeoutSeconds); `
       + 'the work goes on in the background and the runtime\'s retry picks up the same EIP'));
     const { signal } = answerBy;
     try {
@@ -248,7 +248,7 @@ export class BindingService {
         this.ctx.logger.info('EIP unbound', { ...rowFields(row), durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls) });
       }
       if (row && row.containerId === req.sandbox.containerId && (row.state === 'unbound' || row.state === 'releasing')) {
-        this.track(this.settle(row.id));
+        void this.track(this.settle(row.id));
       }
       this.metrics.detached(mode, 'success', (performance.now() - started) / 1000);
       const detached = row !== undefined && row.containerId === req.sandbox.containerId && row.state !== 'failed';
@@ -345,7 +345,7 @@ export class BindingService {
       });
     const op: AttachOp = { podUid: pod.uid, mode: plan.mode, controller, promise };
     this.attaches.set(key, op);
-    this.track(promise);
+    void this.track(promise);
     return op;
   }
 
@@ -398,7 +398,7 @@ export class BindingService {
     for (const op of this.attaches.values()) {
       if (op.podUid === pod.uid && event.type === 'deleted') op.controller.abort(new BindingError('PodNotFound', `pod ${pod.namespace}/${pod.name} was deleted`));
     }
-    for (const row of this.ctx.journal.activeByPodUid(pod.uid)) this.track(this.settle(row.id));
+    for (const row of this.ctx.journal.activeByPodUid(pod.uid)) void this.track(this.settle(row.id));
   }
 
   /** Once the pod has left: unbind (unless a DEL is still due) and release per strategy. */
@@ -455,6 +455,7 @@ export class BindingService {
     });
   }
 
+  /** Keeps `promise` until it settles (stop() waits for it) and observes its failure, so callers may drop the result. */
   private track<T>(promise: Promise<T>): Promise<T> {
     const tracked = promise.then(() => {}, () => {}).finally(() => this.background.delete(tracked));
     this.background.add(tracked);

@@ -104,7 +104,7 @@ export class KeyedBatcher<K, V, T = unknown> {
         for (const p of list) {
           if (!(err instanceof BatchPartialFailure)) p.reject(err);
           else if (err.failures.has(key)) p.reject(err.failures.get(key));
-          else p.resolve(err.succeeded.get(key));
+          else p.resolve(err.succeeded.get(key) as V | undefined);
         }
       }
     }

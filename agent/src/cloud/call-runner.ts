@@ -83,7 +83,7 @@ export class CallRunner {
             action, requestId: e.requestId, code: e.cloudCode || e.code, attempt, retryable: e.retryable,
             durationMs: this.deps.clock.now() - t0,
           });
-          recordCall({ action, requestId: e.requestId ?? '', code: e.cloudCode || e.code, durationMs: this.deps.clock.now() - t0 });
+          recordCall({ action, requestId: e.requestId, code: e.cloudCode || e.code, durationMs: this.deps.clock.now() - t0 });
           if (e.code === 'CloudThrottled') this.deps.metrics.throttled.inc({ action });
           if (!e.retryable) throw e;
           this.deps.metrics.retries.inc({ action });

@@ -179,9 +179,9 @@ class SdkCloudClient implements ClosableCloudClient {
   private readonly pause: (round: number, action: CloudAction, signal: AbortSignal | undefined) => Promise<void>;
 
   constructor(options: CloudClientOptions, deps: CloudClientDeps) {
-    if (!options.regionId?.trim()) throw new CloudConfigError('regionId', "is required, e.g. 'cn-hangzhou' (the node's region from metadata)");
+    if (!options.regionId.trim()) throw new CloudConfigError('regionId', "is required, e.g. 'cn-hangzhou' (the node's region from metadata)");
     const protocol = options.protocol ?? 'https';
-    if (protocol !== 'http' && protocol !== 'https') throw new CloudConfigError('protocol', `must be 'http' or 'https', got ${JSON.stringify(protocol)}`);
+    if (!['http', 'https'].includes(protocol)) throw new CloudConfigError('protocol', `must be 'http' or 'https', got ${JSON.stringify(protocol)}`);
     const vpcEndpoint = checkEndpoint('endpoints.vpcEndpoint', options.endpoints?.vpcEndpoint ?? '');
     const ecsEndpoint = checkEndpoint('endpoints.ecsEndpoint', options.endpoints?.ecsEndpoint ?? '');
     validateCredentialsOptions(options.credentials);
@@ -195,7 +195,7 @@ class SdkCloudClient implements ClosableCloudClient {
       maxMs: positive(options.backoff?.maxMs, DEFAULT_BACKOFF.maxMs, 'backoff.maxMs'),
     };
     this.regionId = options.regionId.trim();
-    this.vpcId = options.vpcId?.trim() ?? '';
+    this.vpcId = options.vpcId.trim();
     const clock = deps.clock ?? systemClock;
     const random = deps.random ?? Math.random;
     this.pause = (round, action, signal) => this.bounded(action, sleep(clock, backoffDelay(round, backoff, random), signal), signal);

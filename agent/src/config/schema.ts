@@ -44,7 +44,7 @@ const cloud = z.object({
   vpcEndpoint: endpoint.default(''),
   ecsEndpoint: endpoint.default(''),
   protocol: z.enum(['http', 'https']).default('https'),
-  metadataEndpoint: z.string().url().default('http://100.100.100.200'),
+  metadataEndpoint: z.url().default('http://100.100.100.200'),
   stsEndpoint: endpoint.default(''),
   /** This node's share of the account-wide OpenAPI budgets (0 < share <= 1); the cloud client's default when unset. */
   rateLimitShare: z.number().gt(0).max(1).optional(),
@@ -80,7 +80,7 @@ const warmPool = z.object({
   /** A Follow EIP whose pod is gone goes back to the pool (under maxIdle) instead of being released. */
   recycle: z.boolean().default(true),
   profile: poolProfile.default(poolProfile.parse({})),
-}).strict().refine((p) => p.minIdle <= p.maxIdle, { message: 'minIdle must not exceed maxIdle', path: ['minIdle'] });
+}).strict().refine((p) => p.minIdle <= p.maxIdle, { error: 'minIdle must not exceed maxIdle', path: ['minIdle'] });
 
 export const configSchema = z.object({
   clusterID: z.string().min(1, 'set the ACK cluster id, e.g. "c11ba338192xxxxxxx"'),

@@ -116,7 +116,7 @@ export class PodInformer implements PodSource {
         }
         const started = this.deps.clock.now();
         const outcome = await this.watchOnce();
-        if (signal.aborted) break;
+        if (signal.aborted) break; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
         this.deps.metrics.watchRestarts.inc({ resource: 'pods', reason: outcome.kind });
         if (outcome.kind === 'expired') {
           this.deps.logger.info('pod watch expired (410 Gone); re-listing', { resourceVersion: this.resourceVersion });
@@ -128,7 +128,7 @@ export class PodInformer implements PodSource {
         if (outcome.events === 0 && this.deps.clock.now() - started < 1000) failures += 1;
         else failures = 0;
       } catch (err) {
-        if (signal.aborted) break;
+        if (signal.aborted) break; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
         failures += 1;
         if (!needList) this.deps.metrics.watchRestarts.inc({ resource: 'pods', reason: 'error' });
         this.deps.logger.warn(needList ? 'pod list failed; retrying' : 'pod watch failed; reconnecting', {
@@ -211,7 +211,7 @@ export class PodInformer implements PodSource {
         if (this.stopping.signal.aborted) { finish({ kind: 'closed', events }); return; }
         if (!err) { finish({ kind: 'closed', events }); return; }
         if ((err as { statusCode?: number }).statusCode === 410) { finish({ kind: 'expired', events }); return; }
-        finish(err instanceof Error ? err : new Error(String(err)));
+        finish(err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err)));
       };
       const params: Record<string, string | number | boolean> = {
         fieldSelector: this.fieldSelector,

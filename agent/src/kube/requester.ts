@@ -98,7 +98,7 @@ export function toKubeApiError(verb: string, resource: string, err: unknown): Ku
     const error = new KubeApiError(verb, resource, err.code, reason,
       `${verb} ${resource}: the API server answered ${err.code}${reason ? ` ${reason}` : ''}${detail ? `: ${detail}` : ''}`,
       { cause: err });
-    const retryAfter = Number(err.headers?.['retry-after']);
+    const retryAfter = Number(err.headers['retry-after']);
     if (Number.isFinite(retryAfter)) error.retryAfterSeconds = retryAfter;
     return error;
   }
