@@ -35,6 +35,7 @@ import { finish, podIsLeaving } from './release.js';
 import { adoptUnjournaled, UNKNOWN_SANDBOX } from './adopt.js';
 import type { WarmPool } from '../pool/warm-pool.js';
 import type { EipQuota } from '../quota/eip-quota.js';
+import { DEFAULT_RETRY_POLICIES } from '../retry/index.js';
 
 export type { BindingConfig } from './context.js';
 
@@ -59,7 +60,6 @@ interface AttachOp {
   promise: Promise<BindingRow>;
 }
 
-const DEFAULT_OPERATION_TIMEOUT_MS = 600_000;
 const DEFAULT_ATTACH_TIMEOUT_MS = 100_000;
 /** Finished rows are kept this long (late DELs, podeipctl history), then pruned. */
 const TERMINAL_ROW_RETENTION_MS = 24 * 3600_000;
@@ -137,7 +137,7 @@ export class BindingService {
       ...(deps.pool ? { pool: deps.pool } : {}),
     };
     this.metrics = new BindingMetrics(deps.registry, () => deps.journal.countsByState());
-    this.retryIntervalMs = deps.retryIntervalMs ?? 30_000;
+    this.retryIntervalMs = deps.retryIntervalMs ?? DEFAULT_RETRY_POLICIES.reconcile.intervalMs;
   }
 
   /** Subscribes to pod events and resumes every unfinished row (in the background; see reconciled()). */
@@ -333,7 +333,7 @@ export class BindingService {
 
   private startAttach(req: AttachRequest, pod: PodInfo, plan: BindingPlan): AttachOp {
     const controller = new AbortController();
-    const timeoutMs = this.ctx.config.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    const timeoutMs = this.ctx.config.operationTimeoutMs ?? DEFAULT_RETRY_POLICIES.reconcile.deadlineMs;
     const operation = deadline([this.lifetime.signal, controller.signal], timeoutMs, () => new BindingError('DeadlineExceeded',
       `the EIP attach of ${pod.namespace}/${pod.name} did not finish within ${timeoutMs / 1000} s; it was stopped and the runtime's next ADD starts it again`));
     const key = sandboxKey(req.sandbox);

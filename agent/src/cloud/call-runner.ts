@@ -4,7 +4,7 @@
  * jittered backoff until the caller's signal fires. Retries resend the same request object, so
  * the same ClientToken (the SDK's own retryOptions stay off).
  */
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../retry/index.js';
 import type { CloudAction } from './budgets.js';
 import { sleep, untilAborted, type Clock } from './clock.js';
 import { CloudError, classifyError, type ClassifyContext } from './errors.js';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { STATIC_EIP_POLICIES } from '../binding/grants.js';
+import { retrySchema } from './retry-schema.js';
 
 const hostPort = z.string().regex(/^[^\s:]*:\d{1,5}$/, 'expected HOST:PORT, e.g. "0.0.0.0:9464"');
 const endpoint = z.string().regex(/^$|^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected a host or HOST:PORT without a scheme, e.g. "vpc-vpc.cn-hangzhou.aliyuncs.com"');
@@ -104,6 +105,8 @@ export const configSchema = z.object({
   agent: agent.default(agent.parse({})),
   cloud: cloud.default(cloud.parse({})),
   warmPool: warmPool.default(warmPool.parse({})),
+  /** Retry, backoff and deadline bounds by policy (retry/policies.ts); today's values when unset. */
+  retry: retrySchema.default(retrySchema.parse({})),
 }).strict();
 
 export type RawConfig = z.input<typeof configSchema>;

@@ -1,6 +1,7 @@
 import type { CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from './clock.js';
+import { backoffDelay, DEFAULT_RETRY_POLICIES, type BackoffPolicy } from '../retry/index.js';
 import { KubeApiError, KubeStoppedError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
 import { toPodInfo, type RawPod } from './pod-info.js';
@@ -11,8 +12,8 @@ export interface PodInformerOptions {
   nodeName: string;
   /** Server-side watch timeout; the watch is re-opened from the last resourceVersion after it. */
   watchTimeoutSeconds?: number;
-  backoffInitialMs?: number;
-  backoffMaxMs?: number;
+  /** After a failed list or watch; default retry.informerRelist. */
+  backoff?: BackoffPolicy;
 }
 
 export interface PodInformerDeps {
@@ -38,8 +39,7 @@ export class PodInformer implements PodSource {
   private readonly stopping = new AbortController();
   private readonly fieldSelector: string;
   private readonly watchTimeoutSeconds: number;
-  private readonly backoffInitialMs: number;
-  private readonly backoffMaxMs: number;
+  private readonly backoffPolicy: BackoffPolicy;
   private resourceVersion = '';
   private loop: Promise<void> | undefined;
   private activeWatch: AbortController | undefined;
@@ -48,8 +48,7 @@ export class PodInformer implements PodSource {
   constructor(options: PodInformerOptions, private readonly deps: PodInformerDeps) {
     this.fieldSelector = `spec.nodeName=${options.nodeName}`;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
-    this.backoffInitialMs = options.backoffInitialMs ?? 250;
-    this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
+    this.backoffPolicy = options.backoff ?? DEFAULT_RETRY_POLICIES.informerRelist;
     let resolve!: () => void;
     let reject!: (err: Error) => void;
     const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
@@ -135,13 +134,8 @@ export class PodInformer implements PodSource {
           error: (err as Error).message, attempt: failures,
         });
       }
-      if (failures > 0) await this.deps.clock.sleep(this.backoff(failures), signal).catch(() => undefined);
+      if (failures > 0) await this.deps.clock.sleep(backoffDelay(failures, this.backoffPolicy, Math.random), signal).catch(() => undefined);
     }
-  }
-
-  private backoff(failures: number): number {
-    const base = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (failures - 1));
-    return base / 2 + Math.random() * (base / 2);
   }
 
   private async relist(): Promise<void> {
