@@ -14,7 +14,7 @@ import type {
   AttachRequest, AttachResponse, Binding, CheckRequest, CheckResponse, DetachRequest, DetachResponse, PodRef, Sandbox,
 } from '../../../lib/agent-proto.js';
 import { deadline } from '../../../lib/deadline.js';
-import { untilAborted } from '../cloud/clock.js';
+import { untilAborted } from '../../../lib/clock.js';
 import type { CloudClient } from '../cloud/types.js';
 import type { KubeGateway, PodEvent, PodInfo } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';

@@ -4,7 +4,7 @@
  * turn comes, taking up to `maxBatch` keys; so the busier the limiter, the fuller each call.
  * Only one batch waits at the gate at a time; callers asking for the same key share one slot.
  */
-import { abortReason } from './clock.js';
+import { abortReason } from '../../../lib/clock.js';
 
 interface Pending<V> {
   resolve: (v: V | undefined) => void;

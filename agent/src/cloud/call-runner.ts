@@ -6,7 +6,7 @@
  */
 import { backoffDelay, type BackoffPolicy } from '../retry/index.js';
 import type { CloudAction } from './budgets.js';
-import { sleep, untilAborted, type Clock } from './clock.js';
+import { sleep, untilAborted, type Clock } from '../../../lib/clock.js';
 import { CloudError, classifyError, type ClassifyContext } from './errors.js';
 import type { CloudMetrics } from './metrics.js';
 import type { RateLimiter, Slot } from './rate-limiter.js';

@@ -10,7 +10,7 @@ import { BatchPartialFailure, KeyedBatcher } from './batcher.js';
 import { accountBudgets, DEFAULT_ACCOUNT_RESERVE, DEFAULT_BUDGET_SHARE, nodeBudgets, type Budget, type CloudAction } from './budgets.js';
 import { FleetBudget, type DemandBoard } from './fleet-budget.js';
 import { CallRunner } from './call-runner.js';
-import { sleep, systemClock, untilAborted, type Clock } from './clock.js';
+import { sleep, systemClock, untilAborted, type Clock } from '../../../lib/clock.js';
 import { SecretRegistry, buildCredential, validateCredentialsOptions, type CloudCredentialsOptions } from './credentials.js';
 import { EniCache } from './eni-cache.js';
 import { CloudConfigError, CloudError, classifyCloudCode, classifyError } from './errors.js';

@@ -7,7 +7,7 @@
  * transition time it has learned (an average of how long waits took), not one interval; each
  * describe that finds it still moving waits 1.5x longer, up to `maxIntervalMs`.
  */
-import { abortReason, type Clock } from './clock.js';
+import { abortReason, type Clock } from '../../../lib/clock.js';
 import { CloudError } from './errors.js';
 import type { Eip, EipStatus } from './types.js';
 import type { Logger } from '../log/logger.js';

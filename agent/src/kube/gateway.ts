@@ -1,7 +1,7 @@
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log/logger.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../../lib/clock.js';
 import { CoreEventSink } from './event-sink.js';
 import { EventRecorder, type EventRecorderOptions } from './events.js';
 import { KubeOptionError } from './errors.js';

@@ -1,7 +1,7 @@
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { deadline } from '../../../lib/deadline.js';
 import type { Logger } from '../log/logger.js';
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from '../../../lib/clock.js';
 import { KubeApiError, KubeOptionError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
 import type { KubeRequester } from './requester.js';
@@ -244,6 +244,6 @@ export class LeaseElector implements LeaderElector {
   }
 
   private sleep(ms: number): Promise<void> {
-    return this.deps.clock.sleep(ms, this.stopping.signal).catch(() => undefined);
+    return sleep(this.deps.clock, ms, this.stopping.signal).catch(() => undefined);
   }
 }

@@ -1,6 +1,6 @@
 import type { CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from '../../../lib/clock.js';
 import { backoffDelay, DEFAULT_RETRY_POLICIES, type BackoffPolicy } from '../retry/index.js';
 import { KubeApiError, KubeStoppedError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
@@ -134,7 +134,7 @@ export class PodInformer implements PodSource {
           error: (err as Error).message, attempt: failures,
         });
       }
-      if (failures > 0) await this.deps.clock.sleep(backoffDelay(failures, this.backoffPolicy, Math.random), signal).catch(() => undefined);
+      if (failures > 0) await sleep(this.deps.clock, backoffDelay(failures, this.backoffPolicy, Math.random), signal).catch(() => undefined);
     }
   }
 
@@ -173,7 +173,7 @@ export class PodInformer implements PodSource {
       };
       // A half-open connection delivers nothing forever; the server-side timeout plus a margin bounds it.
       const armWatchdog = () => {
-        this.deps.clock.sleep((this.watchTimeoutSeconds + 30) * 1000, watchdog.signal)
+        sleep(this.deps.clock, (this.watchTimeoutSeconds + 30) * 1000, watchdog.signal)
           .then(() => finish(new Error('pod watch went silent past its timeout')), () => undefined);
       };
       armWatchdog();

@@ -1,5 +1,5 @@
 import { PatchStrategy, type CoreV1Api } from '@kubernetes/client-node';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../../lib/clock.js';
 import { KubeApiError, KubeConflictError } from './errors.js';
 import { rfc3339, type RawPod } from './pod-info.js';
 import type { KubeRequester } from './requester.js';

@@ -1,5 +1,5 @@
 import { ApiException, Observable, type ConfigurationOptions, type HttpInfo, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from '../../../lib/clock.js';
 import { KubeApiError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
 import type { TokenBucket } from './token-bucket.js';
@@ -52,7 +52,7 @@ export class KubeRequester {
         this.record(verb, resource, error.status, started);
         this.logger?.debug('kube call', { verb, resource, code: error.status, attempt, durationMs: this.clock.now() - started, error: error.message });
         if (error.status !== 429 || attempt > this.policy.throttledRetries) throw error;
-        await this.clock.sleep(Math.min(this.policy.maxRetryAfterMs, Math.max(1, error.retryAfterSeconds ?? 1) * 1000), options.signal);
+        await sleep(this.clock, Math.min(this.policy.maxRetryAfterMs, Math.max(1, error.retryAfterSeconds ?? 1) * 1000), options.signal);
       }
     }
   }
