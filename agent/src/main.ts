@@ -140,7 +140,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 
     const { journal } = await openJournal(config.agent.stateDir, logger, stopping.signal, parts.retry.journalOpen.retryMs);
     closers.push(() => journal.close());
-    journalHealth = new JournalHealth(journal, logger);
+    journalHealth = new JournalHealth(journal, logger, parts.retry.journalOpen.retryMs);
     journalHealth.start();
     closers.push(() => journalHealth.stop());
 
