@@ -10,7 +10,7 @@ import { createLogger, type Logger } from './log/logger.js';
 import { AgentMetrics, createRegistry } from './metrics/agent-metrics.js';
 import { MetadataClient, instanceIdFromProviderId } from './metadata/client.js';
 import { createKubeGateway, type ClosableKubeGateway } from './kube/index.js';
-import { createCloudClient, credentialsFromConfig, type ClosableCloudClient } from './cloud/index.js';
+import { createCloudClient, type ClosableCloudClient } from './cloud/index.js';
 import { acquireStateDirLock, type StateDirLock } from './store/state-dir-lock.js';
 import { JournalHealth } from './store/journal-health.js';
 import { openJournal, whenWritable } from './store/open-journal.js';
@@ -21,9 +21,10 @@ import { ClusterDuties } from './gc/cluster-duties.js';
 import { AGENT_VERSION } from './version.js';
 import { EIP_COUNT_ANNOTATION, EipQuota } from './quota/eip-quota.js';
 import { WarmPool } from './pool/warm-pool.js';
+import { componentsFromConfig } from './wiring.js';
+import { errorText } from '../../lib/error-text.js';
 
-/** The Lease of the cluster duties; the Role in manifests/base/role-leases.yaml names it. */
-export const GC_LEASE_NAME = 'podeip-gc';
+export { GC_LEASE_NAME } from './wiring.js';
 
 export class StartupError extends PodeipError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -67,6 +68,7 @@ export interface AgentEnvironment {
 export async function startAgent(config: AgentConfig, environment: AgentEnvironment): Promise<RunningAgent> {
   const { nodeName, env, logger } = environment;
   const registry = environment.registry ?? createRegistry();
+  const parts = componentsFromConfig(config, { nodeName, env });
   const closers: Array<() => Promise<void> | void> = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
@@ -91,32 +93,24 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     const stopping = new AbortController();
     closers.push(() => stopping.abort());
 
-    const lock: StateDirLock = await whenWritable(() => acquireStateDirLock(config.agent.stateDir), logger, stopping.signal);
+    const lock: StateDirLock = await whenWritable(() => acquireStateDirLock(config.agent.stateDir), logger, stopping.signal, parts.retry.journalOpen.retryMs);
     closers.push(() => lock.release());
 
     const instanceId = await new MetadataClient(config.cloud.metadataEndpoint).instanceId();
-    const kube: ClosableKubeGateway = createKubeGateway(
-      { nodeName, qps: config.kubeClientQPS, burst: config.kubeClientBurst },
-      { logger, registry, env },
-    );
+    const kube: ClosableKubeGateway = createKubeGateway(parts.kube, { logger, registry, env });
     closers.push(() => kube.close());
     await checkProviderId(kube, nodeName, instanceId);
 
     // One elector for the cluster duties; the fleet budget's plan and the quota count ride on its Lease.
-    const elector = kube.createLeaderElector({ name: GC_LEASE_NAME, namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) });
-    const coordinationMs = config.cloud.budgetCoordinationSeconds * 1000;
+    const elector = kube.createLeaderElector(parts.elector);
+    const { fleet } = parts;
     const cloud: ClosableCloudClient = createCloudClient({
-      regionId: config.regionID,
-      vpcId: config.vpcID,
-      endpoints: { vpcEndpoint: config.cloud.vpcEndpoint, ecsEndpoint: config.cloud.ecsEndpoint },
-      protocol: config.cloud.protocol,
-      credentials: credentialsFromConfig(config, env),
-      ...(config.cloud.rateLimitShare === undefined ? {} : { budgetShare: config.cloud.rateLimitShare }),
-      ...(coordinationMs > 0 ? {
+      ...parts.cloud,
+      ...(fleet.intervalMs > 0 ? {
         fleet: {
-          board: kube.createDemandBoard(config.agent.leaseNamespace, coordinationMs),
+          board: kube.createDemandBoard(fleet.leaseNamespace, fleet.intervalMs),
           isLeader: () => elector.isLeader(),
-          nodeName, intervalMs: coordinationMs, accountReserve: config.cloud.accountReserve,
+          nodeName, intervalMs: fleet.intervalMs, accountReserve: fleet.accountReserve,
         },
       } : {}),
     }, { logger, registry });
@@ -142,39 +136,20 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
       { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready, notReadyReason: readiness.notReadyReason, capacity }, new AgentMetrics(registry), logger);
     await grpcServer.listen(config.agent.socketPath);
     closers.push(() => grpcServer.close());
-    await waitForPodEipCrd(kube, logger, stopping.signal, (reason) => { notReadyReason = reason; });
+    await waitForPodEipCrd(kube, logger, stopping.signal, parts.retry.crdWait.intervalMs, (reason) => { notReadyReason = reason; });
 
-    const { journal } = await openJournal(config.agent.stateDir, logger, stopping.signal);
+    const { journal } = await openJournal(config.agent.stateDir, logger, stopping.signal, parts.retry.journalOpen.retryMs);
     closers.push(() => journal.close());
-    journalHealth = new JournalHealth(journal, logger);
+    journalHealth = new JournalHealth(journal, logger, parts.retry.journalOpen.retryMs);
     journalHealth.start();
-    closers.push(() => journalHealth?.stop());
+    closers.push(() => journalHealth.stop());
 
-    const { warmPool } = config;
-    if (warmPool.enabled) {
-      pool = new WarmPool({
-        journal, cloud, logger, registry, quota,
-        config: {
-          clusterId: config.clusterID, nodeName, minIdle: warmPool.minIdle, maxIdle: warmPool.maxIdle, maxTotal: warmPool.maxTotal,
-          quotaReserve: warmPool.quotaReserve, recycle: warmPool.recycle, profile: warmPool.profile,
-        },
-      });
-    }
+    if (parts.pool) pool = new WarmPool({ journal, cloud, logger, registry, quota, config: parts.pool });
     const service = new BindingService({
       journal, cloud, kube, logger, registry, quota,
       ...(pool ? { pool } : {}),
-      config: {
-        clusterId: config.clusterID,
-        regionId: config.regionID,
-        vpcId: config.vpcID,
-        nodeName,
-        instanceId,
-        maxConcurrentReconciles: config.networkController.eipController.maxConcurrentReconciles,
-        customStatefulWorkloadKinds: config.customStatefulWorkloadKinds,
-        allowEipRob: config.allowEipRob,
-        staticEipPolicy: config.staticEipPolicy,
-        attachTimeoutMs: config.agent.attachTimeoutSeconds * 1000,
-      },
+      retryIntervalMs: parts.reconcileIntervalMs,
+      config: { ...parts.binding, instanceId },
     });
     closers.push(() => service.stop());
     await kube.pods.start();
@@ -189,11 +164,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     }
 
     const duties = new ClusterDuties({
-      kube, cloud, logger, registry, elector,
-      clusterId: config.clusterID,
-      staticEipPolicy: config.staticEipPolicy,
-      periodMs: config.networkController.eipController.garbageCollectionPeriodInMinutes * 60_000,
-      orphanGraceMs: config.agent.orphanGracePeriodMinutes * 60_000,
+      kube, cloud, logger, registry, elector, ...parts.duties,
     });
     duties.start();
     closers.push(() => duties.stop());
@@ -221,15 +192,14 @@ function countEipsOnce(cloud: ClosableCloudClient, quota: EipQuota, logger: Logg
   const listedAt = Date.now();
   cloud.countEips(AbortSignal.timeout(30_000)).then(
     (eips) => quota.observe({ eips, listedAt }),
-    (err: unknown) => logger.warn('could not count the account\'s EIPs; the quota check waits for the GC leader\'s listing', { err: String((err as Error)?.message ?? err) }),
+    (err: unknown) => logger.warn('could not count the account\'s EIPs; the quota check waits for the GC leader\'s listing', { err: errorText(err) }),
   );
 }
 
 export const CRD_MISSING = 'the PodEIP CRD podeips.alibabacloud.com is not served by the API server: apply it with `kubectl apply -f manifests/crd/podeips.alibabacloud.com.yaml` (docs/install.md)';
-const CRD_POLL_MS = 2000;
 
 /** Nothing can be bound without the PodEIP resource: wait for it, saying why on /readyz, to the plugin and in the log. */
-async function waitForPodEipCrd(kube: ClosableKubeGateway, logger: Logger, signal: AbortSignal, setReason: (reason: string | undefined) => void): Promise<void> {
+async function waitForPodEipCrd(kube: ClosableKubeGateway, logger: Logger, signal: AbortSignal, intervalMs: number, setReason: (reason: string | undefined) => void): Promise<void> {
   let warned = 0;
   while (!(await kube.podEipResourceServed(signal))) {
     setReason(CRD_MISSING);
@@ -237,7 +207,7 @@ async function waitForPodEipCrd(kube: ClosableKubeGateway, logger: Logger, signa
       logger.warn(`not ready: ${CRD_MISSING}`, { crd: 'podeips.alibabacloud.com' });
       warned = Date.now();
     }
-    await delay(CRD_POLL_MS, signal);
+    await delay(intervalMs, signal);
   }
   if (warned) logger.info('the PodEIP CRD is served', { crd: 'podeips.alibabacloud.com' });
   setReason(undefined);
@@ -250,13 +220,6 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
     const abort = (): void => { clearTimeout(timer); reject(signal.reason); };
     signal.addEventListener('abort', abort, { once: true });
   });
-}
-
-/** client-go's proportions (15/10/2 s): renew well before the lease lapses, retry well before the renew deadline. */
-function leaseTimings(leaseDurationSeconds: number): { leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number } {
-  const retryPeriodSeconds = Math.max(1, Math.floor(leaseDurationSeconds / 7));
-  const renewDeadlineSeconds = Math.max(retryPeriodSeconds + 1, Math.floor(leaseDurationSeconds * 2 / 3));
-  return { leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds };
 }
 
 async function checkProviderId(kube: ClosableKubeGateway, nodeName: string, instanceId: string): Promise<void> {

@@ -19,7 +19,7 @@ import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { createCloudClient, type ClosableCloudClient } from '../../agent/src/cloud/client.js';
 import { CLOUD_ACTIONS, DOCUMENTED_BUDGETS, type Budget, type CloudAction } from '../../agent/src/cloud/budgets.js';
-import { DEFAULT_BACKOFF } from '../../agent/src/cloud/backoff.js';
+import { DEFAULT_RETRY_POLICIES } from '../../agent/src/retry/index.js';
 import { createKubeGateway, type ClosableKubeGateway } from '../../agent/src/kube/index.js';
 import type { LeaderElector } from '../../agent/src/kube/types.js';
 import { PLAN_LEASE } from '../../agent/src/kube/demand-board.js';
@@ -266,7 +266,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
         credentials: { type: 'access_key', accessKeyId: cloudSim.accessKeyId, accessKeySecret: secret },
         budgets,
         pollIntervalMs: s(500),
-        backoff: { baseMs: s(DEFAULT_BACKOFF.baseMs), maxMs: s(DEFAULT_BACKOFF.maxMs) },
+        backoff: { baseMs: s(DEFAULT_RETRY_POLICIES.cloudCall.baseMs), maxMs: s(DEFAULT_RETRY_POLICIES.cloudCall.maxMs) },
         timeouts: { connectMs: 30_000, readMs: 30_000, defaultDeadlineMs: s(60_000) },
         ...(options.coordinated ? {
           fleet: {

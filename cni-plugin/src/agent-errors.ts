@@ -23,7 +23,7 @@ const CNI_CODE_BY_STATUS: Readonly<Record<number, number>> = {
 const CNI_CODE_OTHERWISE = 199;
 
 export function cniErrorFromAgent(method: string, error: GrpcCallError, socketPath: string, timeoutSeconds: number): CniError {
-  const statusName = GrpcStatus[error.code] ?? String(error.code);
+  const statusName = (GrpcStatus[error.code] as string | undefined) ?? String(error.code);
   const trailer = error.trailers[ERROR_CODE_TRAILER] ?? '';
   const details = `podeip-agent ${method}: grpc status ${statusName}${trailer === '' ? '' : `, podeip-error-code ${trailer}`}`;
   if (RETRYABLE.has(error.code)) {

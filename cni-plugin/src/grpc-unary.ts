@@ -105,8 +105,8 @@ export class GrpcUnaryClient {
         settle(() => reject(new GrpcCallError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded')));
         stream.close(constants.NGHTTP2_CANCEL);
       }, remainingMs);
-      stream.on('response', (received) => { headers = received; });
-      stream.on('trailers', (received) => { trailers = received; });
+      stream.on('response', (received: IncomingHttpHeaders) => { headers = received; });
+      stream.on('trailers', (received: IncomingHttpHeaders) => { trailers = received; });
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (error: Error) => {
         failure ??= new GrpcCallError(GrpcStatus.UNAVAILABLE, `No connection established. Last error: ${error.message}`);
@@ -118,7 +118,8 @@ export class GrpcUnaryClient {
           const httpStatus = Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0);
           if (failure !== undefined) return reject(failure);
           if (httpStatus !== 0 && httpStatus !== 200) return reject(new GrpcCallError(statusFromHttp(httpStatus), `the agent answered HTTP ${httpStatus}`));
-          return reject(new GrpcCallError(statusFromReset(stream.rstCode ?? 0), `the agent closed the call without a status (HTTP/2 code ${stream.rstCode ?? 0})`));
+          const rstCode = (stream.rstCode as number | undefined) ?? 0; // unset until the stream is reset
+          return reject(new GrpcCallError(statusFromReset(rstCode), `the agent closed the call without a status (HTTP/2 code ${rstCode})`));
         }
         const code = Number(grpcStatus) as GrpcStatus;
         if (code !== GrpcStatus.OK) {

@@ -10,6 +10,7 @@ import { SUPPORTED_CNI_VERSIONS } from '../../lib/cni-contract.js';
 import { isSupportedVersion, LATEST_CNI_VERSION, requireVersionFor } from './cni-versions.js';
 import * as commands from './commands.js';
 import { parseNetConf } from './net-conf.js';
+import { errorText } from '../../lib/error-text.js';
 
 export interface PluginDeps {
   connectAgent: ConnectAgent;
@@ -36,7 +37,7 @@ function versionInfo(stdin: string): string {
 }
 
 function unexpected(error: unknown): CniError {
-  return new CniError('Internal', 199, `podeip plugin failed unexpectedly: ${(error as Error)?.message ?? String(error)}`, '', { cause: error });
+  return new CniError('Internal', 199, `podeip plugin failed unexpectedly: ${errorText(error)}`, '', { cause: error });
 }
 
 export async function runPlugin(env: Env, stdin: string, deps: PluginDeps): Promise<PluginOutput> {

@@ -65,7 +65,7 @@ export function resultForVersion(prevResult: Json, version: CniVersion): Json {
   converted.ips = prevResult.ips.map((entry: unknown, index) => {
     const ip = ipObject(entry, index);
     if (isPre100(version)) {
-      const host = String(ip.address ?? '').split('/')[0] ?? '';
+      const host = (typeof ip.address === 'string' ? ip.address : '').split('/')[0] ?? '';
       return { version: isIPv4(host) ? '4' : '6', ...ip };
     }
     const { version: _dropped, ...rest } = ip;

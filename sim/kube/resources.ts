@@ -6,7 +6,6 @@
  */
 import type { CustomVersion } from './crd-types.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KubeObject = Record<string, any>;
 
 export interface ResourceType {

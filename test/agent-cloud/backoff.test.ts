@@ -1,5 +1,5 @@
 import test from 'ava';
-import { backoffDelay } from '../../agent/src/cloud/backoff.js';
+import { backoffDelay } from '../../agent/src/retry/index.js';
 
 const policy = { baseMs: 200, maxMs: 10_000 };
 

@@ -25,7 +25,7 @@ test('one describe per waited EIP per tick, however many waiters; settles when o
   const a2 = poller.wait('eip-a', (e) => e?.status === 'InUse');
   const b = poller.wait('eip-b', () => true);
   let bDone = 'pending' as Eip | undefined | 'pending';
-  b.then((v) => { bDone = v; });
+  void b.then((v) => { bDone = v; });
   await clock.advance(500);
   t.deepEqual(described[0]!.sort(), ['eip-a', 'eip-b'], 'both EIPs in one tick, each once');
   t.is(bDone, 'pending');

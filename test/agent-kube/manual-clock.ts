@@ -1,9 +1,9 @@
-import type { Clock } from '../../agent/src/kube/clock.js';
+import type { Clock } from '../../lib/clock.js';
 
-/** A clock tests move by hand; sleepers wake in deadline order as time passes them. */
+/** A clock tests move by hand; timers (sleepers) fire in deadline order as time passes them. */
 export class ManualClock implements Clock {
   private time: number;
-  private sleepers: Array<{ at: number; resolve: () => void }> = [];
+  private sleepers: Array<{ at: number; fire: () => void }> = [];
 
   constructor(start = 1_700_000_000_000) {
     this.time = start;
@@ -13,17 +13,10 @@ export class ManualClock implements Clock {
     return this.time;
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) { reject(signal.reason); return; }
-      const onAbort = () => {
-        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-        reject(signal!.reason);
-      };
-      const sleeper = { at: this.time + Math.max(0, ms), resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); } };
-      this.sleepers.push(sleeper);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+  setTimer(fire: () => void, ms: number): () => void {
+    const sleeper = { at: this.time + Math.max(0, ms), fire };
+    this.sleepers.push(sleeper);
+    return () => { this.sleepers = this.sleepers.filter((s) => s !== sleeper); };
   }
 
   get pendingSleepers(): number {
@@ -40,7 +33,7 @@ export class ManualClock implements Clock {
       if (!next || next.at > end) break;
       this.sleepers.shift();
       this.time = Math.max(this.time, next.at);
-      next.resolve();
+      next.fire();
     }
     this.time = end;
     await settle();

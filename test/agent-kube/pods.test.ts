@@ -1,5 +1,5 @@
 import test from 'ava';
-import { systemClock, type Clock } from '../../agent/src/kube/clock.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { ADDRESS_ANNOTATIONS, EIP_CONDITION_TYPE } from '../../agent/src/kube/index.js';
 import { podManifest, startCluster } from './harness.js';
 
@@ -11,7 +11,7 @@ class SteppedClock implements Clock {
   static readonly BASE = Date.parse('2026-11-29T03:00:00Z');
   offsetMs = 0;
   now(): number { return SteppedClock.BASE + this.offsetMs; }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> { return systemClock.sleep(ms, signal); }
+  setTimer(fn: () => void, ms: number): () => void { return systemClock.setTimer(fn, ms); }
 }
 
 const kubeletConditions = [

@@ -194,7 +194,7 @@ class Harness {
           if (!eip) return false;
           return eip.status === 'Available' && !(await this.podEips.get('default', name)) ? true : undefined;
         }, 30_000, recoverIfDead).then((present) => {
-          if (present === false) this.problem(`wrongly released: the user's EIP ${userEip} is gone`);
+          if (!present) this.problem(`wrongly released: the user's EIP ${userEip} is gone`);
         }, (err: Error) => this.problem(`static EIP not let go: ${err.message}`));
         await this.userCloud.releaseEip(userEip);
       } else {
@@ -363,7 +363,7 @@ function reportKillPoints(reports: readonly IterationReport[], withPool: boolean
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seed: { type: 'string' }, iterations: { type: 'string', default: '200' }, pool: { type: 'boolean', default: false } } });
-  const withPool = values.pool === true;
+  const withPool = values.pool;
   const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
   const iterations = Number(values.iterations);
   const rng = new Rng(seed);

@@ -80,7 +80,6 @@ test('three agents: one leader sweeps TTL, dead-node Follow and orphan EIPs; a l
   // Kill whichever agent leads the moment it sends its first Release: the sweep dies mid-flight.
   const living = [nodeA, nodeB];
   cluster.cloud.setFaults({ ReleaseEipAddress: { latencyMs: 1500 } });
-  let killedLeader: SimNode | undefined;
   const firstRelease = new Promise<void>((resolve) => {
     const stop = cluster.cloud.observeRequests((action) => {
       if (action !== 'ReleaseEipAddress') return;
@@ -91,7 +90,7 @@ test('three agents: one leader sweeps TTL, dead-node Follow and orphan EIPs; a l
   const leaderBefore = await leaderOf(living);
   await firstRelease;
   await leaderBefore.agent.kill9();
-  killedLeader = leaderBefore;
+  const killedLeader: SimNode = leaderBefore;
   cluster.cloud.setFaults({});
   const survivor = living.find((n) => n !== killedLeader)!;
   const leaderAfter = await leaderOf([survivor]);

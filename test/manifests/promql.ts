@@ -49,7 +49,7 @@ export async function promtool(args: string[], input?: string): Promise<Promtool
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('promtool not found on PATH: npm test\'s pretest step (scripts/test-tools.mjs) installs Debian\'s prometheus package, or says the command to run');
+    if (e.code === 'ENOENT') throw new Error('promtool not found on PATH: npm test\'s pretest step (scripts/test-tools.mjs) installs Debian\'s prometheus package, or says the command to run', { cause: err });
     return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }

@@ -19,6 +19,7 @@ import type { BindingMode } from '../store/journal.js';
 import { bindingMark, isOwnedFor, isUntagged, ownershipTags, TAG_BINDING } from '../domain/ownership.js';
 import { distrust } from '../domain/podeip-trust.js';
 import { begin } from './state-machine.js';
+import { errorText } from '../../../lib/error-text.js';
 
 export const UNKNOWN_SANDBOX = '';
 
@@ -30,7 +31,7 @@ export async function adoptUnjournaled(ctx: BindingContext, signal: AbortSignal)
     try {
       if (await adoptPod(ctx, pod, signal)) adopted += 1;
     } catch (err) {
-      ctx.logger.warn('could not adopt the EIP binding of a pod; its next ADD or DEL will try again', { pod: `${pod.namespace}/${pod.name}`, err: String((err as Error)?.message ?? err) });
+      ctx.logger.warn('could not adopt the EIP binding of a pod; its next ADD or DEL will try again', { pod: `${pod.namespace}/${pod.name}`, err: errorText(err) });
     }
   }
   return adopted;

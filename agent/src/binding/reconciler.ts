@@ -80,7 +80,7 @@ export class BindingReconciler {
     for (const op of this.rt.attaches.values()) {
       if (op.podUid === pod.uid && event.type === 'deleted') op.controller.abort(new BindingError('PodNotFound', `pod ${pod.namespace}/${pod.name} was deleted`));
     }
-    for (const row of this.rt.ctx.journal.activeByPodUid(pod.uid)) this.rt.track(this.settle(row.id));
+    for (const row of this.rt.ctx.journal.activeByPodUid(pod.uid)) void this.rt.track(this.settle(row.id));
   }
 
   /** After a restart: carry each unfinished row to where its pod wants it. */

@@ -10,7 +10,8 @@ import type {
   AttachRequest, AttachResponse, Binding, CheckRequest, CheckResponse, DetachRequest, DetachResponse, PodRef, Sandbox,
 } from '../../../lib/agent-proto.js';
 import { deadline } from '../../../lib/deadline.js';
-import { untilAborted } from '../cloud/clock.js';
+import { untilAborted } from '../../../lib/clock.js';
+import { DEFAULT_RETRY_POLICIES } from '../retry/index.js';
 import type { PodInfo } from '../kube/types.js';
 import { describeCalls, traceCalls, type TracedCall } from '../log/call-trace.js';
 import type { BindingRow } from '../store/journal.js';
@@ -26,7 +27,6 @@ import { encodeAllocation } from '../domain/stored-allocation.js';
 import { isTerminal, podKey, rowFields, sandboxKey, toBinding, type AttachOp, type BindingRuntime } from './runtime.js';
 import { begin } from './state-machine.js';
 
-const DEFAULT_OPERATION_TIMEOUT_MS = 600_000;
 const DEFAULT_ATTACH_TIMEOUT_MS = 100_000;
 const LIVE_BINDING_STATES: readonly string[] = ['associating', 'bound', 'unbinding'];
 
@@ -52,7 +52,7 @@ export class BindingRequests {
     let mode = 'none';
     const attachTimeoutMs = this.rt.ctx.config.attachTimeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
     const answerBy = deadline([callerSignal], attachTimeoutMs, () => new BindingError('DeadlineExceeded',
-      `the EIP of ${req.pod?.namespace}/${req.pod?.name} was not attached within ${attachTimeoutMs / 1000} s (agent.attachTimeoutSeconds); `
+      `the EIP of ${req.pod.namespace}/${req.pod.name} was not attached within ${attachTimeoutMs / 1000} s (agent.attachTimeoutSeconds); `
       + 'the work goes on in the background and the runtime\'s retry picks up the same EIP'));
     const { signal } = answerBy;
     try {
@@ -130,7 +130,7 @@ export class BindingRequests {
         this.rt.ctx.logger.info('EIP unbound', { ...rowFields(row), durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls) });
       }
       if (row && row.containerId === req.sandbox.containerId && (row.state === 'unbound' || row.state === 'releasing')) {
-        this.rt.track(this.settle(row.id));
+        void this.rt.track(this.settle(row.id));
       }
       this.rt.metrics.detached(mode, 'success', (performance.now() - started) / 1000);
       const detached = row !== undefined && row.containerId === req.sandbox.containerId && row.state !== 'failed';
@@ -198,7 +198,7 @@ export class BindingRequests {
 
   private startAttach(req: AttachRequest, pod: PodInfo, plan: BindingPlan): AttachOp {
     const controller = new AbortController();
-    const timeoutMs = this.rt.ctx.config.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    const timeoutMs = this.rt.ctx.config.operationTimeoutMs ?? DEFAULT_RETRY_POLICIES.reconcile.deadlineMs;
     const operation = deadline([this.rt.lifetime.signal, controller.signal], timeoutMs, () => new BindingError('DeadlineExceeded',
       `the EIP attach of ${pod.namespace}/${pod.name} did not finish within ${timeoutMs / 1000} s; it was stopped and the runtime's next ADD starts it again`));
     const key = sandboxKey(req.sandbox);
@@ -210,7 +210,7 @@ export class BindingRequests {
       });
     const op: AttachOp = { podUid: pod.uid, mode: plan.mode, controller, promise };
     this.rt.attaches.set(key, op);
-    this.rt.track(promise);
+    void this.rt.track(promise);
     return op;
   }
 

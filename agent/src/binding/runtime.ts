@@ -25,7 +25,7 @@ export class BindingRuntime {
 
   constructor(readonly ctx: BindingContext, readonly metrics: BindingMetrics) {}
 
-  /** Keeps `promise` in the set stop() waits for. */
+  /** Keeps `promise` until it settles (stop() waits for it) and observes its failure, so callers may drop the result. */
   track<T>(promise: Promise<T>): Promise<T> {
     const tracked = promise.then(() => {}, () => {}).finally(() => this.background.delete(tracked));
     this.background.add(tracked);

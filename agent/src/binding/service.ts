@@ -23,6 +23,7 @@ import { BindingRequests } from './requests.js';
 import { BindingRuntime } from './runtime.js';
 import type { WarmPool } from '../pool/warm-pool.js';
 import type { EipQuota } from '../quota/eip-quota.js';
+import { DEFAULT_RETRY_POLICIES } from '../retry/index.js';
 
 export type { BindingConfig } from './context.js';
 export { toBinding } from './runtime.js';
@@ -59,7 +60,7 @@ export class BindingService {
       ...(deps.pool ? { pool: deps.pool } : {}),
     };
     this.runtime = new BindingRuntime(ctx, new BindingMetrics(deps.registry, () => deps.journal.countsByState()));
-    this.reconciler = new BindingReconciler(this.runtime, deps.retryIntervalMs ?? 30_000);
+    this.reconciler = new BindingReconciler(this.runtime, deps.retryIntervalMs ?? DEFAULT_RETRY_POLICIES.reconcile.intervalMs);
     this.requests = new BindingRequests(this.runtime, (rowId) => this.reconciler.settle(rowId));
   }
 

@@ -4,7 +4,7 @@
  * turn comes, taking up to `maxBatch` keys; so the busier the limiter, the fuller each call.
  * Only one batch waits at the gate at a time; callers asking for the same key share one slot.
  */
-import { abortReason } from './clock.js';
+import { abortReason } from '../../../lib/clock.js';
 
 interface Pending<V> {
   resolve: (v: V | undefined) => void;
@@ -104,7 +104,7 @@ export class KeyedBatcher<K, V, T = unknown> {
         for (const p of list) {
           if (!(err instanceof BatchPartialFailure)) p.reject(err);
           else if (err.failures.has(key)) p.reject(err.failures.get(key));
-          else p.resolve(err.succeeded.get(key));
+          else p.resolve(err.succeeded.get(key) as V | undefined);
         }
       }
     }

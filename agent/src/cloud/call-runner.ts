@@ -4,9 +4,9 @@
  * jittered backoff until the caller's signal fires. Retries resend the same request object, so
  * the same ClientToken (the SDK's own retryOptions stay off).
  */
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../retry/index.js';
 import type { CloudAction } from './budgets.js';
-import { sleep, untilAborted, type Clock } from './clock.js';
+import { sleep, untilAborted, type Clock } from '../../../lib/clock.js';
 import { CloudError, classifyError, type ClassifyContext } from './errors.js';
 import type { CloudMetrics } from './metrics.js';
 import type { RateLimiter, Slot } from './rate-limiter.js';
@@ -83,7 +83,7 @@ export class CallRunner {
             action, requestId: e.requestId, code: e.cloudCode || e.code, attempt, retryable: e.retryable,
             durationMs: this.deps.clock.now() - t0,
           });
-          recordCall({ action, requestId: e.requestId ?? '', code: e.cloudCode || e.code, durationMs: this.deps.clock.now() - t0 });
+          recordCall({ action, requestId: e.requestId, code: e.cloudCode || e.code, durationMs: this.deps.clock.now() - t0 });
           if (e.code === 'CloudThrottled') this.deps.metrics.throttled.inc({ action });
           if (!e.retryable) throw e;
           this.deps.metrics.retries.inc({ action });

@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, DEFAULT_RETRY_POLICIES, type BackoffPolicy } from '../retry/index.js';
 import { BatchPartialFailure, KeyedBatcher } from './batcher.js';
 import { accountBudgets, DEFAULT_ACCOUNT_RESERVE, DEFAULT_BUDGET_SHARE, nodeBudgets, type Budget, type CloudAction } from './budgets.js';
 import { FleetBudget, type DemandBoard } from './fleet-budget.js';
 import { CallRunner } from './call-runner.js';
-import { sleep, systemClock, untilAborted, type Clock } from './clock.js';
+import { sleep, systemClock, untilAborted, type Clock } from '../../../lib/clock.js';
 import { SecretRegistry, buildCredential, validateCredentialsOptions, type CloudCredentialsOptions } from './credentials.js';
 import { EniCache } from './eni-cache.js';
 import { CloudConfigError, CloudError, classifyCloudCode, classifyError } from './errors.js';
@@ -45,13 +45,16 @@ export interface CloudClientOptions {
     connectMs?: number;
     /** Answer, per attempt; default 10000. */
     readMs?: number;
-    /** Retry deadline for calls whose caller passes no AbortSignal; default 60000. */
+    /** Retry deadline for calls whose caller passes no AbortSignal; default retry.cloudCall.deadlineMs. */
     defaultDeadlineMs?: number;
     /** Each instance-metadata request (ecs_ram_role); default 1000. */
     metadataMs?: number;
   };
-  /** The shortest wait between describes of a waited-on EIP; default 500 (the poller learns longer ones, up to 4x). */
+  /** The shortest wait between describes of a waited-on EIP; default retry.associationWait.intervalMs. */
   pollIntervalMs?: number;
+  /** The longest the poller may learn; default pollIntervalMs in retry.associationWait's proportion (4x). */
+  pollMaxIntervalMs?: number;
+  /** Default retry.cloudCall. */
   backoff?: Partial<BackoffPolicy>;
   /** Sign with the old HMAC-SHA1 (v1) instead of ACS3-HMAC-SHA256; default false. */
   legacySignature?: boolean;
@@ -180,23 +183,25 @@ class SdkCloudClient implements ClosableCloudClient {
   private readonly pause: (round: number, action: CloudAction, signal: AbortSignal | undefined) => Promise<void>;
 
   constructor(options: CloudClientOptions, deps: CloudClientDeps) {
-    if (!options.regionId?.trim()) throw new CloudConfigError('regionId', "is required, e.g. 'cn-hangzhou' (the node's region from metadata)");
+    if (!options.regionId.trim()) throw new CloudConfigError('regionId', "is required, e.g. 'cn-hangzhou' (the node's region from metadata)");
     const protocol = options.protocol ?? 'https';
-    if (protocol !== 'http' && protocol !== 'https') throw new CloudConfigError('protocol', `must be 'http' or 'https', got ${JSON.stringify(protocol)}`);
+    if (!['http', 'https'].includes(protocol)) throw new CloudConfigError('protocol', `must be 'http' or 'https', got ${JSON.stringify(protocol)}`);
     const vpcEndpoint = checkEndpoint('endpoints.vpcEndpoint', options.endpoints?.vpcEndpoint ?? '');
     const ecsEndpoint = checkEndpoint('endpoints.ecsEndpoint', options.endpoints?.ecsEndpoint ?? '');
     validateCredentialsOptions(options.credentials);
     const connectMs = positive(options.timeouts?.connectMs, 3000, 'timeouts.connectMs');
     const readMs = positive(options.timeouts?.readMs, 10_000, 'timeouts.readMs');
-    const defaultDeadlineMs = positive(options.timeouts?.defaultDeadlineMs, 60_000, 'timeouts.defaultDeadlineMs');
+    const defaultDeadlineMs = positive(options.timeouts?.defaultDeadlineMs, DEFAULT_RETRY_POLICIES.cloudCall.deadlineMs, 'timeouts.defaultDeadlineMs');
     const metadataMs = positive(options.timeouts?.metadataMs, 1000, 'timeouts.metadataMs');
-    const pollIntervalMs = positive(options.pollIntervalMs, 500, 'pollIntervalMs');
+    const { associationWait, cloudCall } = DEFAULT_RETRY_POLICIES;
+    const pollIntervalMs = positive(options.pollIntervalMs, associationWait.intervalMs, 'pollIntervalMs');
+    const pollMaxIntervalMs = positive(options.pollMaxIntervalMs, pollIntervalMs * (associationWait.maxIntervalMs / associationWait.intervalMs), 'pollMaxIntervalMs');
     const backoff = {
-      baseMs: positive(options.backoff?.baseMs, DEFAULT_BACKOFF.baseMs, 'backoff.baseMs'),
-      maxMs: positive(options.backoff?.maxMs, DEFAULT_BACKOFF.maxMs, 'backoff.maxMs'),
+      baseMs: positive(options.backoff?.baseMs, cloudCall.baseMs, 'backoff.baseMs'),
+      maxMs: positive(options.backoff?.maxMs, cloudCall.maxMs, 'backoff.maxMs'),
     };
     this.regionId = options.regionId.trim();
-    this.vpcId = options.vpcId?.trim() ?? '';
+    this.vpcId = options.vpcId.trim();
     const clock = deps.clock ?? systemClock;
     const random = deps.random ?? Math.random;
     this.pause = (round, action, signal) => this.bounded(action, sleep(clock, backoffDelay(round, backoff, random), signal), signal);
@@ -245,7 +250,7 @@ class SdkCloudClient implements ClosableCloudClient {
       exec: (ids, slot) => this.describeMany(ids, slot),
       unused: (slot) => slot.refund(),
     });
-    this.poller = new EipPoller({ describe: (id) => this.describeEip(id), clock, intervalMs: pollIntervalMs, maxIntervalMs: pollIntervalMs * 4, logger });
+    this.poller = new EipPoller({ describe: (id) => this.describeEip(id), clock, intervalMs: pollIntervalMs, maxIntervalMs: pollMaxIntervalMs, logger });
     this.enis = new EniCache((instanceId) => this.listEnis(instanceId));
   }
 

@@ -171,7 +171,7 @@ function required(value: string | undefined, field: string, fix: string): string
 
 /** Checks the credentials option up front (the SDK loads lazily, so errors would come late). */
 export function validateCredentialsOptions(options: CloudCredentialsOptions): void {
-  switch (options?.type) {
+  switch (options.type) {
     case 'access_key':
       required(options.accessKeyId, 'credentials.accessKeyId', 'set credential.accessKey in the config');
       required(options.accessKeySecret, 'credentials.accessKeySecret', 'set credential.accessSecret in the config');

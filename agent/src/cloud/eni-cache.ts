@@ -3,7 +3,7 @@
  * NextToken) and cached; a miss refreshes them, because an IP or an ENI may have been added since.
  * Concurrent misses share one refresh, unless it began before they asked.
  */
-import { untilAborted } from './clock.js';
+import { untilAborted } from '../../../lib/clock.js';
 import type { NetworkInterface } from './types.js';
 
 /** Lists an instance's ENIs; shared by every caller waiting on it, so it carries no caller's signal. */

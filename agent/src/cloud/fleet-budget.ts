@@ -13,7 +13,7 @@
  * the next round that works takes the plan back.
  */
 import type { Budget, CloudAction } from './budgets.js';
-import { sleep, type Clock } from './clock.js';
+import { sleep, type Clock } from '../../../lib/clock.js';
 import { planShares, totalDemand, type Demand, type FleetPlan } from './fleet-share.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Logger } from '../log/logger.js';

@@ -70,6 +70,6 @@ export function hashFraction(name: string): number {
 /** Sum of demand over actions. */
 export function totalDemand(demand: Demand): number {
   let n = 0;
-  for (const v of Object.values(demand)) n += v ?? 0;
+  for (const v of Object.values(demand) as (number | undefined)[]) n += v ?? 0;
   return n;
 }

@@ -10,7 +10,7 @@
  * 1.5x longer, from `intervalMs` up to `maxIntervalMs`. Until one wait has settled (the first
  * after the agent starts) it describes every `intervalMs`.
  */
-import { abortReason, type Clock } from './clock.js';
+import { abortReason, type Clock } from '../../../lib/clock.js';
 import { CloudError } from './errors.js';
 import type { Eip, EipStatus } from './types.js';
 import type { Logger } from '../log/logger.js';

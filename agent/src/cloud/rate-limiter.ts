@@ -20,7 +20,7 @@
  * once.
  * While coordination works out a fresh share (a node just turned busy) the limiter holds calls.
  */
-import { abortReason, type Clock } from './clock.js';
+import { abortReason, type Clock } from '../../../lib/clock.js';
 import type { Budget } from './budgets.js';
 
 /** A granted place in the window. Settle it exactly once. */

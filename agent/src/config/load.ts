@@ -56,7 +56,7 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
   const vpcID = raw.vpcID;
   const fromNetworkController = networkController.vpcid;
   if (vpcID && fromNetworkController && vpcID !== fromNetworkController) {
-    problems.push(`vpcID "${String(vpcID)}" and networkController.vpcid "${String(fromNetworkController)}" disagree: keep one of them`);
+    problems.push(`vpcID ${JSON.stringify(vpcID)} and networkController.vpcid ${JSON.stringify(fromNetworkController)} disagree: keep one of them`);
   }
   if (!vpcID && !fromNetworkController) problems.push('vpcID: required (or networkController.vpcid): the VPC id of the cluster, e.g. "vpc-bp1rkq0zxxxxxx"');
   const { accessKey, accessSecret } = credential;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { STATIC_EIP_POLICIES } from '../domain/grants.js';
+import { retrySchema } from './retry-schema.js';
 
 const hostPort = z.string().regex(/^[^\s:]*:\d{1,5}$/, 'expected HOST:PORT, e.g. "0.0.0.0:9464"');
 const endpoint = z.string().regex(/^$|^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected a host or HOST:PORT without a scheme, e.g. "vpc-vpc.cn-hangzhou.aliyuncs.com"');
@@ -44,7 +45,7 @@ const cloud = z.object({
   vpcEndpoint: endpoint.default(''),
   ecsEndpoint: endpoint.default(''),
   protocol: z.enum(['http', 'https']).default('https'),
-  metadataEndpoint: z.string().url().default('http://100.100.100.200'),
+  metadataEndpoint: z.url().default('http://100.100.100.200'),
   stsEndpoint: endpoint.default(''),
   /** This node's share of the account-wide OpenAPI budgets (0 < share <= 1); the cloud client's default when unset. */
   rateLimitShare: z.number().gt(0).max(1).optional(),
@@ -80,7 +81,7 @@ const warmPool = z.object({
   /** A Follow EIP whose pod is gone goes back to the pool (under maxIdle) instead of being released. */
   recycle: z.boolean().default(true),
   profile: poolProfile.default(poolProfile.parse({})),
-}).strict().refine((p) => p.minIdle <= p.maxIdle, { message: 'minIdle must not exceed maxIdle', path: ['minIdle'] });
+}).strict().refine((p) => p.minIdle <= p.maxIdle, { error: 'minIdle must not exceed maxIdle', path: ['minIdle'] });
 
 export const configSchema = z.object({
   clusterID: z.string().min(1, 'set the ACK cluster id, e.g. "c11ba338192xxxxxxx"'),
@@ -104,6 +105,8 @@ export const configSchema = z.object({
   agent: agent.default(agent.parse({})),
   cloud: cloud.default(cloud.parse({})),
   warmPool: warmPool.default(warmPool.parse({})),
+  /** Retry, backoff and deadline bounds by policy (retry/policies.ts); today's values when unset. */
+  retry: retrySchema.default(retrySchema.parse({})),
 }).strict();
 
 export type RawConfig = z.input<typeof configSchema>;

@@ -8,6 +8,9 @@ import { AGENT_VERSION } from '../version.js';
 import { CliUsageError, exitWithUsageError, helpText, parseCommandLine, type CommandSpec } from '../../../lib/cli.js';
 import { closest } from '../../../lib/did-you-mean.js';
 
+/** The generic client's untyped Status method, as this command calls it. */
+type StatusCall = (req: { clientVersion: string }, options: grpc.CallOptions, done: (err: grpc.ServiceError | null, res: StatusResponse) => void) => void;
+
 export const DEFAULT_SOCKET = '/var/run/podeip/agent.sock';
 
 export const PODEIPCTL: CommandSpec = {
@@ -57,7 +60,7 @@ export async function fetchStatus(socketPath: string, timeoutMs: number): Promis
   const client = new Client(`unix:${socketPath}`, grpc.credentials.createInsecure());
   try {
     return await new Promise<StatusResponse>((resolve, reject) => {
-      client.Status({ clientVersion: AGENT_VERSION }, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: StatusResponse) =>
+      (client as unknown as { Status: StatusCall }).Status({ clientVersion: AGENT_VERSION }, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: StatusResponse) =>
         (err ? reject(new Error(describeGrpcError(err))) : resolve(res)));
     });
   } finally {

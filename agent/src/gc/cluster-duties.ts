@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { StaticEipPolicy } from '../domain/grants.js';
 import { ClusterSweep } from './cluster-sweep.js';
 import { EIP_COUNT_ANNOTATION, encodeListing } from '../quota/eip-quota.js';
+import { errorText } from '../../../lib/error-text.js';
 
 export interface ClusterDutiesDeps {
   kube: KubeGateway;
@@ -67,8 +68,8 @@ export class ClusterDuties {
         this.logger.info('cluster sweep done', { ...report });
         await this.publishListing(report.poolEips, listedAt, signal);
       } catch (err) {
-        if (signal.aborted) break;
-        this.logger.warn('cluster sweep failed; retrying next period', { err: String((err as Error)?.message ?? err) });
+        if (signal.aborted) break; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
+        this.logger.warn('cluster sweep failed; retrying next period', { err: errorText(err) });
       }
       try {
         await sleep(this.deps.periodMs, undefined, { signal });

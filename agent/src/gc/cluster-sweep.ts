@@ -19,6 +19,7 @@ import { boundByPodEip, distrust } from '../domain/podeip-trust.js';
 import { decidePodEip, isOrphan, POD_GONE_SINCE_ANNOTATION, taggedPod, type ReleaseReason } from './policy.js';
 import { unbind, unbindAndRelease } from './eip-teardown.js';
 import { poolNodeOf } from '../domain/pool-tags.js';
+import { errorText } from '../../../lib/error-text.js';
 
 export interface SweepReport {
   podEips: number;
@@ -96,9 +97,9 @@ export class ClusterSweep {
     try {
       await work();
     } catch (err) {
-      if ((err as Error)?.name === 'AbortError') throw err;
+      if ((err instanceof Error && err.name === 'AbortError')) throw err;
       report.errors += 1;
-      this.deps.logger.warn('cluster sweep: item failed; continuing with the rest', { item: what, err: String((err as Error)?.message ?? err) });
+      this.deps.logger.warn('cluster sweep: item failed; continuing with the rest', { item: what, err: errorText(err) });
     }
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../../lib/clock.js';
 import type { KubeMetrics } from './metrics.js';
 import { TokenBucket } from './token-bucket.js';
 import type { EventType, ObjectRef } from './types.js';

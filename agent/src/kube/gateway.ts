@@ -1,7 +1,7 @@
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log/logger.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../../lib/clock.js';
 import { CoreEventSink } from './event-sink.js';
 import { EventRecorder, type EventRecorderOptions } from './events.js';
 import { KubeOptionError } from './errors.js';
@@ -18,6 +18,7 @@ import { PodWriter } from './pod-writer.js';
 import { KubeRequester } from './requester.js';
 import { TokenBucket } from './token-bucket.js';
 import type { EventType, KubeGateway, LeaderElector, ObjectRef, PodEip, PodEipSpec, PodEipStatus, PodInfo } from './types.js';
+import type { RetryPolicies } from '../retry/index.js';
 
 export interface KubeGatewayOptions {
   nodeName: string;
@@ -31,6 +32,8 @@ export interface KubeGatewayOptions {
   controllerName?: string;
   /** Server-side timeout of each pod watch before it is re-opened. */
   watchTimeoutSeconds?: number;
+  /** Retry bounds of its requests and of the pod informer; default DEFAULT_RETRY_POLICIES'. */
+  retry?: Pick<RetryPolicies, 'kubeWrite' | 'informerRelist'>;
   events?: Omit<EventRecorderOptions, 'component' | 'host'>;
 }
 
@@ -61,17 +64,17 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
   const config = deps.kubeConfig ?? loadKubeConfig({ kubeconfig: options.kubeconfig, env: deps.env ?? process.env });
   const logger = deps.logger.child({ component: 'kube' });
   const metrics = createKubeMetrics(deps.registry);
-  const requester = new KubeRequester(new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock), metrics, clock, logger);
+  const requester = new KubeRequester(new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock), metrics, clock, logger, options.retry?.kubeWrite);
   const core = config.makeApiClient(CoreV1Api);
   const custom = config.makeApiClient(CustomObjectsApi);
   const coordination = config.makeApiClient(CoordinationV1Api);
 
   const pods = new PodInformer(
-    { nodeName: options.nodeName, watchTimeoutSeconds: options.watchTimeoutSeconds },
+    { nodeName: options.nodeName, watchTimeoutSeconds: options.watchTimeoutSeconds, ...(options.retry ? { backoff: options.retry.informerRelist } : {}) },
     { core, watch: new Watch(config), requester, clock, logger: logger.child({ informer: 'pods' }), metrics },
   );
   const podEips = new PodEipClient(custom, requester);
-  const podWriter = new PodWriter(core, requester, clock);
+  const podWriter = new PodWriter(core, requester, clock, options.retry?.kubeWrite.conflictRetries);
   const nodes = new NodeReader(core, requester);
   const namespaces = new NamespaceReader(core, requester, clock);
   const electors: LeaderElector[] = [];

@@ -1,7 +1,7 @@
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { deadline } from '../../../lib/deadline.js';
 import type { Logger } from '../log/logger.js';
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from '../../../lib/clock.js';
 import { KubeApiError, KubeOptionError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
 import type { KubeRequester } from './requester.js';
@@ -101,12 +101,12 @@ export class LeaseElector implements LeaderElector {
     while (!signal.aborted) {
       // Follower: try until we hold the lease.
       if (await this.tryAcquireOrRenew()) {
-        if (signal.aborted) return;
+        if (signal.aborted) return; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
         this.startLeading();
         let lastRenew = this.deps.clock.now();
-        while (!signal.aborted) {
+        while (!signal.aborted) { // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
           await this.sleep(this.retryPeriodMs);
-          if (signal.aborted) break;
+          if (signal.aborted) break; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
           if (await this.tryAcquireOrRenew()) {
             lastRenew = this.deps.clock.now();
           } else if (this.deps.clock.now() - lastRenew >= this.renewDeadlineMs || !this.holdsLease()) {
@@ -114,7 +114,7 @@ export class LeaseElector implements LeaderElector {
             break;
           }
         }
-        if (signal.aborted) return;
+        if (signal.aborted) return; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
       }
       await this.sleep(this.retryPeriodMs);
     }
@@ -244,6 +244,6 @@ export class LeaseElector implements LeaderElector {
   }
 
   private sleep(ms: number): Promise<void> {
-    return this.deps.clock.sleep(ms, this.stopping.signal).catch(() => undefined);
+    return sleep(this.deps.clock, ms, this.stopping.signal).catch(() => undefined);
   }
 }

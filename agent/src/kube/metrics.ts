@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export interface KubeMetrics {
   requests: Counter<'verb' | 'resource' | 'code'>;
   requestDuration: Histogram<'verb' | 'resource'>;
-  leader: Gauge<string>;
+  leader: Gauge;
   watchRestarts: Counter<'resource' | 'reason'>;
   eventsDropped: Counter<'reason'>;
 }

@@ -1,5 +1,5 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../../lib/clock.js';
 import { KubeApiError } from './errors.js';
 import type { KubeRequester } from './requester.js';
 

@@ -1,6 +1,7 @@
 import type { CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../log/logger.js';
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from '../../../lib/clock.js';
+import { backoffDelay, DEFAULT_RETRY_POLICIES, type BackoffPolicy } from '../retry/index.js';
 import { KubeApiError, KubeStoppedError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
 import { toPodInfo, type RawPod } from './pod-info.js';
@@ -11,8 +12,8 @@ export interface PodInformerOptions {
   nodeName: string;
   /** Server-side watch timeout; the watch is re-opened from the last resourceVersion after it. */
   watchTimeoutSeconds?: number;
-  backoffInitialMs?: number;
-  backoffMaxMs?: number;
+  /** After a failed list or watch; default retry.informerRelist. */
+  backoff?: BackoffPolicy;
 }
 
 export interface PodInformerDeps {
@@ -38,8 +39,7 @@ export class PodInformer implements PodSource {
   private readonly stopping = new AbortController();
   private readonly fieldSelector: string;
   private readonly watchTimeoutSeconds: number;
-  private readonly backoffInitialMs: number;
-  private readonly backoffMaxMs: number;
+  private readonly backoffPolicy: BackoffPolicy;
   private resourceVersion = '';
   private loop: Promise<void> | undefined;
   private activeWatch: AbortController | undefined;
@@ -48,8 +48,7 @@ export class PodInformer implements PodSource {
   constructor(options: PodInformerOptions, private readonly deps: PodInformerDeps) {
     this.fieldSelector = `spec.nodeName=${options.nodeName}`;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
-    this.backoffInitialMs = options.backoffInitialMs ?? 250;
-    this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
+    this.backoffPolicy = options.backoff ?? DEFAULT_RETRY_POLICIES.informerRelist;
     let resolve!: () => void;
     let reject!: (err: Error) => void;
     const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
@@ -116,7 +115,7 @@ export class PodInformer implements PodSource {
         }
         const started = this.deps.clock.now();
         const outcome = await this.watchOnce();
-        if (signal.aborted) break;
+        if (signal.aborted) break; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
         this.deps.metrics.watchRestarts.inc({ resource: 'pods', reason: outcome.kind });
         if (outcome.kind === 'expired') {
           this.deps.logger.info('pod watch expired (410 Gone); re-listing', { resourceVersion: this.resourceVersion });
@@ -128,20 +127,15 @@ export class PodInformer implements PodSource {
         if (outcome.events === 0 && this.deps.clock.now() - started < 1000) failures += 1;
         else failures = 0;
       } catch (err) {
-        if (signal.aborted) break;
+        if (signal.aborted) break; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
         failures += 1;
         if (!needList) this.deps.metrics.watchRestarts.inc({ resource: 'pods', reason: 'error' });
         this.deps.logger.warn(needList ? 'pod list failed; retrying' : 'pod watch failed; reconnecting', {
           error: (err as Error).message, attempt: failures,
         });
       }
-      if (failures > 0) await this.deps.clock.sleep(this.backoff(failures), signal).catch(() => undefined);
+      if (failures > 0) await sleep(this.deps.clock, backoffDelay(failures, this.backoffPolicy, Math.random), signal).catch(() => undefined);
     }
-  }
-
-  private backoff(failures: number): number {
-    const base = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (failures - 1));
-    return base / 2 + Math.random() * (base / 2);
   }
 
   private async relist(): Promise<void> {
@@ -179,7 +173,7 @@ export class PodInformer implements PodSource {
       };
       // A half-open connection delivers nothing forever; the server-side timeout plus a margin bounds it.
       const armWatchdog = () => {
-        this.deps.clock.sleep((this.watchTimeoutSeconds + 30) * 1000, watchdog.signal)
+        sleep(this.deps.clock, (this.watchTimeoutSeconds + 30) * 1000, watchdog.signal)
           .then(() => finish(new Error('pod watch went silent past its timeout')), () => undefined);
       };
       armWatchdog();
@@ -211,7 +205,7 @@ export class PodInformer implements PodSource {
         if (this.stopping.signal.aborted) { finish({ kind: 'closed', events }); return; }
         if (!err) { finish({ kind: 'closed', events }); return; }
         if ((err as { statusCode?: number }).statusCode === 410) { finish({ kind: 'expired', events }); return; }
-        finish(err instanceof Error ? err : new Error(String(err)));
+        finish(err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err)));
       };
       const params: Record<string, string | number | boolean> = {
         fieldSelector: this.fieldSelector,

@@ -1,13 +1,12 @@
 import { PatchStrategy, type CoreV1Api } from '@kubernetes/client-node';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../../lib/clock.js';
 import { KubeApiError, KubeConflictError } from './errors.js';
 import { rfc3339, type RawPod } from './pod-info.js';
 import type { KubeRequester } from './requester.js';
+import { DEFAULT_RETRY_POLICIES } from '../retry/index.js';
 
 export const ADDRESS_ANNOTATIONS = ['k8s.aliyun.com/allocated-eipAddress', 'network.alibabacloud.com/allocated-eipAddress'] as const;
 export const EIP_CONDITION_TYPE = 'k8s.aliyun.com/eip';
-
-const MAX_CONFLICT_RETRIES = 5;
 
 /** The two writes the agent makes to Pods: the address annotation and the readiness-gate condition. */
 export class PodWriter {
@@ -15,6 +14,7 @@ export class PodWriter {
     private readonly core: CoreV1Api,
     private readonly requester: KubeRequester,
     private readonly clock: Clock,
+    private readonly conflictRetries = DEFAULT_RETRY_POLICIES.kubeWrite.conflictRetries,
   ) {}
 
   /** Both prefixes, since users read either (the spec shows one per component). Overwrites a stale value. */
@@ -49,7 +49,7 @@ export class PodWriter {
         return;
       } catch (err) {
         if (!(err instanceof KubeApiError && err.conflict)) throw err;
-        if (attempt >= MAX_CONFLICT_RETRIES) {
+        if (attempt >= this.conflictRetries) {
           throw new KubeConflictError(`setting condition ${EIP_CONDITION_TYPE} on pod ${namespace}/${name} kept conflicting after ${attempt} attempts`, { cause: err });
         }
       }

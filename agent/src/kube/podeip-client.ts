@@ -19,7 +19,7 @@ export class PodEipClient {
 
   async get(namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> {
     try {
-      const object = await this.requester.call('get', RESOURCE, { signal }, (config) =>
+      const object: unknown = await this.requester.call('get', RESOURCE, { signal }, (config) =>
         this.api.getNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name }, config));
       return toPodEip(object as RawPodEip);
     } catch (err) {
@@ -61,7 +61,7 @@ export class PodEipClient {
       spec,
     };
     try {
-      const object = await this.requester.call('create', RESOURCE, { signal }, (config) =>
+      const object: unknown = await this.requester.call('create', RESOURCE, { signal }, (config) =>
         this.api.createNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, body }, config));
       return toPodEip(object as RawPodEip);
     } catch (err) {

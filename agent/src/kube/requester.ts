@@ -1,10 +1,11 @@
 import { ApiException, Observable, type ConfigurationOptions, type HttpInfo, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from '../../../lib/clock.js';
 import { KubeApiError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
 import type { TokenBucket } from './token-bucket.js';
 import type { Logger } from '../log/logger.js';
 import { failpoint } from '../../../lib/failpoint.js';
+import { DEFAULT_RETRY_POLICIES, type RetryPolicies } from '../retry/index.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -15,10 +16,6 @@ export interface CallOptions {
    */
   contentType?: string;
 }
-
-/** Answers 429 (API priority and fairness) this many times before giving up, as client-go does. */
-const MAX_THROTTLED_RETRIES = 5;
-const MAX_RETRY_AFTER_SECONDS = 10;
 
 /**
  * Every non-watch API request goes through `call`: wait for the client-side rate limit, run,
@@ -31,6 +28,8 @@ export class KubeRequester {
     private readonly metrics: KubeMetrics,
     private readonly clock: Clock,
     private readonly logger?: Logger,
+    /** 429s (API priority and fairness) are retried as client-go does: a few times, each after its Retry-After. */
+    private readonly policy: RetryPolicies['kubeWrite'] = DEFAULT_RETRY_POLICIES.kubeWrite,
   ) {}
 
   /** `run` calls a client-node `...WithHttpInfo` method, so the real status code (200, 201...) is recorded. */
@@ -52,9 +51,8 @@ export class KubeRequester {
         const error = toKubeApiError(verb, resource, err);
         this.record(verb, resource, error.status, started);
         this.logger?.debug('kube call', { verb, resource, code: error.status, attempt, durationMs: this.clock.now() - started, error: error.message });
-        if (error.status !== 429 || attempt > MAX_THROTTLED_RETRIES) throw error;
-        const waitSeconds = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, error.retryAfterSeconds ?? 1));
-        await this.clock.sleep(waitSeconds * 1000, options.signal);
+        if (error.status !== 429 || attempt > this.policy.throttledRetries) throw error;
+        await sleep(this.clock, Math.min(this.policy.maxRetryAfterMs, Math.max(1, error.retryAfterSeconds ?? 1) * 1000), options.signal);
       }
     }
   }
@@ -98,7 +96,7 @@ export function toKubeApiError(verb: string, resource: string, err: unknown): Ku
     const error = new KubeApiError(verb, resource, err.code, reason,
       `${verb} ${resource}: the API server answered ${err.code}${reason ? ` ${reason}` : ''}${detail ? `: ${detail}` : ''}`,
       { cause: err });
-    const retryAfter = Number(err.headers?.['retry-after']);
+    const retryAfter = Number(err.headers['retry-after']);
     if (Number.isFinite(retryAfter)) error.retryAfterSeconds = retryAfter;
     return error;
   }

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import { sleep, type Clock } from '../../../lib/clock.js';
 import { KubeOptionError } from './errors.js';
 
 /**
@@ -42,7 +42,7 @@ export class TokenBucket {
       if (signal?.aborted) throw signal.reason;
       if (this.tryTake()) return;
       const missing = 1 - this.tokens;
-      await this.clock.sleep(Math.ceil((missing / this.qps) * 1000), signal);
+      await sleep(this.clock, Math.ceil((missing / this.qps) * 1000), signal);
     }
   }
 

@@ -24,6 +24,7 @@ import { POOL_STATES, type BindingRow, type Journal, type PoolRow, type PoolStat
 import { MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY, TAG_POD_UID } from '../domain/ownership.js';
 import { decodeAllocation, type StoredAllocation } from '../domain/stored-allocation.js';
 import { poolNodeOf, poolTags, TAG_POOL } from '../domain/pool-tags.js';
+import { errorText } from '../../../lib/error-text.js';
 
 /** The cloud's Bandwidth when AllocateEipAddress gets none (Mbps). */
 export const CLOUD_DEFAULT_BANDWIDTH = '5';
@@ -133,11 +134,11 @@ export class WarmPool {
   async start(): Promise<void> {
     for (const row of this.journal.poolRows().filter((r) => r.state === 'allocating')) {
       await this.resume(row, this.lifetime.signal).catch((err: unknown) =>
-        this.logger.warn('resuming a pool refill failed; retrying on the next pass', { rowId: row.id, error: String((err as Error)?.message ?? err) }));
+        this.logger.warn('resuming a pool refill failed; retrying on the next pass', { rowId: row.id, error: errorText(err) }));
     }
     if (this.journal.poolRows().some((r) => r.state === 'allocating')) return this.startTicking();
     await this.adoptUnjournaled().catch((err: unknown) =>
-      this.logger.warn('could not list this node\'s pool EIPs; retrying on the next pass', { error: String((err as Error)?.message ?? err) }));
+      this.logger.warn('could not list this node\'s pool EIPs; retrying on the next pass', { error: errorText(err) }));
     this.startTicking();
   }
 
@@ -178,7 +179,7 @@ export class WarmPool {
   kick(): void {
     if (this.tickRunning || this.lifetime.signal.aborted) return;
     this.tickRunning = this.tick().catch((err: unknown) =>
-      this.logger.warn('pool pass failed; retrying on the next one', { error: String((err as Error)?.message ?? err) }))
+      this.logger.warn('pool pass failed; retrying on the next one', { error: errorText(err) }))
       .finally(() => { this.tickRunning = undefined; });
   }
 
@@ -308,7 +309,7 @@ export class WarmPool {
       if (signal.aborted) return;
       if (this.working.has(row.id) || row.state === 'idle') continue;
       await this.resume(row, signal).catch((err: unknown) => this.logger.warn('resuming a pool EIP failed; retrying on the next pass',
-        { rowId: row.id, state: row.state, allocationId: row.allocationId, error: String((err as Error)?.message ?? err) }));
+        { rowId: row.id, state: row.state, allocationId: row.allocationId, error: errorText(err) }));
     }
     await this.trim(signal);
     await this.refill(signal);

@@ -18,6 +18,7 @@ import type { Logger } from '../log/logger.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import { grpcStatusFor } from './status-codes.js';
 import { checkClientVersion, checkIpv4, checkPod, checkSandbox } from './request-checks.js';
+import { errorText } from '../../../lib/error-text.js';
 
 export interface BindingApi {
   attach(req: AttachRequest, signal: AbortSignal): Promise<AttachResponse>;
@@ -129,11 +130,11 @@ export class AgentGrpcServer {
         (err: unknown) => {
           const code = err instanceof PodeipError ? err.code : 'Internal';
           this.metrics.cniRequest(command, code, (performance.now() - started) / 1000);
-          if (code === 'Internal') this.logger.error('request failed', { command, err: String((err as Error)?.stack ?? err) });
+          if (code === 'Internal') this.logger.error('request failed', { command, err: (err instanceof Error ? err.stack ?? err.message : String(err)) });
           const trailer = new grpc.Metadata();
           trailer.set(ERROR_CODE_TRAILER, code);
           // Bounded: status details travel in an HTTP/2 trailer, and one past its size limit never arrives.
-          callback({ code: grpcStatusFor(code), details: clamp((err as Error)?.message ?? String(err)), metadata: trailer });
+          callback({ code: grpcStatusFor(code), details: clamp(errorText(err)), metadata: trailer });
         },
       ).finally(dispose);
     };

@@ -20,7 +20,7 @@ const UNWRITABLE_PREFIXES = ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', '
 
 /** SQLite's failure as a StoreError when it says the file or the disk is bad; undefined otherwise. */
 export function classifySqliteError(err: unknown, path: string): StoreError | undefined {
-  const code = typeof err === 'object' && err !== null ? String((err as { code?: unknown }).code ?? '') : '';
+  const code = typeof err === 'object' && err !== null ? String((err as { code?: string }).code ?? '') : '';
   const message = err instanceof Error ? err.message : String(err);
   if (CORRUPT.has(code)) {
     return new StoreError('JournalCorrupt', path, `journal ${path} is damaged (${code}: ${message}); move it aside so the agent rebuilds it from PodEIPs and cloud tags`, { cause: err });

@@ -1,16 +1,17 @@
 /**
  * Whether the journal takes writes. A full or read-only disk makes the agent not ready (every
- * ADD would fail "try again later" anyway); every 10 s a probe write finds out whether space came
+ * ADD would fail "try again later" anyway); every retry.journalOpen.retryMs (10 s) a probe write finds out whether space came
  * back, so readiness returns without waiting for the next pod.
  */
 import type { Logger } from '../log/logger.js';
 import type { Journal } from './journal.js';
+import { DEFAULT_RETRY_POLICIES } from '../retry/index.js';
 
 export class JournalHealth {
   private timer: NodeJS.Timeout | undefined;
   private reported: string | undefined;
 
-  constructor(private readonly journal: Journal, private readonly logger: Logger, private readonly probeEveryMs = 10_000) {}
+  constructor(private readonly journal: Journal, private readonly logger: Logger, private readonly probeEveryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs) {}
 
   writable(): boolean {
     return this.journal.unwritableReason() === undefined;

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
 import { Journal } from './journal.js';
 import { StoreError } from './errors.js';
+import { DEFAULT_RETRY_POLICIES } from '../retry/index.js';
 
 export interface OpenedJournal {
   journal: Journal;
@@ -34,7 +35,7 @@ export function openJournalOnce(stateDir: string, logger: Logger, now: () => num
  * Runs `open` until the state dir takes writes: a JournalUnwritable failure (disk full,
  * read-only, not a directory) is retried every `retryMs` until it clears or `signal` aborts.
  */
-export async function whenWritable<T>(open: () => T, logger: Logger, signal?: AbortSignal, retryMs = 10_000): Promise<T> {
+export async function whenWritable<T>(open: () => T, logger: Logger, signal?: AbortSignal, retryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs): Promise<T> {
   for (;;) {
     try {
       return open();
@@ -47,6 +48,6 @@ export async function whenWritable<T>(open: () => T, logger: Logger, signal?: Ab
 }
 
 /** Retries an unwritable journal every `retryMs` until it opens or `signal` aborts. */
-export function openJournal(stateDir: string, logger: Logger, signal?: AbortSignal, retryMs = 10_000): Promise<OpenedJournal> {
+export function openJournal(stateDir: string, logger: Logger, signal?: AbortSignal, retryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs): Promise<OpenedJournal> {
   return whenWritable(() => openJournalOnce(stateDir, logger), logger, signal, retryMs);
 }

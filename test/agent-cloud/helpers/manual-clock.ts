@@ -1,5 +1,5 @@
 /** A Clock whose time moves only when the test says so (for the limiter, poller and runner). */
-import type { Clock } from '../../../agent/src/cloud/clock.js';
+import type { Clock } from '../../../lib/clock.js';
 
 interface Timer { at: number; seq: number; fn: () => void; }
 

@@ -4,8 +4,6 @@ export interface BackoffPolicy {
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 10_000 };
-
 /** Delay before retry number `attempt` (1 = the first retry). `random` returns [0, 1). */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number): number {
   const step = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));

@@ -1,6 +1,7 @@
 /**
- * Time as the cloud client sees it. Injected so the limiter, backoff and poller can be tested
- * with a manual clock; the real one wraps Date.now and setTimeout.
+ * The agent's one clock (the cloud client, the kube parts and the retry policies). Injected so
+ * rate limits, backoffs, leases and the poller can be tested with a manual clock; the real one
+ * wraps Date.now and setTimeout. Waiting is `sleep(clock, ms, signal)`.
  */
 export interface Clock {
   now(): number;
