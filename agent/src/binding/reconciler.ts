@@ -57,15 +57,27 @@ export class BindingReconciler {
 
   /** Once the pod has left: unbind (unless a DEL is still due) and release per strategy. */
   settle(rowId: number): Promise<void> {
+    return this.withLiveRow(rowId, 'settling a binding failed; retrying later', async (current, pod, signal) => {
+      if (podIsLeaving(current, pod)) await this.settleLocked(current, pod, signal);
+    });
+  }
+
+  /**
+   * Runs `work` under the pod's lock on the row as it is then, with its pod as the API server has
+   * it, unless the row has finished meanwhile; a failure is noted for the next retry pass.
+   */
+  private withLiveRow(rowId: number, failure: string,
+    work: (current: BindingRow, pod: PodInfo | undefined, signal: AbortSignal) => Promise<void>): Promise<void> {
     const { ctx } = this.rt;
     const row = ctx.journal.get(rowId);
     if (!row) return Promise.resolve();
     return this.rt.locks.run(podKey(row.namespace, row.podName), async () => {
       const current = ctx.journal.get(rowId);
       if (!current || isTerminal(current)) return;
-      const pod = await ctx.kube.pods.get(current.namespace, current.podName, this.rt.lifetime.signal);
-      if (podIsLeaving(current, pod)) await this.settleLocked(current, pod, this.rt.lifetime.signal);
-    }).catch((err: unknown) => this.noteFailure(rowId, 'settling a binding failed; retrying later', err));
+      const signal = this.rt.lifetime.signal;
+      const pod = await ctx.kube.pods.get(current.namespace, current.podName, signal);
+      await work(current, pod, signal);
+    }).catch((err: unknown) => this.noteFailure(rowId, failure, err));
   }
 
   /** Takes bindings the journal lost (or never had) from PodEIPs and the cloud; see adopt.ts. */
@@ -85,18 +97,11 @@ export class BindingReconciler {
 
   /** After a restart: carry each unfinished row to where its pod wants it. */
   private resume(rowId: number, afterRestart: boolean): Promise<void> {
-    const { ctx } = this.rt;
-    const row = ctx.journal.get(rowId);
-    if (!row) return Promise.resolve();
-    return this.rt.locks.run(podKey(row.namespace, row.podName), async () => {
-      const current = ctx.journal.get(rowId);
-      if (!current || isTerminal(current)) return;
-      const signal = this.rt.lifetime.signal;
-      const pod = await ctx.kube.pods.get(current.namespace, current.podName, signal);
+    return this.withLiveRow(rowId, 'resuming a binding failed; retrying later', async (current, pod, signal) => {
       if (podIsLeaving(current, pod)) return this.settleLocked(current, pod, signal);
       const goal = resumeGoal(current.state, afterRestart);
-      if (goal) await drive(ctx, current, goal, signal);
-    }).catch((err: unknown) => this.noteFailure(rowId, 'resuming a binding failed; retrying later', err));
+      if (goal) await drive(this.rt.ctx, current, goal, signal);
+    });
   }
 
   private noteFailure(rowId: number, message: string, err: unknown): void {
