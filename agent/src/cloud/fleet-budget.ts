@@ -168,7 +168,8 @@ export class FleetBudget {
       this.setCoordinated(true, '');
       return;
     }
-    if (this.coordinated && now - this.lastGoodAt <= horizon) return;
+    // Requests that fail (not slow ones: those succeed late) fall back after the intervals alone.
+    if (this.coordinated && now - this.lastGoodAt <= STALE_INTERVALS * this.options.intervalMs) return;
     this.fallBack(!published.ok || !read.ok ? 'API server unavailable' : !plan ? 'no plan yet' : 'plan stale (no leader)');
   }
 
