@@ -69,8 +69,8 @@ const REQUEST_INTERVALS = 2;
 const MIN_REQUEST_MS = 10_000;
 /**
  * A demand record that has not changed for this many intervals belongs to a dead node, plus how
- * late nodes publish now (the median gap the leader saw between the records' changes, beyond the
- * interval), so a slow API server does not drop live nodes (a dropped node takes the newcomer's
+ * late nodes publish now (the median gap the leader saw between the records' changes, beyond two
+ * intervals), so a slow API server does not drop live nodes (a dropped node takes the newcomer's
  * share while the listed ones take its part too).
  */
 const DEAD_INTERVALS = 1.5;
@@ -271,7 +271,8 @@ export class FleetBudget {
           this.recordsSeen.set(r.node, { version: r.version, at: listedAt, gap: seen ? listedAt - seen.at : this.options.intervalMs });
         }
       }
-      const deadAfter = DEAD_INTERVALS * this.options.intervalMs + Math.max(0, this.medianGap(live) - this.options.intervalMs);
+      // Gaps up to two intervals (a round's own requests, a busy event loop) the margin covers.
+      const deadAfter = DEAD_INTERVALS * this.options.intervalMs + Math.max(0, this.medianGap(live) - 2 * this.options.intervalMs);
       for (const r of records) if (listedAt - this.recordsSeen.get(r.node)!.at <= deadAfter) demand[r.node] = r.demand;
       for (const node of this.recordsSeen.keys()) if (!live.has(node)) this.recordsSeen.delete(node);
       const wasBusy = Object.keys(this.lastPlan.demand).length > 0;
