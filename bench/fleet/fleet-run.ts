@@ -270,7 +270,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
       const name = `fleet-node-${i + 1}`;
       await core.createNode({ body: { metadata: { name }, spec: { providerID: `${cloudSim.regionId}.${instance.instanceId}` } } });
       const registry = new Registry();
-      // PODEIP_FLEET_LOG=1: the first node logs at debug on stderr.
+      // PODEIP_FLEET_LOG=1: the first node (the usual leader) logs at debug on stderr; =all: every node.
       const logger = (i === 0 || process.env['PODEIP_FLEET_LOG'] === 'all') && process.env['PODEIP_FLEET_LOG'] ? createLogger({ level: 'debug', stream: process.stderr }) : silentLogger;
       const kube = createKubeGateway({ nodeName: name, kubeconfig: kubeSim.kubeconfig, qps: 20 * scale, burst: 40 * scale }, { logger, registry });
       const elector = kube.createLeaderElector({ name: 'podeip-gc', namespace: 'kube-system', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
