@@ -55,6 +55,19 @@ export interface FleetRunOptions {
   idleMs?: number;
   /** Runs alongside the burst, once every pod's first ADD is under way (tests break things here). */
   during?: (fleet: FleetHandle) => Promise<void>;
+  /** Every this many real ms of the burst, a TimelineSample (bench:fleet --trace). */
+  traceEveryMs?: number;
+}
+
+/** The burst over time: what the fleet did in one trace period. */
+export interface TimelineSample {
+  /** Real ms since the burst started. */
+  atMs: number;
+  /** Nodes whose limits come from the fleet plan (podeip_cloud_budget_coordinated = 1). */
+  coordinated: number;
+  bound: number;
+  /** Calls answered in this period, by action: [successes, throttled]. */
+  calls: Record<string, [number, number]>;
 }
 
 export interface FleetHandle {
@@ -109,6 +122,7 @@ export interface FleetFigures {
   apiPerNodeMinuteBurst: number;
   apiPerNodeMinuteIdle: number;
   perNode: NodeFigures[];
+  timeline: TimelineSample[];
 }
 
 interface FleetNode {
@@ -256,8 +270,8 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
       const name = `fleet-node-${i + 1}`;
       await core.createNode({ body: { metadata: { name }, spec: { providerID: `${cloudSim.regionId}.${instance.instanceId}` } } });
       const registry = new Registry();
-      // PODEIP_FLEET_LOG=1: the first node logs at debug on stderr.
-      const logger = i === 0 && process.env['PODEIP_FLEET_LOG'] ? createLogger({ level: 'debug', stream: process.stderr }) : silentLogger;
+      // PODEIP_FLEET_LOG=1: the first node (the usual leader) logs at debug on stderr; =all: every node.
+      const logger = (i === 0 || process.env['PODEIP_FLEET_LOG'] === 'all') && process.env['PODEIP_FLEET_LOG'] ? createLogger({ level: 'debug', stream: process.stderr }) : silentLogger;
       const kube = createKubeGateway({ nodeName: name, kubeconfig: kubeSim.kubeconfig, qps: 20 * scale, burst: 40 * scale }, { logger, registry });
       const elector = kube.createLeaderElector({ name: 'podeip-gc', namespace: 'kube-system', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
       const cloud = createCloudClient({
@@ -374,7 +388,37 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
         return metric?.values[0]?.value === 1;
       },
     };
+    const timeline: TimelineSample[] = [];
+    let tracing = options.traceEveryMs !== undefined;
+    const trace = async (): Promise<void> => {
+      let before: Record<string, Record<string, number>> = {};
+      while (tracing) {
+        await sleep(options.traceEveryMs!);
+        // A snapshot the busy simulator drops is skipped: the next period counts its calls.
+        const [calls, coordinated] = await Promise.all([
+          simSnapshot(cloudSim).then((snap) => snap.calls, () => undefined),
+          Promise.all(fleet.map((_, i) => handle.coordinated(i))).then((all) => all.filter(Boolean).length),
+        ]);
+        if (!calls) continue;
+        const period: Record<string, [number, number]> = {};
+        for (const [action, byCode] of Object.entries(calls)) {
+          let ok = 0;
+          let throttledNow = 0;
+          for (const [code, n] of Object.entries(byCode)) {
+            const d = n - (before[action]?.[code] ?? 0);
+            if (code === 'Success') ok += d;
+            else if (code.startsWith('Throttling')) throttledNow += d;
+          }
+          if (ok || throttledNow) period[action] = [ok, throttledNow];
+        }
+        before = calls;
+        timeline.push({ atMs: Math.round(handle.elapsed()), coordinated, bound: doneAt.size, calls: period });
+      }
+    };
+    const tracer = trace();
     await Promise.all([attachAll, options.during?.(handle)]);
+    tracing = false;
+    await tracer;
     const allBoundMs = Math.max(0, ...doneAt.values());
     const apiAfterBurst = await kubeRequests(kubeSim);
     const burstMs = performance.now() - t0;
@@ -435,6 +479,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
       apiPerNodeMinuteBurst: Number(((apiAfterBurst - apiBefore) / nodeCount / minutes(burstMs)).toFixed(1)),
       apiPerNodeMinuteIdle: Number(((apiIdleEnd - apiIdleStart) / nodeCount / minutes(idleMs)).toFixed(1)),
       perNode,
+      timeline,
     };
   } finally {
     await Promise.all(fleet.filter(Boolean).map(async (n) => {

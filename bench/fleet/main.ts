@@ -1,6 +1,6 @@
 /**
  * npm run bench:fleet -- --nodes N --pods-per-node M [--scale 4] [--latency-ms 80]
- *                        [--association-ms 1500] [--interval-ms 5000] [--account-reserve 0.05]
+ *                        [--association-ms 1500] [--interval-ms 5000] [--account-reserve 0.05] [--trace]
  *
  * A burst of N x M EIP pods at once across N nodes, run twice in one process: with the fleet
  * budget (coordinated shares) and with today's fixed share and AIMD (the baseline). Prints
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     'association-ms': { type: 'string', default: '1500' },
     'interval-ms': { type: 'string', default: '5000' },
     'account-reserve': { type: 'string', default: '0.05' },
+    trace: { type: 'boolean', default: false },
   },
 });
 
@@ -53,19 +54,35 @@ console.log(`  ${associationMs / scale} ms association, ${intervalMs / scale} ms
 console.log('  "per minute" figures are per scaled minute. The GC Lease elector keeps its real 2 s retry period (not scaled).');
 console.log(`account reserve ${accountReserve}; per-node cap cloud.rateLimitShare 0.5 (default)\n`);
 
+const short: Record<string, string> = {
+  AllocateEipAddress: 'Alloc', AssociateEipAddress: 'Assoc', DescribeEipAddresses: 'Desc', DescribeNetworkInterfaces: 'DescENI',
+  TagResources: 'Tag', UnassociateEipAddress: 'Unassoc', ReleaseEipAddress: 'Release',
+};
+
 const rows: FleetFigures[] = [];
 for (const coordinated of [true, false]) {
-  rows.push(await runFleet({ nodes, podsPerNode, coordinated, scale, latencyMs, associationMs, intervalMs, accountReserve }));
+  const row = await runFleet({
+    nodes, podsPerNode, coordinated, scale, latencyMs, associationMs, intervalMs, accountReserve,
+    ...(values.trace ? { traceEveryMs: intervalMs / scale } : {}),
+  });
+  rows.push(row);
+  if (values.trace) printTimeline(row);
+}
+
+/** --trace: per coordination interval, nodes under the plan, pods bound, and each action's answered calls. */
+function printTimeline(row: FleetFigures): void {
+  console.log(`timeline (${row.scheme}): time, nodes coordinated, pods bound, per action successes/throttled in the interval`);
+  for (const s of row.timeline) {
+    const calls = Object.entries(s.calls).map(([a, [ok, th]]) => `${short[a] ?? a} ${ok}/${th}`).join(', ');
+    console.log(`  ${(s.atMs / 1000).toFixed(2).padStart(7)} s  coordinated ${String(s.coordinated).padStart(4)}  bound ${String(s.bound).padStart(5)}  ${calls}`);
+  }
+  console.log('');
 }
 
 const header = ['scheme', 'all bound / budget bound (<=1.15)', 'throttled (<=5%)', 'pods w/ errors (0)', 'never bound (0)', 'Jain (>=0.95)', 'slowest/median',
   'p50 / p99 attach', 'calls per attach', 'API req/node/min burst / idle'];
 const pct = (a: number, b: number) => `${((100 * a) / Math.max(1, b)).toFixed(1)}%`;
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const short: Record<string, string> = {
-  AllocateEipAddress: 'Alloc', AssociateEipAddress: 'Assoc', DescribeEipAddresses: 'Desc', DescribeNetworkInterfaces: 'DescENI',
-  TagResources: 'Tag', UnassociateEipAddress: 'Unassoc', ReleaseEipAddress: 'Release',
-};
 const table = rows.map((r) => [
   r.scheme === 'fleet' ? 'fleet budget' : 'baseline (fixed share + AIMD)',
   `${sec(r.allBoundMs)} / ${sec(r.budgetBoundMs)} = ${r.ratio}`,

@@ -68,18 +68,41 @@ test('a share below one call still gets its turn when timers fire late', async (
   t.true(starts[1]! - starts[0]! >= 3000, 'then one call per stretched window');
 });
 
-test('a planned share of c >= 1 keeps the budget window with floor(c) calls; no plan goes back to the configured limit', async (t) => {
+test('a planned share of c > 1: floor(c) calls per budget window, and the fraction as an extra call at the node\'s turn; no plan goes back to the configured limit', async (t) => {
   const clock = new ManualClock();
   const limiter = new ActionLimiter({ calls: 60, windowMs: 1000 }, clock);
-  limiter.setPlan({ calls: 2.7, phase: 0 });
+  // 2.5 calls: 2 per window, plus one extra every 1000 / 0.5 = 2000 ms at a quarter of that period.
+  limiter.setPlan({ calls: 2.5, phase: 0.25 });
   t.like(limiter.state(), { limit: 2, currentLimit: 2, windowMs: 1000, planned: true });
-  const starts = take(limiter, 5);
-  await clock.advance(2500);
-  t.deepEqual(starts.map((s) => s - starts[0]!), [0, 0, 1000, 1000, 2000]);
+  const t0 = clock.now();
+  const starts = take(limiter, 8);
+  await clock.advance(3000);
+  t.deepEqual(starts.map((s) => s - t0), [0, 0, 500, 1000, 1000, 2000, 2000, 2500]);
   limiter.setPlan(undefined);
   t.like(limiter.state(), { limit: 60, currentLimit: 2, planned: false }, 'AIMD goes on from where the plan left it');
   limiter.onSuccess();
   t.is(limiter.state().currentLimit, 3);
+});
+
+test('50 nodes sharing 114 of 120 calls a window use all 114, and no window of the server sees more than 120', async (t) => {
+  const clock = new ManualClock();
+  const window = 1000;
+  const nodes = 50;
+  const perNode: number[][] = [];
+  const t0 = clock.now();
+  for (let i = 0; i < nodes; i++) {
+    const limiter = new ActionLimiter({ calls: 60, windowMs: window }, clock);
+    limiter.setPlan({ calls: 114 / nodes, phase: i / nodes });
+    perNode.push(take(limiter, 60));
+  }
+  const windows = 20;
+  await clock.advance(windows * window - 1);
+  const inRun = perNode.flat().filter((s) => s < t0 + windows * window);
+  let most = 0;
+  for (const s of inRun) most = Math.max(most, inRun.filter((x) => x >= s && x < s + window).length);
+  t.true(most <= 120, `at most ${most} calls in one window`);
+  // floor(2.28) = 2 per node would be 100 a window.
+  t.true(inRun.length >= 114 * windows * 0.97, `${inRun.length} calls in ${windows} windows`);
 });
 
 test('held: no call goes out until released; demand counts waiting and in-flight calls', async (t) => {

@@ -57,11 +57,22 @@ export interface FleetBudgetDeps {
   onCoordinated?: (coordinated: boolean) => void;
 }
 
-/** A plan that has not changed for this many intervals is stale: its leader is gone. */
+/** A plan that has not changed for this many intervals (plus one leader round's requests) is stale: its leader is gone. */
 const STALE_INTERVALS = 4;
-/** One request to the API server may take this many intervals (a busy API server is not a lost one). */
+/** One request to the API server may take this many intervals (a busy API server is not a lost one)... */
 const REQUEST_INTERVALS = 2;
-/** A demand record that has not changed for this many intervals belongs to a dead node. */
+/**
+ * ...and never less than this. Under a fleet-wide burst every node's binding writes to the API
+ * server too, and requests take seconds; a round that timed out sooner fell back to the
+ * configured share, and 200 nodes under AIMD stormed the budget (docs/fleet-bench.md).
+ */
+const MIN_REQUEST_MS = 10_000;
+/**
+ * A demand record that has not changed for this many intervals belongs to a dead node, plus how
+ * late nodes publish now (the median gap the leader saw between the records' changes, beyond two
+ * intervals), so a slow API server does not drop live nodes (a dropped node takes the newcomer's
+ * share while the listed ones take its part too).
+ */
 const DEAD_INTERVALS = 1.5;
 /** The leader recounts the cluster's nodes every this many intervals. */
 const FLEET_RECOUNT_INTERVALS = 12;
@@ -78,7 +89,7 @@ export class FleetBudget {
   private listedIn: number | undefined;
   private lastGoodAt = Number.NEGATIVE_INFINITY;
   /** Leader state: when each record last changed, by our clock. */
-  private readonly recordsSeen = new Map<string, { version: string; at: number }>();
+  private readonly recordsSeen = new Map<string, { version: string; at: number; gap: number }>();
   private lastPlan: FleetPlan | undefined;
   private fleet: { size: number; at: number } | undefined;
   private leaderBusy = false;
@@ -143,7 +154,7 @@ export class FleetBudget {
     const plan = read.ok ? read.value : undefined;
     const now = this.deps.clock.now();
     if (plan && plan.seq !== this.planSeen?.seq) this.planSeen = { seq: plan.seq, at: now };
-    const horizon = STALE_INTERVALS * this.options.intervalMs;
+    const horizon = this.staleAfterMs();
     const idlePlan = plan !== undefined && Object.keys(plan.demand).length === 0;
     const fresh = plan !== undefined && (idlePlan ? now - this.busySince <= horizon : now - this.planSeen!.at <= horizon);
     if (published.ok && plan && fresh) {
@@ -157,7 +168,8 @@ export class FleetBudget {
       this.setCoordinated(true, '');
       return;
     }
-    if (this.coordinated && now - this.lastGoodAt <= horizon) return;
+    // Requests that fail (not slow ones: those succeed late) fall back after the intervals alone.
+    if (this.coordinated && now - this.lastGoodAt <= STALE_INTERVALS * this.options.intervalMs) return;
     this.fallBack(!published.ok || !read.ok ? 'API server unavailable' : !plan ? 'no plan yet' : 'plan stale (no leader)');
   }
 
@@ -190,8 +202,17 @@ export class FleetBudget {
     return out;
   }
 
+  private requestTimeoutMs(): number {
+    return Math.max(REQUEST_INTERVALS * this.options.intervalMs, MIN_REQUEST_MS);
+  }
+
+  /** A live leader changes the plan at least once per interval plus its round's requests (list, write). */
+  private staleAfterMs(): number {
+    return STALE_INTERVALS * this.options.intervalMs + 2 * this.requestTimeoutMs();
+  }
+
   private requestSignal(): AbortSignal {
-    return AbortSignal.any([this.stopping.signal, AbortSignal.timeout(REQUEST_INTERVALS * this.options.intervalMs)]);
+    return AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.requestTimeoutMs())]);
   }
 
   /** One board call, bounded in time; a failure is logged at debug and answered `ok: false`. */
@@ -224,32 +245,44 @@ export class FleetBudget {
     }, this.options.intervalMs);
   }
 
+  /** The median gap between changes of the live records: how often nodes manage to publish now. */
+  private medianGap(live: Set<string>): number {
+    const gaps = [...live].map((node) => this.recordsSeen.get(node)!.gap).sort((a, b) => a - b);
+    return gaps.length === 0 ? 0 : gaps[Math.floor(gaps.length / 2)]!;
+  }
+
   private async leaderRound(): Promise<void> {
-    const signal = this.requestSignal();
+    // Each request gets its own bound: a slow API server makes the round slow, not failed.
+    const signal = () => this.requestSignal();
     try {
       const now = this.deps.clock.now();
       if (!this.fleet || now - this.fleet.at >= FLEET_RECOUNT_INTERVALS * this.options.intervalMs) {
-        this.fleet = { size: await this.deps.board.fleetSize(signal), at: now };
+        this.fleet = { size: await this.deps.board.fleetSize(signal()), at: now };
       }
-      if (!this.lastPlan) this.lastPlan = await this.deps.board.readPlan(signal) ?? { seq: 0, fleet: 0, demand: {} };
-      const records = await this.deps.board.listDemand(signal);
+      if (!this.lastPlan) this.lastPlan = await this.deps.board.readPlan(signal()) ?? { seq: 0, fleet: 0, demand: {} };
+      const records = await this.deps.board.listDemand(signal());
+      const listedAt = this.deps.clock.now();
       const demand: Record<string, Demand> = {};
       const live = new Set<string>();
       for (const r of records) {
         live.add(r.node);
         const seen = this.recordsSeen.get(r.node);
-        if (!seen || seen.version !== r.version) this.recordsSeen.set(r.node, { version: r.version, at: now });
-        if (now - this.recordsSeen.get(r.node)!.at <= DEAD_INTERVALS * this.options.intervalMs) demand[r.node] = r.demand;
+        if (!seen || seen.version !== r.version) {
+          this.recordsSeen.set(r.node, { version: r.version, at: listedAt, gap: seen ? listedAt - seen.at : this.options.intervalMs });
+        }
       }
+      // Gaps up to two intervals (a round's own requests, a busy event loop) the margin covers.
+      const deadAfter = DEAD_INTERVALS * this.options.intervalMs + Math.max(0, this.medianGap(live) - 2 * this.options.intervalMs);
+      for (const r of records) if (listedAt - this.recordsSeen.get(r.node)!.at <= deadAfter) demand[r.node] = r.demand;
       for (const node of this.recordsSeen.keys()) if (!live.has(node)) this.recordsSeen.delete(node);
       const wasBusy = Object.keys(this.lastPlan.demand).length > 0;
       const isBusy = Object.keys(demand).length > 0;
       // A burst starts: newcomers divide by the fleet's size, so count it now.
-      if (isBusy && !wasBusy && this.fleet.at < now) this.fleet = { size: await this.deps.board.fleetSize(signal), at: now };
+      if (isBusy && !wasBusy && this.fleet.at < now) this.fleet = { size: await this.deps.board.fleetSize(signal()), at: now };
       // Idle and unchanged: nothing to write (the first plan after becoming leader is written, for the fleet size).
       if (!isBusy && !wasBusy && this.lastPlan.fleet === this.fleet.size) return;
       const plan: FleetPlan = { seq: this.lastPlan.seq + 1, fleet: this.fleet.size, demand };
-      await this.deps.board.writePlan(plan, signal);
+      await this.deps.board.writePlan(plan, signal());
       this.lastPlan = plan;
     } catch (err) {
       this.lastPlan = undefined;

@@ -17,7 +17,10 @@
  * account budget, that share replaces the configured limit. A share under one call per window
  * becomes one call per longer window, and the first call of a stream waits for this node's phase
  * on a grid of that period, so nodes with equal small shares take turns instead of all calling at
- * once.
+ * once. A share of c > 1 calls keeps the budget's window with floor(c) calls, and the fraction
+ * comes as one extra call per budget window / (c - floor(c)) at this node's phase on a grid of
+ * that period: nodes take the extras in turn, so the fleet uses the whole plan without all of
+ * them taking floor(c) + 1 in the same window.
  * While coordination works out a fresh share (a node just turned busy) the limiter holds calls.
  */
 import { abortReason, type Clock } from '../../../lib/clock.js';
@@ -35,6 +38,8 @@ export interface Slot {
 interface Entry {
   at: number;
   inFlight: boolean;
+  /** The fraction's extra call: not counted against floor(c). */
+  extra: boolean;
 }
 
 interface Waiter {
@@ -73,6 +78,10 @@ export class ActionLimiter {
   private plan: PlannedShare | undefined;
   /** The grid point a share below one call waits for, fixed once chosen (timers fire late). */
   private turnAt: number | undefined;
+  /** The fraction of a share c > 1: one extra call per this period, at the plan's phase. */
+  private extraPeriodMs: number | undefined;
+  /** The grid point whose extra call was taken (or that the plan started after). */
+  private extraTakenAt = Number.NEGATIVE_INFINITY;
   /** When the latest call was answered: a stream of calls keeps its pace, only a fresh start waits for the grid. */
   private lastAnsweredAt = Number.NEGATIVE_INFINITY;
   private held = false;
@@ -102,15 +111,23 @@ export class ActionLimiter {
     if (plan && !(plan.calls > 0)) throw new RangeError(`planned calls must be positive, got ${plan.calls}`);
     const now = this.clock.now();
     const throttledLately = now - this.lastDecreaseAt < this.windowMs;
+    const samePlan = plan !== undefined && this.plan !== undefined && plan.calls === this.plan.calls && plan.phase === this.plan.phase;
     this.plan = plan;
     this.turnAt = undefined;
     if (!plan) {
+      this.extraPeriodMs = undefined;
       this.limit = this.configuredLimit;
       this.windowMs = this.budgetWindowMs;
       this.currentLimit = Math.min(this.currentLimit, this.limit);
     } else {
       this.limit = plan.calls >= 1 ? Math.floor(plan.calls) : 1;
       this.windowMs = plan.calls >= 1 ? this.budgetWindowMs : this.budgetWindowMs / plan.calls;
+      const fraction = plan.calls - Math.floor(plan.calls);
+      // A fraction under 1% of a call is not worth a timer.
+      this.extraPeriodMs = plan.calls > 1 && fraction >= 0.01 ? this.budgetWindowMs / fraction : undefined;
+      // The first extra call comes at the next grid point: a plan that starts on every node at
+      // once must not let all of them take an extra call now.
+      if (!samePlan && this.extraPeriodMs !== undefined) this.extraTakenAt = this.gridPointBefore(now, this.extraPeriodMs, plan.phase);
       // A fresh plan is what the fleet can take; Throttling seen lately still says someone else is busy.
       this.currentLimit = throttledLately ? Math.min(this.currentLimit, this.limit) : this.limit;
     }
@@ -201,8 +218,8 @@ export class ActionLimiter {
     for (const e of this.entries) if (!e.inFlight && e.at <= now - this.windowMs) this.entries.delete(e);
   }
 
-  private grant(now: number): Slot {
-    const entry: Entry = { at: now, inFlight: true };
+  private grant(now: number, extra = false): Slot {
+    const entry: Entry = { at: now, inFlight: true, extra };
     this.entries.add(entry);
     let settled = false;
     return {
@@ -232,17 +249,43 @@ export class ActionLimiter {
       if (now < this.pausedUntil) return this.wakeAt(this.pausedUntil);
       const turn = this.phaseTurn(now);
       if (turn > now) return this.wakeAt(turn);
-      if (this.entries.size >= this.currentLimit) {
-        // Wait for enough answered calls to leave the window; in-flight ones wake us when answered.
-        const leaving = this.entries.size - this.currentLimit + 1;
-        const answered = [...this.entries].filter((e) => !e.inFlight).map((e) => e.at).sort((a, b) => a - b);
-        if (answered.length >= leaving) this.wakeAt(answered[leaving - 1]! + this.windowMs);
-        return;
+      const counted = [...this.entries].filter((e) => !e.extra);
+      let extra = false;
+      if (counted.length >= this.currentLimit) {
+        const extraAt = this.extraTurn(now);
+        if (extraAt > now) {
+          // Wait for enough answered calls to leave the window (in-flight ones wake us when
+          // answered), or for this node's next extra call, whichever comes first.
+          const leaving = counted.length - this.currentLimit + 1;
+          const answered = counted.filter((e) => !e.inFlight).map((e) => e.at).sort((a, b) => a - b);
+          const freeAt = answered.length >= leaving ? answered[leaving - 1]! + this.windowMs : Number.POSITIVE_INFINITY;
+          const at = Math.min(freeAt, extraAt);
+          if (Number.isFinite(at)) this.wakeAt(at);
+          return;
+        }
+        extra = true;
+        this.extraTakenAt = this.gridPointBefore(now, this.extraPeriodMs!, this.plan!.phase);
       }
       const w = this.queue.shift()!;
       if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
-      w.resolve(this.grant(now));
+      w.resolve(this.grant(now, extra));
     }
+  }
+
+  /**
+   * When this node may take the fraction's extra call: now if a grid point passed since the last
+   * one it took, else the next grid point; never while AIMD holds the limit below the plan.
+   */
+  private extraTurn(now: number): number {
+    if (this.extraPeriodMs === undefined || this.currentLimit < this.limit) return Number.POSITIVE_INFINITY;
+    const last = this.gridPointBefore(now, this.extraPeriodMs, this.plan!.phase);
+    return last > this.extraTakenAt ? now : last + this.extraPeriodMs;
+  }
+
+  /** The latest point at or before `now` of the grid phase x period + k x period. */
+  private gridPointBefore(now: number, periodMs: number, phase: number): number {
+    const offset = phase * periodMs;
+    return offset + Math.floor((now - offset) / periodMs) * periodMs;
   }
 
   /** Under a share below one call, starting after a pause: the next point of this node's grid. */
