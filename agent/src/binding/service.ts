@@ -33,6 +33,7 @@ import { encodeAllocation, planBinding, type BindingPlan } from './plan.js';
 import { recoverAllocation } from './allocation.js';
 import { finish, podIsLeaving } from './release.js';
 import { adoptUnjournaled, UNKNOWN_SANDBOX } from './adopt.js';
+import { BoundRowRepublisher } from './republish.js';
 import type { WarmPool } from '../pool/warm-pool.js';
 import type { EipQuota } from '../quota/eip-quota.js';
 
@@ -116,6 +117,7 @@ export class BindingService {
   private readonly ctx: BindingContext;
   private readonly metrics: BindingMetrics;
   private readonly locks = new KeyedMutex();
+  private readonly republisher: BoundRowRepublisher;
   private readonly attaches = new Map<string, AttachOp>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly lifetime = new AbortController();
@@ -137,6 +139,9 @@ export class BindingService {
       ...(deps.pool ? { pool: deps.pool } : {}),
     };
     this.metrics = new BindingMetrics(deps.registry, () => deps.journal.countsByState());
+    this.republisher = new BoundRowRepublisher(this.ctx,
+      (row, fn) => this.locks.run(podKey(row.namespace, row.podName), fn),
+      (rowId, err) => this.noteFailure(rowId, 'publishing a bound row after restart failed; retrying later', err));
     this.retryIntervalMs = deps.retryIntervalMs ?? 30_000;
   }
 
@@ -282,13 +287,15 @@ export class BindingService {
 
   /**
    * One pass over unfinished rows: finish what belongs to pods that left, resume what was
-   * interrupted. `afterRestart` also re-publishes bound rows (the crash may have come between
-   * InUse and the PodEIP write); the periodic pass leaves settled rows alone.
+   * interrupted. `afterRestart` also queues bound rows to be checked against the API server (the
+   * crash may have come between InUse and the PodEIP write); that check runs in the background,
+   * and every pass retries what it has not yet confirmed (republish.ts).
    */
   async reconcile(afterRestart: boolean): Promise<void> {
     this.ctx.journal.pruneTerminal(new Date(this.ctx.now() - TERMINAL_ROW_RETENTION_MS));
     const rows = this.ctx.journal.nonTerminal();
     await Promise.allSettled(rows.map((row) => this.track(this.resume(row.id, afterRestart))));
+    void this.track(this.republisher.run(this.lifetime.signal));
   }
 
   /** Takes bindings the journal lost (or never had) from PodEIPs and the cloud; see adopt.ts. */
@@ -426,7 +433,7 @@ export class BindingService {
       switch (current.state) {
         case 'allocating': await recoverAllocation(this.ctx, current, signal); return;
         case 'associating': await driveToBound(this.ctx, current, signal); return;
-        case 'bound': if (afterRestart) await driveToBound(this.ctx, current, signal); return;
+        case 'bound': if (afterRestart) this.republisher.add(current.id); return;
         case 'unbinding': await driveToUnbound(this.ctx, current, signal); return;
         case 'releasing': await finish(this.ctx, current, signal); return;
         default: return; // pending, allocated, unbound: the runtime's ADD (or DEL) carries them on.
