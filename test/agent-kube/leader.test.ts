@@ -104,6 +104,19 @@ test('a killed leader is replaced once its lease expires, not before', async (t)
   await follower.elector.stop();
 });
 
+test('a leader renews with one write per retry period and no read', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  const a = candidate(cluster, 'node-a', longLease);
+  t.teardown(() => a.elector.stop());
+  await eventually(() => a.elector.isLeader() || undefined, 'a to lead');
+  const count = (key: string) => cluster.sim.stats().requests[key] ?? 0;
+  const before = { get: count('get leases'), replace: count('update leases') };
+  await eventually(() => (count('update leases') - before.replace >= 5) || undefined, 'five renewals');
+  t.is(count('get leases') - before.get, 0, 'a renewal does not read the lease first');
+  t.is(await holder(cluster), 'node-a');
+});
+
 test('a leader that sees the lease taken steps down and its signal aborts', async (t) => {
   const cluster = await startCluster();
   t.teardown(() => cluster.close());

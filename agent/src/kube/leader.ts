@@ -144,7 +144,11 @@ export class LeaseElector implements LeaderElector {
     }
   }
 
-  /** True when the lease is ours after this round. Errors count as "not this round". */
+  /**
+   * True when the lease is ours after this round. Errors count as "not this round". A leader
+   * renews without reading first (as client-go does): the replace carries the resourceVersion of
+   * its last write, so a lease anyone else wrote since fails with a conflict and is read again.
+   */
   private async tryAcquireOrRenew(): Promise<boolean> {
     const now = this.deps.clock.now();
     const spec = {
@@ -156,6 +160,14 @@ export class LeaseElector implements LeaderElector {
     const renew = deadline([], this.renewDeadlineMs);
     const { signal } = renew;
     try {
+      if (this.leading && this.holdsLease()) {
+        try {
+          await this.replace(this.current!, spec, now, signal);
+          return true;
+        } catch (err) {
+          if (!(err instanceof KubeApiError && err.conflict)) throw err;
+        }
+      }
       const lease = await this.read(signal);
       if (!lease) {
         this.current = await this.deps.requester.call('create', 'leases', { signal }, (config) =>
@@ -180,20 +192,7 @@ export class LeaseElector implements LeaderElector {
         this.current = lease;
         return false;
       }
-      const transitions = lease.spec?.leaseTransitions ?? 0;
-      const body: V1Lease = {
-        ...lease,
-        metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...this.pending } },
-        spec: {
-          ...lease.spec,
-          ...spec,
-          acquireTime: ours ? lease.spec?.acquireTime : new V1MicroTime(now),
-          leaseTransitions: ours ? transitions : transitions + 1,
-        },
-      };
-      this.current = await this.deps.requester.call('replace', 'leases', { signal }, (config) =>
-        this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name, body }, config));
-      this.observe(this.current);
+      await this.replace(lease, spec, now, signal);
       return true;
     } catch (err) {
       if (!(err instanceof KubeApiError && (err.conflict || err.alreadyExists))) {
@@ -203,6 +202,25 @@ export class LeaseElector implements LeaderElector {
     } finally {
       renew.clear();
     }
+  }
+
+  /** Writes `lease` (at its resourceVersion) as held by us, with the pending annotations. */
+  private async replace(lease: V1Lease, spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: V1MicroTime }, now: number, signal: AbortSignal): Promise<void> {
+    const ours = lease.spec?.holderIdentity === this.options.identity;
+    const transitions = lease.spec?.leaseTransitions ?? 0;
+    const body: V1Lease = {
+      ...lease,
+      metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...this.pending } },
+      spec: {
+        ...lease.spec,
+        ...spec,
+        acquireTime: ours ? lease.spec?.acquireTime : new V1MicroTime(now),
+        leaseTransitions: ours ? transitions : transitions + 1,
+      },
+    };
+    this.current = await this.deps.requester.call('replace', 'leases', { signal }, (config) =>
+      this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name, body }, config));
+    this.observe(this.current);
   }
 
   private holdsLease(): boolean {
