@@ -53,6 +53,11 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
 type AgentWithOptions = http.Agent & { options: https.AgentOptions };
 
+/**
+ * An idle kept-alive connection is closed after this long, before a server's or load balancer's
+ * idle timeout can close it under a request (the Lease's renewals keep one busy every 5 s).
+ */
+const IDLE_CONNECTION_MS = 30_000;
 /** How long a replaced agent's connections get to finish before they are closed. */
 const REPLACED_AGENT_GRACE_MS = 60_000;
 
@@ -77,7 +82,7 @@ class PooledKubeConfig extends KubeConfig {
     if (this.pooled?.key !== key) {
       const replaced = this.pooled?.agent;
       if (replaced) setTimeout(() => replaced.destroy(), REPLACED_AGENT_GRACE_MS).unref();
-      this.pooled = { key, agent: new Agent({ ...options, keepAlive: true }) };
+      this.pooled = { key, agent: new Agent({ ...options, keepAlive: true, timeout: IDLE_CONNECTION_MS }) };
     }
     context.setAgent(this.pooled.agent);
   }
