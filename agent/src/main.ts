@@ -115,14 +115,11 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
       } : {}),
     }, { logger, registry });
     closers.push(() => cloud.close());
-    // Loading the SDK takes a second of CPU; do it before readiness, not inside the first pod's ADD.
-    await cloud.preload();
 
     const quota = new EipQuota({
       quota: config.cloud.eipQuota, regionId: config.regionID, registry,
       published: () => elector.annotation(EIP_COUNT_ANNOTATION),
     });
-    countEipsOnce(cloud, quota, logger);
 
     let pool: WarmPool | undefined;
     const capacity = () => ({
@@ -157,6 +154,13 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     await service.reconciled();
     bindings = service;
     ready = true;
+    // Loading the cloud SDK is a third of start-up's CPU. It starts once ready rather than before:
+    // a pod's ADD that comes first waits for the import in flight, where before readiness it was
+    // refused and retried by the kubelet seconds later. Rows resumed above loaded it already.
+    cloud.preload().then(
+      () => countEipsOnce(cloud, quota, logger),
+      (err: unknown) => logger.warn('loading the cloud SDK failed; the first cloud call tries again', { err: String(err) }),
+    );
     if (pool) {
       const started = pool;
       closers.push(() => started.stop());

@@ -8,7 +8,9 @@ import { parseEipRequest } from '../../agent/src/domain/eip-request.js';
 import { clientToken } from '../../agent/src/domain/ownership.js';
 import { planBinding } from '../../agent/src/binding/plan.js';
 import { decodeAllocation, encodeAllocation } from '../../agent/src/domain/stored-allocation.js';
+import { BoundRowRepublisher } from '../../agent/src/binding/republish.js';
 import type { PodInfo } from '../../agent/src/kube/types.js';
+import { silentLogger } from '../../agent/src/log/logger.js';
 import type { BindingPatch, BindingRow, BindingState } from '../../agent/src/store/journal.js';
 import {
   allReleased, attachReq, createPod, eips, ip, never, startWorld, terminatePod, until, CLUSTER, NODE, type World,
@@ -173,4 +175,49 @@ test.serial('pod terminating with a bound row: the EIP stays until the runtime\'
   await restart(w);
   t.is(w.journal.get(row.id)?.state, 'bound');
   t.like(eips(w)[0], { status: 'InUse' });
+});
+
+test.serial('pod alive, crashed after bound before publishing: the restart publishes it in the background', async (t) => {
+  const w = await startWorld(t, { noStart: true });
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  const row = seed(w, { name: 'web', uid: pod.metadata!.uid! }, ip(9), 'bound');
+  const a = await allocatedByCrashedAgent(w, row);
+  w.journal.update(row.id, { ...a, ...await associatedByCrashedAgent(w, a.allocationId!, ip(9)) });
+  await restart(w);
+  await until(async () => (await w.kube.getPodEip('default', 'web'))?.status.eipAddress === a.address, 'the PodEIP published');
+  t.like((await w.kube.getPodEip('default', 'web'))?.status, { eipAddress: a.address, status: 'InUse', privateIPAddress: ip(9), node: NODE });
+  await until(() => w.kube.pods.cached('default', 'web')?.conditions?.['k8s.aliyun.com/eip'] === 'True', 'the pod condition');
+  t.is(w.kube.pods.cached('default', 'web')?.annotations['k8s.aliyun.com/allocated-eipAddress'], a.address);
+});
+
+/** Requests the API server saw that change something (every verb but get, list and watch). */
+function writes(w: World): number {
+  return Object.entries(w.kubeSim.stats().requests).filter(([key]) => !/^(get|list|watch) /.test(key)).reduce((sum, [, n]) => sum + n, 0);
+}
+
+test.serial('bound rows after a restart: one LIST, no write when the API server already holds them, a rewrite when it does not', async (t) => {
+  const w = await startWorld(t, { noStart: true });
+  const pod = await createPod(w, { name: 'web', annotations: EIP });
+  const row = seed(w, { name: 'web', uid: pod.metadata!.uid! }, ip(10), 'associating');
+  const a = await allocatedByCrashedAgent(w, row);
+  w.journal.update(row.id, { ...a, ...await associatedByCrashedAgent(w, a.allocationId!, ip(10)) });
+  await restart(w);
+  await until(() => w.kube.pods.cached('default', 'web')?.conditions?.['k8s.aliyun.com/eip'] === 'True', 'the pod condition');
+  const ctx = { journal: w.journal, cloud: w.cloud, kube: w.kube, logger: silentLogger, config: w.config, now: Date.now };
+  const failures: unknown[] = [];
+  const check = async (): Promise<{ writes: number; lists: number }> => {
+    const before = { writes: writes(w), lists: w.kubeSim.stats().requests['list podeips'] ?? 0 };
+    const republisher = new BoundRowRepublisher(ctx, (_row, fn) => fn(), (_id, err) => failures.push(err));
+    republisher.add(row.id);
+    await republisher.run(never());
+    t.is(republisher.pendingRows, 0);
+    return { writes: writes(w) - before.writes, lists: (w.kubeSim.stats().requests['list podeips'] ?? 0) - before.lists };
+  };
+  t.deepEqual(await check(), { writes: 0, lists: 1 }, 'a published row costs one LIST and no write');
+
+  await w.core.patchNamespacedPod({ namespace: 'default', name: 'web', body: [{ op: 'remove', path: '/metadata/annotations/k8s.aliyun.com~1allocated-eipAddress' }] });
+  await until(() => w.kube.pods.cached('default', 'web')?.annotations['k8s.aliyun.com/allocated-eipAddress'] === undefined, 'the informer sees the removal');
+  t.true((await check()).writes > 0, 'a row the API server lost is published again');
+  await until(() => w.kube.pods.cached('default', 'web')?.annotations['k8s.aliyun.com/allocated-eipAddress'] === a.address, 'the annotation back');
+  t.deepEqual(failures, []);
 });

@@ -104,6 +104,21 @@ test('a killed leader is replaced once its lease expires, not before', async (t)
   await follower.elector.stop();
 });
 
+test('a leader renews with one write every half renew deadline and no read', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  const a = candidate(cluster, 'node-a', longLease);
+  t.teardown(() => a.elector.stop());
+  await eventually(() => a.elector.isLeader() || undefined, 'a to lead');
+  const count = (key: string) => cluster.sim.stats().requests[key] ?? 0;
+  const before = { get: count('get leases'), replace: count('update leases') };
+  const started = Date.now();
+  await eventually(() => (count('update leases') - before.replace >= 3) || undefined, 'three renewals', 20_000);
+  t.true(Date.now() - started >= 2 * 1800, 'renewals come every half renew deadline (2 s here), not every retry period (0.2 s)');
+  t.is(count('get leases') - before.get, 0, 'a renewal does not read the lease first');
+  t.is(await holder(cluster), 'node-a');
+});
+
 test('a leader that sees the lease taken steps down and its signal aborts', async (t) => {
   const cluster = await startCluster();
   t.teardown(() => cluster.close());

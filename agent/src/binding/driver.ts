@@ -42,15 +42,14 @@ const STEPS: Record<Goal, Steps> = {
   gone: { ...TO_UNBOUND, unbound: finish, releasing: finish },
 };
 
-/** A restart resumes the states that announce a cloud call (and republishes bound rows). */
-export function resumeGoal(state: BindingState, afterRestart: boolean): Goal | undefined {
+/** A restart resumes the states that announce a cloud call; bound rows are checked by republish.ts. */
+export function resumeGoal(state: BindingState): Goal | undefined {
   switch (state) {
     case 'allocating': return 'allocated';
     case 'associating': return 'bound';
-    case 'bound': return afterRestart ? 'bound' : undefined;
     case 'unbinding': return 'unbound';
     case 'releasing': return 'gone';
-    default: return undefined; // pending, allocated, unbound: the runtime's ADD (or DEL) carries them on.
+    default: return undefined; // bound, and pending, allocated, unbound: the runtime's ADD (or DEL) carries them on.
   }
 }
 

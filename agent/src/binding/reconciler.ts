@@ -12,6 +12,7 @@ import { adoptUnjournaled } from './adopt.js';
 import { drive, resumeGoal } from './driver.js';
 import { BindingError, toBindingError } from '../domain/errors.js';
 import { podIsLeaving } from './release.js';
+import { BoundRowRepublisher } from './republish.js';
 import { isTerminal, podKey, rowFields, type BindingRuntime } from './runtime.js';
 
 /** Finished rows are kept this long (late DELs, podeipctl history), then pruned. */
@@ -21,8 +22,13 @@ export class BindingReconciler {
   private unsubscribe: (() => void) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastReconcile: Promise<void> = Promise.resolve();
+  private readonly republisher: BoundRowRepublisher;
 
-  constructor(private readonly rt: BindingRuntime, private readonly retryIntervalMs: number) {}
+  constructor(private readonly rt: BindingRuntime, private readonly retryIntervalMs: number) {
+    this.republisher = new BoundRowRepublisher(rt.ctx,
+      (row, fn) => rt.locks.run(podKey(row.namespace, row.podName), fn),
+      (rowId, err) => this.noteFailure(rowId, 'publishing a bound row after restart failed; retrying later', err));
+  }
 
   /** Subscribes to pod events and resumes every unfinished row (in the background; see reconciled()). */
   start(): void {
@@ -45,14 +51,16 @@ export class BindingReconciler {
 
   /**
    * One pass over unfinished rows: finish what belongs to pods that left, resume what was
-   * interrupted. `afterRestart` also re-publishes bound rows (the crash may have come between
-   * InUse and the PodEIP write); the periodic pass leaves settled rows alone.
+   * interrupted. `afterRestart` also queues bound rows to be checked against the API server (the
+   * crash may have come between InUse and the PodEIP write); that check runs in the background,
+   * and every pass retries what it has not yet confirmed (republish.ts).
    */
   async reconcile(afterRestart: boolean): Promise<void> {
     const { ctx } = this.rt;
     ctx.journal.pruneTerminal(new Date(ctx.now() - TERMINAL_ROW_RETENTION_MS));
     const rows = ctx.journal.nonTerminal();
     await Promise.allSettled(rows.map((row) => this.rt.track(this.resume(row.id, afterRestart))));
+    void this.rt.track(this.republisher.run(this.rt.lifetime.signal));
   }
 
   /** Once the pod has left: unbind (unless a DEL is still due) and release per strategy. */
@@ -99,7 +107,11 @@ export class BindingReconciler {
   private resume(rowId: number, afterRestart: boolean): Promise<void> {
     return this.withLiveRow(rowId, 'resuming a binding failed; retrying later', async (current, pod, signal) => {
       if (podIsLeaving(current, pod)) return this.settleLocked(current, pod, signal);
-      const goal = resumeGoal(current.state, afterRestart);
+      if (current.state === 'bound') {
+        if (afterRestart) this.republisher.add(current.id);
+        return;
+      }
+      const goal = resumeGoal(current.state);
       if (goal) await drive(this.rt.ctx, current, goal, signal);
     });
   }

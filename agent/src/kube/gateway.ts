@@ -86,7 +86,7 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
   return {
     pods,
     getPodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> => podEips.get(namespace, name, signal),
-    listPodEips: (signal?: AbortSignal): Promise<PodEip[]> => podEips.list(signal),
+    listPodEips: (signal?: AbortSignal, labelSelector?: string): Promise<PodEip[]> => podEips.list(signal, labelSelector),
     podEipResourceServed: (signal?: AbortSignal): Promise<boolean> => podEips.served(signal),
     createPodEip: (namespace: string, name: string, spec: PodEipSpec, labels: Record<string, string>, signal?: AbortSignal): Promise<PodEip> =>
       podEips.create(namespace, name, spec, labels, signal),

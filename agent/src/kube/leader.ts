@@ -36,7 +36,10 @@ interface Observed {
 /**
  * coordination.k8s.io/v1 Lease election. Followers try every retry period and take the lease
  * when its record has not changed for a lease duration (by our own clock, so skew between nodes
- * does not matter) or when it was released. Every write replaces the Lease at the
+ * does not matter) or when it was released. The leader renews every half renew deadline (5 s of
+ * the default 15/10/2 s, where client-go renews every retry period: an idle agent's main cost was
+ * these writes) and, after a failed renewal, every retry period; no attempt outlasts the renew
+ * deadline counted from the last renewal. Every write replaces the Lease at the
  * resourceVersion we read, so two candidates cannot both win. A leader that cannot renew within
  * the renew deadline steps down: the signal given to onStartedLeading aborts before anyone else
  * can acquire (renew deadline < lease duration).
@@ -46,6 +49,8 @@ export class LeaseElector implements LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
+  /** How often a leader renews: half the renew deadline, leaving room for retries every retry period. */
+  private readonly renewIntervalMs: number;
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private leading: AbortController | undefined;
@@ -66,6 +71,7 @@ export class LeaseElector implements LeaderElector {
     this.leaseDurationMs = duration * 1000;
     this.renewDeadlineMs = deadline * 1000;
     this.retryPeriodMs = retry * 1000;
+    this.renewIntervalMs = Math.max(this.retryPeriodMs, this.renewDeadlineMs / 2);
   }
 
   run(callbacks: LeaderCallbacks): void {
@@ -104,14 +110,20 @@ export class LeaseElector implements LeaderElector {
         if (signal.aborted) return; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
         this.startLeading();
         let lastRenew = this.deps.clock.now();
+        let wait = this.renewIntervalMs;
         while (!signal.aborted) { // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
-          await this.sleep(this.retryPeriodMs);
+          await this.sleep(wait);
           if (signal.aborted) break; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
-          if (await this.tryAcquireOrRenew()) {
+          // The attempt may not outlast the renew deadline counted from the last renewal.
+          const left = lastRenew + this.renewDeadlineMs - this.deps.clock.now();
+          if (left > 0 && await this.tryAcquireOrRenew(left)) {
             lastRenew = this.deps.clock.now();
+            wait = this.renewIntervalMs;
           } else if (this.deps.clock.now() - lastRenew >= this.renewDeadlineMs || !this.holdsLease()) {
             this.stepDown('lost');
             break;
+          } else {
+            wait = this.retryPeriodMs;
           }
         }
         if (signal.aborted) return; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
@@ -144,8 +156,12 @@ export class LeaseElector implements LeaderElector {
     }
   }
 
-  /** True when the lease is ours after this round. Errors count as "not this round". */
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * True when the lease is ours after this round. Errors count as "not this round". A leader
+   * renews without reading first (as client-go does): the replace carries the resourceVersion of
+   * its last write, so a lease anyone else wrote since fails with a conflict and is read again.
+   */
+  private async tryAcquireOrRenew(budgetMs = this.renewDeadlineMs): Promise<boolean> {
     const now = this.deps.clock.now();
     const spec = {
       holderIdentity: this.options.identity,
@@ -153,9 +169,17 @@ export class LeaseElector implements LeaderElector {
       renewTime: new V1MicroTime(now),
     };
     // A hung request must not outlive the renew deadline, or a stale leader would act on.
-    const renew = deadline([], this.renewDeadlineMs);
+    const renew = deadline([], budgetMs);
     const { signal } = renew;
     try {
+      if (this.leading && this.holdsLease()) {
+        try {
+          await this.replace(this.current!, spec, now, signal);
+          return true;
+        } catch (err) {
+          if (!(err instanceof KubeApiError && err.conflict)) throw err;
+        }
+      }
       const lease = await this.read(signal);
       if (!lease) {
         this.current = await this.deps.requester.call('create', 'leases', { signal }, (config) =>
@@ -180,20 +204,7 @@ export class LeaseElector implements LeaderElector {
         this.current = lease;
         return false;
       }
-      const transitions = lease.spec?.leaseTransitions ?? 0;
-      const body: V1Lease = {
-        ...lease,
-        metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...this.pending } },
-        spec: {
-          ...lease.spec,
-          ...spec,
-          acquireTime: ours ? lease.spec?.acquireTime : new V1MicroTime(now),
-          leaseTransitions: ours ? transitions : transitions + 1,
-        },
-      };
-      this.current = await this.deps.requester.call('replace', 'leases', { signal }, (config) =>
-        this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name, body }, config));
-      this.observe(this.current);
+      await this.replace(lease, spec, now, signal);
       return true;
     } catch (err) {
       if (!(err instanceof KubeApiError && (err.conflict || err.alreadyExists))) {
@@ -203,6 +214,25 @@ export class LeaseElector implements LeaderElector {
     } finally {
       renew.clear();
     }
+  }
+
+  /** Writes `lease` (at its resourceVersion) as held by us, with the pending annotations. */
+  private async replace(lease: V1Lease, spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: V1MicroTime }, now: number, signal: AbortSignal): Promise<void> {
+    const ours = lease.spec?.holderIdentity === this.options.identity;
+    const transitions = lease.spec?.leaseTransitions ?? 0;
+    const body: V1Lease = {
+      ...lease,
+      metadata: { ...lease.metadata, annotations: { ...lease.metadata?.annotations, ...this.pending } },
+      spec: {
+        ...lease.spec,
+        ...spec,
+        acquireTime: ours ? lease.spec?.acquireTime : new V1MicroTime(now),
+        leaseTransitions: ours ? transitions : transitions + 1,
+      },
+    };
+    this.current = await this.deps.requester.call('replace', 'leases', { signal }, (config) =>
+      this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name, body }, config));
+    this.observe(this.current);
   }
 
   private holdsLease(): boolean {

@@ -40,13 +40,13 @@ export class PodEipClient {
     }
   }
 
-  /** Every PodEIP in the cluster, following `continue` pages. */
-  async list(signal?: AbortSignal): Promise<PodEip[]> {
+  /** Every PodEIP in the cluster (or those whose labels match `labelSelector`), following `continue` pages. */
+  async list(signal?: AbortSignal, labelSelector?: string): Promise<PodEip[]> {
     const result: PodEip[] = [];
     let token: string | undefined;
     do {
       const page = await this.requester.call('list', RESOURCE, { signal }, (config) =>
-        this.api.listClusterCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, limit: 500, _continue: token }, config)) as RawPodEipList;
+        this.api.listClusterCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, limit: 500, _continue: token, ...(labelSelector ? { labelSelector } : {}) }, config)) as RawPodEipList;
       for (const item of page.items ?? []) result.push(toPodEip(item));
       token = page.metadata?._continue || page.metadata?.continue || undefined;
     } while (token);

@@ -26,6 +26,8 @@ export interface PodInfo {
   podIPs: string[];
   /** conditionTypes of spec.readinessGates. */
   readinessGates: string[];
+  /** status of each of status.conditions, by type (e.g. `k8s.aliyun.com/eip` -> True). */
+  conditions?: Record<string, string>;
   resourceVersion: string;
 }
 
@@ -102,7 +104,8 @@ export type EventType = 'Normal' | 'Warning';
 export interface KubeGateway {
   readonly pods: PodSource;
   getPodEip(namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined>;
-  listPodEips(signal?: AbortSignal): Promise<PodEip[]>;
+  /** Every PodEIP, or those whose labels match `labelSelector` (e.g. `podeip.io/node=NODE`). */
+  listPodEips(signal?: AbortSignal, labelSelector?: string): Promise<PodEip[]>;
   /** false while the PodEIP CRD (podeips.alibabacloud.com) is not served. */
   podEipResourceServed(signal?: AbortSignal): Promise<boolean>;
   /** Creates with our finalizer; an existing one with the same name is returned as is. */
