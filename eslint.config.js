@@ -26,9 +26,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
       // `() => void thing()` vs `() => { thing(); }` is style.
       '@typescript-eslint/no-confusing-void-expression': 'off',
-      // Autofixable, but the fix touches ~400 lines in most files: applied with the one-time
-      // reformat (`npm run lint -- --fix` after `npm run format`), then switched on.
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
       '@typescript-eslint/no-unnecessary-type-conversion': 'off',
       // A signal's reason is what an aborted wait rejects with, by the platform's convention.
       '@typescript-eslint/prefer-promise-reject-errors': 'off',
@@ -36,7 +33,15 @@ export default tseslint.config(
       // Spreading a client-node model into a patched copy is intended (they are plain shapes).
       '@typescript-eslint/no-misused-spread': 'off',
       '@typescript-eslint/unbound-method': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
       // Subclasses re-declare a base constructor to make it public; JSON control characters are matched on purpose.
       '@typescript-eslint/no-useless-constructor': 'off',
       'no-control-regex': 'off',

@@ -34,7 +34,9 @@ export interface ClusterView {
 
 export function clusterView(kubeconfigPath: string): ClusterView {
   const kubectl = findKubectl();
-  return kubectl ? new KubectlView(new Kubectl(kubeconfigPath, undefined, kubectl), kubectl) : new ClientNodeView(kubeconfigPath);
+  return kubectl
+    ? new KubectlView(new Kubectl(kubeconfigPath, undefined, kubectl), kubectl)
+    : new ClientNodeView(kubeconfigPath);
 }
 
 const EVENT_COLUMNS = 'OBJECT:.involvedObject.name,TYPE:.type,REASON:.reason,COUNT:.count,MESSAGE:.message';
@@ -43,7 +45,10 @@ const podEipPath = (field: string): string => `jsonpath={.${field}}`;
 
 class KubectlView implements ClusterView {
   readonly client: string;
-  constructor(private readonly kubectl: Kubectl, path: string) {
+  constructor(
+    private readonly kubectl: Kubectl,
+    path: string,
+  ) {
     this.client = `kubectl (${path})`;
   }
 
@@ -52,7 +57,11 @@ class KubectlView implements ClusterView {
   }
 
   async apply(manifest: KubernetesObject, options: { echo?: boolean } = {}): Promise<void> {
-    await this.kubectl.run(['apply', '-f', '-'], { input: JSON.stringify(manifest), echo: options.echo ?? false, echoInput: manifest });
+    await this.kubectl.run(['apply', '-f', '-'], {
+      input: JSON.stringify(manifest),
+      echo: options.echo ?? false,
+      echoInput: manifest,
+    });
   }
 
   async uid(kind: 'Pod' | 'StatefulSet', name: string): Promise<string> {
@@ -60,7 +69,10 @@ class KubectlView implements ClusterView {
   }
 
   async showAllocatedAnnotation(pod: string): Promise<void> {
-    await this.kubectl.run(['get', 'pod', pod, '-o', `jsonpath={.metadata.annotations.${ALLOCATED_ANNOTATION.replaceAll('.', '\\.')}}`], { echo: true });
+    await this.kubectl.run(
+      ['get', 'pod', pod, '-o', `jsonpath={.metadata.annotations.${ALLOCATED_ANNOTATION.replaceAll('.', '\\.')}}`],
+      { echo: true },
+    );
   }
 
   async showPodEip(name: string): Promise<void> {
@@ -72,7 +84,10 @@ class KubectlView implements ClusterView {
   }
 
   async showPodConditions(pod: string): Promise<void> {
-    await this.kubectl.run(['get', 'pod', pod, '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} ({.reason}){"\\n"}{end}'], { echo: true });
+    await this.kubectl.run(
+      ['get', 'pod', pod, '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} ({.reason}){"\\n"}{end}'],
+      { echo: true },
+    );
   }
 
   async podEipField(name: string, field: PodEipField): Promise<string> {
@@ -80,7 +95,9 @@ class KubectlView implements ClusterView {
   }
 
   async podEipNames(): Promise<string[]> {
-    return (await this.kubectl.run(['get', 'podeip', '-o', 'jsonpath={.items[*].metadata.name}'])).split(/\s+/).filter(Boolean);
+    return (await this.kubectl.run(['get', 'podeip', '-o', 'jsonpath={.items[*].metadata.name}']))
+      .split(/\s+/)
+      .filter(Boolean);
   }
 
   async showPodEips(): Promise<void> {
@@ -88,7 +105,10 @@ class KubectlView implements ClusterView {
   }
 
   async showEvents(): Promise<void> {
-    await this.kubectl.run(['get', 'events', '--sort-by=.metadata.resourceVersion', '-o', `custom-columns=${EVENT_COLUMNS}`], { echo: true });
+    await this.kubectl.run(
+      ['get', 'events', '--sort-by=.metadata.resourceVersion', '-o', `custom-columns=${EVENT_COLUMNS}`],
+      { echo: true },
+    );
   }
 
   async deletePod(name: string): Promise<void> {
@@ -96,10 +116,15 @@ class KubectlView implements ClusterView {
   }
 }
 
-interface PrinterColumn { name: string; jsonPath: string; priority?: number }
+interface PrinterColumn {
+  name: string;
+  jsonPath: string;
+  priority?: number;
+}
 
 class ClientNodeView implements ClusterView {
-  readonly client = '@kubernetes/client-node (kubectl is not on PATH; each step shows the kubectl command it stands for)';
+  readonly client =
+    '@kubernetes/client-node (kubectl is not on PATH; each step shows the kubectl command it stands for)';
   private readonly objects: KubernetesObjectApi;
   private podEipColumns: PrinterColumn[] = [];
 
@@ -110,11 +135,18 @@ class ClientNodeView implements ClusterView {
   async applyFile(path: string): Promise<void> {
     command(`kubectl apply -f ${path}`);
     for (const created of await createFromFile(this.objects, path)) {
-      const manifest = created as KubernetesObject & { spec?: { versions?: Array<{ additionalPrinterColumns?: PrinterColumn[] }> } };
+      const manifest = created as KubernetesObject & {
+        spec?: { versions?: Array<{ additionalPrinterColumns?: PrinterColumn[] }> };
+      };
       if (manifest.kind === 'CustomResourceDefinition' && manifest.metadata?.name === 'podeips.alibabacloud.com') {
         this.podEipColumns = manifest.spec?.versions?.[0]?.additionalPrinterColumns ?? [];
       }
-      process.stdout.write(`${manifest.kind!.toLowerCase()}.${groupOf(manifest.apiVersion!)}/${manifest.metadata!.name} created\n`.replace('.core/', '/'));
+      process.stdout.write(
+        `${manifest.kind!.toLowerCase()}.${groupOf(manifest.apiVersion!)}/${manifest.metadata!.name} created\n`.replace(
+          '.core/',
+          '/',
+        ),
+      );
     }
   }
 
@@ -133,7 +165,9 @@ class ClientNodeView implements ClusterView {
   }
 
   async showAllocatedAnnotation(pod: string): Promise<void> {
-    command(`kubectl get pod ${pod} -o 'jsonpath={.metadata.annotations.${ALLOCATED_ANNOTATION.replaceAll('.', '\\.')}}'`);
+    command(
+      `kubectl get pod ${pod} -o 'jsonpath={.metadata.annotations.${ALLOCATED_ANNOTATION.replaceAll('.', '\\.')}}'`,
+    );
     process.stdout.write(`${(await this.pod(pod)).metadata?.annotations?.[ALLOCATED_ANNOTATION] ?? ''}\n`);
   }
 
@@ -148,8 +182,12 @@ class ClientNodeView implements ClusterView {
   }
 
   async showPodConditions(pod: string): Promise<void> {
-    command(`kubectl get pod ${pod} -o 'jsonpath={range .status.conditions[*]}{.type}={.status} ({.reason}){"\\n"}{end}'`);
-    const conditions = ((await this.pod(pod)) as { status?: { conditions?: Array<{ type: string; status: string; reason?: string }> } }).status?.conditions ?? [];
+    command(
+      `kubectl get pod ${pod} -o 'jsonpath={range .status.conditions[*]}{.type}={.status} ({.reason}){"\\n"}{end}'`,
+    );
+    const conditions =
+      ((await this.pod(pod)) as { status?: { conditions?: Array<{ type: string; status: string; reason?: string }> } })
+        .status?.conditions ?? [];
     process.stdout.write(conditions.map((c) => `${c.type}=${c.status} (${c.reason ?? ''})\n`).join(''));
   }
 
@@ -170,14 +208,24 @@ class ClientNodeView implements ClusterView {
   async showEvents(): Promise<void> {
     command(`kubectl get events --sort-by=.metadata.resourceVersion -o custom-columns=${EVENT_COLUMNS}`);
     const list = await this.objects.list('v1', 'Event', 'default');
-    const events = [...list.items].sort((a, b) => Number(a.metadata?.resourceVersion) - Number(b.metadata?.resourceVersion));
-    const columns = EVENT_COLUMNS.split(',').map((c) => { const [name, path] = c.split(':'); return { name: name!, jsonPath: path! }; });
+    const events = [...list.items].sort(
+      (a, b) => Number(a.metadata?.resourceVersion) - Number(b.metadata?.resourceVersion),
+    );
+    const columns = EVENT_COLUMNS.split(',').map((c) => {
+      const [name, path] = c.split(':');
+      return { name: name!, jsonPath: path! };
+    });
     process.stdout.write(renderTable(columns, events));
   }
 
   async deletePod(name: string): Promise<void> {
     command(`kubectl delete pod ${name} --grace-period=0 --force`);
-    await this.objects.delete({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } }, undefined, undefined, 0);
+    await this.objects.delete(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } },
+      undefined,
+      undefined,
+      0,
+    );
     process.stdout.write(`pod "${name}" force deleted\n`);
   }
 
@@ -196,7 +244,13 @@ class ClientNodeView implements ClusterView {
   private podEipTable(items: KubernetesObject[]): string {
     // kubectl's default table: priority-0 columns; the age is left out.
     const columns = this.podEipColumns.filter((c) => !c.priority && c.name !== 'Age');
-    return renderTable([{ name: 'NAME', jsonPath: '.metadata.name' }, ...columns.map((c) => ({ name: c.name.toUpperCase(), jsonPath: c.jsonPath }))], items);
+    return renderTable(
+      [
+        { name: 'NAME', jsonPath: '.metadata.name' },
+        ...columns.map((c) => ({ name: c.name.toUpperCase(), jsonPath: c.jsonPath })),
+      ],
+      items,
+    );
   }
 }
 
@@ -205,12 +259,24 @@ function groupOf(apiVersion: string): string {
 }
 
 function valueAt(object: unknown, jsonPath: string): unknown {
-  return jsonPath.split('.').filter(Boolean).reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], object);
+  return jsonPath
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], object);
 }
 
 function renderTable(columns: PrinterColumn[], items: unknown[]): string {
-  const rows = items.map((item) => columns.map((c) => { const v = valueAt(item, c.jsonPath); return v === undefined || v === '' ? '<none>' : String(v); }));
+  const rows = items.map((item) =>
+    columns.map((c) => {
+      const v = valueAt(item, c.jsonPath);
+      return v === undefined || v === '' ? '<none>' : String(v);
+    }),
+  );
   const widths = columns.map((c, i) => Math.max(c.name.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => `${cells.map((cell, i) => cell.padEnd(widths[i]! + 3)).join('').trimEnd()}\n`;
+  const line = (cells: string[]): string =>
+    `${cells
+      .map((cell, i) => cell.padEnd(widths[i]! + 3))
+      .join('')
+      .trimEnd()}\n`;
   return line(columns.map((c) => c.name)) + rows.map(line).join('');
 }

@@ -18,8 +18,16 @@ export const PROTO_LOADER_OPTIONS: Options = {
   oneofs: true,
 };
 
-export interface PodRef { namespace: string; name: string; uid: string }
-export interface Sandbox { containerId: string; netns: string; ifname: string }
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+export interface Sandbox {
+  containerId: string;
+  netns: string;
+  ifname: string;
+}
 
 export interface AttachRequest {
   clientVersion: string;
@@ -29,15 +37,35 @@ export interface AttachRequest {
   podAnnotations: Record<string, string>;
   podAnnotationsKnown: boolean;
 }
-export interface AttachResponse { eipRequested: boolean; binding?: Binding }
+export interface AttachResponse {
+  eipRequested: boolean;
+  binding?: Binding;
+}
 
-export interface DetachRequest { clientVersion: string; pod: PodRef; sandbox: Sandbox; podIpv4: string }
-export interface DetachResponse { detached: boolean }
+export interface DetachRequest {
+  clientVersion: string;
+  pod: PodRef;
+  sandbox: Sandbox;
+  podIpv4: string;
+}
+export interface DetachResponse {
+  detached: boolean;
+}
 
-export interface CheckRequest { clientVersion: string; pod: PodRef; sandbox: Sandbox; podIpv4: string }
-export interface CheckResponse { eipRequested: boolean; binding?: Binding }
+export interface CheckRequest {
+  clientVersion: string;
+  pod: PodRef;
+  sandbox: Sandbox;
+  podIpv4: string;
+}
+export interface CheckResponse {
+  eipRequested: boolean;
+  binding?: Binding;
+}
 
-export interface StatusRequest { clientVersion: string }
+export interface StatusRequest {
+  clientVersion: string;
+}
 export interface StatusResponse {
   agentVersion: string;
   nodeName: string;
@@ -60,7 +88,10 @@ export interface PoolStatus {
   maxIdle: number;
 }
 
-export interface QuotaStatus { quota: number; used: number }
+export interface QuotaStatus {
+  quota: number;
+  used: number;
+}
 
 export interface Binding {
   pod: PodRef;

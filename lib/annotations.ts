@@ -14,8 +14,15 @@ export const EIP_ANNOTATION_PREFIXES = ['network.alibabacloud.com/', 'k8s.aliyun
 export const INTERNET_CHARGE_TYPES = ['PayByTraffic', 'PayByBandwidth'] as const;
 export const INSTANCE_CHARGE_TYPES = ['PostPaid'] as const;
 export const ISPS = [
-  'BGP', 'BGP_PRO', 'ChinaTelecom', 'ChinaUnicom', 'ChinaMobile',
-  'ChinaTelecom_L2', 'ChinaUnicom_L2', 'ChinaMobile_L2', 'BGP_FinanceCloud',
+  'BGP',
+  'BGP_PRO',
+  'ChinaTelecom',
+  'ChinaUnicom',
+  'ChinaMobile',
+  'ChinaTelecom_L2',
+  'ChinaUnicom_L2',
+  'ChinaMobile_L2',
+  'BGP_FinanceCloud',
 ] as const;
 export const SECURITY_PROTECTION_TYPES = ['AntiDDoS_Enhanced'] as const;
 /** Bandwidth ceilings in Mbit/s for pay-as-you-go EIPs, by metering method. */
@@ -71,19 +78,21 @@ export const REQUEST_ANNOTATIONS = {
     name: 'pod-eip-instanceid',
     compatKeys: ['k8s.aliyun.com/eci-eip-instanceid'],
     kind: { type: 'eip-instance-id' },
-    doc: 'An EIP instance id: `eip-` then lower-case letters, digits and dashes, e.g. `eip-bp14qxxxxxxx`. Give each EIP to one pod '
-      + '(a single-replica StatefulSet); two pods naming the same EIP get `EipInUseElsewhere` for the second, unless `allowEipRob` is on. '
-      + 'With both this and `pod-with-eip`, the instance id wins.',
+    doc:
+      'An EIP instance id: `eip-` then lower-case letters, digits and dashes, e.g. `eip-bp14qxxxxxxx`. Give each EIP to one pod ' +
+      '(a single-replica StatefulSet); two pods naming the same EIP get `EipInUseElsewhere` for the second, unless `allowEipRob` is on. ' +
+      'With both this and `pod-with-eip`, the instance id wins.',
     modes: 'static',
   },
   releaseStrategy: {
     name: 'pod-eip-release-strategy',
     compatKeys: [],
     kind: { type: 'release-strategy' },
-    doc: '`Follow` (default): the EIP lives as long as the pod object. `Never`: the PodEIP and its EIP are kept until you delete the PodEIP. '
-      + 'A Go duration such as `10m` or `5m30s`: released that long after the pod is deleted, unless a pod of the same name comes back first. '
-      + '`Never` and durations need a stateful pod (fixed mode); on any other pod they are refused with `NotStatefulPod` and an Event saying why. '
-      + 'Case-insensitive for `Follow`/`Never`.',
+    doc:
+      '`Follow` (default): the EIP lives as long as the pod object. `Never`: the PodEIP and its EIP are kept until you delete the PodEIP. ' +
+      'A Go duration such as `10m` or `5m30s`: released that long after the pod is deleted, unless a pod of the same name comes back first. ' +
+      '`Never` and durations need a stateful pod (fixed mode); on any other pod they are refused with `NotStatefulPod` and an Event saying why. ' +
+      'Case-insensitive for `Follow`/`Never`.',
     modes: 'fixed (Follow also auto)',
   },
 } as const satisfies Record<string, AnnotationDeclaration & { modes: string }>;
@@ -95,10 +104,11 @@ export const CONTROLLER_ANNOTATION_DECLARATION = {
   name: 'eip-controller',
   compatKeys: [],
   kind: { type: 'controller' },
-  doc: '`podeip`, or absent: podeip binds the pod\'s EIP. Any other value names another controller (ack-extend-network-controller writes '
-    + 'its own name here): podeip does not touch that EIP, and the pod\'s ADD fails with `ForeignController` (CNI code 104) and a message '
-    + 'saying which annotation to change, rather than starting the pod without the EIP it asked for. Do not run podeip on nodes whose EIP '
-    + 'pods another controller serves ([docs/migration.md](migration.md)).',
+  doc:
+    "`podeip`, or absent: podeip binds the pod's EIP. Any other value names another controller (ack-extend-network-controller writes " +
+    "its own name here): podeip does not touch that EIP, and the pod's ADD fails with `ForeignController` (CNI code 104) and a message " +
+    'saying which annotation to change, rather than starting the pod without the EIP it asked for. Do not run podeip on nodes whose EIP ' +
+    'pods another controller serves ([docs/migration.md](migration.md)).',
 } as const satisfies AnnotationDeclaration;
 
 /**
@@ -118,8 +128,9 @@ export const ALLOCATION_ANNOTATIONS = [
     compatKeys: [],
     kind: { type: 'bandwidth' },
     allocate: { field: 'bandwidth', sdk: 'bandwidth', pool: 'adjusted' },
-    doc: `Peak bandwidth in Mbit/s, a whole number: 1 to ${MAX_BANDWIDTH.PayByTraffic} for \`PayByTraffic\`, `
-      + `1 to ${MAX_BANDWIDTH.PayByBandwidth} for \`PayByBandwidth\`. Default: the cloud's (5).`,
+    doc:
+      `Peak bandwidth in Mbit/s, a whole number: 1 to ${MAX_BANDWIDTH.PayByTraffic} for \`PayByTraffic\`, ` +
+      `1 to ${MAX_BANDWIDTH.PayByBandwidth} for \`PayByBandwidth\`. Default: the cloud's (5).`,
   },
   {
     name: 'eip-instance-charge-type',
@@ -140,6 +151,7 @@ export const ALLOCATION_ANNOTATIONS = [
     name: 'eip-isp',
     compatKeys: [],
     // A plain string in the request, as the pool's configured profile gives it.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- widened on purpose: the SDK field is a string, not the enum
     kind: { type: 'enum', values: ISPS as readonly string[] },
     allocate: { field: 'isp', sdk: 'ISP', pool: 'profile' },
     doc: `${code(ISPS)}.`,
@@ -186,14 +198,18 @@ export const TAGS_ANNOTATION_DECLARATION = {
   name: 'eip-tags',
   compatKeys: [],
   kind: { type: 'tags' },
-  doc: 'A JSON object of string values, e.g. `{"team":"games"}`. At most 13 tags (an EIP holds 20; podeip adds 7). Keys not empty, '
-    + 'at most 128 characters, not starting with `aliyun`, `acs:`, `http://`, `https://` or `podeip.io/`; values at most 128 characters, '
-    + 'not starting with `aliyun` or `acs:`.',
+  doc:
+    'A JSON object of string values, e.g. `{"team":"games"}`. At most 13 tags (an EIP holds 20; podeip adds 7). Keys not empty, ' +
+    'at most 128 characters, not starting with `aliyun`, `acs:`, `http://`, `https://` or `podeip.io/`; values at most 128 characters, ' +
+    'not starting with `aliyun` or `acs:`.',
 } as const satisfies AnnotationDeclaration;
 
 type AllocationDeclaration = (typeof ALLOCATION_ANNOTATIONS)[number];
-type ValueOf<K extends AnnotationKind> =
-  K extends { type: 'enum'; values: readonly (infer V)[] } ? V : K extends { type: 'enum-list' } ? string[] : string;
+type ValueOf<K extends AnnotationKind> = K extends { type: 'enum'; values: readonly (infer V)[] }
+  ? V
+  : K extends { type: 'enum-list' }
+    ? string[]
+    : string;
 
 /** What the creation annotations set, by our field name: undefined means the cloud's default. */
 export type AllocationFields = {
@@ -202,7 +218,9 @@ export type AllocationFields = {
 
 /** The creation annotations that are AllocateEipAddress parameters. */
 export type AllocateEipParameters = {
-  [D in AllocationDeclaration as D['allocate'] extends { sdk: string } ? D['allocate']['field'] : never]?: ValueOf<D['kind']>;
+  [D in AllocationDeclaration as D['allocate'] extends { sdk: string } ? D['allocate']['field'] : never]?: ValueOf<
+    D['kind']
+  >;
 };
 
 /** AllocateEipAddress parameters by the SDK's names, from our request fields. */
@@ -221,7 +239,9 @@ export function annotationKeys(declaration: Pick<AnnotationDeclaration, 'name' |
 
 /** The annotations podeip reads, out of all of a pod's: what the plugin passes to the agent. */
 export function eipAnnotations(annotations: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(annotations).filter(([key]) => EIP_ANNOTATION_PREFIXES.some((p) => key.startsWith(p))));
+  return Object.fromEntries(
+    Object.entries(annotations).filter(([key]) => EIP_ANNOTATION_PREFIXES.some((p) => key.startsWith(p))),
+  );
 }
 
 /**

@@ -28,7 +28,10 @@ export interface CommandSpec {
 }
 
 export class CliUsageError extends PodeipError {
-  constructor(readonly command: string, message: string) {
+  constructor(
+    readonly command: string,
+    message: string,
+  ) {
     super('CliUsage', `${message} (${command} --help describes every flag)`);
   }
 }
@@ -37,11 +40,15 @@ const HELP_FLAG: FlagSpec = { type: 'boolean', short: 'h', help: 'print this hel
 
 export function helpText(spec: CommandSpec): string {
   const flags = { ...spec.flags, help: HELP_FLAG };
-  const names = Object.entries(flags).map(([name, flag]) =>
-    `${flag.short ? `-${flag.short}, ` : '    '}--${name}${flag.type === 'string' ? ` ${flag.value ?? 'VALUE'}` : ''}`);
+  const names = Object.entries(flags).map(
+    ([name, flag]) =>
+      `${flag.short ? `-${flag.short}, ` : '    '}--${name}${flag.type === 'string' ? ` ${flag.value ?? 'VALUE'}` : ''}`,
+  );
   const width = Math.max(...names.map((n) => n.length)) + 2;
-  const lines = Object.values(flags).map((flag, i) =>
-    `  ${names[i]!.padEnd(width)}${flag.help}${flag.default !== undefined && flag.default !== '' ? ` (default ${flag.default})` : ''}`);
+  const lines = Object.values(flags).map(
+    (flag, i) =>
+      `  ${names[i]!.padEnd(width)}${flag.help}${flag.default !== undefined && flag.default !== '' ? ` (default ${flag.default})` : ''}`,
+  );
   return [
     `usage: ${spec.command} [flags]${spec.args ? ` ${spec.args}` : ''}`,
     '',
@@ -61,13 +68,30 @@ export interface ParsedCommandLine {
 }
 
 /** Parses argv against the spec; a bad flag throws CliUsageError naming it (and the closest real one). */
-export function parseCommandLine(spec: CommandSpec, argv: string[], options: { positionals?: boolean } = {}): ParsedCommandLine {
+export function parseCommandLine(
+  spec: CommandSpec,
+  argv: string[],
+  options: { positionals?: boolean } = {},
+): ParsedCommandLine {
   const flags = { ...spec.flags, help: HELP_FLAG };
-  const parserOptions = Object.fromEntries(Object.entries(flags).map(([name, flag]) =>
-    [name, { type: flag.type, ...(flag.short ? { short: flag.short } : {}), ...(flag.default !== undefined && flag.type === 'string' ? { default: flag.default } : {}) }]));
+  const parserOptions = Object.fromEntries(
+    Object.entries(flags).map(([name, flag]) => [
+      name,
+      {
+        type: flag.type,
+        ...(flag.short ? { short: flag.short } : {}),
+        ...(flag.default !== undefined && flag.type === 'string' ? { default: flag.default } : {}),
+      },
+    ]),
+  );
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: parserOptions, allowPositionals: options.positionals ?? false, strict: true });
-    return { values: values as ParsedCommandLine['values'], positionals, help: values.help === true };
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: parserOptions,
+      allowPositionals: options.positionals ?? false,
+      strict: true,
+    });
+    return { values: values, positionals, help: values.help === true };
   } catch (err) {
     throw new CliUsageError(spec.command, explain(err as Error & { code?: string }, flags));
   }
@@ -78,7 +102,10 @@ function explain(err: Error & { code?: string }, flags: Record<string, FlagSpec>
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const flag = quoted.split('=')[0]!;
     const known = Object.entries(flags).flatMap(([name, f]) => [`--${name}`, ...(f.short ? [`-${f.short}`] : [])]);
-    const suggestion = closest(flag, known.filter((k) => k.startsWith('--')));
+    const suggestion = closest(
+      flag,
+      known.filter((k) => k.startsWith('--')),
+    );
     return `unknown flag ${flag}${suggestion ? `; did you mean ${suggestion}?` : ''}`;
   }
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {

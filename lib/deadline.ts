@@ -19,7 +19,11 @@ export function timeoutReason(ms: number): DOMException {
 }
 
 /** `reason` makes the timeout's abort reason (default: a TimeoutError DOMException). */
-export function deadline(parents: readonly AbortSignal[], ms: number, reason: () => unknown = () => timeoutReason(ms)): Deadline {
+export function deadline(
+  parents: readonly AbortSignal[],
+  ms: number,
+  reason: () => unknown = () => timeoutReason(ms),
+): Deadline {
   const controller = new AbortController();
   const unhook: (() => void)[] = [];
   const clear = (): void => {

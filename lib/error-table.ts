@@ -8,8 +8,13 @@
 
 /** gRPC status names (grpc/doc/statuscodes.md); both grpc-js's `status` and the plugin's GrpcStatus are keyed by them. */
 export type GrpcStatusName =
-  | 'INVALID_ARGUMENT' | 'FAILED_PRECONDITION' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED'
-  | 'UNAVAILABLE' | 'DEADLINE_EXCEEDED' | 'INTERNAL';
+  | 'INVALID_ARGUMENT'
+  | 'FAILED_PRECONDITION'
+  | 'PERMISSION_DENIED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'INTERNAL';
 
 /** Well-known CNI error codes (CNI spec, "Error" section) the plugin returns; podeip's own are 100 and up. */
 export const CniCode = {

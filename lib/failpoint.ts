@@ -9,15 +9,24 @@ import { PodeipError } from './errors.js';
 
 export class FailpointSpecError extends PodeipError {
   constructor(entry: string) {
-    super('InvalidFailpointSpec', `PODEIP_FAILPOINTS entry "${entry}" is not name[#hit][@delayMs], e.g. "journal:allocating#2@150"`);
+    super(
+      'InvalidFailpointSpec',
+      `PODEIP_FAILPOINTS entry "${entry}" is not name[#hit][@delayMs], e.g. "journal:allocating#2@150"`,
+    );
   }
 }
 
-interface Armed { remainingHits: number; delayMs: number }
+interface Armed {
+  remainingHits: number;
+  delayMs: number;
+}
 
 export function parseFailpoints(spec: string | undefined): Map<string, Armed> {
   const armed = new Map<string, Armed>();
-  for (const entry of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^([^#@\s]+)(?:#(\d+))?(?:@(\d+))?$/.exec(entry);
     if (!match || match[2] === '0') throw new FailpointSpecError(entry);
     armed.set(match[1]!, { remainingHits: Number(match[2] ?? 1), delayMs: Number(match[3] ?? 0) });
@@ -32,7 +41,9 @@ export function failpoint(name: string): void {
   const point = armed.get(name);
   if (!point || --point.remainingHits > 0) return;
   armed.delete(name);
-  const die = (): void => { process.kill(process.pid, 'SIGKILL'); };
+  const die = (): void => {
+    process.kill(process.pid, 'SIGKILL');
+  };
   if (point.delayMs > 0) setTimeout(die, point.delayMs).unref();
   else die();
 }

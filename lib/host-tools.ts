@@ -7,7 +7,11 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The executable `name` on PATH, or the value of `envVar` when set; undefined when neither exists. */
-export function findExecutable(name: string, envVar?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function findExecutable(
+  name: string,
+  envVar?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const override = envVar ? env[envVar]?.trim() : undefined;
   if (override) return isExecutable(override) ? override : undefined;
   for (const dir of (env.PATH ?? '').split(delimiter)) {
@@ -41,5 +45,5 @@ export const PROVISIONED_KUBECTL = fileURLToPath(new URL('../../.tools/bin/kubec
  */
 export function testKubectl(env: NodeJS.ProcessEnv = process.env): string {
   if (env.KUBECTL?.trim()) return env.KUBECTL.trim();
-  return isExecutable(PROVISIONED_KUBECTL) ? PROVISIONED_KUBECTL : findKubectl(env) ?? 'kubectl';
+  return isExecutable(PROVISIONED_KUBECTL) ? PROVISIONED_KUBECTL : (findKubectl(env) ?? 'kubectl');
 }

@@ -15,6 +15,11 @@ export interface Logger {
 
 /** For tests, tools and plugin configs without `logFile`: writes nothing. */
 export const silentLogger: Logger = {
-  debug() {}, info() {}, warn() {}, error() {},
-  child() { return silentLogger; },
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
 };

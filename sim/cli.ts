@@ -2,8 +2,14 @@
 import { closest } from '../lib/did-you-mean.js';
 
 const SUBCOMMANDS: Record<string, { entry: string; summary: string }> = {
-  up: { entry: './stack/up.js', summary: 'a simulated cloud, Kubernetes API and node with a podeip-agent, to try podeip by hand (docs/try-it.md)' },
-  cloud: { entry: './cloud/cli.js', summary: 'the Alibaba Cloud VPC/ECS OpenAPI, instance metadata and STS simulator (docs/simulators-cloud.md)' },
+  up: {
+    entry: './stack/up.js',
+    summary: 'a simulated cloud, Kubernetes API and node with a podeip-agent, to try podeip by hand (docs/try-it.md)',
+  },
+  cloud: {
+    entry: './cloud/cli.js',
+    summary: 'the Alibaba Cloud VPC/ECS OpenAPI, instance metadata and STS simulator (docs/simulators-cloud.md)',
+  },
   kube: { entry: './kube/cli.js', summary: 'the Kubernetes API simulator (docs/simulators-kube.md)' },
 };
 
@@ -12,7 +18,9 @@ const HELP = `usage: podeip-sim COMMAND [flags]
 Local stand-ins for Alibaba Cloud and the Kubernetes API, and a simulated node to try podeip on.
 
 commands:
-${Object.entries(SUBCOMMANDS).map(([name, c]) => `  ${name.padEnd(7)}${c.summary}`).join('\n')}
+${Object.entries(SUBCOMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(7)}${c.summary}`)
+  .join('\n')}
 
 podeip-sim COMMAND --help describes every flag of a command.
 `;
@@ -28,10 +36,12 @@ export async function main(argv: string[]): Promise<void> {
   const command = SUBCOMMANDS[sub];
   if (!command) {
     const suggestion = closest(sub, Object.keys(SUBCOMMANDS));
-    process.stderr.write(`podeip-sim: unknown command "${sub}"${suggestion ? `; did you mean ${suggestion}?` : ''} (podeip-sim --help lists the commands)\n`);
+    process.stderr.write(
+      `podeip-sim: unknown command "${sub}"${suggestion ? `; did you mean ${suggestion}?` : ''} (podeip-sim --help lists the commands)\n`,
+    );
     process.exitCode = 2;
     return;
   }
-  const module = await import(command.entry) as { main(argv: string[]): Promise<void> };
+  const module = (await import(command.entry)) as { main(argv: string[]): Promise<void> };
   await module.main(rest);
 }

@@ -31,16 +31,21 @@ export class SdkModelMissingError extends PodeipError {
  * classes (`modules.vpc.<Class>`, or `m.<Class>` after `const m = sdk.modules.vpc`).
  */
 export function sdkUsage(root: string): Record<SdkName, { actions: Set<string>; models: Set<string> }> {
-  const usage = { vpc: { actions: new Set<string>(), models: new Set<string>() }, ecs: { actions: new Set<string>(), models: new Set<string>() } };
+  const usage = {
+    vpc: { actions: new Set<string>(), models: new Set<string>() },
+    ecs: { actions: new Set<string>(), models: new Set<string>() },
+  };
   const dir = join(root, 'agent/src/cloud');
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
     const source = readFileSync(join(dir, file), 'utf8');
     for (const [, sdk, method] of source.matchAll(/sdk\.(vpc|ecs)\.(\w+)WithOptions\b/g)) {
       usage[sdk as SdkName].actions.add(method!.charAt(0).toUpperCase() + method!.slice(1));
     }
-    for (const [, sdk, model] of source.matchAll(/modules\.(vpc|ecs)\.([A-Z]\w+)/g)) usage[sdk as SdkName].models.add(model!);
+    for (const [, sdk, model] of source.matchAll(/modules\.(vpc|ecs)\.([A-Z]\w+)/g))
+      usage[sdk as SdkName].models.add(model!);
     for (const [, alias, sdk] of source.matchAll(/const (\w+) = sdk\.modules\.(vpc|ecs);/g)) {
-      for (const [, model] of source.matchAll(new RegExp(`\\b${alias}\\.([A-Z]\\w+)`, 'g'))) usage[sdk as SdkName].models.add(model!);
+      for (const [, model] of source.matchAll(new RegExp(`\\b${alias}\\.([A-Z]\\w+)`, 'g')))
+        usage[sdk as SdkName].models.add(model!);
     }
   }
   return usage;
@@ -57,13 +62,24 @@ function sdkModelsPlugin(root: string): esbuild.Plugin {
   const indexes = new Map<string, string>();
   for (const [sdk, pkg] of Object.entries(SDK_PACKAGES) as Array<[SdkName, string]>) {
     const modelsDir = join(dirname(requireFromRoot.resolve(pkg)), 'models');
-    const files = [...usage[sdk].actions].flatMap((action) => ['Request', 'Response', 'ResponseBody'].map((suffix) => join(modelsDir, `${action}${suffix}.js`)));
+    const files = [...usage[sdk].actions].flatMap((action) =>
+      ['Request', 'Response', 'ResponseBody'].map((suffix) => join(modelsDir, `${action}${suffix}.js`)),
+    );
     const missingFile = files.find((file) => !existsSync(file));
-    if (missingFile) throw new SdkModelMissingError(`${pkg} has no ${missingFile}: agent/src/cloud calls an action this bundler cannot narrow; add its model files here`);
+    if (missingFile)
+      throw new SdkModelMissingError(
+        `${pkg} has no ${missingFile}: agent/src/cloud calls an action this bundler cannot narrow; add its model files here`,
+      );
     const exported = new Set(files.flatMap((file) => Object.keys(requireFromRoot(file) as object)));
     const missingModel = [...usage[sdk].models].find((model) => model !== 'default' && !exported.has(model));
-    if (missingModel) throw new SdkModelMissingError(`agent/src/cloud uses ${pkg}'s ${missingModel}, which is not among the models of the actions it calls (${[...usage[sdk].actions].join(', ')})`);
-    indexes.set(join(modelsDir, 'model.js'), `module.exports = Object.assign({}, ${files.map((file) => `require(${JSON.stringify(file)})`).join(', ')});\n`);
+    if (missingModel)
+      throw new SdkModelMissingError(
+        `agent/src/cloud uses ${pkg}'s ${missingModel}, which is not among the models of the actions it calls (${[...usage[sdk].actions].join(', ')})`,
+      );
+    indexes.set(
+      join(modelsDir, 'model.js'),
+      `module.exports = Object.assign({}, ${files.map((file) => `require(${JSON.stringify(file)})`).join(', ')});\n`,
+    );
   }
   return {
     name: 'podeip-sdk-models',
@@ -114,5 +130,7 @@ export async function bundleAgent(root: string): Promise<{ outdir: string; bytes
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   const { outdir, bytes } = await bundleAgent(fileURLToPath(new URL('../../../', import.meta.url)));
-  process.stdout.write(`build:agent: ${outdir} ${(bytes / 1e6).toFixed(1)} MB in ${Math.round(performance.now() - started)} ms\n`);
+  process.stdout.write(
+    `build:agent: ${outdir} ${(bytes / 1e6).toFixed(1)} MB in ${Math.round(performance.now() - started)} ms\n`,
+  );
 }

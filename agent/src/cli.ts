@@ -19,16 +19,22 @@ Commands:
   podeip-agent install-cni [flags]   put the plugin and its conflist entry in place (--help for flags)
   podeip-agent uninstall-cni [flags] remove exactly what install-cni added`,
   flags: {
-    config: { type: 'string', short: 'c', value: 'FILE', help: 'the YAML config file (docs/configuration.md); required to run' },
+    config: {
+      type: 'string',
+      short: 'c',
+      value: 'FILE',
+      help: 'the YAML config file (docs/configuration.md); required to run',
+    },
     version: { type: 'boolean', help: 'print the version and exit' },
   },
-  footer: 'Environment: NODE_NAME (required: the node\'s name), KUBECONFIG (else the in-cluster config).',
+  footer: "Environment: NODE_NAME (required: the node's name), KUBECONFIG (else the in-cluster config).",
 };
 
 export const CHECK_CONFIG_COMMAND: CommandSpec = {
   command: 'podeip-agent check-config',
   args: 'FILE',
-  summary: 'Validates an agent config file as the agent reads it at start, lists every problem in one pass\n(with "did you mean" for a mistyped key) and exits 1 if there is any, 0 if the file is good.',
+  summary:
+    'Validates an agent config file as the agent reads it at start, lists every problem in one pass\n(with "did you mean" for a mistyped key) and exits 1 if there is any, 0 if the file is good.',
   flags: {},
 };
 
@@ -61,14 +67,17 @@ export async function main(argv: string[]): Promise<void> {
 async function checkConfig(argv: string[]): Promise<void> {
   const parsed = parseOrExit(CHECK_CONFIG_COMMAND, argv, true);
   if (parsed.help) return void process.stdout.write(helpText(CHECK_CONFIG_COMMAND));
-  if (parsed.positionals.length !== 1) exitWithUsageError(new CliUsageError(CHECK_CONFIG_COMMAND.command, 'give exactly one FILE'));
+  if (parsed.positionals.length !== 1)
+    exitWithUsageError(new CliUsageError(CHECK_CONFIG_COMMAND.command, 'give exactly one FILE'));
   const file = parsed.positionals[0]!;
   const { ConfigError, loadConfigFile } = await import('./config/load.js');
   try {
     await loadConfigFile(file);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${file}: ${err.problems.length} problem${err.problems.length > 1 ? 's' : ''}\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
+    process.stderr.write(
+      `${file}: ${err.problems.length} problem${err.problems.length > 1 ? 's' : ''}\n${err.problems.map((p) => `  - ${p}\n`).join('')}`,
+    );
     process.exit(1);
   }
   process.stdout.write(`${file}: ok\n`);

@@ -38,19 +38,29 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export async function runAgent(options: { configPath: string; env: NodeJS.ProcessEnv; handleSignals?: boolean }): Promise<RunningAgent> {
+export async function runAgent(options: {
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+  handleSignals?: boolean;
+}): Promise<RunningAgent> {
   const config = await loadConfigFile(options.configPath);
   const nodeName = options.env.NODE_NAME?.trim();
-  if (!nodeName) throw new StartupError('NODE_NAME is not set: give the agent its node name from the downward API (fieldRef spec.nodeName)');
+  if (!nodeName)
+    throw new StartupError(
+      'NODE_NAME is not set: give the agent its node name from the downward API (fieldRef spec.nodeName)',
+    );
   const logger = createLogger({ level: config.agent.logLevel, fields: { node: nodeName } });
   const agent = await startAgent(config, { nodeName, env: options.env, logger });
   if (options.handleSignals !== false) {
     const shutdown = (signal: string): void => {
       logger.info('shutting down', { signal });
-      agent.stop().then(() => process.exit(0), (err: unknown) => {
-        logger.error('shutdown failed', { err: String(err) });
-        process.exit(1);
-      });
+      agent.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error('shutdown failed', { err: String(err) });
+          process.exit(1);
+        },
+      );
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
@@ -72,12 +82,18 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
   const closers: Array<() => Promise<void> | void> = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
-      try { await close(); } catch (err) { logger.warn('close failed', { err: String(err) }); }
+      try {
+        await close();
+      } catch (err) {
+        logger.warn('close failed', { err: String(err) });
+      }
     }
   };
   try {
     if (config.staticEipPolicy === 'AllowAll') {
-      logger.warn('staticEipPolicy is AllowAll: any pod may name any EIP of the account with pod-eip-instanceid; use Granted on clusters shared by tenants');
+      logger.warn(
+        'staticEipPolicy is AllowAll: any pod may name any EIP of the account with pod-eip-instanceid; use Granted on clusters shared by tenants',
+      );
     }
     let bindings: BindingService | undefined;
     let ready = false;
@@ -93,7 +109,12 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     const stopping = new AbortController();
     closers.push(() => stopping.abort());
 
-    const lock: StateDirLock = await whenWritable(() => acquireStateDirLock(config.agent.stateDir), logger, stopping.signal, parts.retry.journalOpen.retryMs);
+    const lock: StateDirLock = await whenWritable(
+      () => acquireStateDirLock(config.agent.stateDir),
+      logger,
+      stopping.signal,
+      parts.retry.journalOpen.retryMs,
+    );
     closers.push(() => lock.release());
 
     const instanceId = await new MetadataClient(config.cloud.metadataEndpoint).instanceId();
@@ -104,38 +125,69 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     // One elector for the cluster duties; the fleet budget's plan and the quota count ride on its Lease.
     const elector = kube.createLeaderElector(parts.elector);
     const { fleet } = parts;
-    const cloud: ClosableCloudClient = createCloudClient({
-      ...parts.cloud,
-      ...(fleet.intervalMs > 0 ? {
-        fleet: {
-          board: kube.createDemandBoard(fleet.leaseNamespace, fleet.intervalMs),
-          isLeader: () => elector.isLeader(),
-          nodeName, intervalMs: fleet.intervalMs, accountReserve: fleet.accountReserve,
-        },
-      } : {}),
-    }, { logger, registry });
+    const cloud: ClosableCloudClient = createCloudClient(
+      {
+        ...parts.cloud,
+        ...(fleet.intervalMs > 0
+          ? {
+              fleet: {
+                board: kube.createDemandBoard(fleet.leaseNamespace, fleet.intervalMs),
+                isLeader: () => elector.isLeader(),
+                nodeName,
+                intervalMs: fleet.intervalMs,
+                accountReserve: fleet.accountReserve,
+              },
+            }
+          : {}),
+      },
+      { logger, registry },
+    );
     closers.push(() => cloud.close());
 
     const quota = new EipQuota({
-      quota: config.cloud.eipQuota, regionId: config.regionID, registry,
+      quota: config.cloud.eipQuota,
+      regionId: config.regionID,
+      registry,
       published: () => elector.annotation(EIP_COUNT_ANNOTATION),
     });
 
     let pool: WarmPool | undefined;
     const capacity = () => ({
       quota: { quota: quota.quota, used: quota.used() ?? -1 },
-      pool: { enabled: pool !== undefined, ...(pool?.status() ?? { idle: 0, taking: 0, takenSinceStart: 0, refilling: 0, returning: 0, releasing: 0 }),
-        minIdle: config.warmPool.minIdle, maxIdle: config.warmPool.maxIdle },
+      pool: {
+        enabled: pool !== undefined,
+        ...(pool?.status() ?? { idle: 0, taking: 0, takenSinceStart: 0, refilling: 0, returning: 0, releasing: 0 }),
+        minIdle: config.warmPool.minIdle,
+        maxIdle: config.warmPool.maxIdle,
+      },
     });
     // The socket's gate is start-up only: once serving, a journal that cannot be written answers
     // each call with JournalUnwritable, which says why, rather than "the agent is starting".
-    const grpcServer = new AgentGrpcServer(lateBound(() => bindings, readiness.notReadyReason),
-      { agentVersion: AGENT_VERSION, nodeName, instanceId, isReady: () => ready, notReadyReason: readiness.notReadyReason, capacity }, new AgentMetrics(registry), logger);
+    const grpcServer = new AgentGrpcServer(
+      lateBound(() => bindings, readiness.notReadyReason),
+      {
+        agentVersion: AGENT_VERSION,
+        nodeName,
+        instanceId,
+        isReady: () => ready,
+        notReadyReason: readiness.notReadyReason,
+        capacity,
+      },
+      new AgentMetrics(registry),
+      logger,
+    );
     await grpcServer.listen(config.agent.socketPath);
     closers.push(() => grpcServer.close());
-    await waitForPodEipCrd(kube, logger, stopping.signal, parts.retry.crdWait.intervalMs, (reason) => { notReadyReason = reason; });
+    await waitForPodEipCrd(kube, logger, stopping.signal, parts.retry.crdWait.intervalMs, (reason) => {
+      notReadyReason = reason;
+    });
 
-    const { journal } = await openJournal(config.agent.stateDir, logger, stopping.signal, parts.retry.journalOpen.retryMs);
+    const { journal } = await openJournal(
+      config.agent.stateDir,
+      logger,
+      stopping.signal,
+      parts.retry.journalOpen.retryMs,
+    );
     closers.push(() => journal.close());
     journalHealth = new JournalHealth(journal, logger, parts.retry.journalOpen.retryMs);
     journalHealth.start();
@@ -143,7 +195,12 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
 
     if (parts.pool) pool = new WarmPool({ journal, cloud, logger, registry, quota, config: parts.pool });
     const service = new BindingService({
-      journal, cloud, kube, logger, registry, quota,
+      journal,
+      cloud,
+      kube,
+      logger,
+      registry,
+      quota,
       ...(pool ? { pool } : {}),
       retryIntervalMs: parts.reconcileIntervalMs,
       config: { ...parts.binding, instanceId },
@@ -159,22 +216,34 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     // refused and retried by the kubelet seconds later. Rows resumed above loaded it already.
     cloud.preload().then(
       () => countEipsOnce(cloud, quota, logger),
-      (err: unknown) => logger.warn('loading the cloud SDK failed; the first cloud call tries again', { err: String(err) }),
+      (err: unknown) =>
+        logger.warn('loading the cloud SDK failed; the first cloud call tries again', { err: String(err) }),
     );
     if (pool) {
       const started = pool;
       closers.push(() => started.stop());
-      started.start().catch((err: unknown) => logger.warn('warm pool start failed; its periodic pass retries', { err: String(err) }));
+      started
+        .start()
+        .catch((err: unknown) =>
+          logger.warn('warm pool start failed; its periodic pass retries', { err: String(err) }),
+        );
     }
 
     const duties = new ClusterDuties({
-      kube, cloud, logger, registry, elector, ...parts.duties,
+      kube,
+      cloud,
+      logger,
+      registry,
+      elector,
+      ...parts.duties,
     });
     duties.start();
     closers.push(() => duties.stop());
 
     logger.info('podeip-agent ready', {
-      version: AGENT_VERSION, instanceId, socket: config.agent.socketPath,
+      version: AGENT_VERSION,
+      instanceId,
+      socket: config.agent.socketPath,
       metrics: `${metricsAddress.host}:${metricsAddress.port}`,
     });
     return {
@@ -196,14 +265,24 @@ function countEipsOnce(cloud: ClosableCloudClient, quota: EipQuota, logger: Logg
   const listedAt = Date.now();
   cloud.countEips(AbortSignal.timeout(30_000)).then(
     (eips) => quota.observe({ eips, listedAt }),
-    (err: unknown) => logger.warn('could not count the account\'s EIPs; the quota check waits for the GC leader\'s listing', { err: errorText(err) }),
+    (err: unknown) =>
+      logger.warn("could not count the account's EIPs; the quota check waits for the GC leader's listing", {
+        err: errorText(err),
+      }),
   );
 }
 
-export const CRD_MISSING = 'the PodEIP CRD podeips.alibabacloud.com is not served by the API server: apply it with `kubectl apply -f manifests/crd/podeips.alibabacloud.com.yaml` (docs/install.md)';
+export const CRD_MISSING =
+  'the PodEIP CRD podeips.alibabacloud.com is not served by the API server: apply it with `kubectl apply -f manifests/crd/podeips.alibabacloud.com.yaml` (docs/install.md)';
 
 /** Nothing can be bound without the PodEIP resource: wait for it, saying why on /readyz, to the plugin and in the log. */
-async function waitForPodEipCrd(kube: ClosableKubeGateway, logger: Logger, signal: AbortSignal, intervalMs: number, setReason: (reason: string | undefined) => void): Promise<void> {
+async function waitForPodEipCrd(
+  kube: ClosableKubeGateway,
+  logger: Logger,
+  signal: AbortSignal,
+  intervalMs: number,
+  setReason: (reason: string | undefined) => void,
+): Promise<void> {
   let warned = 0;
   while (!(await kube.podEipResourceServed(signal))) {
     setReason(CRD_MISSING);
@@ -220,8 +299,14 @@ async function waitForPodEipCrd(kube: ClosableKubeGateway, logger: Logger, signa
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => { signal.removeEventListener('abort', abort); resolve(); }, ms);
-    const abort = (): void => { clearTimeout(timer); reject(signal.reason); };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    const abort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
     signal.addEventListener('abort', abort, { once: true });
   });
 }
@@ -231,7 +316,9 @@ async function checkProviderId(kube: ClosableKubeGateway, nodeName: string, inst
   if (!providerId) return;
   const fromNode = instanceIdFromProviderId(providerId);
   if (fromNode && fromNode !== instanceId) {
-    throw new StartupError(`node ${nodeName} has providerID ${providerId} but the instance metadata says ${instanceId}: NODE_NAME or cloud.metadataEndpoint points at the wrong machine`);
+    throw new StartupError(
+      `node ${nodeName} has providerID ${providerId} but the instance metadata says ${instanceId}: NODE_NAME or cloud.metadataEndpoint points at the wrong machine`,
+    );
   }
 }
 

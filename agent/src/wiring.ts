@@ -29,7 +29,10 @@ export interface Components {
   duties: { clusterId: string; staticEipPolicy: StaticEipPolicy; periodMs: number; orphanGraceMs: number };
 }
 
-export function componentsFromConfig(config: AgentConfig, node: { nodeName: string; env: NodeJS.ProcessEnv }): Components {
+export function componentsFromConfig(
+  config: AgentConfig,
+  node: { nodeName: string; env: NodeJS.ProcessEnv },
+): Components {
   const { retry, warmPool } = config;
   const { nodeName } = node;
   return {
@@ -47,8 +50,16 @@ export function componentsFromConfig(config: AgentConfig, node: { nodeName: stri
       pollIntervalMs: retry.associationWait.intervalMs,
       pollMaxIntervalMs: retry.associationWait.maxIntervalMs,
     },
-    fleet: { intervalMs: config.cloud.budgetCoordinationSeconds * 1000, accountReserve: config.cloud.accountReserve, leaseNamespace: config.agent.leaseNamespace },
-    elector: { name: GC_LEASE_NAME, namespace: config.agent.leaseNamespace, ...leaseTimings(config.agent.leaseDurationSeconds) },
+    fleet: {
+      intervalMs: config.cloud.budgetCoordinationSeconds * 1000,
+      accountReserve: config.cloud.accountReserve,
+      leaseNamespace: config.agent.leaseNamespace,
+    },
+    elector: {
+      name: GC_LEASE_NAME,
+      namespace: config.agent.leaseNamespace,
+      ...leaseTimings(config.agent.leaseDurationSeconds),
+    },
     binding: {
       clusterId: config.clusterID,
       regionId: config.regionID,
@@ -62,12 +73,20 @@ export function componentsFromConfig(config: AgentConfig, node: { nodeName: stri
       operationTimeoutMs: retry.reconcile.deadlineMs,
     },
     reconcileIntervalMs: retry.reconcile.intervalMs,
-    ...(warmPool.enabled ? {
-      pool: {
-        clusterId: config.clusterID, nodeName, minIdle: warmPool.minIdle, maxIdle: warmPool.maxIdle, maxTotal: warmPool.maxTotal,
-        quotaReserve: warmPool.quotaReserve, recycle: warmPool.recycle, profile: warmPool.profile,
-      },
-    } : {}),
+    ...(warmPool.enabled
+      ? {
+          pool: {
+            clusterId: config.clusterID,
+            nodeName,
+            minIdle: warmPool.minIdle,
+            maxIdle: warmPool.maxIdle,
+            maxTotal: warmPool.maxTotal,
+            quotaReserve: warmPool.quotaReserve,
+            recycle: warmPool.recycle,
+            profile: warmPool.profile,
+          },
+        }
+      : {}),
     duties: {
       clusterId: config.clusterID,
       staticEipPolicy: config.staticEipPolicy,
@@ -78,8 +97,12 @@ export function componentsFromConfig(config: AgentConfig, node: { nodeName: stri
 }
 
 /** client-go's proportions (15/10/2 s): renew well before the lease lapses, retry well before the renew deadline. */
-function leaseTimings(leaseDurationSeconds: number): { leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number } {
+function leaseTimings(leaseDurationSeconds: number): {
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+} {
   const retryPeriodSeconds = Math.max(1, Math.floor(leaseDurationSeconds / 7));
-  const renewDeadlineSeconds = Math.max(retryPeriodSeconds + 1, Math.floor(leaseDurationSeconds * 2 / 3));
+  const renewDeadlineSeconds = Math.max(retryPeriodSeconds + 1, Math.floor((leaseDurationSeconds * 2) / 3));
   return { leaseDurationSeconds, renewDeadlineSeconds, retryPeriodSeconds };
 }

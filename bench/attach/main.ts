@@ -44,11 +44,20 @@ const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 function callCounts(cluster: SimulatedCluster): Map<string, number> {
   const snapshot = cluster.cloud.state.snapshot() as { calls: Record<string, Record<string, number>> };
-  return new Map(Object.entries(snapshot.calls).map(([action, byCode]) => [action, Object.values(byCode).reduce((a, b) => a + b, 0)]));
+  return new Map(
+    Object.entries(snapshot.calls).map(([action, byCode]) => [
+      action,
+      Object.values(byCode).reduce((a, b) => a + b, 0),
+    ]),
+  );
 }
 
 function diff(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
-  return new Map([...after].map(([action, n]) => [action, n - (before.get(action) ?? 0)]).filter(([, n]) => (n as number) > 0) as Array<[string, number]>);
+  return new Map(
+    [...after]
+      .map(([action, n]) => [action, n - (before.get(action) ?? 0)])
+      .filter(([, n]) => (n as number) > 0) as Array<[string, number]>,
+  );
 }
 
 const CNI_TRY_AGAIN = 11;
@@ -60,17 +69,26 @@ async function kubeRequests(node: SimNode): Promise<number> {
 
 /** ADD as kubelet drives it: "try again later" (the CNI deadline passed while the agent works on) is retried. */
 async function attachAll(node: SimNode, sandboxes: SandboxRef[]): Promise<number[]> {
-  return Promise.all(sandboxes.map(async (sandbox) => {
-    const started = performance.now();
-    for (;;) {
-      const outcome = await node.runtime.add(sandbox);
-      if (outcome.exitCode === 0) return performance.now() - started;
-      if ((outcome.result as { code?: number } | undefined)?.code !== CNI_TRY_AGAIN) throw new Error(`ADD ${sandbox.name} failed: ${outcome.stdout}`);
-    }
-  }));
+  return Promise.all(
+    sandboxes.map(async (sandbox) => {
+      const started = performance.now();
+      for (;;) {
+        const outcome = await node.runtime.add(sandbox);
+        if (outcome.exitCode === 0) return performance.now() - started;
+        if ((outcome.result as { code?: number } | undefined)?.code !== CNI_TRY_AGAIN)
+          throw new Error(`ADD ${sandbox.name} failed: ${outcome.stdout}`);
+      }
+    }),
+  );
 }
 
-async function newPods(cluster: SimulatedCluster, node: SimNode, prefix: string, count: number, annotations: Record<string, string>): Promise<SandboxRef[]> {
+async function newPods(
+  cluster: SimulatedCluster,
+  node: SimNode,
+  prefix: string,
+  count: number,
+  annotations: Record<string, string>,
+): Promise<SandboxRef[]> {
   const out: SandboxRef[] = [];
   for (let i = 0; i < count; i++) out.push(await cluster.createPod(node, { name: `${prefix}-${i}`, annotations }));
   return out;
@@ -101,15 +119,31 @@ interface PhaseFigures {
 
 /** Calls per attach on the pod's path: with the pool, AllocateEipAddress is the background refill. */
 function onPath(calls: Map<string, number>, attaches: number, pool: boolean): Map<string, number> {
-  return new Map([...calls].filter(([action]) => !(pool && action === 'AllocateEipAddress')).map(([action, n]) => [action, n / attaches]));
+  return new Map(
+    [...calls]
+      .filter(([action]) => !(pool && action === 'AllocateEipAddress'))
+      .map(([action, n]) => [action, n / attaches]),
+  );
 }
 
-const CALL_ORDER = ['AllocateEipAddress', 'TagResources', 'ModifyEipAddressAttribute', 'AssociateEipAddress', 'DescribeEipAddresses', 'DescribeNetworkInterfaces'];
+const CALL_ORDER = [
+  'AllocateEipAddress',
+  'TagResources',
+  'ModifyEipAddressAttribute',
+  'AssociateEipAddress',
+  'DescribeEipAddresses',
+  'DescribeNetworkInterfaces',
+];
 
 /** One simulated account and node, with or without a warm pool, measured in steps. */
 class Setup {
-  private constructor(readonly pool: boolean, readonly label: string, private readonly dir: string,
-    readonly cluster: SimulatedCluster, readonly node: SimNode) {}
+  private constructor(
+    readonly pool: boolean,
+    readonly label: string,
+    private readonly dir: string,
+    readonly cluster: SimulatedCluster,
+    readonly node: SimNode,
+  ) {}
 
   static async start(pool: boolean): Promise<Setup> {
     const dir = await mkdtemp(join(tmpdir(), 'podeip-bench-attach-'));
@@ -119,13 +153,26 @@ class Setup {
       dir,
       cloud: {
         topology: benchTopology(Math.ceil((total + 40) / 50)),
-        latencyMs, associationDelayMs: associationMs, eipQuota: total + poolSize + 10,
+        latencyMs,
+        associationDelayMs: associationMs,
+        eipQuota: total + poolSize + 10,
         rateLimits: values['rate-limits'] === 'off' ? 'off' : 'documented',
       },
       agentConfig: {
         networkController: { eipController: { maxConcurrentReconciles: 16 } },
-        kubeClientQPS: Number(values['kube-qps']), kubeClientBurst: 2 * Number(values['kube-qps']),
-        ...(pool ? { warmPool: { enabled: true, minIdle: poolSize, maxIdle: poolSize, maxTotal: 10 * poolSize, quotaReserve: 0 } } : {}),
+        kubeClientQPS: Number(values['kube-qps']),
+        kubeClientBurst: 2 * Number(values['kube-qps']),
+        ...(pool
+          ? {
+              warmPool: {
+                enabled: true,
+                minIdle: poolSize,
+                maxIdle: poolSize,
+                maxTotal: 10 * poolSize,
+                quotaReserve: 0,
+              },
+            }
+          : {}),
       },
     });
     const setup = new Setup(pool, pool ? 'with the warm pool' : 'without a pool', dir, cluster, cluster.nodes[0]!);
@@ -133,7 +180,9 @@ class Setup {
     if (pool) {
       const filling = performance.now();
       await setup.poolFilled(poolSize);
-      console.log(`${setup.label}: the pool filled to ${poolSize} idle EIPs in ${fmt(performance.now() - filling)} (background, this node's Allocate budget)`);
+      console.log(
+        `${setup.label}: the pool filled to ${poolSize} idle EIPs in ${fmt(performance.now() - filling)} (background, this node's Allocate budget)`,
+      );
     }
     return setup;
   }
@@ -166,15 +215,26 @@ class Setup {
     const wall = performance.now() - started;
     const allCalls = diff(callCounts(this.cluster), before);
     const calls = onPath(allCalls, pods, this.pool);
-    console.log(`${this.label}: ${pods} pods at once: all bound in ${fmt(wall)}; attach p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}`);
+    console.log(
+      `${this.label}: ${pods} pods at once: all bound in ${fmt(wall)}; attach p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}`,
+    );
     // The agent spends its share (cloud.rateLimitShare, default 0.5) of the account's 120 Allocate (and Associate) calls a minute.
     const perMinute = 120 * DEFAULT_BUDGET_SHARE;
     const budgetMs = ((pods - 1) / perMinute) * 60_000;
-    console.log(`  this node's ${this.pool ? 'Associate' : 'Allocate'} budget (${perMinute}/min, share ${DEFAULT_BUDGET_SHARE} of the account's 120) alone needs ${fmt(budgetMs)} for ${pods} EIPs: wall time is ${(wall / budgetMs).toFixed(2)}x that`);
-    console.log(`  cloud calls per attach on the pod's path: ${[...calls].map(([action, n]) => `${action} ${n.toFixed(2)}`).join(', ')}`);
-    if (this.pool) console.log(`  background refills during the burst: AllocateEipAddress ${allCalls.get('AllocateEipAddress') ?? 0}`);
+    console.log(
+      `  this node's ${this.pool ? 'Associate' : 'Allocate'} budget (${perMinute}/min, share ${DEFAULT_BUDGET_SHARE} of the account's 120) alone needs ${fmt(budgetMs)} for ${pods} EIPs: wall time is ${(wall / budgetMs).toFixed(2)}x that`,
+    );
+    console.log(
+      `  cloud calls per attach on the pod's path: ${[...calls].map(([action, n]) => `${action} ${n.toFixed(2)}`).join(', ')}`,
+    );
+    if (this.pool)
+      console.log(
+        `  background refills during the burst: AllocateEipAddress ${allCalls.get('AllocateEipAddress') ?? 0}`,
+      );
     const metrics = await this.node.agent.metrics();
-    const throttled = [...metrics.matchAll(/^podeip_cloud_throttled_total\{action="([^"]+)"\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const throttled = [...metrics.matchAll(/^podeip_cloud_throttled_total\{action="([^"]+)"\} (\S+)$/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
     console.log(`  throttling answers absorbed by the agent: ${throttled.length ? throttled.join(', ') : 'none'}`);
     if (this.pool) {
       const hits = Number(/^podeip_pool_takes_total\{result="hit"\} (\S+)$/m.exec(metrics)?.[1] ?? 0);
@@ -189,10 +249,15 @@ class Setup {
     const noEip: number[] = [];
     for (const sandbox of plain) noEip.push((await this.node.runtime.add(sandbox)).ms);
     const nodeBoot = execMedian(process.execPath, ['-e', '0'], 10);
-    console.log(`shim exec-to-exit: pod without EIP p50 ${percentile(noEip, 50).toFixed(1)} ms (no agent call), with EIP p50 ${fmt(withEipP50)}; \`node -e 0\` ${nodeBoot.toFixed(1)} ms`);
+    console.log(
+      `shim exec-to-exit: pod without EIP p50 ${percentile(noEip, 50).toFixed(1)} ms (no agent call), with EIP p50 ${fmt(withEipP50)}; \`node -e 0\` ${nodeBoot.toFixed(1)} ms`,
+    );
     const bound = pods + SINGLE_RUNS;
-    if (rssBindings > bound) await attachAll(this.node, await newPods(this.cluster, this.node, 'rss', rssBindings - bound, EIP));
-    console.log(`agent RSS with ${Math.max(bound, rssBindings)} bindings: ${((await this.node.agent.rssBytes()) / 1024 / 1024).toFixed(1)} MiB`);
+    if (rssBindings > bound)
+      await attachAll(this.node, await newPods(this.cluster, this.node, 'rss', rssBindings - bound, EIP));
+    console.log(
+      `agent RSS with ${Math.max(bound, rssBindings)} bindings: ${((await this.node.agent.rssBytes()) / 1024 / 1024).toFixed(1)} MiB`,
+    );
   }
 
   async close(): Promise<void> {
@@ -213,7 +278,9 @@ const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
 const SINGLE_RUNS = Number(values.singles);
 
 async function main(): Promise<void> {
-  console.log(`bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}, kubeClientQPS ${values['kube-qps']}`);
+  console.log(
+    `bench/attach: ${pods} pods at once; cloud latency ${latencyMs} ms per call, association ${associationMs} ms, rate limits ${values['rate-limits']}, kubeClientQPS ${values['kube-qps']}`,
+  );
   const setups = [await Setup.start(false)];
   if (!values['no-pool']) setups.push(await Setup.start(true));
   try {
@@ -231,17 +298,34 @@ async function main(): Promise<void> {
       const background = new Set(setup.pool ? ['AllocateEipAddress'] : []);
       const critical = singles[k]!.map((r) => criticalPathMs(r.marks, latencyMs, associationMs, background));
       const overhead = singles[k]!.map((r, i) => r.ms - critical[i]!);
-      console.log(`${setup.label}: one pod alone (${SINGLE_RUNS} runs): attach p50 ${fmt(percentile(ms, 50))}; cloud critical path p50 ${fmt(percentile(critical, 50))} `
-        + `(association ${associationMs} ms + ${latencyMs} ms per cloud call outside it); overhead above it p50 ${Math.round(percentile(overhead, 50))} ms, p99 ${Math.round(percentile(overhead, 99))} ms`);
+      console.log(
+        `${setup.label}: one pod alone (${SINGLE_RUNS} runs): attach p50 ${fmt(percentile(ms, 50))}; cloud critical path p50 ${fmt(percentile(critical, 50))} ` +
+          `(association ${associationMs} ms + ${latencyMs} ms per cloud call outside it); overhead above it p50 ${Math.round(percentile(overhead, 50))} ms, p99 ${Math.round(percentile(overhead, 99))} ms`,
+      );
       const kubePerAttach = singles[k]!.reduce((n, r) => n + r.kube, 0) / SINGLE_RUNS;
       const median = [...singles[k]!].sort((a, b) => a.ms - b.ms)[Math.floor((SINGLE_RUNS - 1) / 2)]!;
-      console.log(`  the median run's requests (ms since ADD start; a cloud call answers ${latencyMs} ms after it arrives): ${formatTimeline(median.marks)}`);
-      console.log(`  per attach: cloud calls ${[...singleCalls].map(([action, n]) => `${action} ${n.toFixed(1)}`).join(', ')}; Kubernetes requests ${kubePerAttach.toFixed(1)}`);
+      console.log(
+        `  the median run's requests (ms since ADD start; a cloud call answers ${latencyMs} ms after it arrives): ${formatTimeline(median.marks)}`,
+      );
+      console.log(
+        `  per attach: cloud calls ${[...singleCalls].map(([action, n]) => `${action} ${n.toFixed(1)}`).join(', ')}; Kubernetes requests ${kubePerAttach.toFixed(1)}`,
+      );
       if (setup.pool) {
         const floor = latencyMs + associationMs;
-        console.log(`  AssociateEipAddress + its association delay: ${fmt(floor)}; single-pod p50 is ${Math.round(percentile(ms, 50) - floor)} ms above it`);
+        console.log(
+          `  AssociateEipAddress + its association delay: ${fmt(floor)}; single-pod p50 is ${Math.round(percentile(ms, 50) - floor)} ms above it`,
+        );
       }
-      figures.push({ singleP50: percentile(ms, 50), singleP99: percentile(ms, 99), singleOverheadP50: percentile(overhead, 50), singleCalls, burstWall: 0, burstP50: 0, burstP99: 0, burstCalls: new Map() });
+      figures.push({
+        singleP50: percentile(ms, 50),
+        singleP99: percentile(ms, 99),
+        singleOverheadP50: percentile(overhead, 50),
+        singleCalls,
+        burstWall: 0,
+        burstP50: 0,
+        burstP99: 0,
+        burstCalls: new Map(),
+      });
     }
     for (const [k, setup] of setups.entries()) {
       const b = await setup.burst();
@@ -249,13 +333,20 @@ async function main(): Promise<void> {
     }
     await setups[0]!.extras(figures[0]!.burstP50);
     if (setups.length < 2) return;
-    const callsCell = (calls: Map<string, number>) => CALL_ORDER.filter((a) => calls.has(a)).map((a) => `${a} ${calls.get(a)!.toFixed(2)}`).join(', ');
+    const callsCell = (calls: Map<string, number>) =>
+      CALL_ORDER.filter((a) => calls.has(a))
+        .map((a) => `${a} ${calls.get(a)!.toFixed(2)}`)
+        .join(', ');
     console.log('');
-    console.log(`| attach (${latencyMs} ms per call, ${associationMs} ms association) | single p50 | single p99 | single p50 above the cloud's critical path | burst of ${pods}: all bound | burst p50 | burst p99 | calls per single attach on its path |`);
+    console.log(
+      `| attach (${latencyMs} ms per call, ${associationMs} ms association) | single p50 | single p99 | single p50 above the cloud's critical path | burst of ${pods}: all bound | burst p50 | burst p99 | calls per single attach on its path |`,
+    );
     console.log('|---|---|---|---|---|---|---|---|');
     for (const [k, name] of ['without pool', 'with warm pool'].entries()) {
       const f = figures[k]!;
-      console.log(`| ${name} | ${fmt(f.singleP50)} | ${fmt(f.singleP99)} | ${Math.round(f.singleOverheadP50)} ms | ${fmt(f.burstWall)} | ${fmt(f.burstP50)} | ${fmt(f.burstP99)} | ${callsCell(f.singleCalls)} |`);
+      console.log(
+        `| ${name} | ${fmt(f.singleP50)} | ${fmt(f.singleP99)} | ${Math.round(f.singleOverheadP50)} ms | ${fmt(f.burstWall)} | ${fmt(f.burstP50)} | ${fmt(f.burstP99)} | ${callsCell(f.singleCalls)} |`,
+      );
     }
   } finally {
     for (const setup of setups) await setup.close();

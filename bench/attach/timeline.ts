@@ -42,7 +42,12 @@ export function formatTimeline(marks: Mark[]): string {
  * past the delay's end counts as the agent's lateness, not the cloud's. `background` names calls
  * off the pod's path (the warm pool's refill).
  */
-export function criticalPathMs(marks: Mark[], latencyMs: number, associationMs: number, background: ReadonlySet<string>): number {
+export function criticalPathMs(
+  marks: Mark[],
+  latencyMs: number,
+  associationMs: number,
+  background: ReadonlySet<string>,
+): number {
   const cloud = marks.filter((m) => !m.what.startsWith('kube ') && m.what !== 'ADD exited' && !background.has(m.what));
   const associate = cloud.find((m) => m.what === 'AssociateEipAddress');
   if (!associate) return NaN;

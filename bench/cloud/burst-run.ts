@@ -54,16 +54,18 @@ function burstTopology(pods: number): unknown {
   return {
     vpcs: [{ vpcId: 'vpc-burst', cidrBlock: '10.0.0.0/8' }],
     vswitches: [{ vSwitchId: 'vsw-burst', vpcId: 'vpc-burst', zoneId: 'cn-hangzhou-h', cidrBlock: '10.2.0.0/16' }],
-    instances: [{
-      instanceId: 'i-burst',
-      vSwitchId: 'vsw-burst',
-      networkInterfaces: Array.from({ length: enis }, (_, k) => ({
-        networkInterfaceId: `eni-burst${String(k).padStart(3, '0')}`,
-        type: k === 0 ? 'Primary' : 'Secondary',
-        macAddress: `00:16:3e:02:00:${k.toString(16).padStart(2, '0')}`,
-        privateIpAddresses: Array.from({ length: 50 }, (_, j) => `10.2.${k}.${j + 1}`),
-      })),
-    }],
+    instances: [
+      {
+        instanceId: 'i-burst',
+        vSwitchId: 'vsw-burst',
+        networkInterfaces: Array.from({ length: enis }, (_, k) => ({
+          networkInterfaceId: `eni-burst${String(k).padStart(3, '0')}`,
+          type: k === 0 ? 'Primary' : 'Secondary',
+          macAddress: `00:16:3e:02:00:${k.toString(16).padStart(2, '0')}`,
+          privateIpAddresses: Array.from({ length: 50 }, (_, j) => `10.2.${k}.${j + 1}`),
+        })),
+      },
+    ],
   };
 }
 
@@ -87,16 +89,27 @@ export interface SimProcess {
 /** Starts `bin/podeip-sim cloud` on free loopback ports and reads the endpoints it prints. */
 export async function startSimProcess(args: string[]): Promise<SimProcess> {
   const bin = fileURLToPath(new URL('../../../bin/podeip-sim', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'cloud', '--listen', '127.0.0.1:0', '--inspect-listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [bin, 'cloud', '--listen', '127.0.0.1:0', '--inspect-listen', '127.0.0.1:0', ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => { lines.close(); resolve(line); });
-    child.once('exit', (code) => reject(new Error(`podeip-sim cloud exited with ${code} before printing its endpoints`)));
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      lines.close();
+      resolve(line);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`podeip-sim cloud exited with ${code} before printing its endpoints`)),
+    );
   });
   return { ...(JSON.parse(first) as Omit<SimProcess, 'child'>), child };
 }
 
-export async function simSnapshot(sim: SimProcess): Promise<{ calls: Record<string, Record<string, number>>; eips: { status: string }[] }> {
+export async function simSnapshot(
+  sim: SimProcess,
+): Promise<{ calls: Record<string, Record<string, number>>; eips: { status: string }[] }> {
   const res = await fetch(`http://${sim.inspectEndpoint}/state`);
   return (await res.json()) as never;
 }
@@ -114,45 +127,68 @@ export async function runBurst(options: BurstOptions): Promise<BurstFigures> {
   await writeFile(join(dir, 'rate-limits.json'), JSON.stringify(limits));
   const accessKeySecret = randomBytes(12).toString('hex');
   const sim = await startSimProcess([
-    '--access-key-id', 'podeip-burst', '--access-key-secret', accessKeySecret,
-    '--topology', join(dir, 'topology.json'), '--rate-limits', join(dir, 'rate-limits.json'),
-    '--eip-quota', String(pods * 2), '--association-delay-ms', String(options.associationDelayMs ?? 100),
+    '--access-key-id',
+    'podeip-burst',
+    '--access-key-secret',
+    accessKeySecret,
+    '--topology',
+    join(dir, 'topology.json'),
+    '--rate-limits',
+    join(dir, 'rate-limits.json'),
+    '--eip-quota',
+    String(pods * 2),
+    '--association-delay-ms',
+    String(options.associationDelayMs ?? 100),
   ]);
   const registry = new Registry();
-  const client = createCloudClient({
-    regionId: sim.regionId,
-    vpcId: 'vpc-burst',
-    endpoints: { vpcEndpoint: sim.endpoint, ecsEndpoint: sim.endpoint },
-    protocol: 'http',
-    credentials: { type: 'access_key', accessKeyId: sim.accessKeyId, accessKeySecret },
-    // One node owning the whole (scaled) account budget: the figure is against that budget.
-    budgetShare: 1,
-    budgets: {
-      AllocateEipAddress: budget, AssociateEipAddress: budget,
-      DescribeEipAddresses: { calls: budget.calls * 5, windowMs: budget.windowMs },
+  const client = createCloudClient(
+    {
+      regionId: sim.regionId,
+      vpcId: 'vpc-burst',
+      endpoints: { vpcEndpoint: sim.endpoint, ecsEndpoint: sim.endpoint },
+      protocol: 'http',
+      credentials: { type: 'access_key', accessKeyId: sim.accessKeyId, accessKeySecret },
+      // One node owning the whole (scaled) account budget: the figure is against that budget.
+      budgetShare: 1,
+      budgets: {
+        AllocateEipAddress: budget,
+        AssociateEipAddress: budget,
+        DescribeEipAddresses: { calls: budget.calls * 5, windowMs: budget.windowMs },
+      },
+      pollIntervalMs: options.pollIntervalMs ?? 200,
+      timeouts: { connectMs: 15_000, readMs: 15_000, defaultDeadlineMs: 600_000 },
     },
-    pollIntervalMs: options.pollIntervalMs ?? 200,
-    timeouts: { connectMs: 15_000, readMs: 15_000, defaultDeadlineMs: 600_000 },
-  }, { logger: silentLogger, registry });
+    { logger: silentLogger, registry },
+  );
   try {
     await client.preload();
-    const eni = (burstTopology(pods) as { instances: { networkInterfaces: { networkInterfaceId: string; privateIpAddresses: string[] }[] }[] }).instances[0]!.networkInterfaces;
+    const eni = (
+      burstTopology(pods) as {
+        instances: { networkInterfaces: { networkInterfaceId: string; privateIpAddresses: string[] }[] }[];
+      }
+    ).instances[0]!.networkInterfaces;
     const callerErrors: Record<string, number> = {};
     let lastAssociated = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: pods }, async (_, i) => {
-      const nic = eni[Math.floor(i / 49)]!;
-      try {
-        const eip = await client.allocateEip({ clientToken: `burst-${i}`, tags: { 'podeip.io/bench': 'burst' } });
-        const binding = { allocationId: eip.allocationId, networkInterfaceId: nic.networkInterfaceId, privateIpAddress: nic.privateIpAddresses[(i % 49) + 1]! };
-        await client.associateEip(binding);
-        lastAssociated = Math.max(lastAssociated, performance.now() - t0);
-        if (options.waitInUse) await client.waitForEip(eip.allocationId, (e) => e?.status === 'InUse');
-      } catch (err) {
-        const code = err instanceof CloudError ? `${err.code}/${err.cloudCode}` : String(err);
-        callerErrors[code] = (callerErrors[code] ?? 0) + 1;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: pods }, async (_, i) => {
+        const nic = eni[Math.floor(i / 49)]!;
+        try {
+          const eip = await client.allocateEip({ clientToken: `burst-${i}`, tags: { 'podeip.io/bench': 'burst' } });
+          const binding = {
+            allocationId: eip.allocationId,
+            networkInterfaceId: nic.networkInterfaceId,
+            privateIpAddress: nic.privateIpAddresses[(i % 49) + 1]!,
+          };
+          await client.associateEip(binding);
+          lastAssociated = Math.max(lastAssociated, performance.now() - t0);
+          if (options.waitInUse) await client.waitForEip(eip.allocationId, (e) => e?.status === 'InUse');
+        } catch (err) {
+          const code = err instanceof CloudError ? `${err.code}/${err.cloudCode}` : String(err);
+          callerErrors[code] = (callerErrors[code] ?? 0) + 1;
+        }
+      }),
+    );
     const inUseMs = options.waitInUse ? performance.now() - t0 : 0;
     const snapshot = await simSnapshot(sim);
     const ideal = budgetMs(pods, budget);

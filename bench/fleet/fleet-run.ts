@@ -14,7 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { createCloudClient, type ClosableCloudClient } from '../../agent/src/cloud/client.js';
@@ -146,10 +152,15 @@ interface KubeProcess {
 
 async function startKubeProcess(dir: string): Promise<KubeProcess> {
   const kubeconfig = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, [SIM_BIN, 'kube', '--listen', '127.0.0.1:0', '--kubeconfig-out', kubeconfig], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [SIM_BIN, 'kube', '--listen', '127.0.0.1:0', '--kubeconfig-out', kubeconfig], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const first = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => { lines.close(); resolve(line); });
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      lines.close();
+      resolve(line);
+    });
     child.once('exit', (code) => reject(new Error(`podeip-sim kube exited with ${code} before listening`)));
   });
   const { url } = JSON.parse(first) as { url: string };
@@ -164,7 +175,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 async function kubeRequests(kube: KubeProcess): Promise<number> {
-  const stats = await (await fetch(`${kube.url}/_sim/stats`)).json() as { requests: Record<string, number> };
+  const stats = (await (await fetch(`${kube.url}/_sim/stats`)).json()) as { requests: Record<string, number> };
   return Object.values(stats.requests).reduce((a, b) => a + b, 0);
 }
 
@@ -175,7 +186,10 @@ function fleetTopology(nodes: number, podsPerNode: number): { topology: unknown;
   const instances = Array.from({ length: nodes }, (_, i) => {
     const nodeIps: string[] = [];
     const networkInterfaces = Array.from({ length: enis }, (_, e) => {
-      const privateIpAddresses = Array.from({ length: 50 }, (_, j) => `10.${1 + e + 8 * Math.floor(i / 250)}.${i % 250}.${j + 1}`);
+      const privateIpAddresses = Array.from(
+        { length: 50 },
+        (_, j) => `10.${1 + e + 8 * Math.floor(i / 250)}.${i % 250}.${j + 1}`,
+      );
       nodeIps.push(...privateIpAddresses);
       return {
         networkInterfaceId: `eni-fleet${i}x${e}`,
@@ -200,18 +214,21 @@ function fleetTopology(nodes: number, podsPerNode: number): { topology: unknown;
 /** The documented account budgets with time scaled, for the simulator and the agents alike. */
 export function scaledBudgets(scale: number): Record<CloudAction, Budget> {
   const out = {} as Record<CloudAction, Budget>;
-  for (const action of CLOUD_ACTIONS) out[action] = { calls: DOCUMENTED_BUDGETS[action].calls, windowMs: DOCUMENTED_BUDGETS[action].windowMs / scale };
+  for (const action of CLOUD_ACTIONS)
+    out[action] = { calls: DOCUMENTED_BUDGETS[action].calls, windowMs: DOCUMENTED_BUDGETS[action].windowMs / scale };
   return out;
 }
 
 async function pool<T>(items: T[], width: number, run: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await run(items[i]!, i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await run(items[i]!, i);
+      }
+    }),
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -246,15 +263,27 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
   const fleet: FleetNode[] = [];
   try {
     const { topology, ips } = fleetTopology(nodeCount, podsPerNode);
-    const limits = Object.fromEntries(CLOUD_ACTIONS.map((a) => [a, { limit: budgets[a].calls, windowMs: Math.round(budgets[a].windowMs) }]));
+    const limits = Object.fromEntries(
+      CLOUD_ACTIONS.map((a) => [a, { limit: budgets[a].calls, windowMs: Math.round(budgets[a].windowMs) }]),
+    );
     await writeFile(join(dir, 'topology.json'), JSON.stringify(topology));
     await writeFile(join(dir, 'rate-limits.json'), JSON.stringify(limits));
     const secret = randomBytes(12).toString('hex');
     const cloudSim: SimProcess = await startSimProcess([
-      '--access-key-id', 'podeip-fleet', '--access-key-secret', secret,
-      '--topology', join(dir, 'topology.json'), '--rate-limits', join(dir, 'rate-limits.json'),
-      '--eip-quota', String(nodeCount * podsPerNode * 2),
-      '--association-delay-ms', String(Math.round(s(associationMs))), '--latency-ms', String(Math.round(s(latencyMs))),
+      '--access-key-id',
+      'podeip-fleet',
+      '--access-key-secret',
+      secret,
+      '--topology',
+      join(dir, 'topology.json'),
+      '--rate-limits',
+      join(dir, 'rate-limits.json'),
+      '--eip-quota',
+      String(nodeCount * podsPerNode * 2),
+      '--association-delay-ms',
+      String(Math.round(s(associationMs))),
+      '--latency-ms',
+      String(Math.round(s(latencyMs))),
     ]);
     children.push(cloudSim.child);
     const kubeSim = await startKubeProcess(dir);
@@ -263,53 +292,106 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeSim.kubeconfig);
     const core = kc.makeApiClient(CoreV1Api);
-    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: parseYaml(await readFile(CRD, 'utf8')) as V1CustomResourceDefinition });
+    await kc
+      .makeApiClient(ApiextensionsV1Api)
+      .createCustomResourceDefinition({ body: parseYaml(await readFile(CRD, 'utf8')) as V1CustomResourceDefinition });
 
     const instances = (topology as { instances: { instanceId: string }[] }).instances;
     await pool(instances, 8, async (instance, i) => {
       const name = `fleet-node-${i + 1}`;
-      await core.createNode({ body: { metadata: { name }, spec: { providerID: `${cloudSim.regionId}.${instance.instanceId}` } } });
+      await core.createNode({
+        body: { metadata: { name }, spec: { providerID: `${cloudSim.regionId}.${instance.instanceId}` } },
+      });
       const registry = new Registry();
       // PODEIP_FLEET_LOG=1: the first node (the usual leader) logs at debug on stderr; =all: every node.
-      const logger = (i === 0 || process.env['PODEIP_FLEET_LOG'] === 'all') && process.env['PODEIP_FLEET_LOG'] ? createLogger({ level: 'debug', stream: process.stderr }) : silentLogger;
-      const kube = createKubeGateway({ nodeName: name, kubeconfig: kubeSim.kubeconfig, qps: 20 * scale, burst: 40 * scale }, { logger, registry });
-      const elector = kube.createLeaderElector({ name: 'podeip-gc', namespace: 'kube-system', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
-      const cloud = createCloudClient({
-        regionId: cloudSim.regionId, vpcId: 'vpc-fleet', protocol: 'http',
-        endpoints: { vpcEndpoint: cloudSim.endpoint, ecsEndpoint: cloudSim.endpoint },
-        credentials: { type: 'access_key', accessKeyId: cloudSim.accessKeyId, accessKeySecret: secret },
-        budgets,
-        pollIntervalMs: s(500),
-        backoff: { baseMs: s(DEFAULT_RETRY_POLICIES.cloudCall.baseMs), maxMs: s(DEFAULT_RETRY_POLICIES.cloudCall.maxMs) },
-        timeouts: { connectMs: 30_000, readMs: 30_000, defaultDeadlineMs: s(60_000) },
-        ...(options.coordinated ? {
-          fleet: {
-            board: kube.createDemandBoard('kube-system', s(intervalMs)), isLeader: () => elector.isLeader(),
-            nodeName: name, intervalMs: s(intervalMs), ...(options.accountReserve === undefined ? {} : { accountReserve: options.accountReserve }),
+      const logger =
+        (i === 0 || process.env['PODEIP_FLEET_LOG'] === 'all') && process.env['PODEIP_FLEET_LOG']
+          ? createLogger({ level: 'debug', stream: process.stderr })
+          : silentLogger;
+      const kube = createKubeGateway(
+        { nodeName: name, kubeconfig: kubeSim.kubeconfig, qps: 20 * scale, burst: 40 * scale },
+        { logger, registry },
+      );
+      const elector = kube.createLeaderElector({
+        name: 'podeip-gc',
+        namespace: 'kube-system',
+        leaseDurationSeconds: 15,
+        renewDeadlineSeconds: 10,
+        retryPeriodSeconds: 2,
+      });
+      const cloud = createCloudClient(
+        {
+          regionId: cloudSim.regionId,
+          vpcId: 'vpc-fleet',
+          protocol: 'http',
+          endpoints: { vpcEndpoint: cloudSim.endpoint, ecsEndpoint: cloudSim.endpoint },
+          credentials: { type: 'access_key', accessKeyId: cloudSim.accessKeyId, accessKeySecret: secret },
+          budgets,
+          pollIntervalMs: s(500),
+          backoff: {
+            baseMs: s(DEFAULT_RETRY_POLICIES.cloudCall.baseMs),
+            maxMs: s(DEFAULT_RETRY_POLICIES.cloudCall.maxMs),
           },
-        } : {}),
-      }, { logger, registry });
+          timeouts: { connectMs: 30_000, readMs: 30_000, defaultDeadlineMs: s(60_000) },
+          ...(options.coordinated
+            ? {
+                fleet: {
+                  board: kube.createDemandBoard('kube-system', s(intervalMs)),
+                  isLeader: () => elector.isLeader(),
+                  nodeName: name,
+                  intervalMs: s(intervalMs),
+                  ...(options.accountReserve === undefined ? {} : { accountReserve: options.accountReserve }),
+                },
+              }
+            : {}),
+        },
+        { logger, registry },
+      );
       await cloud.preload();
       const stateDir = join(dir, name);
       await mkdir(stateDir, { recursive: true });
       const journal = Journal.open(stateDir);
       const service = new BindingService({
-        journal, cloud, kube, logger, registry,
+        journal,
+        cloud,
+        kube,
+        logger,
+        registry,
         config: {
-          clusterId: 'c-fleet', regionId: cloudSim.regionId, vpcId: 'vpc-fleet', nodeName: name, instanceId: instance.instanceId,
-          maxConcurrentReconciles: 4, customStatefulWorkloadKinds: [], allowEipRob: false, staticEipPolicy: 'Granted', operationTimeoutMs: s(600_000),
+          clusterId: 'c-fleet',
+          regionId: cloudSim.regionId,
+          vpcId: 'vpc-fleet',
+          nodeName: name,
+          instanceId: instance.instanceId,
+          maxConcurrentReconciles: 4,
+          customStatefulWorkloadKinds: [],
+          allowEipRob: false,
+          staticEipPolicy: 'Granted',
+          operationTimeoutMs: s(600_000),
         },
         retryIntervalMs: s(30_000),
       });
       await kube.pods.start();
       await service.start();
       elector.run({ onStartedLeading: () => {}, onStoppedLeading: () => {} });
-      fleet[i] = { name, instanceId: instance.instanceId, ips: ips[i]!, kube, cloud, registry, elector, journal, service, dead: false };
+      fleet[i] = {
+        name,
+        instanceId: instance.instanceId,
+        ips: ips[i]!,
+        kube,
+        cloud,
+        registry,
+        elector,
+        journal,
+        service,
+        dead: false,
+      };
     });
 
     // The pods, scheduled and seen by their node's informer before the burst.
     const pods: { node: number; name: string; uid: string; ip: string }[] = [];
-    for (let n = 0; n < nodeCount; n++) for (let j = 0; j < podsPerNode; j++) pods.push({ node: n, name: `p-${n}-${j}`, uid: '', ip: ips[n]![j + 1]! });
+    for (let n = 0; n < nodeCount; n++)
+      for (let j = 0; j < podsPerNode; j++) pods.push({ node: n, name: `p-${n}-${j}`, uid: '', ip: ips[n]![j + 1]! });
     await pool(pods, 16, async (pod) => {
       const created = await core.createNamespacedPod({
         namespace: 'default',
@@ -329,11 +411,13 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
     if (options.coordinated) {
       const coordination = kc.makeApiClient(CoordinationV1Api);
       const fleetInPlan = async (): Promise<number> => {
-        const lease = await coordination.readNamespacedLease({ namespace: 'kube-system', name: PLAN_LEASE }).catch(() => undefined);
+        const lease = await coordination
+          .readNamespacedLease({ namespace: 'kube-system', name: PLAN_LEASE })
+          .catch(() => undefined);
         const raw = lease?.metadata?.annotations?.['podeip.io/budget-plan'];
         return raw ? (JSON.parse(raw) as { fleet: number }).fleet : 0;
       };
-      while (await fleetInPlan() !== nodeCount) await sleep(200);
+      while ((await fleetInPlan()) !== nodeCount) await sleep(200);
     }
 
     const apiBefore = await kubeRequests(kubeSim);
@@ -343,31 +427,39 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
     const errorCodes: Record<string, number> = {};
     let tryAgain = 0;
     const giveUpAt = t0 + s(30 * MINUTE) + 60_000;
-    const attachAll = Promise.all(pods.map(async (pod) => {
-      const node = fleet[pod.node]!;
-      const containerId = randomBytes(32).toString('hex');
-      while (!node.dead && performance.now() < giveUpAt) {
-        try {
-          await node.service.attach({
-            clientVersion: '0.1.0',
-            pod: { namespace: 'default', name: pod.name, uid: pod.uid },
-            sandbox: { containerId, netns: `/var/run/netns/${containerId}`, ifname: 'eth0' },
-            podIpv4: pod.ip,
-            podAnnotations: { 'k8s.aliyun.com/pod-with-eip': 'true' },
-            podAnnotationsKnown: true,
-          }, AbortSignal.timeout(s(attachTimeoutMs)));
-          doneAt.set(pod.name, performance.now() - t0);
-          return;
-        } catch (err) {
-          if (node.dead) return;
-          const code = (err as { code?: string }).code ?? String(err);
-          if (TRY_AGAIN.has(code)) { tryAgain++; continue; }
-          errorPods.add(pod.name);
-          errorCodes[code] = (errorCodes[code] ?? 0) + 1;
-          await sleep(s(1000));
+    const attachAll = Promise.all(
+      pods.map(async (pod) => {
+        const node = fleet[pod.node]!;
+        const containerId = randomBytes(32).toString('hex');
+        while (!node.dead && performance.now() < giveUpAt) {
+          try {
+            await node.service.attach(
+              {
+                clientVersion: '0.1.0',
+                pod: { namespace: 'default', name: pod.name, uid: pod.uid },
+                sandbox: { containerId, netns: `/var/run/netns/${containerId}`, ifname: 'eth0' },
+                podIpv4: pod.ip,
+                podAnnotations: { 'k8s.aliyun.com/pod-with-eip': 'true' },
+                podAnnotationsKnown: true,
+              },
+              AbortSignal.timeout(s(attachTimeoutMs)),
+            );
+            doneAt.set(pod.name, performance.now() - t0);
+            return;
+          } catch (err) {
+            if (node.dead) return;
+            const code = (err as { code?: string }).code ?? String(err);
+            if (TRY_AGAIN.has(code)) {
+              tryAgain++;
+              continue;
+            }
+            errorPods.add(pod.name);
+            errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+            await sleep(s(1000));
+          }
         }
-      }
-    }));
+      }),
+    );
 
     const handle: FleetHandle = {
       nodeNames: fleet.map((n) => n.name),
@@ -384,7 +476,9 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
         await fetch(`${kubeSim.url}/_sim/restart?keepState=true&downMs=${Math.round(downMs)}`, { method: 'POST' });
       },
       async coordinated(index) {
-        const metric = (await fleet[index]!.registry.getMetricsAsJSON()).find((m) => m.name === 'podeip_cloud_budget_coordinated');
+        const metric = (await fleet[index]!.registry.getMetricsAsJSON()).find(
+          (m) => m.name === 'podeip_cloud_budget_coordinated',
+        );
         return metric?.values[0]?.value === 1;
       },
     };
@@ -396,7 +490,10 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
         await sleep(options.traceEveryMs!);
         // A snapshot the busy simulator drops is skipped: the next period counts its calls.
         const [calls, coordinated] = await Promise.all([
-          simSnapshot(cloudSim).then((snap) => snap.calls, () => undefined),
+          simSnapshot(cloudSim).then(
+            (snap) => snap.calls,
+            () => undefined,
+          ),
           Promise.all(fleet.map((_, i) => handle.coordinated(i))).then((all) => all.filter(Boolean).length),
         ]);
         if (!calls) continue;
@@ -452,7 +549,11 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
     const budgetBoundMs = boundMs + s(associationMs);
     const perNode = live.map((n) => {
       const mine = livePods.filter((p) => fleet[p.node] === n);
-      return { name: n.name, pods: mine.length, doneMs: Math.max(0, ...mine.map((p) => doneAt.get(p.name) ?? Number.POSITIVE_INFINITY)) };
+      return {
+        name: n.name,
+        pods: mine.length,
+        doneMs: Math.max(0, ...mine.map((p) => doneAt.get(p.name) ?? Number.POSITIVE_INFINITY)),
+      };
     });
     const nodeTimes = perNode.map((n) => n.doneMs).filter(Number.isFinite);
     const latencies = livePods.map((p) => doneAt.get(p.name)).filter((v): v is number => v !== undefined);
@@ -482,12 +583,14 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetFigures> 
       timeline,
     };
   } finally {
-    await Promise.all(fleet.filter(Boolean).map(async (n) => {
-      await n.service.stop().catch(() => {});
-      n.cloud.close();
-      await n.kube.close().catch(() => {});
-      n.journal.close();
-    }));
+    await Promise.all(
+      fleet.filter(Boolean).map(async (n) => {
+        await n.service.stop().catch(() => {});
+        n.cloud.close();
+        await n.kube.close().catch(() => {});
+        n.journal.close();
+      }),
+    );
     for (const child of children.reverse()) await stopChild(child);
     await rm(dir, { recursive: true, force: true });
   }

@@ -44,25 +44,51 @@ if (!(accountReserve >= 0 && accountReserve < 1)) {
 }
 
 console.log(`bench:fleet: ${nodes} nodes x ${podsPerNode} EIP pods = ${nodes * podsPerNode} pods at once`);
-console.log('real: per node the agent\'s cloud client (official SDK over HTTP), rate limiter, fleet budget, poller, kube gateway');
-console.log('  (client-node, Lease elector), SQLite journal and BindingService; one `podeip-sim cloud` and one `podeip-sim kube`,');
+console.log(
+  "real: per node the agent's cloud client (official SDK over HTTP), rate limiter, fleet budget, poller, kube gateway",
+);
+console.log(
+  '  (client-node, Lease elector), SQLite journal and BindingService; one `podeip-sim cloud` and one `podeip-sim kube`,',
+);
 console.log('  each its own process, answering over HTTP.');
-console.log('simulated: nodes are in-process instances (not processes); the CNI plugin and gRPC hop are skipped (BindingService.attach');
-console.log('  is called directly, with the CNI deadline as its signal, retried on "try again later" as kubelet does).');
-console.log(`time scaled 1/${scale}: documented budgets (e.g. 120 calls per ${60 / scale} s), ${latencyMs / scale} ms per call,`);
-console.log(`  ${associationMs / scale} ms association, ${intervalMs / scale} ms coordination interval, ${100 / scale} s CNI deadline;`);
-console.log('  "per minute" figures are per scaled minute. The GC Lease elector keeps its real 2 s retry period (not scaled).');
+console.log(
+  'simulated: nodes are in-process instances (not processes); the CNI plugin and gRPC hop are skipped (BindingService.attach',
+);
+console.log(
+  '  is called directly, with the CNI deadline as its signal, retried on "try again later" as kubelet does).',
+);
+console.log(
+  `time scaled 1/${scale}: documented budgets (e.g. 120 calls per ${60 / scale} s), ${latencyMs / scale} ms per call,`,
+);
+console.log(
+  `  ${associationMs / scale} ms association, ${intervalMs / scale} ms coordination interval, ${100 / scale} s CNI deadline;`,
+);
+console.log(
+  '  "per minute" figures are per scaled minute. The GC Lease elector keeps its real 2 s retry period (not scaled).',
+);
 console.log(`account reserve ${accountReserve}; per-node cap cloud.rateLimitShare 0.5 (default)\n`);
 
 const short: Record<string, string> = {
-  AllocateEipAddress: 'Alloc', AssociateEipAddress: 'Assoc', DescribeEipAddresses: 'Desc', DescribeNetworkInterfaces: 'DescENI',
-  TagResources: 'Tag', UnassociateEipAddress: 'Unassoc', ReleaseEipAddress: 'Release',
+  AllocateEipAddress: 'Alloc',
+  AssociateEipAddress: 'Assoc',
+  DescribeEipAddresses: 'Desc',
+  DescribeNetworkInterfaces: 'DescENI',
+  TagResources: 'Tag',
+  UnassociateEipAddress: 'Unassoc',
+  ReleaseEipAddress: 'Release',
 };
 
 const rows: FleetFigures[] = [];
 for (const coordinated of [true, false]) {
   const row = await runFleet({
-    nodes, podsPerNode, coordinated, scale, latencyMs, associationMs, intervalMs, accountReserve,
+    nodes,
+    podsPerNode,
+    coordinated,
+    scale,
+    latencyMs,
+    associationMs,
+    intervalMs,
+    accountReserve,
     ...(values.trace ? { traceEveryMs: intervalMs / scale } : {}),
   });
   rows.push(row);
@@ -71,16 +97,32 @@ for (const coordinated of [true, false]) {
 
 /** --trace: per coordination interval, nodes under the plan, pods bound, and each action's answered calls. */
 function printTimeline(row: FleetFigures): void {
-  console.log(`timeline (${row.scheme}): time, nodes coordinated, pods bound, per action successes/throttled in the interval`);
+  console.log(
+    `timeline (${row.scheme}): time, nodes coordinated, pods bound, per action successes/throttled in the interval`,
+  );
   for (const s of row.timeline) {
-    const calls = Object.entries(s.calls).map(([a, [ok, th]]) => `${short[a] ?? a} ${ok}/${th}`).join(', ');
-    console.log(`  ${(s.atMs / 1000).toFixed(2).padStart(7)} s  coordinated ${String(s.coordinated).padStart(4)}  bound ${String(s.bound).padStart(5)}  ${calls}`);
+    const calls = Object.entries(s.calls)
+      .map(([a, [ok, th]]) => `${short[a] ?? a} ${ok}/${th}`)
+      .join(', ');
+    console.log(
+      `  ${(s.atMs / 1000).toFixed(2).padStart(7)} s  coordinated ${String(s.coordinated).padStart(4)}  bound ${String(s.bound).padStart(5)}  ${calls}`,
+    );
   }
   console.log('');
 }
 
-const header = ['scheme', 'all bound / budget bound (<=1.15)', 'throttled (<=5%)', 'pods w/ errors (0)', 'never bound (0)', 'Jain (>=0.95)', 'slowest/median',
-  'p50 / p99 attach', 'calls per attach', 'API req/node/min burst / idle'];
+const header = [
+  'scheme',
+  'all bound / budget bound (<=1.15)',
+  'throttled (<=5%)',
+  'pods w/ errors (0)',
+  'never bound (0)',
+  'Jain (>=0.95)',
+  'slowest/median',
+  'p50 / p99 attach',
+  'calls per attach',
+  'API req/node/min burst / idle',
+];
 const pct = (a: number, b: number) => `${((100 * a) / Math.max(1, b)).toFixed(1)}%`;
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const table = rows.map((r) => [
@@ -92,10 +134,14 @@ const table = rows.map((r) => [
   String(r.jain),
   String(r.slowestOverMedian),
   `${sec(r.p50Ms)} / ${sec(r.p99Ms)}`,
-  Object.entries(r.callsPerAttach).map(([a, n]) => `${short[a] ?? a} ${n}`).join(', '),
+  Object.entries(r.callsPerAttach)
+    .map(([a, n]) => `${short[a] ?? a} ${n}`)
+    .join(', '),
   `${r.apiPerNodeMinuteBurst} / ${r.apiPerNodeMinuteIdle}`,
 ]);
 console.log(`| N | M | ${header.join(' | ')} |`);
 console.log(`|---|---|${header.map(() => '---').join('|')}|`);
 for (const row of table) console.log(`| ${nodes} | ${podsPerNode} | ${row.join(' | ')} |`);
-console.log(`\n"try again later" answers (ADD past the CNI deadline, retried): fleet ${rows[0]!.tryAgain}, baseline ${rows[1]!.tryAgain}`);
+console.log(
+  `\n"try again later" answers (ADD past the CNI deadline, retried): fleet ${rows[0]!.tryAgain}, baseline ${rows[1]!.tryAgain}`,
+);

@@ -33,7 +33,12 @@ export interface AgentFigures {
   slopeMiBPer1kCycles: number;
 }
 
-export interface AgentFootprintOptions { dir: string; bindings: number; cycles: number; progress(line: string): void }
+export interface AgentFootprintOptions {
+  dir: string;
+  bindings: number;
+  cycles: number;
+  progress(line: string): void;
+}
 
 const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
 const CYCLE_PODS = 16;
@@ -84,19 +89,27 @@ function slope(points: Array<[number, number]>): number {
 
 async function attachAll(node: SimNode, sandboxes: SandboxRef[], parallel: number): Promise<void> {
   const queue = [...sandboxes];
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    for (let sandbox = queue.shift(); sandbox; sandbox = queue.shift()) {
-      const outcome = await node.runtime.add(sandbox);
-      if (outcome.exitCode !== 0) throw new Error(`ADD ${sandbox.name} failed: ${outcome.stdout}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      for (let sandbox = queue.shift(); sandbox; sandbox = queue.shift()) {
+        const outcome = await node.runtime.add(sandbox);
+        if (outcome.exitCode !== 0) throw new Error(`ADD ${sandbox.name} failed: ${outcome.stdout}`);
+      }
+    }),
+  );
 }
 
 export async function agentFootprint(options: AgentFootprintOptions): Promise<AgentFigures> {
   const pods = options.bindings + CYCLE_PODS;
   const cluster = await SimulatedCluster.start({
     dir: options.dir,
-    cloud: { topology: benchTopology(Math.ceil((pods + 60) / 50)), latencyMs: 0, associationDelayMs: 0, eipQuota: pods + 10, rateLimits: 'off' },
+    cloud: {
+      topology: benchTopology(Math.ceil((pods + 60) / 50)),
+      latencyMs: 0,
+      associationDelayMs: 0,
+      eipQuota: pods + 10,
+      rateLimits: 'off',
+    },
     agentConfig: { networkController: { eipController: { maxConcurrentReconciles: 16 } }, agent: { logLevel: 'info' } },
   });
   const node = cluster.nodes[0]!;
@@ -115,10 +128,13 @@ export async function agentFootprint(options: AgentFootprintOptions): Promise<Ag
     const idleCpuBefore = await cpuMs(pid);
     await sleep(IDLE_WINDOW_MS);
     figures.idleCpuPercent = (((await cpuMs(pid)) - idleCpuBefore) / IDLE_WINDOW_MS) * 100;
-    options.progress(`agent ready in ${figures.startToReadyMs.toFixed(0)} ms, idle RSS ${figures.idleRssMiB.toFixed(1)} MiB`);
+    options.progress(
+      `agent ready in ${figures.startToReadyMs.toFixed(0)} ms, idle RSS ${figures.idleRssMiB.toFixed(1)} MiB`,
+    );
 
     const sandboxes: SandboxRef[] = [];
-    for (let i = 0; i < options.bindings; i++) sandboxes.push(await cluster.createPod(node, { name: `bound-${i}`, annotations: EIP }));
+    for (let i = 0; i < options.bindings; i++)
+      sandboxes.push(await cluster.createPod(node, { name: `bound-${i}`, annotations: EIP }));
     await attachAll(node, sandboxes, 8);
     await sleep(3000);
     figures.boundRssMiB = await rssMiB(pid);
@@ -139,12 +155,19 @@ export async function agentFootprint(options: AgentFootprintOptions): Promise<Ag
 }
 
 /** Attach then detach (a new sandbox each time) on a pool of pods, RSS sampled 20 times. */
-async function cycle(cluster: SimulatedCluster, node: SimNode, options: AgentFootprintOptions): Promise<Pick<AgentFigures, 'cyclesRssMiB' | 'slopeMiBPer1kCycles'>> {
-  const descriptor = JSON.parse(readFileSync(new URL('../../cni-plugin/exe/agent-descriptor.json', import.meta.url), 'utf8')) as Parameters<typeof agentServiceFromDescriptor>[0];
+async function cycle(
+  cluster: SimulatedCluster,
+  node: SimNode,
+  options: AgentFootprintOptions,
+): Promise<Pick<AgentFigures, 'cyclesRssMiB' | 'slopeMiBPer1kCycles'>> {
+  const descriptor = JSON.parse(
+    readFileSync(new URL('../../cni-plugin/exe/agent-descriptor.json', import.meta.url), 'utf8'),
+  ) as Parameters<typeof agentServiceFromDescriptor>[0];
   const service = agentServiceFromDescriptor(descriptor);
   const { socketPath } = node.agent.options.config.agent as { socketPath: string };
   const pool: SandboxRef[] = [];
-  for (let i = 0; i < CYCLE_PODS; i++) pool.push(await cluster.createPod(node, { name: `cycle-${i}`, annotations: EIP }));
+  for (let i = 0; i < CYCLE_PODS; i++)
+    pool.push(await cluster.createPod(node, { name: `cycle-${i}`, annotations: EIP }));
   // The cycles run without the Kubernetes client's limit: at the default 20 QPS the limiter paced
   // them (under one cycle a second), and they are here for the agent's memory, not its QPS.
   await node.agent.stop();
@@ -154,26 +177,40 @@ async function cycle(cluster: SimulatedCluster, node: SimNode, options: AgentFoo
   const samples: Array<[number, number]> = [];
   const sampleEvery = Math.max(1, Math.floor(options.cycles / 20));
   let done = 0;
-  await Promise.all(pool.map(async (pod, index) => {
-    for (let n = index; n < options.cycles; n += CYCLE_PODS) {
-      const client = new GrpcAgentClient({ socketPath, timeoutSeconds: 60 }, service, Date.now());
-      try {
-        const sandbox = { containerId: randomBytes(32).toString('hex'), netns: '/var/run/netns/bench', ifname: 'eth0' };
-        const ref = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
-        const attach: AttachRequest = { clientVersion: PLUGIN_VERSION, pod: ref, sandbox, podIpv4: pod.ipv4, podAnnotations: EIP, podAnnotationsKnown: true };
-        await client.attach(attach);
-        const detach: DetachRequest = { clientVersion: PLUGIN_VERSION, pod: ref, sandbox, podIpv4: pod.ipv4 };
-        await client.detach(detach);
-      } finally {
-        client.close();
+  await Promise.all(
+    pool.map(async (pod, index) => {
+      for (let n = index; n < options.cycles; n += CYCLE_PODS) {
+        const client = new GrpcAgentClient({ socketPath, timeoutSeconds: 60 }, service, Date.now());
+        try {
+          const sandbox = {
+            containerId: randomBytes(32).toString('hex'),
+            netns: '/var/run/netns/bench',
+            ifname: 'eth0',
+          };
+          const ref = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+          const attach: AttachRequest = {
+            clientVersion: PLUGIN_VERSION,
+            pod: ref,
+            sandbox,
+            podIpv4: pod.ipv4,
+            podAnnotations: EIP,
+            podAnnotationsKnown: true,
+          };
+          await client.attach(attach);
+          const detach: DetachRequest = { clientVersion: PLUGIN_VERSION, pod: ref, sandbox, podIpv4: pod.ipv4 };
+          await client.detach(detach);
+        } finally {
+          client.close();
+        }
+        done += 1;
+        if (done % sampleEvery === 0) {
+          samples.push([done, await rssMiB(pid)]);
+          if (samples.length % 5 === 0)
+            options.progress(`${done}/${options.cycles} cycles: RSS ${samples.at(-1)![1].toFixed(1)} MiB`);
+        }
       }
-      done += 1;
-      if (done % sampleEvery === 0) {
-        samples.push([done, await rssMiB(pid)]);
-        if (samples.length % 5 === 0) options.progress(`${done}/${options.cycles} cycles: RSS ${samples.at(-1)![1].toFixed(1)} MiB`);
-      }
-    }
-  }));
+    }),
+  );
   await sleep(3000);
   const steady = samples.filter(([x]) => x > options.cycles / 10);
   return { cyclesRssMiB: await rssMiB(pid), slopeMiBPer1kCycles: slope(steady) * 1000 };

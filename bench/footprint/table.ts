@@ -25,8 +25,12 @@ export function formatTable(rows: Row[]): string {
     '| figure | value | reference (same run) | ratio | target |',
     '|---|---:|---|---:|---|',
     ...rows.map((row) => {
-      const reference = row.referenceValue === undefined ? '' : `${row.reference} ${number(row.referenceValue)} ${row.unit}`;
-      const ratio = row.referenceValue === undefined || row.referenceValue === 0 ? '' : `${(row.value / row.referenceValue).toFixed(2)}x`;
+      const reference =
+        row.referenceValue === undefined ? '' : `${row.reference} ${number(row.referenceValue)} ${row.unit}`;
+      const ratio =
+        row.referenceValue === undefined || row.referenceValue === 0
+          ? ''
+          : `${(row.value / row.referenceValue).toFixed(2)}x`;
       return `| ${row.what} | ${number(row.value)} ${row.unit} | ${reference} | ${ratio} | ${row.target ?? ''} |`;
     }),
   ];

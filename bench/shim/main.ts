@@ -13,7 +13,10 @@ import { parseArgs } from 'node:util';
 import { FixtureAgent } from '../../test/cni-plugin/fixture-agent.js';
 import { cniEnv, netConf, PLUGIN_BINARY, runPlugin } from '../../test/cni-plugin/run-plugin.js';
 
-interface Case { name: string; run: () => Promise<{ ms: number; exitCode: number | null; stdout: string; stderr: string }> }
+interface Case {
+  name: string;
+  run: () => Promise<{ ms: number; exitCode: number | null; stdout: string; stderr: string }>;
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -24,7 +27,8 @@ async function measure(c: Case, runs: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < runs; i += 1) {
     const result = await c.run();
-    if (result.exitCode !== 0) throw new Error(`${c.name} failed (exit ${result.exitCode}): ${result.stdout} ${result.stderr}`);
+    if (result.exitCode !== 0)
+      throw new Error(`${c.name} failed (exit ${result.exitCode}): ${result.stdout} ${result.stderr}`);
     times.push(result.ms);
   }
   return times.sort((a, b) => a - b);
@@ -41,12 +45,25 @@ async function main(): Promise<void> {
     { name: 'node -e 0', run: () => runPlugin({}, '', process.execPath, ['-e', '0']) },
     { name: 'node trivial.cjs (echo stdin)', run: () => runPlugin({}, '{}', process.execPath, [script]) },
     { name: 'podeip VERSION', run: () => runPlugin({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}') },
-    { name: 'podeip ADD, no EIP (annotations known)', run: () => runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: {} })) },
-    { name: 'podeip ADD, EIP (1 Attach)', run: () => runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: eip })) },
-    { name: 'podeip DEL, 2nd (1 Detach)', run: () => runPlugin(cniEnv({ command: 'DEL', netns: '' }), netConf({ socketPath: agent.socketPath, prevResult: null })) },
+    {
+      name: 'podeip ADD, no EIP (annotations known)',
+      run: () => runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: {} })),
+    },
+    {
+      name: 'podeip ADD, EIP (1 Attach)',
+      run: () => runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: eip })),
+    },
+    {
+      name: 'podeip DEL, 2nd (1 Detach)',
+      run: () =>
+        runPlugin(cniEnv({ command: 'DEL', netns: '' }), netConf({ socketPath: agent.socketPath, prevResult: null })),
+    },
   ];
   if (existsSync('/usr/lib/cni/bridge')) {
-    cases.push({ name: 'Go bridge VERSION (reference)', run: () => runPlugin({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}', '/usr/lib/cni/bridge') });
+    cases.push({
+      name: 'Go bridge VERSION (reference)',
+      run: () => runPlugin({ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}', '/usr/lib/cni/bridge'),
+    });
   }
   process.stdout.write(`shim exec-to-exit, ${runs} sequential runs each, env with CNI_* only (${PLUGIN_BINARY})\n`);
   process.stdout.write(`${'case'.padEnd(42)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'min'.padStart(8)}\n`);
@@ -58,12 +75,18 @@ async function main(): Promise<void> {
     medians.set(c.name, median);
     if (c.name === 'node -e 0') baseline = median;
     const ratio = baseline > 0 && c.name !== 'node -e 0' ? `  ${(median / baseline).toFixed(2)}x node -e 0` : '';
-    process.stdout.write(`${c.name.padEnd(42)} ${median.toFixed(1).padStart(6)}ms ${percentile(times, 90).toFixed(1).padStart(6)}ms ${times[0]!.toFixed(1).padStart(6)}ms${ratio}\n`);
+    process.stdout.write(
+      `${c.name.padEnd(42)} ${median.toFixed(1).padStart(6)}ms ${percentile(times, 90).toFixed(1).padStart(6)}ms ${times[0]!.toFixed(1).padStart(6)}ms${ratio}\n`,
+    );
   }
   const fast = medians.get('podeip ADD, no EIP (annotations known)')!;
-  process.stdout.write(`one agent call (client + codec load, connect, call) adds ${(medians.get('podeip ADD, EIP (1 Attach)')! - fast).toFixed(1)} ms (Attach), ` +
-    `${(medians.get('podeip DEL, 2nd (1 Detach)')! - fast).toFixed(1)} ms (Detach) to the no-EIP path\n`);
-  process.stdout.write(`agent fixture calls: ${agent.callsOf('Attach').length} Attach, ${agent.callsOf('Detach').length} Detach (expected ${runs + 1} each)\n`);
+  process.stdout.write(
+    `one agent call (client + codec load, connect, call) adds ${(medians.get('podeip ADD, EIP (1 Attach)')! - fast).toFixed(1)} ms (Attach), ` +
+      `${(medians.get('podeip DEL, 2nd (1 Detach)')! - fast).toFixed(1)} ms (Detach) to the no-EIP path\n`,
+  );
+  process.stdout.write(
+    `agent fixture calls: ${agent.callsOf('Attach').length} Attach, ${agent.callsOf('Detach').length} Detach (expected ${runs + 1} each)\n`,
+  );
   agent.stop();
 }
 

@@ -36,7 +36,9 @@ export function bunBinary(): string {
   try {
     return join(createRequire(import.meta.url).resolve(`${name}/package.json`), '..', 'bin', 'bun');
   } catch {
-    throw new BunMissingError(`${name} is not installed: the plugin is compiled with Bun on Linux x64 or arm64 (glibc); run \`npm ci\` on such a machine`);
+    throw new BunMissingError(
+      `${name} is not installed: the plugin is compiled with Bun on Linux x64 or arm64 (glibc); run \`npm ci\` on such a machine`,
+    );
   }
 }
 
@@ -51,12 +53,20 @@ function agentDescriptor(): string {
   return JSON.stringify(root.toJSON());
 }
 
-export interface BuildReport { output: string; bytes: number; steps: Record<string, number> }
+export interface BuildReport {
+  output: string;
+  bytes: number;
+  steps: Record<string, number>;
+}
 
 export function buildPlugin(paths: BuildPaths): BuildReport {
   const steps: Record<string, number> = {};
   let mark = performance.now();
-  const step = (name: string) => { const now = performance.now(); steps[name] = Math.round(now - mark); mark = now; };
+  const step = (name: string) => {
+    const now = performance.now();
+    steps[name] = Math.round(now - mark);
+    mark = now;
+  };
 
   mkdirSync(paths.workDir, { recursive: true });
   mkdirSync(join(paths.output, '..'), { recursive: true });
@@ -65,15 +75,24 @@ export function buildPlugin(paths: BuildPaths): BuildReport {
   step('descriptor');
 
   const staging = `${paths.output}.tmp-${process.pid}`;
-  execFileSync(bunBinary(), [
-    'build', join(paths.root, 'cni-plugin/src/main.ts'),
-    '--compile', '--bytecode', '--minify', '--target=bun',
-    // A plugin's behaviour must not depend on files in whatever working dir the runtime gives it.
-    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-    `--define=PODEIP_AGENT_DESCRIPTOR=${JSON.stringify(descriptor)}`,
-    `--metafile=${join(paths.workDir, 'meta.json')}`,
-    `--outfile=${staging}`,
-  ], { cwd: paths.root, stdio: 'pipe' });
+  execFileSync(
+    bunBinary(),
+    [
+      'build',
+      join(paths.root, 'cni-plugin/src/main.ts'),
+      '--compile',
+      '--bytecode',
+      '--minify',
+      '--target=bun',
+      // A plugin's behaviour must not depend on files in whatever working dir the runtime gives it.
+      '--no-compile-autoload-dotenv',
+      '--no-compile-autoload-bunfig',
+      `--define=PODEIP_AGENT_DESCRIPTOR=${JSON.stringify(descriptor)}`,
+      `--metafile=${join(paths.workDir, 'meta.json')}`,
+      `--outfile=${staging}`,
+    ],
+    { cwd: paths.root, stdio: 'pipe' },
+  );
   renameSync(staging, paths.output);
   step('compile');
   return { output: paths.output, bytes: statSync(paths.output).size, steps };
@@ -83,6 +102,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = performance.now();
   const report = buildPlugin(defaultPaths());
   const total = Math.round(performance.now() - started);
-  const steps = Object.entries(report.steps).map(([name, ms]) => `${name} ${ms} ms`).join(', ');
-  process.stdout.write(`build:plugin: ${report.output} ${(report.bytes / 1e6).toFixed(1)} MB in ${total} ms (${steps})\n`);
+  const steps = Object.entries(report.steps)
+    .map(([name, ms]) => `${name} ${ms} ms`)
+    .join(', ');
+  process.stdout.write(
+    `build:plugin: ${report.output} ${(report.bytes / 1e6).toFixed(1)} MB in ${total} ms (${steps})\n`,
+  );
 }

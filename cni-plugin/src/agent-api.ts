@@ -3,8 +3,14 @@
  * only when a command needs the agent, so pods without an EIP never pay for the gRPC client.
  */
 import type {
-  AttachRequest, AttachResponse, CheckRequest, CheckResponse, DetachRequest, DetachResponse,
-  StatusRequest, StatusResponse,
+  AttachRequest,
+  AttachResponse,
+  CheckRequest,
+  CheckResponse,
+  DetachRequest,
+  DetachResponse,
+  StatusRequest,
+  StatusResponse,
 } from '../../lib/agent-contract.js';
 
 export interface AgentApi {
@@ -15,6 +21,9 @@ export interface AgentApi {
   close(): void;
 }
 
-export interface AgentTarget { socketPath: string; timeoutSeconds: number }
+export interface AgentTarget {
+  socketPath: string;
+  timeoutSeconds: number;
+}
 
 export type ConnectAgent = (target: AgentTarget) => Promise<AgentApi>;

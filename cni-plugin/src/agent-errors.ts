@@ -10,8 +10,11 @@ import { GrpcStatus, type GrpcCallError } from './grpc-status.js';
 
 /** Statuses after which the runtime should simply try again (the agent keeps working). */
 const RETRYABLE = new Set<number>([
-  GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.RESOURCE_EXHAUSTED,
-  GrpcStatus.ABORTED, GrpcStatus.CANCELLED,
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.ABORTED,
+  GrpcStatus.CANCELLED,
 ]);
 
 /** When the trailer is missing or unknown to this plugin version (a newer agent). */
@@ -22,19 +25,32 @@ const CNI_CODE_BY_STATUS: Readonly<Record<number, number>> = {
 };
 const CNI_CODE_OTHERWISE = 199;
 
-export function cniErrorFromAgent(method: string, error: GrpcCallError, socketPath: string, timeoutSeconds: number): CniError {
+export function cniErrorFromAgent(
+  method: string,
+  error: GrpcCallError,
+  socketPath: string,
+  timeoutSeconds: number,
+): CniError {
   const statusName = (GrpcStatus[error.code] as string | undefined) ?? String(error.code);
   const trailer = error.trailers[ERROR_CODE_TRAILER] ?? '';
   const details = `podeip-agent ${method}: grpc status ${statusName}${trailer === '' ? '' : `, podeip-error-code ${trailer}`}`;
   if (RETRYABLE.has(error.code)) {
-    const message = error.code === GrpcStatus.DEADLINE_EXCEEDED && trailer === ''
-      ? `podeip-agent did not answer ${method} within ${timeoutSeconds}s (timeoutSeconds); its work goes on and the runtime's retry resumes it`
-      : error.code === GrpcStatus.UNAVAILABLE && trailer === ''
-        ? `podeip-agent is not reachable at ${socketPath} (socketPath): ${error.details.replace(/\s*Resolution note:\s*$/, '')}; try again once the podeip-agent pod on this node is running`
-        : error.details;
+    const message =
+      error.code === GrpcStatus.DEADLINE_EXCEEDED && trailer === ''
+        ? `podeip-agent did not answer ${method} within ${timeoutSeconds}s (timeoutSeconds); its work goes on and the runtime's retry resumes it`
+        : error.code === GrpcStatus.UNAVAILABLE && trailer === ''
+          ? `podeip-agent is not reachable at ${socketPath} (socketPath): ${error.details.replace(/\s*Resolution note:\s*$/, '')}; try again once the podeip-agent pod on this node is running`
+          : error.details;
     return new CniError(trailer || `Agent${statusName}`, CniCode.tryAgainLater, message, details, { cause: error });
   }
   const spec = agentErrorSpec(trailer);
-  const cniCode = (spec && !spec.retryable ? spec.cni : undefined) ?? CNI_CODE_BY_STATUS[error.code] ?? CNI_CODE_OTHERWISE;
-  return new CniError(trailer || `Agent${statusName}`, cniCode, error.details || `podeip-agent ${method} failed with ${statusName}`, details, { cause: error });
+  const cniCode =
+    (spec && !spec.retryable ? spec.cni : undefined) ?? CNI_CODE_BY_STATUS[error.code] ?? CNI_CODE_OTHERWISE;
+  return new CniError(
+    trailer || `Agent${statusName}`,
+    cniCode,
+    error.details || `podeip-agent ${method} failed with ${statusName}`,
+    details,
+    { cause: error },
+  );
 }

@@ -10,8 +10,10 @@ import { AGENT_SERVICE_NAME, PROTO_LOADER_OPTIONS } from '../../lib/agent-contra
 
 function codec(type: protobuf.Type) {
   const conversion: protobuf.IConversionOptions = {
-    longs: PROTO_LOADER_OPTIONS.longs, enums: PROTO_LOADER_OPTIONS.enums,
-    defaults: PROTO_LOADER_OPTIONS.defaults, oneofs: PROTO_LOADER_OPTIONS.oneofs,
+    longs: PROTO_LOADER_OPTIONS.longs,
+    enums: PROTO_LOADER_OPTIONS.enums,
+    defaults: PROTO_LOADER_OPTIONS.defaults,
+    oneofs: PROTO_LOADER_OPTIONS.oneofs,
   };
   return {
     serialize: (value: object): Buffer => Buffer.from(type.encode(type.fromObject(value)).finish()),
@@ -39,5 +41,5 @@ export function agentServiceFromDescriptor(descriptor: protobuf.INamespace): Age
       responseDeserialize: response.deserialize,
     };
   }
-  return definition as AgentServiceDefinition;
+  return definition;
 }

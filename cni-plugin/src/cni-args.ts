@@ -17,7 +17,9 @@ export function parseCniArgs(raw: string): Map<string, string> {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     if (eq <= 0) {
-      throw new InvalidEnvironmentError(`CNI_ARGS has "${pair}", which is not KEY=VALUE; CNI_ARGS must be KEY=VALUE pairs separated by ";"`);
+      throw new InvalidEnvironmentError(
+        `CNI_ARGS has "${pair}", which is not KEY=VALUE; CNI_ARGS must be KEY=VALUE pairs separated by ";"`,
+      );
     }
     args.set(pair.slice(0, eq), pair.slice(eq + 1));
   }

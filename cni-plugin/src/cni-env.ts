@@ -40,7 +40,9 @@ export function readCniEnv(env: Readonly<Record<string, string | undefined>>): C
   const command = readCommand(env);
   const missing = REQUIRED[command].filter((name) => (env[name] ?? '') === '');
   if (missing.length > 0) {
-    throw new InvalidEnvironmentError(`${missing.join(', ')} must be set for CNI_COMMAND=${command}; the container runtime sets them`);
+    throw new InvalidEnvironmentError(
+      `${missing.join(', ')} must be set for CNI_COMMAND=${command}; the container runtime sets them`,
+    );
   }
   return {
     command,

@@ -19,19 +19,30 @@ export class CniError extends PodeipError {
 }
 
 export class IncompatibleVersionError extends CniError {
-  constructor(message: string) { super('IncompatibleCniVersion', CniCode.incompatibleVersion, message); }
+  constructor(message: string) {
+    super('IncompatibleCniVersion', CniCode.incompatibleVersion, message);
+  }
 }
 
 export class InvalidEnvironmentError extends CniError {
-  constructor(message: string) { super('InvalidCniEnvironment', CniCode.invalidEnvironment, message); }
+  constructor(message: string) {
+    super('InvalidCniEnvironment', CniCode.invalidEnvironment, message);
+  }
 }
 
 export class InvalidNetworkConfigError extends CniError {
-  constructor(message: string) { super('InvalidNetworkConfig', CniCode.invalidNetworkConfig, message); }
+  constructor(message: string) {
+    super('InvalidNetworkConfig', CniCode.invalidNetworkConfig, message);
+  }
 }
 
 /** The CNI error object printed on stdout. */
-export interface CniErrorObject { cniVersion: string; code: number; msg: string; details?: string }
+export interface CniErrorObject {
+  cniVersion: string;
+  code: number;
+  msg: string;
+  details?: string;
+}
 
 export function toCniErrorObject(error: CniError, cniVersion: string): CniErrorObject {
   const object: CniErrorObject = { cniVersion, code: error.cniCode, msg: clamp(error.message) };

@@ -21,7 +21,9 @@ export function isPre100(version: CniVersion): boolean {
 /** CHECK exists from 0.4.0; STATUS and GC from 1.1.0. */
 export function requireVersionFor(command: string, version: CniVersion): void {
   const minimum = command === 'CHECK' ? '0.4.0' : command === 'STATUS' || command === 'GC' ? '1.1.0' : undefined;
-  if (minimum !== undefined && SUPPORTED_CNI_VERSIONS.indexOf(version) < SUPPORTED_CNI_VERSIONS.indexOf(minimum as CniVersion)) {
-    throw new IncompatibleVersionError(`CNI_COMMAND=${command} needs cniVersion ${minimum} or later; the network config says "${version}"`);
+  if (minimum !== undefined && SUPPORTED_CNI_VERSIONS.indexOf(version) < SUPPORTED_CNI_VERSIONS.indexOf(minimum)) {
+    throw new IncompatibleVersionError(
+      `CNI_COMMAND=${command} needs cniVersion ${minimum} or later; the network config says "${version}"`,
+    );
   }
 }

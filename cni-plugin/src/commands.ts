@@ -21,7 +21,10 @@ export interface CommandContext {
 }
 
 /** What a command printed (undefined: nothing) and whether it asked the agent. */
-export interface CommandOutcome { result: Record<string, unknown> | undefined; agentCalled: boolean }
+export interface CommandOutcome {
+  result: Record<string, unknown> | undefined;
+  agentCalled: boolean;
+}
 
 /** true: the runtime passed the annotations and they ask for no EIP, so there is nothing to do. */
 function knownToWantNoEip(conf: NetConf): boolean {
@@ -38,19 +41,26 @@ function sandbox(env: CniEnv): Sandbox {
 
 function requirePodIdentity(env: CniEnv): void {
   if (env.k8s.podNamespace === '' || env.k8s.podName === '') {
-    throw new InvalidEnvironmentError(`CNI_ARGS must carry K8S_POD_NAMESPACE and K8S_POD_NAME for CNI_COMMAND=${env.command}; podeip runs under a Kubernetes runtime (containerd, CRI-O) that sets them`);
+    throw new InvalidEnvironmentError(
+      `CNI_ARGS must carry K8S_POD_NAMESPACE and K8S_POD_NAME for CNI_COMMAND=${env.command}; podeip runs under a Kubernetes runtime (containerd, CRI-O) that sets them`,
+    );
   }
 }
 
 function requirePrevResult(conf: NetConf, command: string): Record<string, unknown> {
   if (conf.prevResult === undefined) {
-    throw new InvalidNetworkConfigError(`"prevResult" is missing on ${command}: podeip is a chained plugin; put it after the plugin that assigns the pod IP in the conflist`);
+    throw new InvalidNetworkConfigError(
+      `"prevResult" is missing on ${command}: podeip is a chained plugin; put it after the plugin that assigns the pod IP in the conflist`,
+    );
   }
   return conf.prevResult;
 }
 
 async function withAgent<T>(context: CommandContext, call: (agent: AgentApi) => Promise<T>): Promise<T> {
-  const agent = await context.connectAgent({ socketPath: context.conf.socketPath, timeoutSeconds: context.conf.timeoutSeconds });
+  const agent = await context.connectAgent({
+    socketPath: context.conf.socketPath,
+    timeoutSeconds: context.conf.timeoutSeconds,
+  });
   try {
     return await call(agent);
   } finally {
@@ -65,20 +75,27 @@ export async function add(context: CommandContext): Promise<CommandOutcome> {
   if (knownToWantNoEip(conf)) return { result, agentCalled: false };
   const podIpv4 = podIpv4For(prevResult, env.ifname);
   if (podIpv4 === undefined && conf.podAnnotations !== undefined) {
-    throw new InvalidNetworkConfigError(`"prevResult" has no IPv4 address on interface "${env.ifname}" (CNI_IFNAME); the pod asks for an EIP, which binds to its IPv4, so the plugin before podeip must assign one`);
+    throw new InvalidNetworkConfigError(
+      `"prevResult" has no IPv4 address on interface "${env.ifname}" (CNI_IFNAME); the pod asks for an EIP, which binds to its IPv4, so the plugin before podeip must assign one`,
+    );
   }
   requirePodIdentity(env);
-  const response = await withAgent(context, (agent) => agent.attach({
-    clientVersion: PLUGIN_VERSION,
-    pod: podRef(env),
-    sandbox: sandbox(env),
-    podIpv4: podIpv4 ?? '',
-    // Only what the agent reads: a pod's other annotations (kubectl's last-applied-configuration
-    // can be hundreds of KB) have no business on the socket.
-    podAnnotations: eipAnnotations(conf.podAnnotations ?? {}),
-    podAnnotationsKnown: conf.podAnnotations !== undefined,
-  }));
-  context.logger.info('attach answered', { eipRequested: response.eipRequested, eipAddress: response.binding?.eipAddress ?? '' });
+  const response = await withAgent(context, (agent) =>
+    agent.attach({
+      clientVersion: PLUGIN_VERSION,
+      pod: podRef(env),
+      sandbox: sandbox(env),
+      podIpv4: podIpv4 ?? '',
+      // Only what the agent reads: a pod's other annotations (kubectl's last-applied-configuration
+      // can be hundreds of KB) have no business on the socket.
+      podAnnotations: eipAnnotations(conf.podAnnotations ?? {}),
+      podAnnotationsKnown: conf.podAnnotations !== undefined,
+    }),
+  );
+  context.logger.info('attach answered', {
+    eipRequested: response.eipRequested,
+    eipAddress: response.binding?.eipAddress ?? '',
+  });
   return { result, agentCalled: true };
 }
 
@@ -93,14 +110,19 @@ export async function del(context: CommandContext): Promise<CommandOutcome> {
   if (knownToWantNoEip(conf)) return { result: undefined, agentCalled: false };
   let podIpv4 = '';
   try {
-    podIpv4 = conf.prevResult === undefined ? '' : podIpv4For(conf.prevResult, env.ifname) ?? '';
+    podIpv4 = conf.prevResult === undefined ? '' : (podIpv4For(conf.prevResult, env.ifname) ?? '');
   } catch (error) {
     // A cached prevResult the runtime mangled must not block teardown; the agent knows the IP.
     context.logger.warn('ignoring unreadable prevResult on DEL', { error: (error as Error).message });
   }
-  const response = await withAgent(context, (agent) => agent.detach({
-    clientVersion: PLUGIN_VERSION, pod: podRef(env), sandbox: sandbox(env), podIpv4,
-  }));
+  const response = await withAgent(context, (agent) =>
+    agent.detach({
+      clientVersion: PLUGIN_VERSION,
+      pod: podRef(env),
+      sandbox: sandbox(env),
+      podIpv4,
+    }),
+  );
   context.logger.info('detach answered', { detached: response.detached });
   return { result: undefined, agentCalled: true };
 }
@@ -110,9 +132,14 @@ export async function check(context: CommandContext): Promise<CommandOutcome> {
   const prevResult = requirePrevResult(conf, 'CHECK');
   if (knownToWantNoEip(conf)) return { result: undefined, agentCalled: false };
   requirePodIdentity(env);
-  await withAgent(context, (agent) => agent.check({
-    clientVersion: PLUGIN_VERSION, pod: podRef(env), sandbox: sandbox(env), podIpv4: podIpv4For(prevResult, env.ifname) ?? '',
-  }));
+  await withAgent(context, (agent) =>
+    agent.check({
+      clientVersion: PLUGIN_VERSION,
+      pod: podRef(env),
+      sandbox: sandbox(env),
+      podIpv4: podIpv4For(prevResult, env.ifname) ?? '',
+    }),
+  );
   return { result: undefined, agentCalled: true };
 }
 
@@ -135,7 +162,9 @@ const POD_NETWORK_IFNAME = 'eth0';
 export async function gc(context: CommandContext): Promise<CommandOutcome> {
   const valid = context.conf.validAttachments;
   if (valid === undefined) {
-    throw new InvalidNetworkConfigError('"cni.dev/valid-attachments" is missing on GC; the runtime lists the attachments still in use there');
+    throw new InvalidNetworkConfigError(
+      '"cni.dev/valid-attachments" is missing on GC; the runtime lists the attachments still in use there',
+    );
   }
   const inUse = new Set(valid.map((attachment) => attachment.containerId));
   const detached = await withAgent(context, async (agent) => {

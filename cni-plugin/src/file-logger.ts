@@ -7,13 +7,26 @@ import { dirname } from 'node:path';
 import type { LogFields, Logger } from '../../lib/logger.js';
 
 export class FileLogger implements Logger {
-  constructor(private readonly path: string, private readonly fields: LogFields = {}) {}
+  constructor(
+    private readonly path: string,
+    private readonly fields: LogFields = {},
+  ) {}
 
-  debug(message: string, fields?: LogFields): void { this.write('debug', message, fields); }
-  info(message: string, fields?: LogFields): void { this.write('info', message, fields); }
-  warn(message: string, fields?: LogFields): void { this.write('warn', message, fields); }
-  error(message: string, fields?: LogFields): void { this.write('error', message, fields); }
-  child(fields: LogFields): Logger { return new FileLogger(this.path, { ...this.fields, ...fields }); }
+  debug(message: string, fields?: LogFields): void {
+    this.write('debug', message, fields);
+  }
+  info(message: string, fields?: LogFields): void {
+    this.write('info', message, fields);
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.write('warn', message, fields);
+  }
+  error(message: string, fields?: LogFields): void {
+    this.write('error', message, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new FileLogger(this.path, { ...this.fields, ...fields });
+  }
 
   private write(level: string, message: string, fields?: LogFields): void {
     const line = JSON.stringify({ time: new Date().toISOString(), level, message, ...this.fields, ...fields }) + '\n';
@@ -24,7 +37,9 @@ export class FileLogger implements Logger {
       try {
         mkdirSync(dirname(this.path), { recursive: true });
         appendFileSync(this.path, line);
-      } catch { /* unwritable log file: the CNI result still goes out */ }
+      } catch {
+        /* unwritable log file: the CNI result still goes out */
+      }
     }
   }
 }

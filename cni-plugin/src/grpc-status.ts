@@ -24,7 +24,11 @@ export enum GrpcStatus {
 
 /** A call that ended with a status other than OK; `trailers` holds the response's custom trailers. */
 export class GrpcCallError extends Error {
-  constructor(readonly code: GrpcStatus, readonly details: string, readonly trailers: Readonly<Record<string, string>> = {}) {
+  constructor(
+    readonly code: GrpcStatus,
+    readonly details: string,
+    readonly trailers: Readonly<Record<string, string>> = {},
+  ) {
     super(`${(GrpcStatus[code] as string | undefined) ?? code}: ${details}`);
     this.name = 'GrpcCallError';
   }

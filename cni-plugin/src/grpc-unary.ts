@@ -64,11 +64,16 @@ function frame(message: Buffer): Buffer {
 
 /** The one message of a unary answer, or an error saying what was wrong with the body. */
 function unframe(body: Buffer): Buffer | GrpcCallError {
-  if (body.length < MESSAGE_PREFIX_BYTES) return new GrpcCallError(GrpcStatus.INTERNAL, 'the agent answered OK without a message');
-  if (body.readUInt8(0) !== 0) return new GrpcCallError(GrpcStatus.INTERNAL, 'the agent sent a compressed message, which was not offered');
+  if (body.length < MESSAGE_PREFIX_BYTES)
+    return new GrpcCallError(GrpcStatus.INTERNAL, 'the agent answered OK without a message');
+  if (body.readUInt8(0) !== 0)
+    return new GrpcCallError(GrpcStatus.INTERNAL, 'the agent sent a compressed message, which was not offered');
   const length = body.readUInt32BE(1);
   if (body.length !== MESSAGE_PREFIX_BYTES + length) {
-    return new GrpcCallError(GrpcStatus.INTERNAL, `the agent's answer holds ${body.length} bytes, not one message of ${length}`);
+    return new GrpcCallError(
+      GrpcStatus.INTERNAL,
+      `the agent's answer holds ${body.length} bytes, not one message of ${length}`,
+    );
   }
   return body.subarray(MESSAGE_PREFIX_BYTES);
 }
@@ -77,11 +82,19 @@ function unframe(body: Buffer): Buffer | GrpcCallError {
 export class GrpcUnaryClient {
   private session: ClientHttp2Session | undefined;
 
-  constructor(private readonly socketPath: string, private readonly deadline: number) {}
+  constructor(
+    private readonly socketPath: string,
+    private readonly deadline: number,
+  ) {}
 
-  call<Request, Response>(method: UnaryMethod<Request, Response>, request: Request, now = Date.now()): Promise<Response> {
+  call<Request, Response>(
+    method: UnaryMethod<Request, Response>,
+    request: Request,
+    now = Date.now(),
+  ): Promise<Response> {
     const remainingMs = Math.floor(this.deadline - now);
-    if (remainingMs <= 0) return Promise.reject(new GrpcCallError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded before the call'));
+    if (remainingMs <= 0)
+      return Promise.reject(new GrpcCallError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded before the call'));
     return new Promise((resolve, reject) => {
       const stream = this.connection().request({
         [constants.HTTP2_HEADER_METHOD]: 'POST',
@@ -105,34 +118,53 @@ export class GrpcUnaryClient {
         settle(() => reject(new GrpcCallError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded')));
         stream.close(constants.NGHTTP2_CANCEL);
       }, remainingMs);
-      stream.on('response', (received: IncomingHttpHeaders) => { headers = received; });
-      stream.on('trailers', (received: IncomingHttpHeaders) => { trailers = received; });
+      stream.on('response', (received: IncomingHttpHeaders) => {
+        headers = received;
+      });
+      stream.on('trailers', (received: IncomingHttpHeaders) => {
+        trailers = received;
+      });
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (error: Error) => {
-        failure ??= new GrpcCallError(GrpcStatus.UNAVAILABLE, `No connection established. Last error: ${error.message}`);
+        failure ??= new GrpcCallError(
+          GrpcStatus.UNAVAILABLE,
+          `No connection established. Last error: ${error.message}`,
+        );
       });
-      stream.on('close', () => settle(() => {
-        const ending = trailers ?? headers;
-        const grpcStatus = ending['grpc-status'];
-        if (grpcStatus === undefined) {
-          const httpStatus = Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0);
-          if (failure !== undefined) return reject(failure);
-          if (httpStatus !== 0 && httpStatus !== 200) return reject(new GrpcCallError(statusFromHttp(httpStatus), `the agent answered HTTP ${httpStatus}`));
-          const rstCode = (stream.rstCode as number | undefined) ?? 0; // unset until the stream is reset
-          return reject(new GrpcCallError(statusFromReset(rstCode), `the agent closed the call without a status (HTTP/2 code ${rstCode})`));
-        }
-        const code = Number(grpcStatus) as GrpcStatus;
-        if (code !== GrpcStatus.OK) {
-          return reject(new GrpcCallError(code, decodeMessage(String(ending['grpc-message'] ?? '')), customTrailers(ending)));
-        }
-        const message = unframe(Buffer.concat(chunks));
-        if (message instanceof GrpcCallError) return reject(message);
-        try {
-          resolve(method.deserialize(message));
-        } catch (error) {
-          reject(new GrpcCallError(GrpcStatus.INTERNAL, `the agent's answer does not decode: ${(error as Error).message}`));
-        }
-      }));
+      stream.on('close', () =>
+        settle(() => {
+          const ending = trailers ?? headers;
+          const grpcStatus = ending['grpc-status'];
+          if (grpcStatus === undefined) {
+            const httpStatus = Number(headers[constants.HTTP2_HEADER_STATUS] ?? 0);
+            if (failure !== undefined) return reject(failure);
+            if (httpStatus !== 0 && httpStatus !== 200)
+              return reject(new GrpcCallError(statusFromHttp(httpStatus), `the agent answered HTTP ${httpStatus}`));
+            const rstCode = (stream.rstCode as number | undefined) ?? 0; // unset until the stream is reset
+            return reject(
+              new GrpcCallError(
+                statusFromReset(rstCode),
+                `the agent closed the call without a status (HTTP/2 code ${rstCode})`,
+              ),
+            );
+          }
+          const code = Number(grpcStatus) as GrpcStatus;
+          if (code !== GrpcStatus.OK) {
+            return reject(
+              new GrpcCallError(code, decodeMessage(String(ending['grpc-message'] ?? '')), customTrailers(ending)),
+            );
+          }
+          const message = unframe(Buffer.concat(chunks));
+          if (message instanceof GrpcCallError) return reject(message);
+          try {
+            resolve(method.deserialize(message));
+          } catch (error) {
+            reject(
+              new GrpcCallError(GrpcStatus.INTERNAL, `the agent's answer does not decode: ${(error as Error).message}`),
+            );
+          }
+        }),
+      );
       stream.end(frame(method.serialize(request)));
     });
   }

@@ -17,7 +17,9 @@ const connectAgent: ConnectAgent = async (target) => {
     import('./agent-client.js'),
     import('./agent-service.js'),
   ]);
-  const service = agentServiceFromDescriptor(JSON.parse(PODEIP_AGENT_DESCRIPTOR) as Parameters<typeof agentServiceFromDescriptor>[0]);
+  const service = agentServiceFromDescriptor(
+    JSON.parse(PODEIP_AGENT_DESCRIPTOR) as Parameters<typeof agentServiceFromDescriptor>[0],
+  );
   return new GrpcAgentClient(target, service, Date.now());
 };
 

@@ -15,7 +15,10 @@ import { isSupportedVersion, type CniVersion } from './cni-versions.js';
 export const DEFAULT_TIMEOUT_SECONDS = 110;
 export const VALID_ATTACHMENTS_KEY = 'cni.dev/valid-attachments';
 
-export interface Attachment { containerId: string; ifname: string }
+export interface Attachment {
+  containerId: string;
+  ifname: string;
+}
 
 export interface NetConf {
   cniVersion: CniVersion;
@@ -41,7 +44,9 @@ export function parseJsonObject(stdin: string): Json {
   try {
     parsed = JSON.parse(stdin);
   } catch (error) {
-    throw new InvalidNetworkConfigError(`network config on stdin is not valid JSON (${(error as Error).message}); the runtime passes the conflist entry as JSON`);
+    throw new InvalidNetworkConfigError(
+      `network config on stdin is not valid JSON (${(error as Error).message}); the runtime passes the conflist entry as JSON`,
+    );
   }
   if (!isObject(parsed)) throw new InvalidNetworkConfigError('network config on stdin must be a JSON object');
   return parsed;
@@ -51,10 +56,14 @@ export function parseJsonObject(stdin: string): Json {
 export function readCniVersion(config: Json): CniVersion {
   const version = config.cniVersion;
   if (typeof version !== 'string' || version === '') {
-    throw new InvalidNetworkConfigError('cniVersion is missing from the network config; set "cniVersion" in the conflist');
+    throw new InvalidNetworkConfigError(
+      'cniVersion is missing from the network config; set "cniVersion" in the conflist',
+    );
   }
   if (!isSupportedVersion(version)) {
-    throw new IncompatibleVersionError(`cniVersion "${version}" is not supported by podeip; use one of ${SUPPORTED_CNI_VERSIONS.join(', ')}`);
+    throw new IncompatibleVersionError(
+      `cniVersion "${version}" is not supported by podeip; use one of ${SUPPORTED_CNI_VERSIONS.join(', ')}`,
+    );
   }
   return version;
 }
@@ -80,7 +89,9 @@ function timeoutSeconds(config: Json): number {
   const value = config.timeoutSeconds;
   if (value === undefined) return DEFAULT_TIMEOUT_SECONDS;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 3600) {
-    throw new InvalidNetworkConfigError(`"timeoutSeconds" must be a number of seconds in (0, 3600]; got ${JSON.stringify(value)}`);
+    throw new InvalidNetworkConfigError(
+      `"timeoutSeconds" must be a number of seconds in (0, 3600]; got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -94,7 +105,8 @@ function podAnnotations(config: Json): Record<string, string> | undefined {
   // containerd 1.6 sends null for a pod with no annotations: known, and empty.
   if (annotations === null) return {};
   const field = `runtimeConfig["${POD_ANNOTATIONS_CAPABILITY}"]`;
-  if (!isObject(annotations)) throw new InvalidNetworkConfigError(`${field} must be an object of annotation name to string value`);
+  if (!isObject(annotations))
+    throw new InvalidNetworkConfigError(`${field} must be an object of annotation name to string value`);
   for (const [key, value] of Object.entries(annotations)) {
     if (typeof value !== 'string') {
       throw new InvalidNetworkConfigError(`${field}["${key}"] must be a string; got ${JSON.stringify(value)}`);
@@ -106,7 +118,8 @@ function podAnnotations(config: Json): Record<string, string> | undefined {
 function prevResult(config: Json): Json | undefined {
   const value = config.prevResult;
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) throw new InvalidNetworkConfigError('"prevResult" must be a JSON object (the previous plugin\'s result)');
+  if (!isObject(value))
+    throw new InvalidNetworkConfigError('"prevResult" must be a JSON object (the previous plugin\'s result)');
   return value;
 }
 

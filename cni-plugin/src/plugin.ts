@@ -19,7 +19,10 @@ export interface PluginDeps {
   now(): number;
 }
 
-export interface PluginOutput { stdout: string; exitCode: number }
+export interface PluginOutput {
+  stdout: string;
+  exitCode: number;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -28,7 +31,9 @@ function bestEffortVersion(stdin: string): string {
   try {
     const version = (JSON.parse(stdin) as { cniVersion?: unknown }).cniVersion;
     if (typeof version === 'string' && isSupportedVersion(version)) return version;
-  } catch { /* not JSON: answer in the latest version */ }
+  } catch {
+    /* not JSON: answer in the latest version */
+  }
   return LATEST_CNI_VERSION;
 }
 
@@ -50,21 +55,32 @@ export async function runPlugin(env: Env, stdin: string, deps: PluginDeps): Prom
     const cniEnv = readCniEnv(env);
     requireVersionFor(cniEnv.command, conf.cniVersion);
     logger = logger.child({
-      command: cniEnv.command, containerId: cniEnv.containerId, ifname: cniEnv.ifname,
-      pod: `${cniEnv.k8s.podNamespace}/${cniEnv.k8s.podName}`, cniVersion: conf.cniVersion,
+      command: cniEnv.command,
+      containerId: cniEnv.containerId,
+      ifname: cniEnv.ifname,
+      pod: `${cniEnv.k8s.podNamespace}/${cniEnv.k8s.podName}`,
+      cniVersion: conf.cniVersion,
     });
     const context: commands.CommandContext = { env: cniEnv, conf, connectAgent: deps.connectAgent, logger };
-    const outcome = cniEnv.command === 'ADD' ? await commands.add(context)
-      : cniEnv.command === 'DEL' ? await commands.del(context)
-        : cniEnv.command === 'CHECK' ? await commands.check(context)
-          : cniEnv.command === 'STATUS' ? await commands.status()
-            : await commands.gc(context);
+    const outcome =
+      cniEnv.command === 'ADD'
+        ? await commands.add(context)
+        : cniEnv.command === 'DEL'
+          ? await commands.del(context)
+          : cniEnv.command === 'CHECK'
+            ? await commands.check(context)
+            : cniEnv.command === 'STATUS'
+              ? await commands.status()
+              : await commands.gc(context);
     logger.info('cni command succeeded', { agentCalled: outcome.agentCalled, durationMs: deps.now() - started });
     return { stdout: outcome.result === undefined ? '' : JSON.stringify(outcome.result), exitCode: 0 };
   } catch (error) {
     const cniError = error instanceof CniError ? error : unexpected(error);
     logger?.error('cni command failed', {
-      code: cniError.code, cniCode: cniError.cniCode, error: cniError.message, durationMs: deps.now() - started,
+      code: cniError.code,
+      cniCode: cniError.cniCode,
+      error: cniError.message,
+      durationMs: deps.now() - started,
     });
     return { stdout: JSON.stringify(toCniErrorObject(cniError, bestEffortVersion(stdin))), exitCode: 1 };
   }

@@ -6,12 +6,17 @@ import { isPre100, isSupportedVersion, type CniVersion } from './cni-versions.js
 
 type Json = Record<string, unknown>;
 
-interface IpEntry { ipv4: string; interfaceIndex: number | undefined }
+interface IpEntry {
+  ipv4: string;
+  interfaceIndex: number | undefined;
+}
 
 /** prevResult.ips[index] as an object; anything else (null included) is the previous plugin's malformed result. */
 function ipObject(ip: unknown, index: number): Json {
   if (typeof ip !== 'object' || ip === null || Array.isArray(ip)) {
-    throw new InvalidNetworkConfigError(`"prevResult.ips[${index}]" must be an object such as {"address": "10.0.0.5/24"}; got ${ip === null ? 'null' : Array.isArray(ip) ? 'an array' : typeof ip}`);
+    throw new InvalidNetworkConfigError(
+      `"prevResult.ips[${index}]" must be an object such as {"address": "10.0.0.5/24"}; got ${ip === null ? 'null' : Array.isArray(ip) ? 'an array' : typeof ip}`,
+    );
   }
   return ip as Json;
 }
@@ -25,7 +30,9 @@ function ipEntries(prevResult: Json): IpEntry[] {
     const ip = ipObject(entry, index);
     const address = ip.address;
     if (typeof address !== 'string') {
-      throw new InvalidNetworkConfigError(`"prevResult.ips[${index}].address" must be a CIDR string such as "10.0.0.5/24"`);
+      throw new InvalidNetworkConfigError(
+        `"prevResult.ips[${index}].address" must be a CIDR string such as "10.0.0.5/24"`,
+      );
     }
     const host = address.split('/')[0] ?? '';
     if (!isIPv4(host)) return;
@@ -42,8 +49,10 @@ function ipEntries(prevResult: Json): IpEntry[] {
 export function podIpv4For(prevResult: Json, ifname: string): string | undefined {
   const entries = ipEntries(prevResult);
   const interfaces = Array.isArray(prevResult.interfaces) ? prevResult.interfaces : [];
-  const onIfname = entries.find((entry) =>
-    entry.interfaceIndex !== undefined && (interfaces[entry.interfaceIndex] as Json | undefined)?.name === ifname);
+  const onIfname = entries.find(
+    (entry) =>
+      entry.interfaceIndex !== undefined && (interfaces[entry.interfaceIndex] as Json | undefined)?.name === ifname,
+  );
   if (onIfname) return onIfname.ipv4;
   const unindexed = entries.filter((entry) => entry.interfaceIndex === undefined);
   return unindexed.length === 1 ? unindexed[0]!.ipv4 : undefined;
@@ -58,7 +67,9 @@ export function resultForVersion(prevResult: Json, version: CniVersion): Json {
   const from = prevResult.cniVersion;
   if (from === undefined || from === version) return prevResult;
   if (typeof from !== 'string' || !isSupportedVersion(from)) {
-    throw new IncompatibleVersionError(`prevResult has cniVersion ${JSON.stringify(from)}, which podeip cannot convert to "${version}"; supported: ${SUPPORTED_CNI_VERSIONS.join(', ')}`);
+    throw new IncompatibleVersionError(
+      `prevResult has cniVersion ${JSON.stringify(from)}, which podeip cannot convert to "${version}"; supported: ${SUPPORTED_CNI_VERSIONS.join(', ')}`,
+    );
   }
   const converted: Json = { ...prevResult, cniVersion: version };
   if (isPre100(from) === isPre100(version) || !Array.isArray(prevResult.ips)) return converted;

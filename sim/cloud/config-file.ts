@@ -7,7 +7,10 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, source
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const field = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
     return `  ${field || '(top level)'}: ${issue.message}`;
   });
   throw new SimConfigError(`${source} is invalid:\n${problems.join('\n')}`);

@@ -24,7 +24,11 @@ export class SimConfigError extends PodeipError {
 }
 
 export const missingParameter = (name: string): CloudApiError =>
-  new CloudApiError('MissingParameter', 400, `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
+  new CloudApiError(
+    'MissingParameter',
+    400,
+    `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+  );
 
 export const invalidParameter = (name: string, why: string, code = 'InvalidParameter'): CloudApiError =>
   new CloudApiError(code, 400, `The specified parameter "${name}" is not valid: ${why}`);
@@ -33,7 +37,11 @@ export const eipNotFound = (allocationId: string): CloudApiError =>
   new CloudApiError('InvalidAllocationId.NotFound', 404, `Specified allocation ID "${allocationId}" is not found.`);
 
 export const incorrectEipStatus = (allocationId: string, status: string, action: string): CloudApiError =>
-  new CloudApiError('IncorrectEipStatus', 400, `The EIP ${allocationId} is ${status}; ${action} is not allowed in this status.`);
+  new CloudApiError(
+    'IncorrectEipStatus',
+    400,
+    `The EIP ${allocationId} is ${status}; ${action} is not allowed in this status.`,
+  );
 
 export const taskConflict = (allocationId: string): CloudApiError =>
   new CloudApiError('TaskConflict', 400, `The eip operate too frequent: ${allocationId} has an operation in progress.`);

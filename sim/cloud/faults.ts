@@ -4,21 +4,29 @@ import { CloudApiError, SimConfigError } from './errors.js';
 
 const probability = z.number().min(0, 'a probability is between 0 and 1').max(1, 'a probability is between 0 and 1');
 
-const actionFaultsSchema = z.object({
-  /** Tried in order; the first that fires is returned instead of running the action. */
-  errors: z.array(z.object({
-    code: z.string().min(1),
-    status: z.number().int().min(400).max(599),
-    probability,
-    message: z.string().optional(),
-    retryAfterMs: z.number().int().min(0).optional(),
-  }).strict()).default([]),
-  latencyMs: z.number().int().min(0).default(0),
-  /** The connection is destroyed before anything happens: the cloud is unreachable. */
-  dropProbability: probability.default(0),
-  /** The action takes effect, then the connection is destroyed without an answer. */
-  commitThenDropProbability: probability.default(0),
-}).strict();
+const actionFaultsSchema = z
+  .object({
+    /** Tried in order; the first that fires is returned instead of running the action. */
+    errors: z
+      .array(
+        z
+          .object({
+            code: z.string().min(1),
+            status: z.number().int().min(400).max(599),
+            probability,
+            message: z.string().optional(),
+            retryAfterMs: z.number().int().min(0).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    latencyMs: z.number().int().min(0).default(0),
+    /** The connection is destroyed before anything happens: the cloud is unreachable. */
+    dropProbability: probability.default(0),
+    /** The action takes effect, then the connection is destroyed without an answer. */
+    commitThenDropProbability: probability.default(0),
+  })
+  .strict();
 
 export type ActionFaults = z.output<typeof actionFaultsSchema>;
 export type FaultTable = Record<string, ActionFaults>;
@@ -30,7 +38,9 @@ export function resolveFaults(value: unknown, knownActions: readonly string[], s
   const table = parseWith(tableSchema, value, source);
   const unknown = Object.keys(table).filter((a) => a !== '*' && !knownActions.includes(a));
   if (unknown.length > 0) {
-    throw new SimConfigError(`${source} is invalid:\n  ${unknown.join(', ')}: not an action the simulator serves (use "*" or one of ${knownActions.join(', ')})`);
+    throw new SimConfigError(
+      `${source} is invalid:\n  ${unknown.join(', ')}: not an action the simulator serves (use "*" or one of ${knownActions.join(', ')})`,
+    );
   }
   return table;
 }
@@ -69,7 +79,8 @@ export class FaultInjector {
   error(action: string): CloudApiError | undefined {
     for (const e of this.for(action)?.errors ?? []) {
       if (!this.fires(e.probability)) continue;
-      const headers: Record<string, string> = e.retryAfterMs === undefined ? {} : { 'x-acs-retry-after': String(e.retryAfterMs) };
+      const headers: Record<string, string> =
+        e.retryAfterMs === undefined ? {} : { 'x-acs-retry-after': String(e.retryAfterMs) };
       return new CloudApiError(e.code, e.status, e.message ?? `Injected fault ${e.code}.`, headers);
     }
     return undefined;

@@ -75,7 +75,8 @@ export interface CloudSim {
 
 function nonNegativeInt(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 0) throw new SimConfigError(`${name} must be a whole number >= 0, got ${String(value)}`);
+  if (!Number.isInteger(v) || v < 0)
+    throw new SimConfigError(`${name} must be a whole number >= 0, got ${String(value)}`);
   return v;
 }
 
@@ -114,16 +115,27 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
   try {
     const requestListeners = new Set<(action: string) => void>();
     const api = createApiServer({
-      state, actions, limiter, faults, verifier: new SignatureVerifier(credentials, now), latencyMs: () => latencyMs,
-      onRequest: (action) => { for (const listener of requestListeners) listener(action); },
+      state,
+      actions,
+      limiter,
+      faults,
+      verifier: new SignatureVerifier(credentials, now),
+      latencyMs: () => latencyMs,
+      onRequest: (action) => {
+        for (const listener of requestListeners) listener(action);
+      },
     });
     const observeRequests = (listener: (action: string) => void): (() => void) => {
       requestListeners.add(listener);
       return () => requestListeners.delete(listener);
     };
     const endpoint = await start(api, options.listen ?? '127.0.0.1:0', 'listen');
-    const setEipQuota = (quota: number): void => { state.eipQuota = nonNegativeInt(quota, 0, 'eipQuota'); };
-    const setAssociationDelayMs = (ms: number): void => { state.associationDelayMs = nonNegativeInt(ms, 0, 'associationDelayMs'); };
+    const setEipQuota = (quota: number): void => {
+      state.eipQuota = nonNegativeInt(quota, 0, 'eipQuota');
+    };
+    const setAssociationDelayMs = (ms: number): void => {
+      state.associationDelayMs = nonNegativeInt(ms, 0, 'associationDelayMs');
+    };
     const inspect = createInspectServer({
       snapshot: () => state.snapshot(),
       faults: (): FaultTable => faults.current(),
@@ -135,13 +147,33 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
       settle: () => state.scheduler.flush(),
     });
     const inspectEndpoint = await start(inspect, options.inspectListen ?? '127.0.0.1:0', 'inspectListen');
-    const startMetadata = async (metadataOptions: MetadataOptions): Promise<string> => start(createMetadataServer({
-      network: state.network, credentials, now, instanceId: metadataOptions.instanceId,
-      imdsv2Required: metadataOptions.imdsv2Required ?? false,
-    }), metadataOptions.listen ?? '127.0.0.1:0', 'metadata.listen');
+    const startMetadata = async (metadataOptions: MetadataOptions): Promise<string> =>
+      start(
+        createMetadataServer({
+          network: state.network,
+          credentials,
+          now,
+          instanceId: metadataOptions.instanceId,
+          imdsv2Required: metadataOptions.imdsv2Required ?? false,
+        }),
+        metadataOptions.listen ?? '127.0.0.1:0',
+        'metadata.listen',
+      );
     const sim: CloudSim = {
-      endpoint, inspectEndpoint, regionId: topology.regionId, accessKeyId, accessKeySecret, topology, state,
-      setFaults, setRateLimits, setEipQuota, setAssociationDelayMs, startMetadata, observeRequests, close,
+      endpoint,
+      inspectEndpoint,
+      regionId: topology.regionId,
+      accessKeyId,
+      accessKeySecret,
+      topology,
+      state,
+      setFaults,
+      setRateLimits,
+      setEipQuota,
+      setAssociationDelayMs,
+      startMetadata,
+      observeRequests,
+      close,
     };
     if (options.metadata) sim.metadataEndpoint = await startMetadata(options.metadata);
     if (options.sts) {
@@ -151,7 +183,11 @@ export async function startCloudSim(options: CloudSimOptions = {}): Promise<Clou
         sim.stsCertFile = options.sts.certOut;
       }
       sim.stsCertPem = cert.certPem;
-      sim.stsEndpoint = await start(createStsServer({ credentials, calls: state.calls, now, cert }), options.sts.listen ?? '127.0.0.1:0', 'sts.listen');
+      sim.stsEndpoint = await start(
+        createStsServer({ credentials, calls: state.calls, now, cert }),
+        options.sts.listen ?? '127.0.0.1:0',
+        'sts.listen',
+      );
     }
     return sim;
   } catch (error) {

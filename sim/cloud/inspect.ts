@@ -48,16 +48,25 @@ export function createInspectServer(controls: InspectControls): Server {
       };
       try {
         switch (route) {
-          case 'GET /state': return send(res, 200, controls.snapshot());
-          case 'GET /faults': return send(res, 200, controls.faults());
-          case 'POST /faults': controls.setFaults(json()); return send(res, 200, controls.faults());
-          case 'GET /rate-limits': return send(res, 200, controls.rateLimits());
-          case 'POST /rate-limits': controls.setRateLimits(json()); return send(res, 200, controls.rateLimits());
+          case 'GET /state':
+            return send(res, 200, controls.snapshot());
+          case 'GET /faults':
+            return send(res, 200, controls.faults());
+          case 'POST /faults':
+            controls.setFaults(json());
+            return send(res, 200, controls.faults());
+          case 'GET /rate-limits':
+            return send(res, 200, controls.rateLimits());
+          case 'POST /rate-limits':
+            controls.setRateLimits(json());
+            return send(res, 200, controls.rateLimits());
           case 'POST /eip-quota':
             controls.setEipQuota(parseWith(quotaSchema, json(), 'POST /eip-quota body').eipQuota);
             return send(res, 200, { eipQuota: controls.snapshot().eipQuota });
           case 'POST /association-delay':
-            controls.setAssociationDelayMs(parseWith(delaySchema, json(), 'POST /association-delay body').associationDelayMs);
+            controls.setAssociationDelayMs(
+              parseWith(delaySchema, json(), 'POST /association-delay body').associationDelayMs,
+            );
             return send(res, 200, { associationDelayMs: controls.snapshot().associationDelayMs });
           case 'POST /settle':
             controls.settle();

@@ -40,7 +40,9 @@ function metadataTree(network: NetworkIndex, instance: TopologyInstance): Map<st
   const primary = network.primaryInterfaceOf(instance.instanceId)!;
   const vpcOf = (vpcId: string) => network.topology.vpcs.find((v) => v.vpcId === vpcId)!;
   const vswOf = (id: string) => network.topology.vswitches.find((v) => v.vSwitchId === id)!;
-  const put = (path: string, value: string): void => { tree.set(path, value); };
+  const put = (path: string, value: string): void => {
+    tree.set(path, value);
+  };
   put('instance-id', instance.instanceId);
   put('region-id', network.topology.regionId);
   put('zone-id', primary.zoneId);
@@ -94,13 +96,14 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
  * token flow (PUT /latest/api/token) and RAM role credentials whose keys the OpenAPI accepts.
  */
 export function createMetadataServer(deps: MetadataDeps): Server {
-  const instance = deps.instanceId === undefined
-    ? deps.network.topology.instances[0]
-    : deps.network.instance(deps.instanceId);
+  const instance =
+    deps.instanceId === undefined ? deps.network.topology.instances[0] : deps.network.instance(deps.instanceId);
   if (!instance) {
-    throw new SimConfigError(deps.instanceId === undefined
-      ? 'metadata: the topology has no instances to serve'
-      : `metadata instance "${deps.instanceId}" is not in the topology (instances[].instanceId)`);
+    throw new SimConfigError(
+      deps.instanceId === undefined
+        ? 'metadata: the topology has no instances to serve'
+        : `metadata instance "${deps.instanceId}" is not in the topology (instances[].instanceId)`,
+    );
   }
   const tree = metadataTree(deps.network, instance);
   const tokens = new Map<string, number>();
@@ -126,7 +129,8 @@ export function createMetadataServer(deps: MetadataDeps): Server {
     if (path === '/latest/api/token') {
       if (req.method !== 'PUT') return send(res, 405, 'Method Not Allowed');
       const ttl = Number(req.headers[TTL_HEADER]);
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 21600) return send(res, 400, `Bad Request: ${TTL_HEADER} must be 1-21600`);
+      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 21600)
+        return send(res, 400, `Bad Request: ${TTL_HEADER} must be 1-21600`);
       const token = randomBytes(32).toString('base64url');
       tokens.set(token, deps.now() + ttl * 1000);
       return send(res, 200, token);
@@ -135,7 +139,8 @@ export function createMetadataServer(deps: MetadataDeps): Server {
     const token = req.headers[TOKEN_HEADER];
     if (typeof token === 'string') {
       const expiry = tokens.get(token);
-      if (expiry === undefined || expiry <= deps.now()) return send(res, 401, 'Unauthorized: invalid or expired metadata token');
+      if (expiry === undefined || expiry <= deps.now())
+        return send(res, 401, 'Unauthorized: invalid or expired metadata token');
     } else if (deps.imdsv2Required) {
       return send(res, 401, 'Unauthorized: a metadata token is required (IMDSv2)');
     }

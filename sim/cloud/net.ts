@@ -48,4 +48,5 @@ export async function readBody(req: IncomingMessage, limitBytes = 1 << 20): Prom
   return Buffer.concat(chunks);
 }
 
-export const sleep = (ms: number): Promise<void> => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+export const sleep = (ms: number): Promise<void> =>
+  ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();

@@ -55,7 +55,10 @@ export class Params {
   commaList(name: string, max: number): string[] | undefined {
     const text = this.optional(name);
     if (text === undefined) return undefined;
-    const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const items = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (items.length > max) throw invalidParameter(name, `${items.length} values given, at most ${max} are allowed`);
     return items;
   }
@@ -78,7 +81,8 @@ export class Params {
       const part = match[2] ?? '';
       if (part !== suffix && part !== (altSuffix ?? suffix)) continue;
       const index = Number(match[1]);
-      if (index < 1 || index > max) throw invalidParameter(`${name}.${match[1]}`, `${name}.N allows N from 1 to ${max}`);
+      if (index < 1 || index > max)
+        throw invalidParameter(`${name}.${match[1]}`, `${name}.N allows N from 1 to ${max}`);
       found.add(index);
     }
     return [...found].sort((a, b) => a - b);

@@ -36,10 +36,15 @@ export const DOCUMENTED_RATE_LIMITS: RateLimitTable = {
   DescribeNetworkInterfaces: { limit: 600, windowMs: MINUTE },
 };
 
-const tableSchema = z.record(z.string(), z.object({
-  limit: z.number().int().min(1, 'limit must be at least 1 call'),
-  windowMs: z.number().int().min(1, 'windowMs must be at least 1 ms'),
-}).strict());
+const tableSchema = z.record(
+  z.string(),
+  z
+    .object({
+      limit: z.number().int().min(1, 'limit must be at least 1 call'),
+      windowMs: z.number().int().min(1, 'windowMs must be at least 1 ms'),
+    })
+    .strict(),
+);
 
 /** Resolves a spec to a table; a table must name known actions only. */
 export function resolveRateLimits(spec: unknown, knownActions: readonly string[], source: string): RateLimitTable {
@@ -48,7 +53,9 @@ export function resolveRateLimits(spec: unknown, knownActions: readonly string[]
   const table = parseWith(tableSchema, spec, source);
   const unknown = Object.keys(table).filter((a) => !knownActions.includes(a));
   if (unknown.length > 0) {
-    throw new SimConfigError(`${source} is invalid:\n  ${unknown.join(', ')}: not an action the simulator serves (known: ${knownActions.join(', ')})`);
+    throw new SimConfigError(
+      `${source} is invalid:\n  ${unknown.join(', ')}: not an action the simulator serves (known: ${knownActions.join(', ')})`,
+    );
   }
   return table;
 }

@@ -31,7 +31,8 @@ const ACCOUNT = 'account';
 export function createApiServer(deps: ApiServerDeps): Server {
   const server = createServer((req, res) => {
     handle(deps, req, res).catch((error: unknown) => {
-      if (!res.headersSent) respond(res, 500, errorBody(deps, '', new CloudApiError('InternalError', 500, String(error))));
+      if (!res.headersSent)
+        respond(res, 500, errorBody(deps, '', new CloudApiError('InternalError', 500, String(error))));
     });
   });
   // The SDK keeps idle sockets forever; a long server-side idle timeout (like a cloud front end's)
@@ -87,16 +88,28 @@ function execute(state: CloudState, action: ApiAction, raw: Record<string, strin
   const regionId = params.optional('RegionId');
   if (regionId === undefined) {
     if (action.regionAlternative === undefined || params.optional(action.regionAlternative) === undefined) {
-      throw new CloudApiError('MissingParameter', 400, 'The input parameter "RegionId" that is mandatory for processing this request is not supplied.');
+      throw new CloudApiError(
+        'MissingParameter',
+        400,
+        'The input parameter "RegionId" that is mandatory for processing this request is not supplied.',
+      );
     }
   } else if (regionId !== state.topology.regionId) {
-    throw new CloudApiError('Forbidden.RegionNotFound', 404, `The region "${regionId}" is not served; this simulator serves ${state.topology.regionId}.`);
+    throw new CloudApiError(
+      'Forbidden.RegionNotFound',
+      404,
+      `The region "${regionId}" is not served; this simulator serves ${state.topology.regionId}.`,
+    );
   }
   const ctx = { state, params, regionId: regionId ?? state.topology.regionId };
   const clientToken = action.idempotent ? params.optional('ClientToken') : undefined;
   if (clientToken === undefined) return action.run(ctx);
   if (clientToken.length > 64 || !/^[\x20-\x7e]+$/.test(clientToken)) {
-    throw new CloudApiError('InvalidParameter', 400, 'The specified parameter "ClientToken" is not valid: at most 64 printable ASCII characters.');
+    throw new CloudApiError(
+      'InvalidParameter',
+      400,
+      'The specified parameter "ClientToken" is not valid: at most 64 printable ASCII characters.',
+    );
   }
   const replayed = state.idempotency.replay(action.name, clientToken, raw);
   if (replayed) return replayed;
@@ -107,7 +120,8 @@ function execute(state: CloudState, action: ApiAction, raw: Record<string, strin
 
 function hostId(state: CloudState, version: string): string {
   const region = state.topology.regionId;
-  if (version === ECS_VERSION) return region === 'cn-hangzhou' ? 'ecs-cn-hangzhou.aliyuncs.com' : `ecs.${region}.aliyuncs.com`;
+  if (version === ECS_VERSION)
+    return region === 'cn-hangzhou' ? 'ecs-cn-hangzhou.aliyuncs.com' : `ecs.${region}.aliyuncs.com`;
   return region === 'cn-hangzhou' ? 'vpc.aliyuncs.com' : `vpc.${region}.aliyuncs.com`;
 }
 
@@ -122,7 +136,12 @@ function errorBody(deps: ApiServerDeps, version: string, error: CloudApiError): 
   };
 }
 
-function respond(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+function respond(
+  res: ServerResponse,
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json;charset=utf-8',

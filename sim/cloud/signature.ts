@@ -30,8 +30,18 @@ export function percentEncode(value: string): string {
 }
 
 const V1_PROTOCOL_KEYS = new Set([
-  'Action', 'Format', 'Version', 'Timestamp', 'SignatureNonce', 'SignatureMethod', 'SignatureVersion',
-  'AccessKeyId', 'SecurityToken', 'Signature', 'SignatureType', 'BearerToken',
+  'Action',
+  'Format',
+  'Version',
+  'Timestamp',
+  'SignatureNonce',
+  'SignatureMethod',
+  'SignatureVersion',
+  'AccessKeyId',
+  'SecurityToken',
+  'Signature',
+  'SignatureType',
+  'BearerToken',
 ]);
 
 function formParams(req: RawApiRequest): Record<string, string> {
@@ -44,8 +54,11 @@ const incomplete = (why: string): CloudApiError =>
   new CloudApiError('IncompleteSignature', 400, `The request signature does not conform to Aliyun standards: ${why}`);
 
 const mismatch = (stringToSign: string): CloudApiError =>
-  new CloudApiError('SignatureDoesNotMatch', 400,
-    `Specified signature does not match our calculation. server string to sign is:${stringToSign}`);
+  new CloudApiError(
+    'SignatureDoesNotMatch',
+    400,
+    `Specified signature does not match our calculation. server string to sign is:${stringToSign}`,
+  );
 
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -60,7 +73,10 @@ function sameText(a: string, b: string): boolean {
 export class SignatureVerifier {
   private readonly seenNonces = new Map<string, number>();
 
-  constructor(private readonly credentials: CredentialStore, private readonly now: () => number) {}
+  constructor(
+    private readonly credentials: CredentialStore,
+    private readonly now: () => number,
+  ) {}
 
   verify(req: RawApiRequest): AuthenticatedRequest {
     const authorization = req.headers['authorization'];
@@ -70,8 +86,13 @@ export class SignatureVerifier {
   }
 
   private verifyAcs3(req: RawApiRequest, authorization: string): AuthenticatedRequest {
-    const match = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]*),Signature=([0-9a-f]+)$/.exec(authorization);
-    if (!match) throw incomplete('the Authorization header must read "ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=.."');
+    const match = /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]*),Signature=([0-9a-f]+)$/.exec(
+      authorization,
+    );
+    if (!match)
+      throw incomplete(
+        'the Authorization header must read "ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=.."',
+      );
     const [, accessKeyId, signedHeaderList, signature] = match as unknown as [string, string, string, string];
     const action = req.headers['x-acs-action'];
     const version = req.headers['x-acs-version'];
@@ -86,10 +107,16 @@ export class SignatureVerifier {
     }
     const bodyHash = createHash('sha256').update(req.body).digest('hex');
     if (req.headers['x-acs-content-sha256'] !== bodyHash) {
-      throw new CloudApiError('InvalidContentSha256', 400, 'The x-acs-content-sha256 header does not match the SHA-256 of the body.');
+      throw new CloudApiError(
+        'InvalidContentSha256',
+        400,
+        'The x-acs-content-sha256 header does not match the SHA-256 of the body.',
+      );
     }
-    const canonicalQuery = Object.keys(req.query).sort()
-      .map((k) => `${percentEncode(k)}=${percentEncode(req.query[k]!)}`).join('&');
+    const canonicalQuery = Object.keys(req.query)
+      .sort()
+      .map((k) => `${percentEncode(k)}=${percentEncode(req.query[k]!)}`)
+      .join('&');
     const canonicalHeaders = signedHeaders.map((h) => `${h}:${(req.headers[h] ?? '').trim()}\n`).join('');
     const canonicalRequest = [req.method, '/', canonicalQuery, canonicalHeaders, signedHeaderList, bodyHash].join('\n');
     const stringToSign = `ACS3-HMAC-SHA256\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
@@ -98,7 +125,10 @@ export class SignatureVerifier {
 
     this.checkFreshness(req.headers['x-acs-date'], req.headers['x-acs-signature-nonce'], 'x-acs-date');
     return {
-      action, version, accessKeyId, signatureVersion: 'ACS3-HMAC-SHA256',
+      action,
+      version,
+      accessKeyId,
+      signatureVersion: 'ACS3-HMAC-SHA256',
       params: { ...req.query, ...formParams(req) },
     };
   }
@@ -108,7 +138,12 @@ export class SignatureVerifier {
     const accessKeyId = q['AccessKeyId'];
     if (!accessKeyId) throw new CloudApiError('MissingAccessKeyId', 400, 'The parameter "AccessKeyId" is missing.');
     for (const name of ['Action', 'Version', 'Timestamp', 'SignatureNonce'] as const) {
-      if (!q[name]) throw new CloudApiError('MissingParameter', 400, `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
+      if (!q[name])
+        throw new CloudApiError(
+          'MissingParameter',
+          400,
+          `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+        );
     }
     if (q['SignatureMethod'] !== 'HMAC-SHA1') throw incomplete('SignatureMethod must be HMAC-SHA1');
     if (q['SignatureVersion'] !== '1.0') throw incomplete('SignatureVersion must be 1.0');
@@ -118,8 +153,10 @@ export class SignatureVerifier {
     const form = formParams(req);
     const signed: Record<string, string> = { ...q, ...form };
     delete signed['Signature'];
-    const canonical = Object.keys(signed).sort()
-      .map((k) => `${percentEncode(k)}=${percentEncode(signed[k]!)}`).join('&');
+    const canonical = Object.keys(signed)
+      .sort()
+      .map((k) => `${percentEncode(k)}=${percentEncode(signed[k]!)}`)
+      .join('&');
     const stringToSign = `${req.method}&${percentEncode('/')}&${percentEncode(canonical)}`;
     const expected = createHmac('sha1', `${credential.accessKeySecret}&`).update(stringToSign).digest('base64');
     if (!sameText(expected, q['Signature']!)) throw mismatch(stringToSign);
@@ -138,9 +175,18 @@ export class SignatureVerifier {
 
   private checkSecurityToken(credential: KnownCredential, presented: string | undefined): void {
     if (credential.securityToken === undefined) return;
-    if (!presented) throw new CloudApiError('InvalidSecurityToken.Missing', 400, 'A temporary access key needs its SecurityToken (x-acs-security-token).');
+    if (!presented)
+      throw new CloudApiError(
+        'InvalidSecurityToken.Missing',
+        400,
+        'A temporary access key needs its SecurityToken (x-acs-security-token).',
+      );
     if (presented !== credential.securityToken) {
-      throw new CloudApiError('InvalidSecurityToken.MismatchWithAccessKey', 400, 'Specified SecurityToken mismatch with the AccessKey.');
+      throw new CloudApiError(
+        'InvalidSecurityToken.MismatchWithAccessKey',
+        400,
+        'Specified SecurityToken mismatch with the AccessKey.',
+      );
     }
     if (credential.expiresAt !== undefined && credential.expiresAt <= this.now()) {
       throw new CloudApiError('InvalidSecurityToken.Expired', 400, 'Specified SecurityToken is expired.');
@@ -149,17 +195,27 @@ export class SignatureVerifier {
 
   private checkFreshness(date: string | undefined, nonce: string | undefined, dateField: string): void {
     const at = date ? Date.parse(date) : Number.NaN;
-    if (Number.isNaN(at)) throw new CloudApiError('InvalidTimeStamp.Format', 400, `The ${dateField} "${date ?? ''}" is not an ISO 8601 UTC time.`);
+    if (Number.isNaN(at))
+      throw new CloudApiError(
+        'InvalidTimeStamp.Format',
+        400,
+        `The ${dateField} "${date ?? ''}" is not an ISO 8601 UTC time.`,
+      );
     const now = this.now();
     if (Math.abs(now - at) > MAX_CLOCK_SKEW_MS) {
-      throw new CloudApiError('InvalidTimeStamp.Expired', 400, `The ${dateField} ${date} is more than 15 minutes away from the server time.`);
+      throw new CloudApiError(
+        'InvalidTimeStamp.Expired',
+        400,
+        `The ${dateField} ${date} is more than 15 minutes away from the server time.`,
+      );
     }
     if (!nonce) throw new CloudApiError('MissingSignatureNonce', 400, 'The signature nonce is missing.');
     for (const [seen, expiry] of this.seenNonces) {
       if (expiry > now) break;
       this.seenNonces.delete(seen);
     }
-    if (this.seenNonces.has(nonce)) throw new CloudApiError('SignatureNonceUsed', 400, 'Specified signature nonce was used already.');
+    if (this.seenNonces.has(nonce))
+      throw new CloudApiError('SignatureNonceUsed', 400, 'Specified signature nonce was used already.');
     this.seenNonces.set(nonce, now + MAX_CLOCK_SKEW_MS);
   }
 }

@@ -35,7 +35,8 @@ interface OidcClaims {
 
 function decodeJwt(token: string): OidcClaims {
   const parts = token.split('.');
-  if (parts.length !== 3) throw invalidParameter('OIDCToken', 'not a JWT (header.payload.signature)', 'InvalidParameter.OIDCToken');
+  if (parts.length !== 3)
+    throw invalidParameter('OIDCToken', 'not a JWT (header.payload.signature)', 'InvalidParameter.OIDCToken');
   try {
     return JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as OidcClaims;
   } catch {
@@ -50,9 +51,14 @@ function assumeRoleWithOidc(deps: StsDeps, params: Params): Record<string, unkno
   const sessionName = params.optional('RoleSessionName') ?? `podeip-sim-${Date.now()}`;
   const duration = params.int('DurationSeconds', { min: 900, max: 43200 }) ?? 3600;
   const role = ROLE_ARN.exec(roleArn);
-  if (!role) throw invalidParameter('RoleArn', `"${roleArn}" is not acs:ram::<account>:role/<name>`, 'InvalidParameter.RoleArn');
+  if (!role)
+    throw invalidParameter('RoleArn', `"${roleArn}" is not acs:ram::<account>:role/<name>`, 'InvalidParameter.RoleArn');
   if (!PROVIDER_ARN.test(providerArn)) {
-    throw invalidParameter('OIDCProviderArn', `"${providerArn}" is not acs:ram::<account>:oidc-provider/<name>`, 'InvalidParameter.OIDCProviderArn');
+    throw invalidParameter(
+      'OIDCProviderArn',
+      `"${providerArn}" is not acs:ram::<account>:oidc-provider/<name>`,
+      'InvalidParameter.OIDCProviderArn',
+    );
   }
   const claims = decodeJwt(token);
   if (typeof claims.exp === 'number' && claims.exp * 1000 <= deps.now()) {
@@ -60,8 +66,15 @@ function assumeRoleWithOidc(deps: StsDeps, params: Params): Record<string, unkno
   }
   const credential = deps.credentials.issueTemporary('sts', duration * 1000);
   return {
-    AssumedRoleUser: { AssumedRoleId: `3${role[1]!.slice(0, 17)}:${sessionName}`, Arn: `acs:ram::${role[1]}:assumed-role/${role[2]}/${sessionName}` },
-    OIDCTokenInfo: { Subject: claims.sub ?? '', Issuer: claims.iss ?? '', ClientIds: Array.isArray(claims.aud) ? claims.aud.join(',') : claims.aud ?? '' },
+    AssumedRoleUser: {
+      AssumedRoleId: `3${role[1]!.slice(0, 17)}:${sessionName}`,
+      Arn: `acs:ram::${role[1]}:assumed-role/${role[2]}/${sessionName}`,
+    },
+    OIDCTokenInfo: {
+      Subject: claims.sub ?? '',
+      Issuer: claims.iss ?? '',
+      ClientIds: Array.isArray(claims.aud) ? claims.aud.join(',') : (claims.aud ?? ''),
+    },
     Credentials: {
       AccessKeyId: credential.accessKeyId,
       AccessKeySecret: credential.accessKeySecret,
@@ -73,7 +86,10 @@ function assumeRoleWithOidc(deps: StsDeps, params: Params): Record<string, unkno
 
 function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json;charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -87,13 +103,18 @@ export function createStsServer(deps: StsDeps): Server {
       const body = await readBody(req);
       const url = new URL(req.url ?? '/', 'https://sts');
       const form = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
-        ? Object.fromEntries(new URLSearchParams(body.toString('utf8'))) : {};
+        ? Object.fromEntries(new URLSearchParams(body.toString('utf8')))
+        : {};
       const params = new Params({ ...Object.fromEntries(url.searchParams), ...form });
       const requestId = randomUUID().toUpperCase();
       const action = params.optional('Action') ?? '';
       try {
         if (action !== 'AssumeRoleWithOIDC') {
-          throw new CloudApiError('InvalidAction.NotFound', 404, `Specified api is not found: "${action}" (this STS serves AssumeRoleWithOIDC).`);
+          throw new CloudApiError(
+            'InvalidAction.NotFound',
+            404,
+            `Specified api is not found: "${action}" (this STS serves AssumeRoleWithOIDC).`,
+          );
         }
         const result = assumeRoleWithOidc(deps, params);
         deps.calls.record(action, 'Success');
@@ -102,7 +123,10 @@ export function createStsServer(deps: StsDeps): Server {
         if (!(error instanceof CloudApiError)) throw error;
         deps.calls.record(action, error.code);
         send(res, error.status, {
-          RequestId: requestId, HostId: 'sts.aliyuncs.com', Code: error.code, Message: error.message,
+          RequestId: requestId,
+          HostId: 'sts.aliyuncs.com',
+          Code: error.code,
+          Message: error.message,
           Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(error.code)}&product=Sts`,
         });
       }

@@ -20,14 +20,32 @@ export async function selfSignedLoopbackCert(commonName: string): Promise<SelfSi
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
     await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', cert, '-days', '7', '-subj', `/CN=${commonName}`,
-      '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '7',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
     ]);
     return { certPem: await readFile(cert, 'utf8'), keyPem: await readFile(key, 'utf8') };
   } catch (cause) {
-    throw new SimConfigError(`cannot create the STS TLS certificate with openssl (is it installed?): ${(cause as Error).message}`, { cause });
+    throw new SimConfigError(
+      `cannot create the STS TLS certificate with openssl (is it installed?): ${(cause as Error).message}`,
+      { cause },
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -110,13 +110,20 @@ export class ResourceApi {
     const obj = this.checkBody(t, body);
     const meta = obj.metadata;
     if (t.namespaced) {
-      if (meta.namespace && meta.namespace !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (meta.namespace && meta.namespace !== namespace)
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       meta.namespace = namespace;
       if (!this.store.get('namespaces', '', namespace)) throw notFound('', 'namespaces', namespace);
     } else delete meta.namespace;
     if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
     if (!meta.name) {
-      throw invalid(t.group, t.kind, '', [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }]);
+      throw invalid(t.group, t.kind, '', [
+        {
+          reason: 'FieldValueRequired',
+          message: 'Required value: name or generateName is required',
+          field: 'metadata.name',
+        },
+      ]);
     }
     const causes = validateName(t, meta.name);
     if (causes.length) throw invalid(t.group, t.kind, meta.name, causes);
@@ -133,7 +140,8 @@ export class ResourceApi {
       for (const v of obj.spec.versions ?? []) v.served ??= true;
     }
     this.admit(t, obj, opts);
-    if (this.store.get(t.storage, t.namespaced ? meta.namespace : '', meta.name)) throw alreadyExists(t.group, t.plural, meta.name);
+    if (this.store.get(t.storage, t.namespaced ? meta.namespace : '', meta.name))
+      throw alreadyExists(t.group, t.plural, meta.name);
     if (isCrd(t)) {
       obj.status = establishedStatus(obj, meta.creationTimestamp);
       this.checkCrdNames(obj);
@@ -143,7 +151,14 @@ export class ResourceApi {
     return toServed(t, stored);
   }
 
-  update(t: ResourceType, namespace: string, name: string, body: unknown, subresource: string, opts: WriteOptions = DEFAULT_WRITE()): KubeObject {
+  update(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    subresource: string,
+    opts: WriteOptions = DEFAULT_WRITE(),
+  ): KubeObject {
     const current = this.current(t, namespace, name);
     const obj = this.checkBody(t, body);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
@@ -155,7 +170,13 @@ export class ResourceApi {
     const rv = obj.metadata.resourceVersion;
     if (rv === undefined || rv === '') {
       if (t.custom) {
-        throw invalid(t.group, t.kind, name, [{ reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update', field: 'metadata.resourceVersion' }]);
+        throw invalid(t.group, t.kind, name, [
+          {
+            reason: 'FieldValueInvalid',
+            message: 'Invalid value: 0x0: must be specified for an update',
+            field: 'metadata.resourceVersion',
+          },
+        ]);
       }
     } else if (rv !== current.metadata.resourceVersion) {
       throw conflict(t.group, t.plural, name, STALE_OBJECT);
@@ -163,7 +184,15 @@ export class ResourceApi {
     return this.write(t, current, toStored(t, obj, this.storedApiVersion(t)), subresource, opts);
   }
 
-  patch(t: ResourceType, namespace: string, name: string, contentType: string, patch: unknown, subresource: string, opts: WriteOptions = DEFAULT_WRITE()): KubeObject {
+  patch(
+    t: ResourceType,
+    namespace: string,
+    name: string,
+    contentType: string,
+    patch: unknown,
+    subresource: string,
+    opts: WriteOptions = DEFAULT_WRITE(),
+  ): KubeObject {
     const current = this.current(t, namespace, name);
     const patched = applyPatch(contentType, toServed(t, structuredClone(current)), patch, t.strategicMerge);
     return this.update(t, namespace, name, patched, subresource, opts);
@@ -173,10 +202,20 @@ export class ResourceApi {
     const current = this.current(t, namespace, name);
     const pre = opts.preconditions ?? {};
     if (pre.uid && pre.uid !== current.metadata.uid) {
-      throw conflict(t.group, t.plural, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+      throw conflict(
+        t.group,
+        t.plural,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
     }
     if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-      throw conflict(t.group, t.plural, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      throw conflict(
+        t.group,
+        t.plural,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
     }
     if (t.group === '' && t.plural === 'namespaces' && UNDELETABLE_NAMESPACES.has(name)) {
       throw forbidden('', 'namespaces', name, 'this namespace may not be deleted');
@@ -207,11 +246,15 @@ export class ResourceApi {
   }
 
   private checkBody(t: ResourceType, body: unknown): KubeObject {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the request body must be a JSON or YAML object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw badRequest('the request body must be a JSON or YAML object');
     const obj = structuredClone(body) as KubeObject;
-    if (obj.kind !== undefined && obj.kind !== t.kind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${t.kind})`);
+    if (obj.kind !== undefined && obj.kind !== t.kind)
+      throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${t.kind})`);
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(t)) {
-      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(t)})`);
+      throw badRequest(
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(t)})`,
+      );
     }
     obj.apiVersion = apiVersionOf(t);
     obj.kind = t.kind;
@@ -227,7 +270,9 @@ export class ResourceApi {
       const unknown = pruneAndDefault(obj, t.custom.schema);
       if (unknown.length && opts.fieldValidation === 'Strict') {
         const fields = unknown.map((f) => `unknown field "${f}"`).join(', ');
-        throw badRequest(`${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${fields}`);
+        throw badRequest(
+          `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${fields}`,
+        );
       }
       if (opts.fieldValidation === 'Warn') opts.warnings.push(...unknown.map((f) => `unknown field "${f}"`));
       causes = validateSchema(obj, t.custom.schema, old);
@@ -241,7 +286,13 @@ export class ResourceApi {
   }
 
   /** The common tail of update and patch: builds the next object from `incoming`, admits and commits it. */
-  private write(t: ResourceType, current: KubeObject, incoming: KubeObject, subresource: string, opts: WriteOptions): KubeObject {
+  private write(
+    t: ResourceType,
+    current: KubeObject,
+    incoming: KubeObject,
+    subresource: string,
+    opts: WriteOptions,
+  ): KubeObject {
     let next: KubeObject;
     if (subresource === 'status') {
       next = structuredClone(current);
@@ -255,18 +306,31 @@ export class ResourceApi {
       }
     }
     const meta = next.metadata;
-    for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name', 'generation']) {
+    for (const f of [
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'namespace',
+      'name',
+      'generation',
+    ]) {
       if (current.metadata[f] === undefined) delete meta[f];
       else meta[f] = current.metadata[f];
     }
-    if (subresource !== 'status' && specChanged(current, next)) meta.generation = (current.metadata.generation ?? 1) + 1;
+    if (subresource !== 'status' && specChanged(current, next))
+      meta.generation = (current.metadata.generation ?? 1) + 1;
     meta.resourceVersion = current.metadata.resourceVersion;
     const served = toServed(t, structuredClone(next));
     this.admit(t, served, opts, toServed(t, structuredClone(current)));
     next = toStored(t, served, this.storedApiVersion(t));
     if (isCrd(t)) this.checkCrdNames(next, current);
     if (canonical(next) === canonical(current)) return toServed(t, current);
-    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (!isPod(t) || meta.deletionGracePeriodSeconds === 0)) {
+    if (
+      meta.deletionTimestamp &&
+      (meta.finalizers ?? []).length === 0 &&
+      (!isPod(t) || meta.deletionGracePeriodSeconds === 0)
+    ) {
       return toServed(t, this.erase(t, next));
     }
     const stored = this.store.commit(t.storage, 'MODIFIED', next);
@@ -307,12 +371,25 @@ export class ResourceApi {
     const plural = crd.spec.names.plural;
     const group = crd.spec.group;
     if (old && (old.spec.group !== group || old.spec.names.plural !== plural || old.spec.scope !== crd.spec.scope)) {
-      const field = old.spec.scope !== crd.spec.scope ? 'spec.scope' : old.spec.group !== group ? 'spec.group' : 'spec.names.plural';
-      throw invalid('apiextensions.k8s.io', 'CustomResourceDefinition', crd.metadata.name, [{ reason: 'FieldValueInvalid', message: 'Invalid value: field is immutable', field }]);
+      const field =
+        old.spec.scope !== crd.spec.scope
+          ? 'spec.scope'
+          : old.spec.group !== group
+            ? 'spec.group'
+            : 'spec.names.plural';
+      throw invalid('apiextensions.k8s.io', 'CustomResourceDefinition', crd.metadata.name, [
+        { reason: 'FieldValueInvalid', message: 'Invalid value: field is immutable', field },
+      ]);
     }
     const clash = this.registry.all().find((r) => r.group === group && r.plural === plural && !r.custom);
     if (clash) {
-      throw invalid('apiextensions.k8s.io', 'CustomResourceDefinition', crd.metadata.name, [{ reason: 'FieldValueInvalid', message: `Invalid value: "${plural}": is already served by a built-in type`, field: 'spec.names.plural' }]);
+      throw invalid('apiextensions.k8s.io', 'CustomResourceDefinition', crd.metadata.name, [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: "${plural}": is already served by a built-in type`,
+          field: 'spec.names.plural',
+        },
+      ]);
     }
   }
 
@@ -334,7 +411,12 @@ export class ResourceApi {
   }
 
   private emptyNamespace(namespace: string): void {
-    const storages = new Set(this.registry.all().filter((t) => t.namespaced).map((t) => t.storage));
+    const storages = new Set(
+      this.registry
+        .all()
+        .filter((t) => t.namespaced)
+        .map((t) => t.storage),
+    );
     for (const storage of storages) {
       for (const obj of this.store.list(storage, namespace)) this.store.commit(storage, 'DELETED', obj);
     }
@@ -355,11 +437,20 @@ function metadataCauses(meta: KubeObject): StatusCause[] {
     const map = meta[field];
     if (map === undefined || map === null) continue;
     if (typeof map !== 'object' || Array.isArray(map)) {
-      causes.push({ reason: 'FieldValueTypeInvalid', message: 'Invalid value: must be a map of strings', field: `metadata.${field}` });
+      causes.push({
+        reason: 'FieldValueTypeInvalid',
+        message: 'Invalid value: must be a map of strings',
+        field: `metadata.${field}`,
+      });
       continue;
     }
     for (const [k, v] of Object.entries(map)) {
-      if (typeof v !== 'string') causes.push({ reason: 'FieldValueTypeInvalid', message: `Invalid value: ${JSON.stringify(v)}: must be a string`, field: `metadata.${field}.${k}` });
+      if (typeof v !== 'string')
+        causes.push({
+          reason: 'FieldValueTypeInvalid',
+          message: `Invalid value: ${JSON.stringify(v)}: must be a string`,
+          field: `metadata.${field}.${k}`,
+        });
     }
   }
   return causes;

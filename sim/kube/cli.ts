@@ -17,7 +17,11 @@ On start it prints one JSON line with its URL and kubeconfig, then serves until 
     'kubeconfig-out': { type: 'string', value: 'FILE', help: 'write a kubeconfig for this server here' },
     faults: { type: 'string', value: 'FILE', help: 'YAML fault injection rules (docs/simulators-kube.md)' },
     state: { type: 'string', value: 'FILE', help: 'load objects from this file at start and save them there on stop' },
-    'watch-window': { type: 'string', value: 'N', help: 'how many recent changes a watch may resume from (older: 410 Gone)' },
+    'watch-window': {
+      type: 'string',
+      value: 'N',
+      help: 'how many recent changes a watch may resume from (older: 410 Gone)',
+    },
     token: { type: 'string', value: 'TOKEN', help: 'require this bearer token' },
     tls: { type: 'boolean', help: 'serve HTTPS with a self-signed certificate (in the kubeconfig)' },
     'bookmark-interval-ms': { type: 'string', value: 'N', help: 'how often watches that asked for bookmarks get one' },
@@ -50,7 +54,8 @@ export function parseCli(argv: string[]): KubeSimOptions | 'help' {
   if (values.token) options.token = values.token;
   if (values.tls) options.tls = true;
   if (values['watch-window'] !== undefined) options.watchWindow = positiveInt('--watch-window', values['watch-window']);
-  if (values['bookmark-interval-ms'] !== undefined) options.bookmarkIntervalMs = positiveInt('--bookmark-interval-ms', values['bookmark-interval-ms']);
+  if (values['bookmark-interval-ms'] !== undefined)
+    options.bookmarkIntervalMs = positiveInt('--bookmark-interval-ms', values['bookmark-interval-ms']);
   if (values.faults) {
     let raw: unknown;
     try {
@@ -83,9 +88,14 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const sim = await startKubeSim(options);
-  process.stdout.write(`${JSON.stringify({ msg: 'podeip-sim kube listening', url: sim.url, kubeconfig: sim.kubeconfigPath })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'podeip-sim kube listening', url: sim.url, kubeconfig: sim.kubeconfigPath })}\n`,
+  );
   const stop = (): void => {
-    sim.close().then(() => process.exit(0), () => process.exit(1));
+    sim.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

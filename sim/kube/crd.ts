@@ -16,24 +16,40 @@ export function validateCrd(crd: KubeObject): StatusCause[] {
   need(typeof spec.names?.plural === 'string' && spec.names.plural.length > 0, 'spec.names.plural');
   need(typeof spec.names?.kind === 'string' && spec.names.kind.length > 0, 'spec.names.kind');
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') {
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${spec.scope ?? ''}": supported values: "Cluster", "Namespaced"`, field: 'spec.scope' });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: "${spec.scope ?? ''}": supported values: "Cluster", "Namespaced"`,
+      field: 'spec.scope',
+    });
   }
   const versions: KubeObject[] = Array.isArray(spec.versions) ? spec.versions : [];
   if (versions.length === 0) need(false, 'spec.versions');
   const storageCount = versions.filter((v) => v.storage === true).length;
   if (versions.length > 0 && storageCount !== 1) {
-    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(versions.map((v) => v.name))}: must have exactly one version marked as storage version`, field: 'spec.versions' });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${JSON.stringify(versions.map((v) => v.name))}: must have exactly one version marked as storage version`,
+      field: 'spec.versions',
+    });
   }
   versions.forEach((v, i) => {
     if (!v.name) need(false, `spec.versions[${i}].name`);
     const schema = v.schema?.openAPIV3Schema;
     if (!schema) need(false, `spec.versions[${i}].schema.openAPIV3Schema`);
     else if (schema.type !== 'object') {
-      causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${schema.type ?? ''}": must be object at the root`, field: `spec.versions[${i}].schema.openAPIV3Schema.type` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${schema.type ?? ''}": must be object at the root`,
+        field: `spec.versions[${i}].schema.openAPIV3Schema.type`,
+      });
     }
   });
   if (spec.group && spec.names?.plural && crd.metadata?.name !== `${spec.names.plural}.${spec.group}`) {
-    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${crd.metadata?.name}": must be spec.names.plural+"."+spec.group`, field: 'metadata.name' });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: "${crd.metadata?.name}": must be spec.names.plural+"."+spec.group`,
+      field: 'metadata.name',
+    });
   }
   return causes;
 }
@@ -74,7 +90,13 @@ export function crdTypes(crd: KubeObject): ResourceType[] {
 
 export function establishedStatus(crd: KubeObject, now: string): KubeObject {
   const names = crd.spec.names;
-  const condition = (type: string, reason: string, message: string): KubeObject => ({ type, status: 'True', lastTransitionTime: now, reason, message });
+  const condition = (type: string, reason: string, message: string): KubeObject => ({
+    type,
+    status: 'True',
+    lastTransitionTime: now,
+    reason,
+    message,
+  });
   return {
     acceptedNames: {
       plural: names.plural,

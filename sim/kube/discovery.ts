@@ -22,7 +22,11 @@ export function versionInfo(): KubeObject {
 }
 
 export function coreVersions(serverAddress: string): KubeObject {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 function groupEntry(name: string, versions: string[]): KubeObject {
@@ -47,14 +51,31 @@ export function resourceList(registry: ResourceRegistry, groupName: string, vers
   for (const t of types.sort((a, b) => a.plural.localeCompare(b.plural))) {
     resources.push(resourceEntry(t));
     if (t.statusSubresource) {
-      resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+      resources.push({
+        name: `${t.plural}/status`,
+        singularName: '',
+        namespaced: t.namespaced,
+        kind: t.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group: groupName, version }), resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: apiVersionOf({ group: groupName, version }),
+    resources,
+  };
 }
 
 function resourceEntry(t: ResourceType): KubeObject {
-  const entry: KubeObject = { name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: VERBS };
+  const entry: KubeObject = {
+    name: t.plural,
+    singularName: t.singular,
+    namespaced: t.namespaced,
+    kind: t.kind,
+    verbs: VERBS,
+  };
   if (t.shortNames.length) entry.shortNames = t.shortNames;
   if (t.categories.length) entry.categories = t.categories;
   return entry;

@@ -8,7 +8,9 @@ import { PodeipError } from '../../lib/errors.js';
 import { KubeApiError, internalError, tooManyRequests } from './status.js';
 
 const matchFields = {
-  verbs: z.array(z.enum(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'])).optional(),
+  verbs: z
+    .array(z.enum(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']))
+    .optional(),
   resources: z.array(z.string()).optional(),
 };
 
@@ -24,7 +26,10 @@ export const faultConfigSchema = z
   .object({
     latencyMs: z.number().int().min(0).optional(),
     latencyJitterMs: z.number().int().min(0).optional(),
-    tooManyRequests: failureSchema.extend({ retryAfterSeconds: z.number().int().min(0).optional() }).strict().optional(),
+    tooManyRequests: failureSchema
+      .extend({ retryAfterSeconds: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
     serverErrors: failureSchema.optional(),
     watchCut: z.object({ everySeconds: z.number().positive() }).strict().optional(),
   })
@@ -42,7 +47,9 @@ export function parseFaultConfig(value: unknown, source: string): FaultConfig {
   const result = faultConfigSchema.safeParse(value ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  throw new FaultConfigError(`invalid fault configuration in ${source}: ${problems} (fields: latencyMs, latencyJitterMs, tooManyRequests, serverErrors, watchCut; see docs/simulators-kube.md)`);
+  throw new FaultConfigError(
+    `invalid fault configuration in ${source}: ${problems} (fields: latencyMs, latencyJitterMs, tooManyRequests, serverErrors, watchCut; see docs/simulators-kube.md)`,
+  );
 }
 
 export interface RequestInfo {
@@ -96,7 +103,8 @@ export class FaultInjector {
         this.remaining500--;
         return internalError('injected fault (podeip-sim serverErrors)');
       }
-      if (c500.probability && this.random() < c500.probability) return internalError('injected fault (podeip-sim serverErrors)');
+      if (c500.probability && this.random() < c500.probability)
+        return internalError('injected fault (podeip-sim serverErrors)');
     }
     return undefined;
   }

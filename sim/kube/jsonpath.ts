@@ -10,11 +10,17 @@ export function firstMatch(root: unknown, path: string): unknown {
     for (const value of current) {
       if (value === null || value === undefined) continue;
       if (token.kind === 'field') {
-        if (typeof value === 'object' && !Array.isArray(value)) next.push((value as Record<string, unknown>)[token.name]);
+        if (typeof value === 'object' && !Array.isArray(value))
+          next.push((value as Record<string, unknown>)[token.name]);
       } else if (Array.isArray(value)) {
         if (token.kind === 'index') next.push(value[token.index < 0 ? value.length + token.index : token.index]);
         else if (token.kind === 'all') next.push(...value);
-        else next.push(...value.filter((e) => e && typeof e === 'object' && String((e as Record<string, unknown>)[token.field]) === token.equals));
+        else
+          next.push(
+            ...value.filter(
+              (e) => e && typeof e === 'object' && String((e as Record<string, unknown>)[token.field]) === token.equals,
+            ),
+          );
       }
     }
     current = next.filter((v) => v !== undefined);
@@ -29,9 +35,13 @@ type Token =
   | { kind: 'filter'; field: string; equals: string };
 
 function tokenize(path: string): Token[] {
-  const text = path.trim().replace(/^\{|\}$/g, '').replace(/^\$/, '');
+  const text = path
+    .trim()
+    .replace(/^\{|\}$/g, '')
+    .replace(/^\$/, '');
   const tokens: Token[] = [];
-  const re = /\.([A-Za-z0-9_-]+)|\[(-?\d+)\]|\[\*\]|\[\?\(@\.([A-Za-z0-9_-]+)\s*==\s*["']([^"']*)["']\)\]|\['([^']+)'\]/gy;
+  const re =
+    /\.([A-Za-z0-9_-]+)|\[(-?\d+)\]|\[\*\]|\[\?\(@\.([A-Za-z0-9_-]+)\s*==\s*["']([^"']*)["']\)\]|\['([^']+)'\]/gy;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
     if (m[1] !== undefined) tokens.push({ kind: 'field', name: m[1] });

@@ -19,13 +19,20 @@ export function openApiRoot(registry: ResourceRegistry): KubeObject {
     const key = gvPath(t.group, t.version);
     if (seen.has(key)) continue;
     seen.add(key);
-    const hash = createHash('sha256').update(JSON.stringify(openApiGroupVersion(registry, t.group, t.version))).digest('hex').slice(0, 32);
+    const hash = createHash('sha256')
+      .update(JSON.stringify(openApiGroupVersion(registry, t.group, t.version)))
+      .digest('hex')
+      .slice(0, 32);
     paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hash.toUpperCase()}` };
   }
   return { paths };
 }
 
-export function openApiGroupVersion(registry: ResourceRegistry, group: string, version: string): KubeObject | undefined {
+export function openApiGroupVersion(
+  registry: ResourceRegistry,
+  group: string,
+  version: string,
+): KubeObject | undefined {
   const types = registry.inGroupVersion(group, version);
   if (types.length === 0) return undefined;
   const paths: KubeObject = {};

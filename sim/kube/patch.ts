@@ -16,7 +16,12 @@ export const APPLY_PATCH = 'application/apply-patch+yaml';
 type Json = unknown;
 type JsonMap = Record<string, Json>;
 
-export function applyPatch(contentType: string, original: KubeObject, patch: Json, strategicAllowed: boolean): KubeObject {
+export function applyPatch(
+  contentType: string,
+  original: KubeObject,
+  patch: Json,
+  strategicAllowed: boolean,
+): KubeObject {
   const type = contentType.split(';')[0]!.trim();
   const accepted = strategicAllowed ? [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH] : [JSON_PATCH, MERGE_PATCH];
   if (type === JSON_PATCH) return applyJsonPatch(original, patch);
@@ -36,10 +41,14 @@ function requireObject(value: Json): KubeObject {
 function applyJsonPatch(original: KubeObject, patch: Json): KubeObject {
   if (!Array.isArray(patch)) throw badRequest('json patch body must be a JSON array of operations');
   try {
-    return jsonpatch.applyPatch(structuredClone(original), patch as jsonpatch.Operation[], true, true).newDocument as KubeObject;
+    return jsonpatch.applyPatch(structuredClone(original), patch as jsonpatch.Operation[], true, true).newDocument;
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-    throw new KubeApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${message}`);
+    throw new KubeApiError(
+      422,
+      'Invalid',
+      `the server rejected our request due to an error in our request: ${message}`,
+    );
   }
 }
 
@@ -155,7 +164,9 @@ function applyOrder(field: string, list: Json[], order: Json[]): Json[] {
   const key = mergeKeyFor(field, list);
   const identity = (e: Json): Json => (key && isMap(e) ? e[key] : e);
   const wanted = order.map(identity);
-  const ranked = list.filter((e) => wanted.includes(identity(e))).sort((a, b) => wanted.indexOf(identity(a)) - wanted.indexOf(identity(b)));
+  const ranked = list
+    .filter((e) => wanted.includes(identity(e)))
+    .sort((a, b) => wanted.indexOf(identity(a)) - wanted.indexOf(identity(b)));
   return [...ranked, ...list.filter((e) => !wanted.includes(identity(e)))];
 }
 

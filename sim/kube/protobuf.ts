@@ -73,7 +73,13 @@ function objectMeta(buf: Buffer): KubeObject {
   const fs = fields(buf);
   const meta: KubeObject = {};
   const one = (no: number): Field | undefined => fs.find((f) => f.no === no);
-  const named: [number, string][] = [[1, 'name'], [2, 'generateName'], [3, 'namespace'], [5, 'uid'], [6, 'resourceVersion']];
+  const named: [number, string][] = [
+    [1, 'name'],
+    [2, 'generateName'],
+    [3, 'namespace'],
+    [5, 'uid'],
+    [6, 'resourceVersion'],
+  ];
   for (const [no, key] of named) {
     const f = one(no);
     if (f?.bytes && f.bytes.length) meta[key] = str(f);
@@ -116,7 +122,8 @@ const DECODERS: Record<string, Decoder> = {
 
 /** The object in a `application/vnd.kubernetes.protobuf` body, as JSON. */
 export function decodeProtobufObject(body: Buffer): KubeObject {
-  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw badRequest('protobuf body without the k8s\\0 envelope');
+  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC))
+    throw badRequest('protobuf body without the k8s\\0 envelope');
   let apiVersion = '';
   let kind = '';
   let raw: Buffer | undefined;

@@ -27,7 +27,8 @@ export interface RoutedRequest {
   resource: string;
 }
 
-const NOT_FOUND_PAGE = (): KubeApiError => new KubeApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+const NOT_FOUND_PAGE = (): KubeApiError =>
+  new KubeApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -47,7 +48,10 @@ export class KubeRouter {
   classify(method: string, url: URL): RoutedRequest | undefined {
     const route = this.resourceRoute(url.pathname);
     if (!route) return undefined;
-    return { verb: verbOf(method, route, url), resource: route.subresource ? `${route.type.plural}/${route.subresource}` : route.type.plural };
+    return {
+      verb: verbOf(method, route, url),
+      resource: route.subresource ? `${route.type.plural}/${route.subresource}` : route.type.plural,
+    };
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
@@ -84,7 +88,10 @@ export class KubeRouter {
   }
 
   private resourceRoute(pathname: string): ResourceRoute | undefined {
-    const parts = pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+    const parts = pathname
+      .split('/')
+      .filter((p) => p.length > 0)
+      .map(decodeURIComponent);
     let groupName: string;
     let version: string;
     let rest: string[];
@@ -99,7 +106,11 @@ export class KubeRouter {
       rest = rest.slice(1);
     }
     let namespace: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    if (
+      rest[0] === 'namespaces' &&
+      rest.length >= 3 &&
+      !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))
+    ) {
       namespace = rest[1];
       rest = rest.slice(2);
     }
@@ -124,10 +135,15 @@ export class KubeRouter {
     if (t.namespaced && route.namespace === undefined && name !== undefined) throw NOT_FOUND_PAGE();
     const table = wantsTable(req.headers.accept);
     const include = (q.get('includeObject') ?? 'Metadata') as IncludeObject;
-    const render = (obj: KubeObject): KubeObject => (table && obj.kind !== 'Status' ? toTable(t, [obj], { resourceVersion: obj.metadata?.resourceVersion }, include, this.now()) : obj);
+    const render = (obj: KubeObject): KubeObject =>
+      table && obj.kind !== 'Status'
+        ? toTable(t, [obj], { resourceVersion: obj.metadata?.resourceVersion }, include, this.now())
+        : obj;
     switch (verb) {
       case 'watch': {
-        const fieldSelector = [q.get('fieldSelector'), name !== undefined ? `metadata.name=${name}` : undefined].filter((s) => s).join(',');
+        const fieldSelector = [q.get('fieldSelector'), name !== undefined ? `metadata.name=${name}` : undefined]
+          .filter((s) => s)
+          .join(',');
         const timeout = q.get('timeoutSeconds');
         this.watches.serve(
           {
@@ -171,9 +187,16 @@ export class KubeRouter {
       }
       case 'patch': {
         const contentType = req.headers['content-type'] ?? '';
-        if (contentType.startsWith(APPLY_PATCH)) throw unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
+        if (contentType.startsWith(APPLY_PATCH))
+          throw unsupportedMediaType([
+            'application/json-patch+json',
+            'application/merge-patch+json',
+            'application/strategic-merge-patch+json',
+          ]);
         const opts = writeOptions(q);
-        const patched = render(this.api.patch(t, namespace, name!, contentType, parseJson(body), route.subresource, opts));
+        const patched = render(
+          this.api.patch(t, namespace, name!, contentType, parseJson(body), route.subresource, opts),
+        );
         sendJson(res, 200, patched, warningHeaders(opts));
         return;
       }
@@ -181,11 +204,15 @@ export class KubeRouter {
         sendJson(res, 200, render(this.api.delete(t, namespace, name!, deleteOptions(q, body))));
         return;
       case 'deletecollection':
-        sendJson(res, 200, this.api.deleteCollection(t, route.namespace, {
-          labelSelector: q.get('labelSelector') ?? '',
-          fieldSelector: q.get('fieldSelector') ?? '',
-          ...deleteOptions(q, body),
-        }));
+        sendJson(
+          res,
+          200,
+          this.api.deleteCollection(t, route.namespace, {
+            labelSelector: q.get('labelSelector') ?? '',
+            fieldSelector: q.get('fieldSelector') ?? '',
+            ...deleteOptions(q, body),
+          }),
+        );
         return;
       default:
         throw methodNotAllowed(`${req.method} is not supported on ${url.pathname}`);
@@ -252,7 +279,10 @@ function parseBody(req: IncomingMessage, body: Buffer): unknown {
   throw unsupportedMediaType(['application/json', 'application/yaml']);
 }
 
-function deleteOptions(q: URLSearchParams, body: Buffer): { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } {
+function deleteOptions(
+  q: URLSearchParams,
+  body: Buffer,
+): { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } {
   const opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } = {};
   if (body.length > 0) {
     const parsed = parseJson(body) as KubeObject;

@@ -32,7 +32,8 @@ function walk(value: unknown, schema: JsonSchemaProps, path: string, pruned: str
   if (isMap(value)) {
     for (const [k, v] of Object.entries(value)) {
       if (embedded && ROOT_KEPT.has(k)) continue;
-      const child = schema.properties?.[k] ?? (isMap(schema.additionalProperties) ? schema.additionalProperties : undefined);
+      const child =
+        schema.properties?.[k] ?? (isMap(schema.additionalProperties) ? schema.additionalProperties : undefined);
       if (child) value[k] = walk(v, child, `${path}.${k}`, pruned);
       else if (!keepUnknown) {
         delete value[k];
@@ -48,11 +49,16 @@ function walk(value: unknown, schema: JsonSchemaProps, path: string, pruned: str
 
 function applyDefaults(value: Record<string, unknown>, schema: JsonSchemaProps): void {
   for (const [k, child] of Object.entries(schema.properties ?? {})) {
-    if (value[k] === undefined && child.default !== undefined) value[k] = walk(structuredClone(child.default), child, k, []);
+    if (value[k] === undefined && child.default !== undefined)
+      value[k] = walk(structuredClone(child.default), child, k, []);
   }
 }
 
-export function validate(obj: Record<string, unknown>, schema: JsonSchemaProps, old?: Record<string, unknown>): StatusCause[] {
+export function validate(
+  obj: Record<string, unknown>,
+  schema: JsonSchemaProps,
+  old?: Record<string, unknown>,
+): StatusCause[] {
   const causes: StatusCause[] = [];
   for (const name of schema.required ?? []) {
     if (obj[name] === undefined) causes.push(required(name));
@@ -103,29 +109,51 @@ function shown(value: unknown): string {
 
 function check(value: unknown, schema: JsonSchemaProps, path: string, old: unknown, causes: StatusCause[]): void {
   if (value === null) {
-    if (!schema.nullable) causes.push({ reason: 'FieldValueTypeInvalid', message: `Invalid value: "null": ${path} in body must be of type ${schema.type ?? 'object'}: "null"`, field: path });
+    if (!schema.nullable)
+      causes.push({
+        reason: 'FieldValueTypeInvalid',
+        message: `Invalid value: "null": ${path} in body must be of type ${schema.type ?? 'object'}: "null"`,
+        field: path,
+      });
     return;
   }
   if (!matchesType(value, schema)) {
     const actual = typeName(value);
     const expected = schema['x-kubernetes-int-or-string'] ? 'integer or string' : schema.type;
-    causes.push({ reason: 'FieldValueTypeInvalid', message: `Invalid value: "${actual}": ${path} in body must be of type ${expected}: "${actual}"`, field: path });
+    causes.push({
+      reason: 'FieldValueTypeInvalid',
+      message: `Invalid value: "${actual}": ${path} in body must be of type ${expected}: "${actual}"`,
+      field: path,
+    });
     return;
   }
   if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${shown(value)}: supported values: ${schema.enum.map(shown).join(', ')}`, field: path });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${shown(value)}: supported values: ${schema.enum.map(shown).join(', ')}`,
+      field: path,
+    });
   }
   checkBounds(value, schema, path, causes);
   for (const rule of schema['x-kubernetes-validations'] ?? []) {
-    if (old !== undefined && /^\s*self\s*==\s*oldSelf\s*$/.test(rule.rule) && JSON.stringify(value) !== JSON.stringify(old)) {
-      causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${typeName(value)}": ${rule.message ?? `failed rule: ${rule.rule}`}`, field: path });
+    if (
+      old !== undefined &&
+      /^\s*self\s*==\s*oldSelf\s*$/.test(rule.rule) &&
+      JSON.stringify(value) !== JSON.stringify(old)
+    ) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${typeName(value)}": ${rule.message ?? `failed rule: ${rule.rule}`}`,
+        field: path,
+      });
     }
   }
   if (isMap(value)) {
     for (const name of schema.required ?? []) if (value[name] === undefined) causes.push(required(`${path}.${name}`));
     const oldMap = isMap(old) ? old : undefined;
     for (const [k, v] of Object.entries(value)) {
-      const child = schema.properties?.[k] ?? (isMap(schema.additionalProperties) ? schema.additionalProperties : undefined);
+      const child =
+        schema.properties?.[k] ?? (isMap(schema.additionalProperties) ? schema.additionalProperties : undefined);
       if (child && v !== undefined) check(v, child, `${path}.${k}`, oldMap?.[k], causes);
     }
   } else if (Array.isArray(value) && schema.items) {
@@ -135,19 +163,30 @@ function check(value: unknown, schema: JsonSchemaProps, path: string, old: unkno
 
 function checkBounds(value: unknown, schema: JsonSchemaProps, path: string, causes: StatusCause[]): void {
   const fail = (why: string): void => {
-    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${shown(value)}: ${path} in body ${why}`, field: path });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${shown(value)}: ${path} in body ${why}`,
+      field: path,
+    });
   };
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) fail(`should be greater than or equal to ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum) fail(`should be less than or equal to ${schema.maximum}`);
+    if (schema.minimum !== undefined && value < schema.minimum)
+      fail(`should be greater than or equal to ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum)
+      fail(`should be less than or equal to ${schema.maximum}`);
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) fail(`should be at least ${schema.minLength} chars long`);
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) fail(`should be at most ${schema.maxLength} chars long`);
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) fail(`should match '${schema.pattern}'`);
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      fail(`should be at least ${schema.minLength} chars long`);
+    if (schema.maxLength !== undefined && value.length > schema.maxLength)
+      fail(`should be at most ${schema.maxLength} chars long`);
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
+      fail(`should match '${schema.pattern}'`);
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) fail(`should have at least ${schema.minItems} items`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) fail(`should have at most ${schema.maxItems} items`);
+    if (schema.minItems !== undefined && value.length < schema.minItems)
+      fail(`should have at least ${schema.minItems} items`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      fail(`should have at most ${schema.maxItems} items`);
   }
 }

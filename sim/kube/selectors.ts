@@ -46,7 +46,15 @@ const EXISTS_RE = /^(!?)\s*([A-Za-z0-9./_-]+)$/;
 
 function parseLabelRequirement(text: string): LabelRequirement {
   let m = SET_RE.exec(text);
-  if (m) return { key: m[1]!, op: m[2] as LabelOp, values: m[3]!.split(',').map((v) => v.trim()).filter((v) => v) };
+  if (m)
+    return {
+      key: m[1]!,
+      op: m[2] as LabelOp,
+      values: m[3]!
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v),
+    };
   m = EQ_RE.exec(text);
   if (m) {
     const op = m[2] === '==' || m[2] === '=' ? '=' : m[2] === '!=' ? '!=' : m[2] === '>' ? 'gt' : 'lt';
@@ -54,7 +62,9 @@ function parseLabelRequirement(text: string): LabelRequirement {
   }
   m = EXISTS_RE.exec(text);
   if (m) return { key: m[2]!, op: m[1] ? '!exists' : 'exists', values: [] };
-  throw badRequest(`unable to parse requirement: found '${text}', expected: key, !key, key=value, key!=value, key in (v1,v2) or key notin (v1,v2)`);
+  throw badRequest(
+    `unable to parse requirement: found '${text}', expected: key, !key, key=value, key!=value, key in (v1,v2) or key notin (v1,v2)`,
+  );
 }
 
 function labelMatches(r: LabelRequirement, labels: Record<string, string>): boolean {
@@ -90,7 +100,11 @@ interface FieldRequirement {
  * `fieldValue` maps a selector label onto the object (it knows aliases such as events' `source`);
  * `supported` lists the labels this resource accepts besides metadata.name and metadata.namespace.
  */
-export function parseFieldSelector(selector: string | undefined, supported: string[], fieldValue: (obj: KubeObject, field: string) => string): Matcher {
+export function parseFieldSelector(
+  selector: string | undefined,
+  supported: string[],
+  fieldValue: (obj: KubeObject, field: string) => string,
+): Matcher {
   if (!selector || !selector.trim()) return () => true;
   const requirements = splitUnescaped(selector, ',').map(parseFieldRequirement);
   for (const r of requirements) {

@@ -203,7 +203,9 @@ class KubeSimServer implements KubeSim {
     const handler: RequestListener = (req, res) => {
       this.onRequest(req, res).catch((err) => this.fail(res, err));
     };
-    const server = this.certificate ? createTlsServer({ cert: this.certificate.cert, key: this.certificate.key }, handler) : createServer(handler);
+    const server = this.certificate
+      ? createTlsServer({ cert: this.certificate.cert, key: this.certificate.key }, handler)
+      : createServer(handler);
     server.keepAliveTimeout = 60_000;
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -279,7 +281,9 @@ class KubeSimServer implements KubeSim {
         const keepState = url.searchParams.get('keepState') !== 'false';
         const downMs = Number(url.searchParams.get('downMs') ?? 0);
         res.on('finish', () => {
-          this.restart({ keepState, downMs }).catch((err) => process.stderr.write(`podeip-sim kube: restart failed: ${err}\n`));
+          this.restart({ keepState, downMs }).catch((err) =>
+            process.stderr.write(`podeip-sim kube: restart failed: ${err}\n`),
+          );
         });
         sendJson(res, 202, { restarting: true, keepState, downMs }, { Connection: 'close' });
         return;
@@ -296,8 +300,10 @@ class KubeSimServer implements KubeSim {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
-    const apiError = err instanceof KubeApiError ? err : internalError(err instanceof Error ? err.message : String(err));
-    if (!(err instanceof KubeApiError)) process.stderr.write(`podeip-sim kube: ${err instanceof Error ? err.stack : err}\n`);
+    const apiError =
+      err instanceof KubeApiError ? err : internalError(err instanceof Error ? err.message : String(err));
+    if (!(err instanceof KubeApiError))
+      process.stderr.write(`podeip-sim kube: ${err instanceof Error ? err.stack : err}\n`);
     if (res.headersSent) {
       res.end();
       return;

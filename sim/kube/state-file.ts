@@ -8,7 +8,11 @@ import type { StoreSnapshot } from './store.js';
 
 export class StateFileError extends PodeipError {
   constructor(path: string, cause: unknown) {
-    super('KUBE_SIM_BAD_STATE_FILE', `cannot read simulator state from ${path}: ${(cause as Error).message ?? cause}; delete the file to start empty`, { cause });
+    super(
+      'KUBE_SIM_BAD_STATE_FILE',
+      `cannot read simulator state from ${path}: ${(cause as Error).message ?? cause}; delete the file to start empty`,
+      { cause },
+    );
   }
 }
 
@@ -25,7 +29,8 @@ export class StateFile {
     if (!existsSync(this.path)) return undefined;
     try {
       const parsed = JSON.parse(readFileSync(this.path, 'utf8'));
-      if (typeof parsed.resourceVersion !== 'number' || typeof parsed.objects !== 'object') throw new Error('not a podeip-sim kube state file');
+      if (typeof parsed.resourceVersion !== 'number' || typeof parsed.objects !== 'object')
+        throw new Error('not a podeip-sim kube state file');
       return parsed as StoreSnapshot;
     } catch (err) {
       throw new StateFileError(this.path, err);

@@ -59,11 +59,21 @@ export function qualifiedResource(group: string, plural: string): string {
 }
 
 export function notFound(group: string, plural: string, name: string): KubeApiError {
-  return new KubeApiError(404, 'NotFound', `${qualifiedResource(group, plural)} "${name}" not found`, detailsOf(group, plural, name));
+  return new KubeApiError(
+    404,
+    'NotFound',
+    `${qualifiedResource(group, plural)} "${name}" not found`,
+    detailsOf(group, plural, name),
+  );
 }
 
 export function alreadyExists(group: string, plural: string, name: string): KubeApiError {
-  return new KubeApiError(409, 'AlreadyExists', `${qualifiedResource(group, plural)} "${name}" already exists`, detailsOf(group, plural, name));
+  return new KubeApiError(
+    409,
+    'AlreadyExists',
+    `${qualifiedResource(group, plural)} "${name}" already exists`,
+    detailsOf(group, plural, name),
+  );
 }
 
 export function conflict(group: string, plural: string, name: string, why: string): KubeApiError {
@@ -75,7 +85,8 @@ export function conflict(group: string, plural: string, name: string, why: strin
   );
 }
 
-export const STALE_OBJECT = 'the object has been modified; please apply your changes to the latest version and try again';
+export const STALE_OBJECT =
+  'the object has been modified; please apply your changes to the latest version and try again';
 
 /** 422 with one cause per field, message formatted as `Kind.group "name" is invalid: [causes]`. */
 export function invalid(group: string, kind: string, name: string, causes: StatusCause[]): KubeApiError {
@@ -88,7 +99,12 @@ export function invalid(group: string, kind: string, name: string, causes: Statu
 }
 
 export function forbidden(group: string, plural: string, name: string, why: string): KubeApiError {
-  return new KubeApiError(403, 'Forbidden', `${qualifiedResource(group, plural)} "${name}" is forbidden: ${why}`, detailsOf(group, plural, name));
+  return new KubeApiError(
+    403,
+    'Forbidden',
+    `${qualifiedResource(group, plural)} "${name}" is forbidden: ${why}`,
+    detailsOf(group, plural, name),
+  );
 }
 
 export function badRequest(message: string): KubeApiError {
@@ -131,7 +147,9 @@ export function tooManyRequests(retryAfterSeconds: number): KubeApiError {
 }
 
 export function internalError(message: string): KubeApiError {
-  return new KubeApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ reason: '', message }] });
+  return new KubeApiError(500, 'InternalError', `Internal error occurred: ${message}`, {
+    causes: [{ reason: '', message }],
+  });
 }
 
 export function unauthorized(): KubeApiError {

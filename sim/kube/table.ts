@@ -27,7 +27,13 @@ export function wantsTable(accept: string | undefined): boolean {
   return !!accept && /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
 }
 
-export function toTable(t: ResourceType, objects: KubeObject[], listMeta: KubeObject, include: IncludeObject, now: Date): KubeObject {
+export function toTable(
+  t: ResourceType,
+  objects: KubeObject[],
+  listMeta: KubeObject,
+  include: IncludeObject,
+  now: Date,
+): KubeObject {
   const columns = columnsFor(t);
   return {
     kind: 'Table',
@@ -37,22 +43,34 @@ export function toTable(t: ResourceType, objects: KubeObject[], listMeta: KubeOb
     rows: objects.map((obj) => {
       const row: KubeObject = { cells: columns.map((c) => c.cell(obj, now)) };
       if (include === 'Object') row.object = obj;
-      else if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+      else if (include === 'Metadata')
+        row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
       return row;
     }),
   };
 }
 
-function col(name: string, cell: Column['cell'], opts: { type?: string; format?: string; priority?: number; description?: string } = {}): Column {
+function col(
+  name: string,
+  cell: Column['cell'],
+  opts: { type?: string; format?: string; priority?: number; description?: string } = {},
+): Column {
   return {
-    def: { name, type: opts.type ?? 'string', format: opts.format ?? '', description: opts.description ?? name, priority: opts.priority ?? 0 },
+    def: {
+      name,
+      type: opts.type ?? 'string',
+      format: opts.format ?? '',
+      description: opts.description ?? name,
+      priority: opts.priority ?? 0,
+    },
     cell,
   };
 }
 
 const NAME = col('Name', (o) => o.metadata.name, {
   format: 'name',
-  description: 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically.',
+  description:
+    'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically.',
 });
 const AGE = col('Age', (o, now) => age(o.metadata.creationTimestamp, now), {
   description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
@@ -61,9 +79,17 @@ const AGE = col('Age', (o, now) => age(o.metadata.creationTimestamp, now), {
 const BUILTIN_COLUMNS: Record<string, Column[]> = {
   pods: [
     NAME,
-    col('Ready', (o) => `${(o.status?.containerStatuses ?? []).filter((s: KubeObject) => s.ready).length}/${(o.spec?.containers ?? []).length}`),
+    col(
+      'Ready',
+      (o) =>
+        `${(o.status?.containerStatuses ?? []).filter((s: KubeObject) => s.ready).length}/${(o.spec?.containers ?? []).length}`,
+    ),
     col('Status', (o) => (o.metadata.deletionTimestamp ? 'Terminating' : (o.status?.reason ?? o.status?.phase ?? ''))),
-    col('Restarts', (o) => (o.status?.containerStatuses ?? []).reduce((n: number, s: KubeObject) => n + (s.restartCount ?? 0), 0), { type: 'string' }),
+    col(
+      'Restarts',
+      (o) => (o.status?.containerStatuses ?? []).reduce((n: number, s: KubeObject) => n + (s.restartCount ?? 0), 0),
+      { type: 'string' },
+    ),
     AGE,
     col('IP', (o) => o.status?.podIP ?? '<none>', { priority: 1 }),
     col('Node', (o) => o.spec?.nodeName ?? '<none>', { priority: 1 }),
@@ -81,7 +107,9 @@ const BUILTIN_COLUMNS: Record<string, Column[]> = {
   ],
   namespaces: [NAME, col('Status', (o) => o.status?.phase ?? 'Active'), AGE],
   events: [
-    col('Last Seen', (o, now) => age(o.lastTimestamp ?? o.deprecatedLastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp, now)),
+    col('Last Seen', (o, now) =>
+      age(o.lastTimestamp ?? o.deprecatedLastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp, now),
+    ),
     col('Type', (o) => o.type ?? ''),
     col('Reason', (o) => o.reason ?? ''),
     col('Object', (o) => {
@@ -91,8 +119,17 @@ const BUILTIN_COLUMNS: Record<string, Column[]> = {
     col('Message', (o) => o.message ?? o.note ?? ''),
   ],
   leases: [NAME, col('Holder', (o) => o.spec?.holderIdentity ?? ''), AGE],
-  configmaps: [NAME, col('Data', (o) => Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, { type: 'integer' }), AGE],
-  secrets: [NAME, col('Type', (o) => o.type ?? 'Opaque'), col('Data', (o) => Object.keys(o.data ?? {}).length, { type: 'integer' }), AGE],
+  configmaps: [
+    NAME,
+    col('Data', (o) => Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length, { type: 'integer' }),
+    AGE,
+  ],
+  secrets: [
+    NAME,
+    col('Type', (o) => o.type ?? 'Opaque'),
+    col('Data', (o) => Object.keys(o.data ?? {}).length, { type: 'integer' }),
+    AGE,
+  ],
   customresourcedefinitions: [NAME, col('Created At', (o) => o.metadata.creationTimestamp, { type: 'date' })],
 };
 

@@ -29,7 +29,8 @@ function apply(obj: KubeObject | undefined, fields: string[], fn: (v: unknown) =
 /** Normalises the time fields of built-in types in place (served form). */
 export function normalizeTimes(t: ResourceType, obj: KubeObject): void {
   if (t.custom) return;
-  for (const c of Array.isArray(obj.status?.conditions) ? obj.status.conditions : []) apply(c, CONDITION_TIMES, toSeconds);
+  for (const c of Array.isArray(obj.status?.conditions) ? obj.status.conditions : [])
+    apply(c, CONDITION_TIMES, toSeconds);
   if (t.plural === 'leases') apply(obj.spec, ['acquireTime', 'renewTime'], toMicros);
   if (t.plural === 'events') {
     apply(obj, ['eventTime'], toMicros);

@@ -17,7 +17,11 @@ export interface Certificate {
 
 export class TlsSetupError extends PodeipError {
   constructor(cause: unknown) {
-    super('KUBE_SIM_TLS_SETUP', `cannot create a self-signed certificate with openssl for --tls: ${(cause as Error).message ?? cause}; install openssl or run without --tls`, { cause });
+    super(
+      'KUBE_SIM_TLS_SETUP',
+      `cannot create a self-signed certificate with openssl for --tls: ${(cause as Error).message ?? cause}; install openssl or run without --tls`,
+      { cause },
+    );
   }
 }
 
@@ -25,11 +29,31 @@ export function selfSignedCertificate(host: string): Certificate {
   const dir = mkdtempSync(join(tmpdir(), 'podeip-sim-kube-tls-'));
   const san = [isIP(host) ? `IP:${host}` : `DNS:${host}`, 'IP:127.0.0.1', 'DNS:localhost'].join(',');
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30',
-      '-subj', '/CN=podeip-sim-kube', '-addext', `subjectAltName=${san}`, '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=podeip-sim-kube',
+        '-addext',
+        `subjectAltName=${san}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
   } catch (err) {
     throw new TlsSetupError(err);
   }

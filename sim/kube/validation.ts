@@ -42,7 +42,10 @@ function defaultPod(pod: KubeObject): void {
   spec.priority ??= 0;
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
     if (typeof c !== 'object' || c === null) continue;
-    c.imagePullPolicy ??= typeof c.image === 'string' && (c.image.endsWith(':latest') || !/:[^/]+$/.test(c.image)) ? 'Always' : 'IfNotPresent';
+    c.imagePullPolicy ??=
+      typeof c.image === 'string' && (c.image.endsWith(':latest') || !/:[^/]+$/.test(c.image))
+        ? 'Always'
+        : 'IfNotPresent';
     c.terminationMessagePath ??= '/dev/termination-log';
     c.terminationMessagePolicy ??= 'File';
     c.resources ??= {};
@@ -78,7 +81,11 @@ function validateEventV1(e: KubeObject): StatusCause[] {
     if (!e[field]) causes.push(required(field));
   }
   if (e.type !== undefined && e.type !== 'Normal' && e.type !== 'Warning') {
-    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${e.type}": has invalid value: ${e.type}`, field: 'type' });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: "${e.type}": has invalid value: ${e.type}`,
+      field: 'type',
+    });
   }
   return causes;
 }
@@ -86,7 +93,13 @@ function validateEventV1(e: KubeObject): StatusCause[] {
 function validateCoreEvent(e: KubeObject): StatusCause[] {
   const ns = e.involvedObject?.namespace;
   if (ns && ns !== e.metadata.namespace) {
-    return [{ reason: 'FieldValueInvalid', message: `Invalid value: "${ns}": does not match event.namespace`, field: 'involvedObject.namespace' }];
+    return [
+      {
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${ns}": does not match event.namespace`,
+        field: 'involvedObject.namespace',
+      },
+    ];
   }
   return [];
 }
@@ -94,7 +107,13 @@ function validateCoreEvent(e: KubeObject): StatusCause[] {
 function validateLease(lease: KubeObject): StatusCause[] {
   const d = lease.spec?.leaseDurationSeconds;
   if (d !== undefined && (!Number.isInteger(d) || d <= 0)) {
-    return [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(d)}: must be greater than 0`, field: 'spec.leaseDurationSeconds' }];
+    return [
+      {
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(d)}: must be greater than 0`,
+        field: 'spec.leaseDurationSeconds',
+      },
+    ];
   }
   return [];
 }
@@ -104,7 +123,11 @@ const POD_MUTABLE =
 
 /** Rules that compare an update with the stored object (pod spec immutability). */
 export function validateBuiltinUpdate(t: ResourceType, obj: KubeObject, old: KubeObject): StatusCause[] {
-  if (t.group === '' && t.plural === 'pods' && canonical(mutablePartsCleared(obj.spec)) !== canonical(mutablePartsCleared(old.spec))) {
+  if (
+    t.group === '' &&
+    t.plural === 'pods' &&
+    canonical(mutablePartsCleared(obj.spec)) !== canonical(mutablePartsCleared(old.spec))
+  ) {
     return [{ reason: 'FieldValueForbidden', message: POD_MUTABLE, field: 'spec' }];
   }
   return [];

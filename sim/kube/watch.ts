@@ -57,7 +57,8 @@ export class WatchHub {
     let replay: Change[] = [];
     if (rv === 0 || req.sendInitialEvents) {
       for (const stored of this.store.scan(req.type.storage, req.namespace)) {
-        if (req.match(servedView(req.type, stored))) send('ADDED', req.render(toServed(req.type, structuredClone(stored))));
+        if (req.match(servedView(req.type, stored)))
+          send('ADDED', req.render(toServed(req.type, structuredClone(stored))));
       }
       if (req.sendInitialEvents) send('BOOKMARK', this.bookmark(req.type, { 'k8s.io/initial-events-end': 'true' }));
     } else {
@@ -65,7 +66,7 @@ export class WatchHub {
         replay = this.store.changesSince(rv);
       } catch (err) {
         if (!(err instanceof KubeApiError)) throw err;
-        send('ERROR', err.toStatus() as unknown as KubeObject);
+        send('ERROR', err.toStatus());
         res.end();
         return;
       }
@@ -82,8 +83,10 @@ export class WatchHub {
     const unsubscribe = this.store.subscribe(deliver);
     this.open.add(res);
     const timers: NodeJS.Timeout[] = [];
-    if (req.allowBookmarks) timers.push(setInterval(() => send('BOOKMARK', this.bookmark(req.type)), this.bookmarkIntervalMs));
-    if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0) timers.push(setTimeout(() => res.end(), req.timeoutSeconds * 1000));
+    if (req.allowBookmarks)
+      timers.push(setInterval(() => send('BOOKMARK', this.bookmark(req.type)), this.bookmarkIntervalMs));
+    if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0)
+      timers.push(setTimeout(() => res.end(), req.timeoutSeconds * 1000));
     res.on('close', () => {
       unsubscribe();
       for (const t of timers) clearTimeout(t);
@@ -102,7 +105,8 @@ export class WatchHub {
     if (change.storage !== req.type.storage) return undefined;
     if (req.namespace !== undefined && (change.object.metadata.namespace ?? '') !== req.namespace) return undefined;
     const after = req.match(servedView(req.type, change.object));
-    const before = change.type === 'MODIFIED' && change.previous ? req.match(servedView(req.type, change.previous)) : false;
+    const before =
+      change.type === 'MODIFIED' && change.previous ? req.match(servedView(req.type, change.previous)) : false;
     let type: EventType | undefined;
     if (change.type !== 'MODIFIED') type = after ? change.type : undefined;
     else type = before && after ? 'MODIFIED' : after ? 'ADDED' : before ? 'DELETED' : undefined;
@@ -112,6 +116,7 @@ export class WatchHub {
 
 /** A watch on a custom resource ends when its CRD goes, as on a real server. */
 function servedByDeletedCrd(t: ResourceType, change: Change): boolean {
-  if (!t.custom || change.type !== 'DELETED' || change.storage !== 'customresourcedefinitions.apiextensions.k8s.io') return false;
+  if (!t.custom || change.type !== 'DELETED' || change.storage !== 'customresourcedefinitions.apiextensions.k8s.io')
+    return false;
   return change.object.metadata.name === t.custom.crdName;
 }

@@ -40,7 +40,9 @@ export class AgentProcess {
     this.extraEnv = options.extraEnv ?? {};
   }
 
-  get pid(): number | undefined { return this.child?.pid; }
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
 
   /** Environment for the next start (e.g. PODEIP_FAILPOINTS), replacing the previous extra env. */
   setExtraEnv(env: Record<string, string>): void {
@@ -51,7 +53,9 @@ export class AgentProcess {
   async exited(): Promise<number | null> {
     return this.exit ?? null;
   }
-  get running(): boolean { return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null; }
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
 
   /** Starts the agent and resolves once /readyz answers 200. */
   async start(timeoutMs = 90_000): Promise<void> {
@@ -69,9 +73,12 @@ export class AgentProcess {
       KUBECONFIG: this.options.kubeconfig,
       ...this.extraEnv,
     };
-    const child = spawn(process.execPath, [AGENT_BIN, '--config', this.options.configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.pipe(log, { end: false });
-    child.stderr!.pipe(log, { end: false });
+    const child = spawn(process.execPath, [AGENT_BIN, '--config', this.options.configFile], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
     this.child = child;
     this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
@@ -80,7 +87,10 @@ export class AgentProcess {
   async ready(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.running) throw new AgentStartError(`podeip-agent exited during start; see ${this.options.logFile}:\n${await this.logTail()}`);
+      if (!this.running)
+        throw new AgentStartError(
+          `podeip-agent exited during start; see ${this.options.logFile}:\n${await this.logTail()}`,
+        );
       try {
         if ((await fetch(`${this.options.metricsUrl}/readyz`)).status === 200) return;
       } catch {
@@ -88,7 +98,9 @@ export class AgentProcess {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new AgentStartError(`podeip-agent not ready within ${timeoutMs} ms; see ${this.options.logFile}:\n${await this.logTail()}`);
+    throw new AgentStartError(
+      `podeip-agent not ready within ${timeoutMs} ms; see ${this.options.logFile}:\n${await this.logTail()}`,
+    );
   }
 
   /** SIGTERM and wait (SIGKILL after graceMs). */

@@ -16,7 +16,9 @@ import { freeLoopbackPort } from './free-port.js';
 import { Kubectl } from './kubectl.js';
 import { createFromFile, objectApi } from './apply.js';
 
-export const PODEIP_CRD = fileURLToPath(new URL('../../../manifests/crd/podeips.alibabacloud.com.yaml', import.meta.url));
+export const PODEIP_CRD = fileURLToPath(
+  new URL('../../../manifests/crd/podeips.alibabacloud.com.yaml', import.meta.url),
+);
 export const CLUSTER_ID = 'c-sim';
 
 export interface SimulatedClusterOptions {
@@ -86,25 +88,42 @@ export class SimulatedCluster {
     const nodes: SimNode[] = [];
     for (let index = 0; index < count; index++) {
       const instance = cloud.topology.instances[index];
-      if (!instance) throw new Error(`the cloud topology has ${cloud.topology.instances.length} instances; ${count} nodes asked`);
+      if (!instance)
+        throw new Error(`the cloud topology has ${cloud.topology.instances.length} instances; ${count} nodes asked`);
       const name = `sim-node-${index + 1}`;
-      await core.createNode({ body: { metadata: { name }, spec: { providerID: `${cloud.regionId}.${instance.instanceId}` } } });
+      await core.createNode({
+        body: { metadata: { name }, spec: { providerID: `${cloud.regionId}.${instance.instanceId}` } },
+      });
       const metadataEndpoint = await cloud.startMetadata({ instanceId: instance.instanceId });
       const metricsPort = await freeLoopbackPort();
       const nodeDir = join(options.dir, name);
       await mkdir(nodeDir, { recursive: true });
       const socketPath = join(nodeDir, 'run', 'agent.sock');
       const agent = new AgentProcess({
-        config: mergeDeep({
-          clusterID: CLUSTER_ID,
-          regionID: cloud.regionId,
-          vpcID: cloud.topology.vpcs[0]!.vpcId,
-          credential: { accessKey: cloud.accessKeyId, accessSecret: cloud.accessKeySecret },
-          networkController: { eipController: { maxConcurrentReconciles: 8, garbageCollectionPeriodInMinutes: 1 } },
-          agent: { socketPath, stateDir: join(nodeDir, 'state'), metricsListen: `127.0.0.1:${metricsPort}`, logLevel: 'debug' },
-          // The agent knows the simulated account's quota as an operator would configure it.
-          cloud: { vpcEndpoint: cloud.endpoint, ecsEndpoint: cloud.endpoint, protocol: 'http', metadataEndpoint: `http://${metadataEndpoint}`, eipQuota: Math.max(1, cloud.state.eipQuota) },
-        }, options.agentConfig ?? {}),
+        config: mergeDeep(
+          {
+            clusterID: CLUSTER_ID,
+            regionID: cloud.regionId,
+            vpcID: cloud.topology.vpcs[0]!.vpcId,
+            credential: { accessKey: cloud.accessKeyId, accessSecret: cloud.accessKeySecret },
+            networkController: { eipController: { maxConcurrentReconciles: 8, garbageCollectionPeriodInMinutes: 1 } },
+            agent: {
+              socketPath,
+              stateDir: join(nodeDir, 'state'),
+              metricsListen: `127.0.0.1:${metricsPort}`,
+              logLevel: 'debug',
+            },
+            // The agent knows the simulated account's quota as an operator would configure it.
+            cloud: {
+              vpcEndpoint: cloud.endpoint,
+              ecsEndpoint: cloud.endpoint,
+              protocol: 'http',
+              metadataEndpoint: `http://${metadataEndpoint}`,
+              eipQuota: Math.max(1, cloud.state.eipQuota),
+            },
+          },
+          options.agentConfig ?? {},
+        ),
         configFile: join(nodeDir, 'config.yaml'),
         logFile: join(nodeDir, 'agent.log'),
         nodeName: name,
@@ -140,15 +159,29 @@ export class SimulatedCluster {
     };
     const created = await this.core.createNamespacedPod({ namespace, body });
     return {
-      namespace, name: request.name, uid: created.metadata!.uid!, containerId: randomContainerId(),
-      ipv4: node.takeIp(), annotations: request.annotations ?? {},
+      namespace,
+      name: request.name,
+      uid: created.metadata!.uid!,
+      containerId: randomContainerId(),
+      ipv4: node.takeIp(),
+      annotations: request.annotations ?? {},
     };
   }
 
   /** What kubelet reports once the sandbox runs: phase Running and the pod IP. */
   async reportRunning(sandbox: SandboxRef): Promise<void> {
     const status = { status: { phase: 'Running', podIP: sandbox.ipv4, podIPs: [{ ip: sandbox.ipv4 }] } };
-    await this.kubectl.run(['-n', sandbox.namespace, 'patch', 'pod', sandbox.name, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    await this.kubectl.run([
+      '-n',
+      sandbox.namespace,
+      'patch',
+      'pod',
+      sandbox.name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(status),
+    ]);
   }
 
   async deletePod(namespace: string, name: string): Promise<void> {

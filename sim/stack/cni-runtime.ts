@@ -30,7 +30,10 @@ export interface PluginOutcome {
 
 export class PluginCrashError extends PodeipError {
   constructor(command: string, outcome: { exitCode: number | null; stderr: string }) {
-    super('PluginCrashed', `podeip ${command} exited ${outcome.exitCode} without a CNI result on stdout: ${outcome.stderr.slice(-500)}`);
+    super(
+      'PluginCrashed',
+      `podeip ${command} exited ${outcome.exitCode} without a CNI result on stdout: ${outcome.stderr.slice(-500)}`,
+    );
   }
 }
 
@@ -89,7 +92,12 @@ export class CniRuntime {
   }
 
   /** The environment and stdin of one plugin call, as containerd would give them. */
-  invocation(command: 'ADD' | 'DEL' | 'CHECK', sandbox: SandboxRef, netns = `/var/run/netns/cni-${sandbox.containerId.slice(0, 8)}`, withPrevResult = true): { env: Record<string, string>; stdin: string } {
+  invocation(
+    command: 'ADD' | 'DEL' | 'CHECK',
+    sandbox: SandboxRef,
+    netns = `/var/run/netns/cni-${sandbox.containerId.slice(0, 8)}`,
+    withPrevResult = true,
+  ): { env: Record<string, string>; stdin: string } {
     const env = {
       CNI_COMMAND: command,
       CNI_CONTAINERID: sandbox.containerId,
@@ -101,19 +109,32 @@ export class CniRuntime {
     return { env, stdin: JSON.stringify(this.netConf(sandbox, withPrevResult)) };
   }
 
-  private invoke(command: 'ADD' | 'DEL' | 'CHECK', sandbox: SandboxRef, netns: string, withPrevResult: boolean): Promise<PluginOutcome> {
+  private invoke(
+    command: 'ADD' | 'DEL' | 'CHECK',
+    sandbox: SandboxRef,
+    netns: string,
+    withPrevResult: boolean,
+  ): Promise<PluginOutcome> {
     const { env, stdin } = this.invocation(command, sandbox, netns, withPrevResult);
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const child = spawn(this.options.binary ?? PLUGIN_BINARY, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+      });
       child.on('error', reject);
       child.on('close', (exitCode) => {
         let result: Record<string, unknown> | undefined;
-        try { result = stdout ? JSON.parse(stdout) as Record<string, unknown> : undefined; } catch { result = undefined; }
+        try {
+          result = stdout ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
+        } catch {
+          result = undefined;
+        }
         if (!result && !(command === 'DEL' && exitCode === 0)) {
           reject(new PluginCrashError(command, { exitCode, stderr }));
           return;

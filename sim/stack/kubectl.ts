@@ -33,11 +33,17 @@ export class Kubectl {
       if (options.echoInput !== undefined) this.write(`${JSON.stringify(options.echoInput)}\n`);
     }
     return new Promise((resolve, reject) => {
-      const child = spawn(this.executable, ['--kubeconfig', this.kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(this.executable, ['--kubeconfig', this.kubeconfig, ...args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+      });
       child.on('error', reject);
       child.on('close', (code) => {
         if (code !== 0) return reject(new KubectlError(args, code, stderr));

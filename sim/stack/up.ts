@@ -21,8 +21,18 @@ export const UP_COMMAND: CommandSpec = {
 podeip-agent for that node, and prints "kubeconfig: PATH" and "socket: PATH", then commands to copy
 for kubectl, podeipctl and the podeip plugin. Ctrl-C stops everything; the logs stay in the directory.`,
   flags: {
-    dir: { type: 'string', value: 'DIR', help: 'where the kubeconfig, agent config, socket, journal and logs go', default: 'a new podeip-sim-* dir under the temp dir' },
-    'log-level': { type: 'string', value: 'LEVEL', help: 'the agent\'s log level: debug, info, warn or error', default: 'info' },
+    dir: {
+      type: 'string',
+      value: 'DIR',
+      help: 'where the kubeconfig, agent config, socket, journal and logs go',
+      default: 'a new podeip-sim-* dir under the temp dir',
+    },
+    'log-level': {
+      type: 'string',
+      value: 'LEVEL',
+      help: "the agent's log level: debug, info, warn or error",
+      default: 'info',
+    },
   },
   footer: 'Walk-through: docs/try-it.md',
 };
@@ -37,23 +47,39 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (parsed.help) return void process.stdout.write(helpText(UP_COMMAND));
   const logLevel = String(parsed.values['log-level'] ?? 'info');
-  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) exitWithUsageError(new CliUsageError(UP_COMMAND.command, `--log-level: "${logLevel}" is not one of debug, info, warn, error`));
-  const dir = parsed.values.dir === UP_COMMAND.flags.dir!.default ? await mkdtemp(join(tmpdir(), 'podeip-sim-')) : resolve(String(parsed.values.dir));
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel))
+    exitWithUsageError(
+      new CliUsageError(UP_COMMAND.command, `--log-level: "${logLevel}" is not one of debug, info, warn, error`),
+    );
+  const dir =
+    parsed.values.dir === UP_COMMAND.flags.dir!.default
+      ? await mkdtemp(join(tmpdir(), 'podeip-sim-'))
+      : resolve(String(parsed.values.dir));
 
-  const cluster = await SimulatedCluster.start({ dir, nodes: 1, cloud: { associationDelayMs: 300 }, agentConfig: { agent: { logLevel } } });
+  const cluster = await SimulatedCluster.start({
+    dir,
+    nodes: 1,
+    cloud: { associationDelayMs: 300 },
+    agentConfig: { agent: { logLevel } },
+  });
   const node = cluster.nodes[0]!;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the agent and the simulators\n`);
-    cluster.close().then(() => {
-      process.stdout.write(`stopped. Logs stay in ${dir}: agent log ${node.agent.options.logFile}, agent config ${node.agent.options.configFile}\n`);
-      process.exit(0);
-    }, (err: unknown) => {
-      process.stderr.write(`podeip-sim up: stopping failed: ${String(err)}; logs stay in ${dir}\n`);
-      process.exit(1);
-    });
+    cluster.close().then(
+      () => {
+        process.stdout.write(
+          `stopped. Logs stay in ${dir}: agent log ${node.agent.options.logFile}, agent config ${node.agent.options.configFile}\n`,
+        );
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`podeip-sim up: stopping failed: ${String(err)}; logs stay in ${dir}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
@@ -62,28 +88,59 @@ export async function main(argv: string[]): Promise<void> {
   const socket = node.agent.options.config.agent as { socketPath: string };
   const example = await writeExample(cluster, dir);
   process.stdout.write(`kubeconfig: ${cluster.kube.kubeconfigPath}\nsocket: ${socket.socketPath}\n`);
-  process.stdout.write(howTo({ dir, kubeconfig: cluster.kube.kubeconfigPath, socket: socket.socketPath, node: node.name, example, agentLog: node.agent.options.logFile }));
+  process.stdout.write(
+    howTo({
+      dir,
+      kubeconfig: cluster.kube.kubeconfigPath,
+      socket: socket.socketPath,
+      node: node.name,
+      example,
+      agentLog: node.agent.options.logFile,
+    }),
+  );
 }
 
 /** A pod manifest and the plugin's stdin for it, with an IP of this node's ENIs. */
-async function writeExample(cluster: SimulatedCluster, dir: string): Promise<{ podFile: string; netconfFile: string; ip: string; containerId: string }> {
+async function writeExample(
+  cluster: SimulatedCluster,
+  dir: string,
+): Promise<{ podFile: string; netconfFile: string; ip: string; containerId: string }> {
   const node = cluster.nodes[0]!;
   const ip = node.takeIp();
   const containerId = randomBytes(32).toString('hex');
   const pod = {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: 'web', namespace: 'default', annotations: { 'k8s.aliyun.com/pod-with-eip': 'true', 'k8s.aliyun.com/eip-bandwidth': '5' } },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'web',
+      namespace: 'default',
+      annotations: { 'k8s.aliyun.com/pod-with-eip': 'true', 'k8s.aliyun.com/eip-bandwidth': '5' },
+    },
     spec: { nodeName: node.name, containers: [{ name: 'app', image: 'nginx' }] },
   };
   const podFile = join(dir, 'pod-web.json');
   await writeFile(podFile, `${JSON.stringify(pod, null, 2)}\n`);
-  const { stdin } = node.runtime.invocation('ADD', { namespace: 'default', name: 'web', uid: '', containerId, ipv4: ip, annotations: pod.metadata.annotations });
+  const { stdin } = node.runtime.invocation('ADD', {
+    namespace: 'default',
+    name: 'web',
+    uid: '',
+    containerId,
+    ipv4: ip,
+    annotations: pod.metadata.annotations,
+  });
   const netconfFile = join(dir, 'netconf-web.json');
   await writeFile(netconfFile, `${JSON.stringify(JSON.parse(stdin), null, 2)}\n`);
   return { podFile, netconfFile, ip, containerId };
 }
 
-function howTo(o: { dir: string; kubeconfig: string; socket: string; node: string; example: { podFile: string; netconfFile: string; ip: string; containerId: string }; agentLog: string }): string {
+function howTo(o: {
+  dir: string;
+  kubeconfig: string;
+  socket: string;
+  node: string;
+  example: { podFile: string; netconfFile: string; ip: string; containerId: string };
+  agentLog: string;
+}): string {
   const cniArgs = `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=${o.example.containerId};K8S_POD_UID=$UID_WEB`;
   const plugin = (command: string): string =>
     `CNI_COMMAND=${command} CNI_CONTAINERID=${o.example.containerId} CNI_NETNS=/var/run/netns/web CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin \\\n  CNI_ARGS="${cniArgs}" \\\n  ${PLUGIN_BINARY} < ${o.example.netconfFile}`;

@@ -8,7 +8,11 @@ const K = 'k8s.aliyun.com/';
 
 function problemsOf(annotations: Record<string, string>): InvalidAnnotationError {
   const err = (() => {
-    try { parseEipRequest(annotations); } catch (e) { return e; }
+    try {
+      parseEipRequest(annotations);
+    } catch (e) {
+      return e;
+    }
     return undefined;
   })();
   if (!(err instanceof InvalidAnnotationError)) throw new Error(`expected InvalidAnnotationError, got ${String(err)}`);
@@ -18,7 +22,7 @@ function problemsOf(annotations: Record<string, string>): InvalidAnnotationError
 test('no EIP annotation: no request', (t) => {
   t.is(parseEipRequest({}), undefined);
   t.is(parseEipRequest({ [K + 'pod-with-eip']: 'false' }), undefined);
-  t.is(parseEipRequest({ 'app': 'x', [K + 'eip-bandwidth']: 'not-read-without-eip' }), undefined);
+  t.is(parseEipRequest({ app: 'x', [K + 'eip-bandwidth']: 'not-read-without-eip' }), undefined);
 });
 
 for (const key of [N + 'pod-with-eip', K + 'pod-with-eip', K + 'eci-with-eip']) {
@@ -67,11 +71,19 @@ test('every creation parameter is read, under either prefix', (t) => {
 });
 
 test('compat key eip-charge-type is read', (t) => {
-  t.is(parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-charge-type']: 'PayByBandwidth' })?.internetChargeType, 'PayByBandwidth');
+  t.is(
+    parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-charge-type']: 'PayByBandwidth' })?.internetChargeType,
+    'PayByBandwidth',
+  );
 });
 
 test('same value under both prefixes is fine; network.alibabacloud.com/ is read first', (t) => {
-  const req = parseEipRequest({ [N + 'pod-with-eip']: 'true', [K + 'pod-with-eip']: 'TRUE', [N + 'eip-bandwidth']: '5', [K + 'eip-bandwidth']: '5' });
+  const req = parseEipRequest({
+    [N + 'pod-with-eip']: 'true',
+    [K + 'pod-with-eip']: 'TRUE',
+    [N + 'eip-bandwidth']: '5',
+    [K + 'eip-bandwidth']: '5',
+  });
   t.is(req?.bandwidth, '5');
 });
 
@@ -95,18 +107,44 @@ test('pod-with-eip must be true or false', (t) => {
 
 test('bandwidth range depends on the charge type', (t) => {
   t.is(parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-bandwidth']: '200' })?.bandwidth, '200');
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-bandwidth']: '201' }).message, /from 1 to 200 for PayByTraffic/);
-  t.is(parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-bandwidth']: '500', [K + 'eip-internet-charge-type']: 'PayByBandwidth' })?.bandwidth, '500');
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-bandwidth']: '501', [K + 'eip-internet-charge-type']: 'PayByBandwidth' }).message, /from 1 to 500 for PayByBandwidth/);
+  t.regex(
+    problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-bandwidth']: '201' }).message,
+    /from 1 to 200 for PayByTraffic/,
+  );
+  t.is(
+    parseEipRequest({
+      [K + 'pod-with-eip']: 'true',
+      [K + 'eip-bandwidth']: '500',
+      [K + 'eip-internet-charge-type']: 'PayByBandwidth',
+    })?.bandwidth,
+    '500',
+  );
+  t.regex(
+    problemsOf({
+      [K + 'pod-with-eip']: 'true',
+      [K + 'eip-bandwidth']: '501',
+      [K + 'eip-internet-charge-type']: 'PayByBandwidth',
+    }).message,
+    /from 1 to 500 for PayByBandwidth/,
+  );
   for (const bad of ['0', '-1', '5.5', 'ten', '1e2']) {
     t.is(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-bandwidth']: bad }).problems[0]!.value, bad);
   }
 });
 
 test('enums list the valid values', (t) => {
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-internet-charge-type']: 'paybytraffic' }).message, /must be one of PayByTraffic, PayByBandwidth/);
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-instance-charge-type']: 'PrePaid' }).message, /must be one of PostPaid/);
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-isp']: 'BGP-PRO' }).message, /must be one of BGP, BGP_PRO, ChinaTelecom/);
+  t.regex(
+    problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-internet-charge-type']: 'paybytraffic' }).message,
+    /must be one of PayByTraffic, PayByBandwidth/,
+  );
+  t.regex(
+    problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-instance-charge-type']: 'PrePaid' }).message,
+    /must be one of PostPaid/,
+  );
+  t.regex(
+    problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-isp']: 'BGP-PRO' }).message,
+    /must be one of BGP, BGP_PRO, ChinaTelecom/,
+  );
   for (const isp of ['BGP', 'ChinaMobile_L2', 'BGP_FinanceCloud']) {
     t.is(parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-isp']: isp })?.isp, isp);
   }
@@ -119,24 +157,43 @@ test('resource ids need their prefix', (t) => {
     [K + 'eip-public-ip-address-pool-id']: 'pool-1',
     [K + 'eip-resource-group-id']: 'RG-1',
   });
-  t.deepEqual(err.problems.map((p) => p.annotation), [
-    K + 'eip-common-bandwidth-package-id', K + 'eip-public-ip-address-pool-id', K + 'eip-resource-group-id',
-  ]);
+  t.deepEqual(
+    err.problems.map((p) => p.annotation),
+    [K + 'eip-common-bandwidth-package-id', K + 'eip-public-ip-address-pool-id', K + 'eip-resource-group-id'],
+  );
   t.regex(err.message, /expected "cbwp-"/);
   t.regex(problemsOf({ [K + 'pod-eip-instanceid']: 'bp14' }).message, /not a valid EIP instance ID; expected "eip-"/);
   t.regex(problemsOf({ [K + 'pod-eip-instanceid']: '   ' }).message, /is blank/);
 });
 
 test('name and description limits', (t) => {
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-name']: 'x'.repeat(129) }).message, /129 characters; at most 128/);
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-description']: 'x'.repeat(257) }).message, /at most 256/);
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-name']: 'https://x' }).message, /must not start with http/);
+  t.regex(
+    problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-name']: 'x'.repeat(129) }).message,
+    /129 characters; at most 128/,
+  );
+  t.regex(
+    problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-description']: 'x'.repeat(257) }).message,
+    /at most 256/,
+  );
+  t.regex(
+    problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-name']: 'https://x' }).message,
+    /must not start with http/,
+  );
   t.is(parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-name']: 'x'.repeat(128) })?.name, 'x'.repeat(128));
 });
 
 test('security protection types', (t) => {
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-security-protection-types']: 'AntiDDoS_Basic' }).message, /unknown protection type\(s\) AntiDDoS_Basic; valid: AntiDDoS_Enhanced/);
-  t.regex(problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-security-protection-types']: 'AntiDDoS_Enhanced,AntiDDoS_Enhanced' }).message, /twice/);
+  t.regex(
+    problemsOf({ [K + 'pod-with-eip']: 'true', [K + 'eip-security-protection-types']: 'AntiDDoS_Basic' }).message,
+    /unknown protection type\(s\) AntiDDoS_Basic; valid: AntiDDoS_Enhanced/,
+  );
+  t.regex(
+    problemsOf({
+      [K + 'pod-with-eip']: 'true',
+      [K + 'eip-security-protection-types']: 'AntiDDoS_Enhanced,AntiDDoS_Enhanced',
+    }).message,
+    /twice/,
+  );
 });
 
 test('eip-tags must be a JSON object of strings with allowed keys', (t) => {
@@ -144,30 +201,61 @@ test('eip-tags must be a JSON object of strings with allowed keys', (t) => {
   t.regex(problemsOf({ ...base, [K + 'eip-tags']: '{foo:bar}' }).message, /not valid JSON/);
   t.regex(problemsOf({ ...base, [K + 'eip-tags']: '["a"]' }).message, /must be a JSON object/);
   t.regex(problemsOf({ ...base, [K + 'eip-tags']: '{"n":1}' }).message, /non-string value for tag "n"; quote it/);
-  t.regex(problemsOf({ ...base, [K + 'eip-tags']: '{"aliyun:x":"1"}' }).message, /must not start with "aliyun" or "acs:"/);
+  t.regex(
+    problemsOf({ ...base, [K + 'eip-tags']: '{"aliyun:x":"1"}' }).message,
+    /must not start with "aliyun" or "acs:"/,
+  );
   t.regex(problemsOf({ ...base, [K + 'eip-tags']: '{"acs:x":"1"}' }).message, /must not start with "aliyun" or "acs:"/);
   t.regex(problemsOf({ ...base, [K + 'eip-tags']: '{"podeip.io/pod-uid":"forged"}' }).message, /reserved/);
   t.regex(problemsOf({ ...base, [K + 'eip-tags']: '{"":"1"}' }).message, /empty tag key/);
-  t.regex(problemsOf({ ...base, [K + 'eip-tags']: JSON.stringify({ ['k'.repeat(129)]: 'v' }) }).message, /longer than 128/);
-  t.regex(problemsOf({ ...base, [K + 'eip-tags']: JSON.stringify({ k: 'v'.repeat(129) }) }).message, /value longer than 128/);
+  t.regex(
+    problemsOf({ ...base, [K + 'eip-tags']: JSON.stringify({ ['k'.repeat(129)]: 'v' }) }).message,
+    /longer than 128/,
+  );
+  t.regex(
+    problemsOf({ ...base, [K + 'eip-tags']: JSON.stringify({ k: 'v'.repeat(129) }) }).message,
+    /value longer than 128/,
+  );
 });
 
 test('eip-tags: at most 20 tags including ours', (t) => {
   const base = { [K + 'pod-with-eip']: 'true' };
   const tags = (n: number) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v'])));
-  t.is(Object.keys(parseEipRequest({ ...base, [K + 'eip-tags']: tags(MAX_USER_TAGS) })!.userTags).length, MAX_USER_TAGS);
-  t.regex(problemsOf({ ...base, [K + 'eip-tags']: tags(MAX_USER_TAGS + 1) }).message, new RegExp(`has ${MAX_USER_TAGS + 1} tags; at most ${MAX_USER_TAGS} fit`));
+  t.is(
+    Object.keys(parseEipRequest({ ...base, [K + 'eip-tags']: tags(MAX_USER_TAGS) })!.userTags).length,
+    MAX_USER_TAGS,
+  );
+  t.regex(
+    problemsOf({ ...base, [K + 'eip-tags']: tags(MAX_USER_TAGS + 1) }).message,
+    new RegExp(`has ${MAX_USER_TAGS + 1} tags; at most ${MAX_USER_TAGS} fit`),
+  );
 });
 
 test('release strategy: Follow, Never, Go durations', (t) => {
   const base = { [K + 'pod-with-eip']: 'true' };
-  t.deepEqual(parseEipRequest({ ...base, [K + 'pod-eip-release-strategy']: 'Follow' })?.releaseStrategy, { kind: 'Follow' });
+  t.deepEqual(parseEipRequest({ ...base, [K + 'pod-eip-release-strategy']: 'Follow' })?.releaseStrategy, {
+    kind: 'Follow',
+  });
   t.true(parseEipRequest({ ...base, [K + 'pod-eip-release-strategy']: 'Follow' })!.releaseStrategyExplicit);
-  t.deepEqual(parseEipRequest({ ...base, [N + 'pod-eip-release-strategy']: 'never' })?.releaseStrategy, { kind: 'Never' });
-  t.deepEqual(parseEipRequest({ ...base, [K + 'pod-eip-release-strategy']: '5m30s' })?.releaseStrategy, { kind: 'TTL', releaseAfter: '5m30s', releaseAfterMs: 330_000 });
-  t.deepEqual(parseEipRequest({ ...base, [K + 'pod-eip-release-strategy']: '10m' })?.releaseStrategy, { kind: 'TTL', releaseAfter: '10m', releaseAfterMs: 600_000 });
+  t.deepEqual(parseEipRequest({ ...base, [N + 'pod-eip-release-strategy']: 'never' })?.releaseStrategy, {
+    kind: 'Never',
+  });
+  t.deepEqual(parseEipRequest({ ...base, [K + 'pod-eip-release-strategy']: '5m30s' })?.releaseStrategy, {
+    kind: 'TTL',
+    releaseAfter: '5m30s',
+    releaseAfterMs: 330_000,
+  });
+  t.deepEqual(parseEipRequest({ ...base, [K + 'pod-eip-release-strategy']: '10m' })?.releaseStrategy, {
+    kind: 'TTL',
+    releaseAfter: '10m',
+    releaseAfterMs: 600_000,
+  });
   for (const bad of ['10', '0s', 'forever', '-5m', '5 m']) {
-    t.regex(problemsOf({ ...base, [K + 'pod-eip-release-strategy']: bad }).message, /must be Follow, Never, or a positive Go duration/, bad);
+    t.regex(
+      problemsOf({ ...base, [K + 'pod-eip-release-strategy']: bad }).message,
+      /must be Follow, Never, or a positive Go duration/,
+      bad,
+    );
   }
 });
 
@@ -180,14 +268,19 @@ test('all problems are listed at once', (t) => {
     [K + 'pod-eip-release-strategy']: 'sometimes',
   });
   t.is(err.problems.length, 4);
-  t.deepEqual(err.problems.map((p) => p.annotation).sort(), [K + 'eip-bandwidth', K + 'eip-isp', K + 'eip-tags', K + 'pod-eip-release-strategy'].sort());
+  t.deepEqual(
+    err.problems.map((p) => p.annotation).sort(),
+    [K + 'eip-bandwidth', K + 'eip-isp', K + 'eip-tags', K + 'pod-eip-release-strategy'].sort(),
+  );
 });
 
 test('eip-controller naming another controller is refused; naming podeip is fine', (t) => {
-  const err = t.throws(() => parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-controller']: 'ack-extend-network-controller' }));
+  const err = t.throws(() =>
+    parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-controller']: 'ack-extend-network-controller' }),
+  );
   t.true(err instanceof BindingError);
   t.is((err as BindingError).code, 'ForeignController');
-  t.regex(err!.message, /eip-controller="ack-extend-network-controller"/);
+  t.regex(err.message, /eip-controller="ack-extend-network-controller"/);
   t.truthy(parseEipRequest({ [K + 'pod-with-eip']: 'true', [K + 'eip-controller']: 'PodEIP' }));
   t.is(parseEipRequest({ [K + 'eip-controller']: 'other' }), undefined);
 });

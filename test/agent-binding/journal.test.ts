@@ -13,9 +13,19 @@ const dir = () => mkdtempSync(join(tmpdir(), 'podeip-journal-'));
 
 function newBinding(over: Partial<NewBinding> = {}): NewBinding {
   return {
-    namespace: 'default', podName: 'web-0', podUid: 'uid-1', containerId: 'c1', ifname: 'eth0', mode: 'auto',
-    releaseStrategy: 'Follow', releaseAfter: '', generation: 1, clientToken: 'tok-1', allocateParams: '{}',
-    privateIp: '10.0.0.5', ...over,
+    namespace: 'default',
+    podName: 'web-0',
+    podUid: 'uid-1',
+    containerId: 'c1',
+    ifname: 'eth0',
+    mode: 'auto',
+    releaseStrategy: 'Follow',
+    releaseAfter: '',
+    generation: 1,
+    clientToken: 'tok-1',
+    allocateParams: '{}',
+    privateIp: '10.0.0.5',
+    ...over,
   };
 }
 
@@ -27,7 +37,13 @@ test('rows survive a reopen; queries by pod, sandbox, allocation and state', (t)
   t.is(a.state, 'pending');
   t.is(a.createdAt, '2026-01-01T00:00:00.000Z');
   now += 1000;
-  const a2 = j.update(a.id, { state: 'allocated', allocationId: 'eip-1', address: '47.0.0.1', attempts: 1, privateIpPrimary: true });
+  const a2 = j.update(a.id, {
+    state: 'allocated',
+    allocationId: 'eip-1',
+    address: '47.0.0.1',
+    attempts: 1,
+    privateIpPrimary: true,
+  });
   t.is(a2.updatedAt, '2026-01-01T00:00:01.000Z');
   const b = j.insert(newBinding({ podName: 'web-1', podUid: 'uid-2', containerId: 'c2', generation: 3 }));
   j.update(b.id, { state: 'gone' });
@@ -35,13 +51,29 @@ test('rows survive a reopen; queries by pod, sandbox, allocation and state', (t)
 
   const k = Journal.open(d, { now: () => now });
   const got = k.activeByPod('uid-1', 'eth0')!;
-  t.like(got, { id: a.id, state: 'allocated', allocationId: 'eip-1', address: '47.0.0.1', attempts: 1, privateIpPrimary: true });
+  t.like(got, {
+    id: a.id,
+    state: 'allocated',
+    allocationId: 'eip-1',
+    address: '47.0.0.1',
+    attempts: 1,
+    privateIpPrimary: true,
+  });
   t.is(k.activeByPod('uid-2', 'eth0'), undefined, 'terminal rows are not active');
   t.is(k.bySandbox('c2', 'eth0')?.state, 'gone', 'sandbox lookup sees terminal rows');
   t.is(k.bySandbox('c2', 'eth1'), undefined);
-  t.deepEqual(k.activeByAllocation('eip-1').map((r) => r.id), [a.id]);
-  t.deepEqual(k.activeByPodName('default', 'web-0').map((r) => r.id), [a.id]);
-  t.deepEqual(k.nonTerminal().map((r) => r.id), [a.id]);
+  t.deepEqual(
+    k.activeByAllocation('eip-1').map((r) => r.id),
+    [a.id],
+  );
+  t.deepEqual(
+    k.activeByPodName('default', 'web-0').map((r) => r.id),
+    [a.id],
+  );
+  t.deepEqual(
+    k.nonTerminal().map((r) => r.id),
+    [a.id],
+  );
   t.is(k.maxGeneration('uid-2'), 3);
   t.is(k.maxGeneration('nobody'), 0);
   t.like(k.countsByState(), { allocated: 1, gone: 1, bound: 0 });
@@ -69,11 +101,14 @@ test('the schema rejects unknown states and modes', (t) => {
 
 test('a file that is not a journal is JournalCorrupt', (t) => {
   const d = dir();
-  writeFileSync(join(d, 'journal.db'), 'this is not a database, just text that is long enough to be read as a header '.repeat(100));
+  writeFileSync(
+    join(d, 'journal.db'),
+    'this is not a database, just text that is long enough to be read as a header '.repeat(100),
+  );
   const err = t.throws(() => Journal.open(d));
   t.true(err instanceof StoreError);
   t.is((err as StoreError).code, 'JournalCorrupt');
-  t.regex(err!.message, /move it aside/);
+  t.regex(err.message, /move it aside/);
 });
 
 test('a journal from a newer schema is refused, not downgraded', (t) => {
@@ -84,14 +119,19 @@ test('a journal from a newer schema is refused, not downgraded', (t) => {
   db.close();
   const err = t.throws(() => Journal.open(d));
   t.is((err as StoreError).code, 'JournalCorrupt');
-  t.regex(err!.message, /newer than this agent's/);
+  t.regex(err.message, /newer than this agent's/);
 });
 
 test('a full disk (SQLITE_FULL from SQLite itself) is classified JournalUnwritable', (t) => {
   const db = new Database(':memory:');
   db.pragma('max_page_count = 2');
   db.exec('CREATE TABLE x (v TEXT)');
-  const err = t.throws(() => { for (let i = 0; i < 100; i++) db.prepare("INSERT INTO x VALUES (?)").run("y".repeat(4000)); }, { any: true });
+  const err = t.throws(
+    () => {
+      for (let i = 0; i < 100; i++) db.prepare('INSERT INTO x VALUES (?)').run('y'.repeat(4000));
+    },
+    { any: true },
+  );
   const classified = classifySqliteError(err, '/var/lib/podeip/journal.db');
   t.is(classified?.code, 'JournalUnwritable');
   t.regex(classified!.message, /free disk space/);
@@ -103,7 +143,7 @@ test('a second agent on the same state dir is refused; after release it may star
   const first = acquireStateDirLock(d);
   const err = t.throws(() => acquireStateDirLock(d));
   t.is((err as StoreError).code, 'StateDirLocked');
-  t.regex(err!.message, /another podeip-agent holds/);
+  t.regex(err.message, /another podeip-agent holds/);
   first.release();
   acquireStateDirLock(d).release();
 });
@@ -111,11 +151,18 @@ test('a second agent on the same state dir is refused; after release it may star
 test('a lock held by a process killed with SIGKILL does not block the next agent', async (t) => {
   const d = dir();
   const lockModule = fileURLToPath(new URL('../../agent/src/store/state-dir-lock.js', import.meta.url));
-  const child = spawn(process.execPath, ['--input-type=module', '-e',
-    `const { acquireStateDirLock } = await import(${JSON.stringify(lockModule)});
-     acquireStateDirLock(${JSON.stringify(d)}); console.log('locked'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { acquireStateDirLock } = await import(${JSON.stringify(lockModule)});
+     acquireStateDirLock(${JSON.stringify(d)}); console.log('locked'); setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-  t.is((t.throws(() => acquireStateDirLock(d)) as StoreError).code, 'StateDirLocked');
+  t.is(t.throws<StoreError>(() => acquireStateDirLock(d))?.code, 'StateDirLocked');
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;

@@ -9,17 +9,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, BINDING_STATES, type NewBinding } from '../../agent/src/store/journal.js';
 import { BindingError } from '../../agent/src/domain/errors.js';
-import { begin, nextState, renderTransitionTable, transition, TRANSITIONS } from '../../agent/src/binding/state-machine.js';
+import {
+  begin,
+  nextState,
+  renderTransitionTable,
+  transition,
+  TRANSITIONS,
+} from '../../agent/src/binding/state-machine.js';
 import { repoPath } from '../manifests/repo.js';
 
 function newRow(): Omit<NewBinding, 'state'> {
   return {
-    namespace: 'default', podName: 'web-0', podUid: 'uid-1', containerId: 'c1', ifname: 'eth0', mode: 'auto',
-    releaseStrategy: 'Follow', releaseAfter: '', generation: 1, clientToken: 'tok-1', allocateParams: '{}', privateIp: '10.0.0.5',
+    namespace: 'default',
+    podName: 'web-0',
+    podUid: 'uid-1',
+    containerId: 'c1',
+    ifname: 'eth0',
+    mode: 'auto',
+    releaseStrategy: 'Follow',
+    releaseAfter: '',
+    generation: 1,
+    clientToken: 'tok-1',
+    allocateParams: '{}',
+    privateIp: '10.0.0.5',
   };
 }
 
-test('transition() writes the table\'s next state with the patch, judged by the row as stored', (t) => {
+test("transition() writes the table's next state with the patch, judged by the row as stored", (t) => {
   const journal = Journal.open(mkdtempSync(join(tmpdir(), 'podeip-sm-')));
   t.teardown(() => journal.close());
   const ctx = { journal };
@@ -59,7 +75,11 @@ test('every state but the terminal ones has a way out, and every state is reache
 /** Every binding source file, so a state written around transition() is found. */
 function bindingSources(): string[] {
   const dirs = [repoPath('agent', 'src', 'binding'), repoPath('agent', 'src', 'gc'), repoPath('agent', 'src', 'pool')];
-  return dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)));
+  return dirs.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(dir, f)),
+  );
 }
 
 test('no source writes a binding state except through the state machine', (t) => {
@@ -76,5 +96,8 @@ test('no source writes a binding state except through the state machine', (t) =>
 
 test('docs/architecture.md shows the transition table as the code holds it', (t) => {
   const doc = readFileSync(repoPath('docs', 'architecture.md'), 'utf8');
-  t.true(doc.includes(renderTransitionTable()), 'regenerate the table in docs/architecture.md ("Journal") from renderTransitionTable()');
+  t.true(
+    doc.includes(renderTransitionTable()),
+    'regenerate the table in docs/architecture.md ("Journal") from renderTransitionTable()',
+  );
 });

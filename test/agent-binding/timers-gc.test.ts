@@ -10,7 +10,17 @@ import { runInNewContext } from 'node:vm';
 import { deadline } from '../../lib/deadline.js';
 import type { BindingError } from '../../agent/src/domain/errors.js';
 import type { CloudClient } from '../../agent/src/cloud/types.js';
-import { allocateCalls, attachReq, createPod, earlierIncarnationEip, eips, ip, never, startWorld, until } from './world.js';
+import {
+  allocateCalls,
+  attachReq,
+  createPod,
+  earlierIncarnationEip,
+  eips,
+  ip,
+  never,
+  startWorld,
+  until,
+} from './world.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -29,7 +39,9 @@ function collectConstantly(t: { teardown(fn: () => void): void }, everyMs = 200)
 /** Settles like `promise`, or rejects once `ms` pass: a wait that never fires fails the test instead of hanging it. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms); });
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
@@ -38,7 +50,11 @@ function onUnassociate(cloud: CloudClient, seen: () => void): CloudClient {
   return new Proxy(cloud, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
-      if (prop === 'unassociateEip') return (...args: Parameters<CloudClient['unassociateEip']>) => { seen(); return target.unassociateEip(...args); };
+      if (prop === 'unassociateEip')
+        return (...args: Parameters<CloudClient['unassociateEip']>) => {
+          seen();
+          return target.unassociateEip(...args);
+        };
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
@@ -52,7 +68,9 @@ test('the collector is really running: a bare AbortSignal.any timeout dies, dead
   collectConstantly(t, 5);
   let anyFired = false;
   const any = AbortSignal.any([new AbortController().signal, AbortSignal.timeout(100)]);
-  any.addEventListener('abort', () => { anyFired = true; });
+  any.addEventListener('abort', () => {
+    anyFired = true;
+  });
   const ours = deadline([new AbortController().signal], 100);
   const started = Date.now();
   await within(new Promise((resolve) => ours.signal.addEventListener('abort', resolve)), 2000, 'the deadline');
@@ -68,7 +86,10 @@ test.serial('the takeover grace fires on time under constant garbage collection'
   let takeoverAt: number | undefined;
   const w = await startWorld(t, {
     config: { takeoverAfterMs: 1500 },
-    wrapCloud: (cloud) => onUnassociate(cloud, () => { takeoverAt ??= Date.now(); }),
+    wrapCloud: (cloud) =>
+      onUnassociate(cloud, () => {
+        takeoverAt ??= Date.now();
+      }),
   });
   const stale = { allocationId: await earlierIncarnationEip(w, 'db-0') };
   const pod = await createPod(w, { name: 'db-0', annotations: FIXED, owner: STS });
@@ -88,28 +109,43 @@ test.serial('the operation timeout stops an attach on time under constant garbag
   const pod = await createPod(w, { name: 'stuck', annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } });
   collectConstantly(t);
   const started = Date.now();
-  const err = await within(t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(3)), never())), 10_000, 'the operation timeout');
+  const err = await within(
+    t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(3)), never())),
+    10_000,
+    'the operation timeout',
+  );
   const waited = Date.now() - started;
   t.is((err as BindingError).code, 'DeadlineExceeded');
-  t.regex(err!.message, /did not finish within 1\.5 s/);
+  t.regex(err.message, /did not finish within 1\.5 s/);
   t.true(waited >= 1500 && waited < 6000, `stopped at the timeout (${waited} ms)`);
-  t.is(w.journal.nonTerminal()[0]?.lastError, err!.message, 'the journal row says why');
+  t.is(w.journal.nonTerminal()[0]?.lastError, err.message, 'the journal row says why');
 });
 
-test.serial('agent.attachTimeoutSeconds: the ADD that outlives it gets "try again later", the work goes on and the retry gets the same EIP', async (t) => {
-  const w = await startWorld(t, { cloud: { associationDelayMs: 2500 }, config: { attachTimeoutMs: 1000 } });
-  const pod = await createPod(w, { name: 'slow', annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } });
-  const stopCollecting = collectConstantly(t);
-  const started = Date.now();
-  const err = await within(t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(4)), never())), 10_000, 'the attach timeout');
-  const waited = Date.now() - started;
-  t.is((err as BindingError).code, 'DeadlineExceeded');
-  t.regex(err!.message, /within 1 s \(agent\.attachTimeoutSeconds\).*the same EIP/);
-  t.true(waited >= 1000 && waited < 2500, `answered at the attach timeout, before the work was done (${waited} ms)`);
-  await until(() => w.journal.nonTerminal()[0]?.state === 'bound', 'the background attach to finish');
-  stopCollecting();
-  const retryStarted = Date.now();
-  const retry = await w.service.attach(attachReq(pod, 'c1', ip(4)), never());
-  t.like(retry.binding, { state: 'bound', allocationId: eips(w)[0]!.allocationId }, `retry took ${Date.now() - retryStarted} ms`);
-  t.is(allocateCalls(w), 1);
-});
+test.serial(
+  'agent.attachTimeoutSeconds: the ADD that outlives it gets "try again later", the work goes on and the retry gets the same EIP',
+  async (t) => {
+    const w = await startWorld(t, { cloud: { associationDelayMs: 2500 }, config: { attachTimeoutMs: 1000 } });
+    const pod = await createPod(w, { name: 'slow', annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } });
+    const stopCollecting = collectConstantly(t);
+    const started = Date.now();
+    const err = await within(
+      t.throwsAsync(w.service.attach(attachReq(pod, 'c1', ip(4)), never())),
+      10_000,
+      'the attach timeout',
+    );
+    const waited = Date.now() - started;
+    t.is((err as BindingError).code, 'DeadlineExceeded');
+    t.regex(err.message, /within 1 s \(agent\.attachTimeoutSeconds\).*the same EIP/);
+    t.true(waited >= 1000 && waited < 2500, `answered at the attach timeout, before the work was done (${waited} ms)`);
+    await until(() => w.journal.nonTerminal()[0]?.state === 'bound', 'the background attach to finish');
+    stopCollecting();
+    const retryStarted = Date.now();
+    const retry = await w.service.attach(attachReq(pod, 'c1', ip(4)), never());
+    t.like(
+      retry.binding,
+      { state: 'bound', allocationId: eips(w)[0]!.allocationId },
+      `retry took ${Date.now() - retryStarted} ms`,
+    );
+    t.is(allocateCalls(w), 1);
+  },
+);

@@ -78,17 +78,25 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
   await promisify(execFile)(testKubectl(), ['--kubeconfig', kubeSim.kubeconfigPath, 'apply', '-f', CRD]);
 
   const cloudRegistry = new Registry();
-  const cloud = createCloudClient({
-    regionId: cloudSim.regionId, vpcId: VPC, protocol: 'http',
-    endpoints: { vpcEndpoint: cloudSim.endpoint, ecsEndpoint: cloudSim.endpoint },
-    credentials: { type: 'access_key', accessKeyId: cloudSim.accessKeyId, accessKeySecret: cloudSim.accessKeySecret },
-    pollIntervalMs: 25,
-    backoff: { baseMs: 10, maxMs: 50 },
-  }, { logger: silentLogger, registry: cloudRegistry });
+  const cloud = createCloudClient(
+    {
+      regionId: cloudSim.regionId,
+      vpcId: VPC,
+      protocol: 'http',
+      endpoints: { vpcEndpoint: cloudSim.endpoint, ecsEndpoint: cloudSim.endpoint },
+      credentials: { type: 'access_key', accessKeyId: cloudSim.accessKeyId, accessKeySecret: cloudSim.accessKeySecret },
+      pollIntervalMs: 25,
+      backoff: { baseMs: 10, maxMs: 50 },
+    },
+    { logger: silentLogger, registry: cloudRegistry },
+  );
   t.teardown(() => cloud.close());
   // Load the SDK now: on a busy machine its first import takes seconds, which would eat the deadlines tests set.
   await cloud.preload();
-  const kube = createKubeGateway({ nodeName: NODE, kubeconfig: kubeSim.kubeconfigPath, qps: 1000, burst: 1000 }, { logger: silentLogger, registry: cloudRegistry });
+  const kube = createKubeGateway(
+    { nodeName: NODE, kubeconfig: kubeSim.kubeconfigPath, qps: 1000, burst: 1000 },
+    { logger: silentLogger, registry: cloudRegistry },
+  );
   t.teardown(() => kube.close());
   await kube.pods.start();
   const kc = new KubeConfig();
@@ -99,33 +107,73 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
   const journal = Journal.open(stateDir);
   t.teardown(() => journal.close());
   const config: BindingConfig = {
-    clusterId: CLUSTER, regionId: cloudSim.regionId, vpcId: VPC, nodeName: NODE, instanceId: INSTANCE,
-    maxConcurrentReconciles: 4, customStatefulWorkloadKinds: ['GameServerSet'], allowEipRob: false,
+    clusterId: CLUSTER,
+    regionId: cloudSim.regionId,
+    vpcId: VPC,
+    nodeName: NODE,
+    instanceId: INSTANCE,
+    maxConcurrentReconciles: 4,
+    customStatefulWorkloadKinds: ['GameServerSet'],
+    allowEipRob: false,
     // These suites test the binding mechanics; grants (the default Granted policy) are test/security's.
     staticEipPolicy: 'AllowAll',
-    takeoverAfterMs: 3000, ...options.config,
+    takeoverAfterMs: 3000,
+    ...options.config,
   };
   const make = async () => {
     const registry = new Registry();
-    const logger = process.env['PODEIP_TEST_LOG'] ? createLogger({ level: 'debug', stream: process.stderr }) : silentLogger;
+    const logger = process.env['PODEIP_TEST_LOG']
+      ? createLogger({ level: 'debug', stream: process.stderr })
+      : silentLogger;
     const serviceCloud = options.wrapCloud ? options.wrapCloud(cloud) : cloud;
     const quota = new EipQuota({ quota: options.eipQuota ?? 20, regionId: cloudSim.regionId, registry });
     const listedAt = Date.now();
     quota.observe({ eips: await cloud.countEips(), listedAt });
-    const pool = options.pool ? new WarmPool({
-      journal, cloud: serviceCloud, logger, registry, quota,
-      config: {
-        clusterId: CLUSTER, nodeName: NODE, minIdle: 2, maxIdle: 4, maxTotal: 50, quotaReserve: 0, recycle: true,
-        profile: { internetChargeType: 'PayByTraffic' }, tickMs: 100, listingWaitMs: 0, ...options.pool,
-      },
-    }) : undefined;
+    const pool = options.pool
+      ? new WarmPool({
+          journal,
+          cloud: serviceCloud,
+          logger,
+          registry,
+          quota,
+          config: {
+            clusterId: CLUSTER,
+            nodeName: NODE,
+            minIdle: 2,
+            maxIdle: 4,
+            maxTotal: 50,
+            quotaReserve: 0,
+            recycle: true,
+            profile: { internetChargeType: 'PayByTraffic' },
+            tickMs: 100,
+            listingWaitMs: 0,
+            ...options.pool,
+          },
+        })
+      : undefined;
     const service = new BindingService({
-      journal, cloud: serviceCloud, kube, logger, registry, config, retryIntervalMs: 60_000, quota, ...(pool ? { pool } : {}),
+      journal,
+      cloud: serviceCloud,
+      kube,
+      logger,
+      registry,
+      config,
+      retryIntervalMs: 60_000,
+      quota,
+      ...(pool ? { pool } : {}),
     });
     return { registry, quota, pool, service };
   };
   const world: World = {
-    cloudSim, kubeSim, cloud, kube, core, stateDir, journal, config, ...(await make()),
+    cloudSim,
+    kubeSim,
+    cloud,
+    kube,
+    core,
+    stateDir,
+    journal,
+    config,
+    ...(await make()),
     async restart() {
       await world.service.stop();
       await world.pool?.stop();
@@ -135,7 +183,10 @@ export async function startWorld(t: ExecutionContext, options: WorldOptions = {}
       return world.service;
     },
   };
-  t.teardown(async () => { await world.service.stop(); await world.pool?.stop(); });
+  t.teardown(async () => {
+    await world.service.stop();
+    await world.pool?.stop();
+  });
   if (!options.noStart) {
     await world.service.start();
     await world.pool?.start();
@@ -156,13 +207,30 @@ export async function createPod(w: World, spec: PodSpec): Promise<V1Pod> {
     namespace,
     body: {
       metadata: {
-        name: spec.name, namespace, annotations: spec.annotations ?? {},
-        ...(spec.owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: spec.owner.kind, name: spec.owner.name, uid: `owner-${spec.owner.name}`, controller: true }] } : {}),
+        name: spec.name,
+        namespace,
+        annotations: spec.annotations ?? {},
+        ...(spec.owner
+          ? {
+              ownerReferences: [
+                {
+                  apiVersion: 'apps/v1',
+                  kind: spec.owner.kind,
+                  name: spec.owner.name,
+                  uid: `owner-${spec.owner.name}`,
+                  controller: true,
+                },
+              ],
+            }
+          : {}),
       },
       spec: { nodeName: NODE, containers: [{ name: 'main', image: 'nginx' }] },
     },
   });
-  await until(() => w.kube.pods.cached(namespace, spec.name)?.uid === pod.metadata!.uid, `pod ${spec.name} in the informer`);
+  await until(
+    () => w.kube.pods.cached(namespace, spec.name)?.uid === pod.metadata!.uid,
+    `pod ${spec.name} in the informer`,
+  );
   return pod;
 }
 
@@ -177,7 +245,12 @@ export async function removePod(w: World, name: string, namespace = 'default'): 
   await until(() => w.kube.pods.cached(namespace, name) === undefined, `pod ${name} gone from the informer`);
 }
 
-export function attachReq(pod: V1Pod, containerId: string, podIpv4: string, annotations?: Record<string, string>): AttachRequest {
+export function attachReq(
+  pod: V1Pod,
+  containerId: string,
+  podIpv4: string,
+  annotations?: Record<string, string>,
+): AttachRequest {
   return {
     clientVersion: '0.1.0',
     pod: { namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, uid: pod.metadata!.uid! },
@@ -231,14 +304,26 @@ export async function earlierIncarnationEip(w: World, podName: string): Promise<
   const { allocationId } = await w.cloud.allocateEip({
     clientToken: `earlier-agent-${podName}`,
     tags: {
-      ...ownershipTags({ clusterId: CLUSTER, namespace: 'default', podName, podUid: `uid-${podName}-old`, node: 'node-gone' }),
+      ...ownershipTags({
+        clusterId: CLUSTER,
+        namespace: 'default',
+        podName,
+        podUid: `uid-${podName}-old`,
+        node: 'node-gone',
+      }),
       [TAG_BINDING]: bindingMark(CLUSTER, 'default', podName, boundIp),
     },
   });
   await w.cloud.associateEip({ allocationId, networkInterfaceId: 'eni-bp1podeipsim021', privateIpAddress: boundIp });
   await w.cloud.waitForEip(allocationId, (e) => e?.status === 'InUse');
-  await w.kube.createPodEip('default', podName, {
-    allocationID: allocationId, allocationType: { type: 'Auto', releaseStrategy: 'TTL', releaseAfter: '10m' },
-  }, { 'podeip.io/pod-uid': `uid-${podName}-old` });
+  await w.kube.createPodEip(
+    'default',
+    podName,
+    {
+      allocationID: allocationId,
+      allocationType: { type: 'Auto', releaseStrategy: 'TTL', releaseAfter: '10m' },
+    },
+    { 'podeip.io/pod-uid': `uid-${podName}-old` },
+  );
   return allocationId;
 }

@@ -5,15 +5,27 @@ import { settle } from './helpers/manual-clock.js';
 /** A gate the test opens by hand, like a limiter with no capacity left. */
 function manualGate() {
   const waiting: ((t: number) => void)[] = [];
-  return { gate: () => new Promise<number>((r) => waiting.push(r)), open: () => waiting.shift()?.(42), get waiting() { return waiting.length; } };
+  return {
+    gate: () => new Promise<number>((r) => waiting.push(r)),
+    open: () => waiting.shift()?.(42),
+    get waiting() {
+      return waiting.length;
+    },
+  };
 }
 
 test('concurrent gets of different keys share one call of at most maxBatch keys; the same key shares a slot', async (t) => {
   const g = manualGate();
   const calls: string[][] = [];
   const b = new KeyedBatcher<string, string, number>({
-    maxBatch: 50, gate: g.gate, unused: () => t.fail('every ticket is used'),
-    exec: async (keys, slotAt) => { calls.push(keys); t.is(slotAt, 42); return new Map(keys.filter((k) => k !== 'k7').map((k) => [k, `v-${k}`])); },
+    maxBatch: 50,
+    gate: g.gate,
+    unused: () => t.fail('every ticket is used'),
+    exec: async (keys, slotAt) => {
+      calls.push(keys);
+      t.is(slotAt, 42);
+      return new Map(keys.filter((k) => k !== 'k7').map((k) => [k, `v-${k}`]));
+    },
   });
   const ps = Array.from({ length: 120 }, (_, i) => b.get(`k${i}`));
   const dup = b.get('k3');
@@ -26,7 +38,10 @@ test('concurrent gets of different keys share one call of at most maxBatch keys;
   await settle();
   g.open();
   const values = await Promise.all(ps);
-  t.deepEqual(calls.map((c) => c.length), [50, 50, 20]);
+  t.deepEqual(
+    calls.map((c) => c.length),
+    [50, 50, 20],
+  );
   t.is(values[3], 'v-k3');
   t.is(await dup, 'v-k3');
   t.is(values[7], undefined, 'a key missing from the answer resolves undefined');
@@ -36,7 +51,15 @@ test('concurrent gets of different keys share one call of at most maxBatch keys;
 test('keys that arrive while a batch waits for its slot join it', async (t) => {
   const g = manualGate();
   const calls: string[][] = [];
-  const b = new KeyedBatcher<string, number, number>({ maxBatch: 50, gate: g.gate, unused: () => {}, exec: async (keys) => { calls.push(keys); return new Map(keys.map((k) => [k, 1])); } });
+  const b = new KeyedBatcher<string, number, number>({
+    maxBatch: 50,
+    gate: g.gate,
+    unused: () => {},
+    exec: async (keys) => {
+      calls.push(keys);
+      return new Map(keys.map((k) => [k, 1]));
+    },
+  });
   const a = b.get('a');
   await settle();
   const later = b.get('b');
@@ -51,10 +74,15 @@ test('an aborted caller leaves the batch; a failing batch rejects its callers; p
   let mode: 'fail' | 'partial' = 'fail';
   const unused: number[] = [];
   const b = new KeyedBatcher<string, true, number>({
-    maxBatch: 50, gate: g.gate, unused: (ticket) => unused.push(ticket),
+    maxBatch: 50,
+    gate: g.gate,
+    unused: (ticket) => unused.push(ticket),
     exec: async (keys) => {
       if (mode === 'fail') throw new Error('batch broke');
-      throw new BatchPartialFailure(new Map(keys.filter((k) => k !== 'bad').map((k) => [k, true as const])), new Map([['bad', new Error('bad id')]]));
+      throw new BatchPartialFailure(
+        new Map(keys.filter((k) => k !== 'bad').map((k) => [k, true as const])),
+        new Map([['bad', new Error('bad id')]]),
+      );
     },
   });
   const ac = new AbortController();

@@ -13,15 +13,27 @@ function setup() {
   const registry = new Registry();
   const limiter = new RateLimiter(nodeBudgets(1, { AllocateEipAddress: { calls: 10, windowMs: 1000 } }), clock);
   const runner = new CallRunner({
-    limiter, metrics: createCloudMetrics(registry), logger: silentLogger, clock, random: () => 0,
-    backoff: { baseMs: 100, maxMs: 1000 }, defaultDeadlineMs: 5000, redact: (s) => s,
+    limiter,
+    metrics: createCloudMetrics(registry),
+    logger: silentLogger,
+    clock,
+    random: () => 0,
+    backoff: { baseMs: 100, maxMs: 1000 },
+    defaultDeadlineMs: 5000,
+    redact: (s) => s,
   });
   return { clock, registry, limiter, runner };
 }
 
-const throttled = () => Object.assign(new Error('Throttling.User'), {
-  name: 'ThrottlingError', code: 'Throttling.User', statusCode: 400, requestId: 'R-T', retryAfter: 700, data: { Message: 'Request was denied due to user flow control.' },
-});
+const throttled = () =>
+  Object.assign(new Error('Throttling.User'), {
+    name: 'ThrottlingError',
+    code: 'Throttling.User',
+    statusCode: 400,
+    requestId: 'R-T',
+    retryAfter: 700,
+    data: { Message: 'Request was denied due to user flow control.' },
+  });
 const reset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 const ok = { statusCode: 200, body: { requestId: 'R-OK', allocationId: 'eip-1' } };
 
@@ -59,7 +71,9 @@ test('retries network failures with backoff and Throttling after retry-after, se
   t.is(answer.body.allocationId, 'eip-1');
   t.is(sent.length, 3);
   t.deepEqual(await metric(registry, 'podeip_cloud_requests_total'), {
-    'AllocateEipAddress/ECONNRESET': 1, 'AllocateEipAddress/Throttling.User': 1, 'AllocateEipAddress/Success': 1,
+    'AllocateEipAddress/ECONNRESET': 1,
+    'AllocateEipAddress/Throttling.User': 1,
+    'AllocateEipAddress/Success': 1,
   });
   t.deepEqual(await metric(registry, 'podeip_cloud_throttled_total'), { AllocateEipAddress: 1 });
   t.deepEqual(await metric(registry, 'podeip_cloud_retries_total'), { AllocateEipAddress: 2 });
@@ -70,37 +84,61 @@ test('retries network failures with backoff and Throttling after retry-after, se
 test('a permanent failure is thrown at once as a CloudError', async (t) => {
   const { runner } = setup();
   let calls = 0;
-  const e = await t.throwsAsync(runner.run('AllocateEipAddress', async () => {
-    calls++;
-    throw Object.assign(new Error('x'), { name: 'ClientError', code: 'QuotaExceeded.Eip', statusCode: 400, requestId: 'R-Q', data: { Message: 'quota' } });
-  }), { instanceOf: CloudError });
-  t.is(e!.code, 'EipQuotaExceeded');
-  t.is(e!.requestId, 'R-Q');
+  const e = await t.throwsAsync(
+    runner.run('AllocateEipAddress', async () => {
+      calls++;
+      throw Object.assign(new Error('x'), {
+        name: 'ClientError',
+        code: 'QuotaExceeded.Eip',
+        statusCode: 400,
+        requestId: 'R-Q',
+        data: { Message: 'quota' },
+      });
+    }),
+    { instanceOf: CloudError },
+  );
+  t.is(e.code, 'EipQuotaExceeded');
+  t.is(e.requestId, 'R-Q');
   t.is(calls, 1);
 });
 
-test('the caller\'s signal ends the retries with CloudDeadlineExceeded carrying the last failure', async (t) => {
+test("the caller's signal ends the retries with CloudDeadlineExceeded carrying the last failure", async (t) => {
   const { clock, runner } = setup();
   const ac = new AbortController();
-  const p = runner.run('AllocateEipAddress', async () => { throw Object.assign(new Error('x'), { name: 'ServerError', code: 'ServiceUnavailable', statusCode: 503, requestId: 'R-5', data: {} }); }, { signal: ac.signal });
+  const p = runner.run(
+    'AllocateEipAddress',
+    async () => {
+      throw Object.assign(new Error('x'), {
+        name: 'ServerError',
+        code: 'ServiceUnavailable',
+        statusCode: 503,
+        requestId: 'R-5',
+        data: {},
+      });
+    },
+    { signal: ac.signal },
+  );
   const outcome = t.throwsAsync(p, { instanceOf: CloudError });
   await clock.advance(1000);
   ac.abort(new Error('CNI deadline'));
   const e = await outcome;
-  t.is(e!.code, 'CloudDeadlineExceeded');
-  t.is(e!.cloudCode, 'ServiceUnavailable');
-  t.is(e!.requestId, 'R-5');
-  t.regex(e!.message, /last failure: AllocateEipAddress failed: ServiceUnavailable/);
+  t.is(e.code, 'CloudDeadlineExceeded');
+  t.is(e.cloudCode, 'ServiceUnavailable');
+  t.is(e.requestId, 'R-5');
+  t.regex(e.message, /last failure: AllocateEipAddress failed: ServiceUnavailable/);
 });
 
 test('without a signal the default deadline bounds the retries', async (t) => {
   const { clock, runner } = setup();
   let calls = 0;
-  const p = runner.run('AllocateEipAddress', async () => { calls++; throw reset(); });
+  const p = runner.run('AllocateEipAddress', async () => {
+    calls++;
+    throw reset();
+  });
   const outcome = t.throwsAsync(p, { instanceOf: CloudError });
   await clock.advance(5000);
   const e = await outcome;
-  t.is(e!.code, 'CloudDeadlineExceeded');
+  t.is(e.code, 'CloudDeadlineExceeded');
   t.true(calls >= 5, `retried ${calls} times within the deadline`);
   t.is(clock.pendingTimers, 0, 'no timer left behind');
 });
@@ -112,5 +150,5 @@ test('an answer that never comes is abandoned when the signal fires', async (t) 
   const outcome = t.throwsAsync(p, { instanceOf: CloudError });
   await settle();
   ac.abort(new Error('gone'));
-  t.is((await outcome)!.code, 'CloudDeadlineExceeded');
+  t.is((await outcome).code, 'CloudDeadlineExceeded');
 });

@@ -11,9 +11,18 @@ const token = (name: string) => `podeip-test-${name}-${Math.random().toString(36
 test('allocate with tags, idempotent on the same ClientToken; describe; release; release again', async (t) => {
   const sim = await startSim();
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const clientToken = token('alloc');
-  const req = { clientToken, bandwidth: '10', internetChargeType: 'PayByTraffic' as const, name: 'pod-a', tags: { 'podeip.io/cluster': 'c1', 'podeip.io/pod-uid': 'u1' } };
+  const req = {
+    clientToken,
+    bandwidth: '10',
+    internetChargeType: 'PayByTraffic' as const,
+    name: 'pod-a',
+    tags: { 'podeip.io/cluster': 'c1', 'podeip.io/pod-uid': 'u1' },
+  };
   const a = await client.allocateEip(req);
   t.regex(a.allocationId, /^eip-/);
   t.regex(a.ipAddress, /^\d+\.\d+\.\d+\.\d+$/);
@@ -30,10 +39,10 @@ test('allocate with tags, idempotent on the same ClientToken; describe; release;
   t.deepEqual(state.eips[0]!.tags, req.tags);
 
   const mismatch = await t.throwsAsync(client.allocateEip({ ...req, bandwidth: '20' }), { instanceOf: CloudError });
-  t.is(mismatch!.cloudCode, 'IdempotentParameterMismatch');
-  t.is(mismatch!.code, 'CloudRejected');
-  t.false(mismatch!.retryable);
-  t.truthy(mismatch!.requestId);
+  t.is(mismatch.cloudCode, 'IdempotentParameterMismatch');
+  t.is(mismatch.code, 'CloudRejected');
+  t.false(mismatch.retryable);
+  t.truthy(mismatch.requestId);
 
   await client.releaseEip(a.allocationId);
   t.is(await client.waitForEip(a.allocationId, () => true), undefined, 'released EIPs vanish');
@@ -45,17 +54,28 @@ test('allocate with tags, idempotent on the same ClientToken; describe; release;
 test('bad input and a full quota are typed errors that name the problem and create nothing', async (t) => {
   const sim = await startSim({ eipQuota: 1 });
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const tooMany = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']));
-  await t.throwsAsync(client.allocateEip({ clientToken: token('t'), tags: tooMany }), { message: /tags: at most 20 tags/ });
-  await t.throwsAsync(client.allocateEip({ clientToken: 'x'.repeat(65), tags: {} }), { message: /clientToken: must be 1-64/ });
-  const bad = await t.throwsAsync(client.allocateEip({ clientToken: token('bw'), bandwidth: '9999', tags: {} }), { instanceOf: CloudError });
-  t.is(bad!.code, 'CloudRejected');
-  t.is(bad!.httpStatus, 400);
+  await t.throwsAsync(client.allocateEip({ clientToken: token('t'), tags: tooMany }), {
+    message: /tags: at most 20 tags/,
+  });
+  await t.throwsAsync(client.allocateEip({ clientToken: 'x'.repeat(65), tags: {} }), {
+    message: /clientToken: must be 1-64/,
+  });
+  const bad = await t.throwsAsync(client.allocateEip({ clientToken: token('bw'), bandwidth: '9999', tags: {} }), {
+    instanceOf: CloudError,
+  });
+  t.is(bad.code, 'CloudRejected');
+  t.is(bad.httpStatus, 400);
   await client.allocateEip({ clientToken: token('one'), tags: {} });
-  const quota = await t.throwsAsync(client.allocateEip({ clientToken: token('two'), tags: {} }), { instanceOf: CloudError });
-  t.is(quota!.code, 'EipQuotaExceeded');
-  t.is(quota!.cloudCode, 'QuotaExceeded.Eip');
+  const quota = await t.throwsAsync(client.allocateEip({ clientToken: token('two'), tags: {} }), {
+    instanceOf: CloudError,
+  });
+  t.is(quota.code, 'EipQuotaExceeded');
+  t.is(quota.cloudCode, 'QuotaExceeded.Eip');
   t.is(total(callsOf(await simState(sim), 'AllocateEipAddress')), 3, 'permanent failures are not retried');
   t.is((await simState(sim)).eips.length, 1);
 });
@@ -63,13 +83,20 @@ test('bad input and a full quota are typed errors that name the problem and crea
 test('associate to a secondary IP and to a primary IP, wait for InUse, repeat is success, binding elsewhere is refused', async (t) => {
   const sim = await startSim();
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const { instance, primary, secondary } = firstInstance(sim);
   const secondaryIp = primary.privateIpAddresses[3]!;
   const eni = await client.findEniByPrivateIp(instance.instanceId, secondaryIp);
   t.is(eni?.networkInterfaceId, primary.networkInterfaceId);
   const a = await client.allocateEip({ clientToken: token('a'), tags: {} });
-  const binding = { allocationId: a.allocationId, networkInterfaceId: eni!.networkInterfaceId, privateIpAddress: secondaryIp };
+  const binding = {
+    allocationId: a.allocationId,
+    networkInterfaceId: eni!.networkInterfaceId,
+    privateIpAddress: secondaryIp,
+  };
   await client.associateEip(binding);
   const bound = await client.waitForEip(a.allocationId, (e) => e?.status === 'InUse');
   t.is(bound?.status, 'InUse');
@@ -80,9 +107,11 @@ test('associate to a secondary IP and to a primary IP, wait for InUse, repeat is
   t.pass('associating the same binding again succeeds');
 
   const otherIp = primary.privateIpAddresses[4]!;
-  const refused = await t.throwsAsync(client.associateEip({ ...binding, privateIpAddress: otherIp }), { instanceOf: CloudError });
-  t.is(refused!.code, 'CloudRejected');
-  t.regex(refused!.message, /is InUse on/);
+  const refused = await t.throwsAsync(client.associateEip({ ...binding, privateIpAddress: otherIp }), {
+    instanceOf: CloudError,
+  });
+  t.is(refused.code, 'CloudRejected');
+  t.regex(refused.message, /is InUse on/);
 
   // An exclusive ENI's primary IP: the cloud reports an empty PrivateIpAddress.
   const exclusiveIp = secondary.privateIpAddresses[0]!;
@@ -90,7 +119,11 @@ test('associate to a secondary IP and to a primary IP, wait for InUse, repeat is
   t.is(exclusive?.networkInterfaceId, secondary.networkInterfaceId);
   t.is(exclusive?.primaryIpAddress, exclusiveIp);
   const b = await client.allocateEip({ clientToken: token('b'), tags: {} });
-  const primaryBinding = { allocationId: b.allocationId, networkInterfaceId: secondary.networkInterfaceId, privateIpAddress: exclusiveIp };
+  const primaryBinding = {
+    allocationId: b.allocationId,
+    networkInterfaceId: secondary.networkInterfaceId,
+    privateIpAddress: exclusiveIp,
+  };
   await client.associateEip(primaryBinding);
   const onPrimary = await client.waitForEip(b.allocationId, (e) => e?.status === 'InUse');
   t.is(onPrimary?.privateIpAddress, '');
@@ -98,14 +131,19 @@ test('associate to a secondary IP and to a primary IP, wait for InUse, repeat is
   await client.unassociateEip(primaryBinding);
   t.is((await client.waitForEip(b.allocationId, (e) => e?.status === 'Available'))?.status, 'Available');
 
-  const missing = await t.throwsAsync(client.associateEip({ ...binding, allocationId: 'eip-doesnotexist0000' }), { instanceOf: CloudError });
-  t.is(missing!.code, 'CloudNotFound');
+  const missing = await t.throwsAsync(client.associateEip({ ...binding, allocationId: 'eip-doesnotexist0000' }), {
+    instanceOf: CloudError,
+  });
+  t.is(missing.code, 'CloudNotFound');
 });
 
 test('unassociate: success when bound, already unbound, gone, or moved elsewhere (and then the other binding stays)', async (t) => {
   const sim = await startSim();
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const { primary } = firstInstance(sim);
   const ipA = primary.privateIpAddresses[1]!;
   const ipB = primary.privateIpAddresses[2]!;
@@ -136,16 +174,23 @@ test('unassociate: success when bound, already unbound, gone, or moved elsewhere
 test('release: an InUse EIP is refused with nothing changed; after unbinding it goes', async (t) => {
   const sim = await startSim();
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const { primary } = firstInstance(sim);
   const a = await client.allocateEip({ clientToken: token('a'), tags: {} });
-  const binding = { allocationId: a.allocationId, networkInterfaceId: primary.networkInterfaceId, privateIpAddress: primary.privateIpAddresses[5]! };
+  const binding = {
+    allocationId: a.allocationId,
+    networkInterfaceId: primary.networkInterfaceId,
+    privateIpAddress: primary.privateIpAddresses[5]!,
+  };
   await client.associateEip(binding);
   await client.waitForEip(a.allocationId, (e) => e?.status === 'InUse');
   const refused = await t.throwsAsync(client.releaseEip(a.allocationId), { instanceOf: CloudError });
-  t.is(refused!.code, 'CloudRejected');
-  t.is(refused!.cloudCode, 'IncorrectEipStatus');
-  t.regex(refused!.message, /unassociate it first/);
+  t.is(refused.code, 'CloudRejected');
+  t.is(refused.cloudCode, 'IncorrectEipStatus');
+  t.regex(refused.message, /unassociate it first/);
   await client.unassociateEip(binding);
   // Release while Unassociating waits for the transition, then releases.
   await client.releaseEip(a.allocationId);
@@ -155,19 +200,38 @@ test('release: an InUse EIP is refused with nothing changed; after unbinding it 
 test('concurrent describes of 120 EIPs become 3 DescribeEipAddresses calls; one poller serves many waiters', async (t) => {
   const sim = await startSim({ rateLimits: 'off', eipQuota: 100 });
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const { primary, secondary } = firstInstance(sim);
-  const real = await Promise.all(Array.from({ length: 10 }, (_, i) => client.allocateEip({ clientToken: token(`d${i}`), tags: {} })));
-  const ids = [...real.map((r) => r.allocationId), ...Array.from({ length: 110 }, (_, i) => `eip-missing${String(i).padStart(6, '0')}`)];
+  const real = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => client.allocateEip({ clientToken: token(`d${i}`), tags: {} })),
+  );
+  const ids = [
+    ...real.map((r) => r.allocationId),
+    ...Array.from({ length: 110 }, (_, i) => `eip-missing${String(i).padStart(6, '0')}`),
+  ];
   const before = total(callsOf(await simState(sim), 'DescribeEipAddresses'));
   const found = await Promise.all(ids.map((id) => client.describeEip(id)));
   const describes = total(callsOf(await simState(sim), 'DescribeEipAddresses')) - before;
   t.is(describes, 3, '120 ids at most 50 per call');
   t.is(found.filter(Boolean).length, 10);
-  t.deepEqual(found.slice(0, 10).map((e) => e!.allocationId), real.map((r) => r.allocationId));
+  t.deepEqual(
+    found.slice(0, 10).map((e) => e!.allocationId),
+    real.map((r) => r.allocationId),
+  );
 
   const ips = [...primary.privateIpAddresses.slice(1), ...secondary.privateIpAddresses.slice(1)];
-  await Promise.all(real.map((r, i) => client.associateEip({ allocationId: r.allocationId, networkInterfaceId: i < 9 ? primary.networkInterfaceId : secondary.networkInterfaceId, privateIpAddress: ips[i]! })));
+  await Promise.all(
+    real.map((r, i) =>
+      client.associateEip({
+        allocationId: r.allocationId,
+        networkInterfaceId: i < 9 ? primary.networkInterfaceId : secondary.networkInterfaceId,
+        privateIpAddress: ips[i]!,
+      }),
+    ),
+  );
   const polled0 = total(callsOf(await simState(sim), 'DescribeEipAddresses'));
   const waited = await Promise.all(real.map((r) => client.waitForEip(r.allocationId, (e) => e?.status === 'InUse')));
   const polls = total(callsOf(await simState(sim), 'DescribeEipAddresses')) - polled0;
@@ -180,10 +244,22 @@ test('concurrent describes of 120 EIPs become 3 DescribeEipAddresses calls; one 
 test('listEipsByTags pages through more than 100 EIPs and filters by every tag', async (t) => {
   const sim = await startSim({ rateLimits: 'off', eipQuota: 200 });
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const mine = { 'podeip.io/cluster': 'c1', 'podeip.io/managed-by': 'podeip' };
-  await Promise.all(Array.from({ length: 105 }, (_, i) => client.allocateEip({ clientToken: token(`m${i}`), tags: mine })));
-  await Promise.all(Array.from({ length: 5 }, (_, i) => client.allocateEip({ clientToken: token(`o${i}`), tags: { 'podeip.io/cluster': 'c2', 'podeip.io/managed-by': 'podeip' } })));
+  await Promise.all(
+    Array.from({ length: 105 }, (_, i) => client.allocateEip({ clientToken: token(`m${i}`), tags: mine })),
+  );
+  await Promise.all(
+    Array.from({ length: 5 }, (_, i) =>
+      client.allocateEip({
+        clientToken: token(`o${i}`),
+        tags: { 'podeip.io/cluster': 'c2', 'podeip.io/managed-by': 'podeip' },
+      }),
+    ),
+  );
   const list = await client.listEipsByTags(mine);
   t.is(list.length, 105);
   t.is(new Set(list.map((e) => e.allocationId)).size, 105);
@@ -195,8 +271,13 @@ test('listEipsByTags pages through more than 100 EIPs and filters by every tag',
 test('tag writes with the same tags are batched; a bad id fails only its own caller', async (t) => {
   const sim = await startSim({ rateLimits: 'off', eipQuota: 100 });
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
-  const eips = await Promise.all(Array.from({ length: 60 }, (_, i) => client.allocateEip({ clientToken: token(`t${i}`), tags: {} })));
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
+  const eips = await Promise.all(
+    Array.from({ length: 60 }, (_, i) => client.allocateEip({ clientToken: token(`t${i}`), tags: {} })),
+  );
   const tags = { 'podeip.io/state': 'released-by-gc', 'podeip.io/cluster': 'c1' };
   await Promise.all(eips.map((e) => client.tagEip(e.allocationId, tags)));
   const state = await simState(sim);
@@ -219,7 +300,10 @@ test('tag writes with the same tags are batched; a bad id fails only its own cal
 test('bandwidth package add and remove, both repeatable', async (t) => {
   const sim = await startSim();
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const pkg = sim.topology.bandwidthPackages[0]!.bandwidthPackageId;
   const a = await client.allocateEip({ clientToken: token('bw'), tags: {} });
   await client.addToBandwidthPackage(pkg, a.allocationId);
@@ -227,9 +311,11 @@ test('bandwidth package add and remove, both repeatable', async (t) => {
   t.is(inPkg?.bandwidthPackageId, pkg);
   await client.addToBandwidthPackage(pkg, a.allocationId);
   t.pass('adding again is success');
-  const wrong = await t.throwsAsync(client.addToBandwidthPackage('cbwp-doesnotexist01', a.allocationId), { instanceOf: CloudError });
-  t.is(wrong!.cloudCode, 'InvalidBandwidthPackageId.NotFound');
-  t.is(wrong!.code, 'CloudNotFound');
+  const wrong = await t.throwsAsync(client.addToBandwidthPackage('cbwp-doesnotexist01', a.allocationId), {
+    instanceOf: CloudError,
+  });
+  t.is(wrong.cloudCode, 'InvalidBandwidthPackageId.NotFound');
+  t.is(wrong.code, 'CloudNotFound');
   await client.removeFromBandwidthPackage(pkg, a.allocationId);
   const out = await client.waitForEip(a.allocationId, (e) => e?.bandwidthPackageId === '');
   t.is(out?.bandwidthPackageId, '');
@@ -253,7 +339,10 @@ test('findEniByPrivateIp pages DescribeNetworkInterfaces, caches per instance an
     },
   });
   const { client } = clientFor(sim);
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const last = await client.findEniByPrivateIp('i-big', '10.1.129.2');
   t.is(last?.networkInterfaceId, 'eni-big0129');
   t.is(last?.type, 'Secondary');
@@ -270,7 +359,10 @@ test('findEniByPrivateIp pages DescribeNetworkInterfaces, caches per instance an
 test('the old HMAC-SHA1 signature works too', async (t) => {
   const sim = await startSim();
   const { client } = clientFor(sim, { legacySignature: true });
-  t.teardown(async () => { client.close(); await sim.close(); });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const a = await client.allocateEip({ clientToken: token('v1'), tags: { a: 'b' } });
   t.is((await client.describeEip(a.allocationId))?.tags.a, 'b');
 });
@@ -278,31 +370,65 @@ test('the old HMAC-SHA1 signature works too', async (t) => {
 test('a wrong secret is CloudAuthFailed, not retried, and the secret appears nowhere', async (t) => {
   const sim = await startSim();
   const secret = 'wrong-secret-value-0123456789';
-  const { client, logs } = clientFor(sim, { credentials: { type: 'access_key', accessKeyId: sim.accessKeyId, accessKeySecret: secret } });
-  t.teardown(async () => { client.close(); await sim.close(); });
+  const { client, logs } = clientFor(sim, {
+    credentials: { type: 'access_key', accessKeyId: sim.accessKeyId, accessKeySecret: secret },
+  });
+  t.teardown(async () => {
+    client.close();
+    await sim.close();
+  });
   const e = await t.throwsAsync(client.allocateEip({ clientToken: token('x'), tags: {} }), { instanceOf: CloudError });
-  t.is(e!.code, 'CloudAuthFailed');
-  t.is(e!.cloudCode, 'SignatureDoesNotMatch');
-  t.false(e!.retryable);
+  t.is(e.code, 'CloudAuthFailed');
+  t.is(e.cloudCode, 'SignatureDoesNotMatch');
+  t.false(e.retryable);
   t.is(total(callsOf(await simState(sim), 'AllocateEipAddress')), 1);
-  const unknown = clientFor(sim, { credentials: { type: 'access_key', accessKeyId: 'nobody', accessKeySecret: secret } });
+  const unknown = clientFor(sim, {
+    credentials: { type: 'access_key', accessKeyId: 'nobody', accessKeySecret: secret },
+  });
   t.teardown(() => unknown.client.close());
   const e2 = await t.throwsAsync(unknown.client.describeEip('eip-x'), { instanceOf: CloudError });
-  t.is(e2!.cloudCode, 'InvalidAccessKeyId.NotFound');
-  t.is(e2!.httpStatus, 404);
-  for (const text of [...logs, ...unknown.logs, e!.message, e!.stack ?? '', e2!.message, JSON.stringify(e), JSON.stringify(e2)]) {
+  t.is(e2.cloudCode, 'InvalidAccessKeyId.NotFound');
+  t.is(e2.httpStatus, 404);
+  for (const text of [
+    ...logs,
+    ...unknown.logs,
+    e.message,
+    e.stack ?? '',
+    e2.message,
+    JSON.stringify(e),
+    JSON.stringify(e2),
+  ]) {
     t.false(text.includes(secret));
   }
-  t.true(logs.some((l) => l.includes(e!.requestId)), 'the RequestId is logged');
+  t.true(
+    logs.some((l) => l.includes(e.requestId)),
+    'the RequestId is logged',
+  );
 });
 
 test('bad options name the field and the fix', (t) => {
-  const sim = { regionId: 'cn-hangzhou', endpoint: '127.0.0.1:1', accessKeyId: 'a', accessKeySecret: 'b', topology: { vpcs: [{ vpcId: 'vpc-x' }] } } as never;
-  t.throws(() => clientFor(sim, { endpoints: { vpcEndpoint: 'http://127.0.0.1:1' } }), { message: /endpoints\.vpcEndpoint: must be HOST or HOST:PORT without a scheme/ });
+  const sim = {
+    regionId: 'cn-hangzhou',
+    endpoint: '127.0.0.1:1',
+    accessKeyId: 'a',
+    accessKeySecret: 'b',
+    topology: { vpcs: [{ vpcId: 'vpc-x' }] },
+  } as never;
+  t.throws(() => clientFor(sim, { endpoints: { vpcEndpoint: 'http://127.0.0.1:1' } }), {
+    message: /endpoints\.vpcEndpoint: must be HOST or HOST:PORT without a scheme/,
+  });
   t.throws(() => clientFor(sim, { regionId: '' }), { message: /regionId: is required/ });
   t.throws(() => clientFor(sim, { protocol: 'ftp' as never }), { message: /protocol: must be 'http' or 'https'/ });
   t.throws(() => clientFor(sim, { budgetShare: 2 }), { message: /budgetShare: must be a fraction/ });
-  t.throws(() => clientFor(sim, { credentials: { type: 'access_key', accessKeyId: '', accessKeySecret: 'x' } }), { message: /credentials\.accessKeyId: is required/ });
-  t.throws(() => clientFor(sim, { credentials: { type: 'oidc_role_arn', roleArn: 'r', oidcProviderArn: 'p', oidcTokenFile: '', stsEndpoint: 's' } }), { message: /credentials\.oidcTokenFile/ });
+  t.throws(() => clientFor(sim, { credentials: { type: 'access_key', accessKeyId: '', accessKeySecret: 'x' } }), {
+    message: /credentials\.accessKeyId: is required/,
+  });
+  t.throws(
+    () =>
+      clientFor(sim, {
+        credentials: { type: 'oidc_role_arn', roleArn: 'r', oidcProviderArn: 'p', oidcTokenFile: '', stsEndpoint: 's' },
+      }),
+    { message: /credentials\.oidcTokenFile/ },
+  );
   t.throws(() => clientFor(sim, { timeouts: { readMs: -1 } }), { message: /timeouts\.readMs/ });
 });

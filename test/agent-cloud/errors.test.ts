@@ -4,7 +4,12 @@ import { PodeipError } from '../../lib/errors.js';
 
 function sdkError(name: string, code: string, statusCode: number, extra: Record<string, unknown> = {}) {
   return Object.assign(new Error(`${code}: code: ${statusCode}, msg request id: RID-1`), {
-    name, code, statusCode, requestId: 'RID-1', data: { Code: code, Message: 'The specified thing.', RequestId: 'RID-1' }, ...extra,
+    name,
+    code,
+    statusCode,
+    requestId: 'RID-1',
+    data: { Code: code, Message: 'The specified thing.', RequestId: 'RID-1' },
+    ...extra,
   });
 }
 
@@ -39,11 +44,17 @@ for (const [cloudCode, status, code, retryable] of table) {
 }
 
 test('IncorrectEipStatus is retryable only while the EIP transitions', (t) => {
-  t.deepEqual(classifyCloudCode('IncorrectEipStatus', 400, { eipTransitioning: true }), { code: 'CloudBusy', retryable: true });
+  t.deepEqual(classifyCloudCode('IncorrectEipStatus', 400, { eipTransitioning: true }), {
+    code: 'CloudBusy',
+    retryable: true,
+  });
 });
 
 test('an SDK error becomes a CloudError carrying action, cloud code, status, RequestId and retry-after', (t) => {
-  const e = classifyError('AllocateEipAddress', sdkError('ThrottlingError', 'Throttling.User', 400, { retryAfter: 1500 }));
+  const e = classifyError(
+    'AllocateEipAddress',
+    sdkError('ThrottlingError', 'Throttling.User', 400, { retryAfter: 1500 }),
+  );
   t.true(e instanceof CloudError);
   t.true(e instanceof PodeipError);
   t.is(e.code, 'CloudThrottled');
@@ -58,17 +69,26 @@ test('an SDK error becomes a CloudError carrying action, cloud code, status, Req
 });
 
 test('network failures and timeouts are retryable CloudUnavailable, and their URLs lose the query string', (t) => {
-  const reset = classifyError('AssociateEipAddress', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+  const reset = classifyError(
+    'AssociateEipAddress',
+    Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+  );
   t.is(reset.code, 'CloudUnavailable');
   t.is(reset.cloudCode, 'ECONNRESET');
   t.true(reset.retryable);
-  const timeout = Object.assign(new Error('ReadTimeout: 3000. POST /?AccessKeyId=AK&SecurityToken=SECRET-TOKEN&Signature=x failed.'), { name: 'RequestTimeoutError' });
+  const timeout = Object.assign(
+    new Error('ReadTimeout: 3000. POST /?AccessKeyId=AK&SecurityToken=SECRET-TOKEN&Signature=x failed.'),
+    { name: 'RequestTimeoutError' },
+  );
   const e = classifyError('DescribeEipAddresses', timeout);
   t.is(e.code, 'CloudUnavailable');
   t.is(e.cloudCode, 'RequestTimeout');
   t.false(e.message.includes('SECRET-TOKEN'));
   t.false(e.message.includes('AccessKeyId=AK'));
-  const refused = classifyError('DescribeEipAddresses', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
+  const refused = classifyError(
+    'DescribeEipAddresses',
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+  );
   t.true(refused.retryable);
 });
 
@@ -79,9 +99,13 @@ test('an unparsable answer (HTML 502) is retryable', (t) => {
 });
 
 test('credential source failures are CloudCredentialsUnavailable and redacted', (t) => {
-  const e = classifyError('AllocateEipAddress', new CredentialSourceError('ecs_ram_role', 'token s3cr3t-value refused'), {
-    redact: (s) => s.replace('s3cr3t-value', '<redacted>'),
-  });
+  const e = classifyError(
+    'AllocateEipAddress',
+    new CredentialSourceError('ecs_ram_role', 'token s3cr3t-value refused'),
+    {
+      redact: (s) => s.replace('s3cr3t-value', '<redacted>'),
+    },
+  );
   t.is(e.code, 'CloudCredentialsUnavailable');
   t.true(e.retryable);
   t.false(e.message.includes('s3cr3t-value'));

@@ -21,7 +21,9 @@ test('busy nodes the plan lists split the budget less the reserve equally; the s
     sum += share.calls;
   }
   t.true(sum <= 120 * 0.95 + 1e-9, `sum ${sum}`);
-  const phases = new Set(members.map((m) => planShares({ plan: p, self: m, account, caps, reserve: 0.05 }).AssociateEipAddress.phase));
+  const phases = new Set(
+    members.map((m) => planShares({ plan: p, self: m, account, caps, reserve: 0.05 }).AssociateEipAddress.phase),
+  );
   t.is(phases.size, 200, 'every listed node takes its turn at its own phase');
 });
 
@@ -39,11 +41,15 @@ test('rateLimitShare caps one node; a node not listed yet takes budget / nodes o
 
 function take(limiter: ActionLimiter, n: number): number[] {
   const starts: number[] = [];
-  for (let i = 0; i < n; i++) void limiter.acquire().then((slot: Slot) => { starts.push(slot.startedAt); slot.finish(); });
+  for (let i = 0; i < n; i++)
+    void limiter.acquire().then((slot: Slot) => {
+      starts.push(slot.startedAt);
+      slot.finish();
+    });
   return starts;
 }
 
-test('a planned share under one call per window: one call per stretched window, the first at the node\'s phase', async (t) => {
+test("a planned share under one call per window: one call per stretched window, the first at the node's phase", async (t) => {
   const clock = new ManualClock();
   const limiter = new ActionLimiter({ calls: 60, windowMs: 1000 }, clock);
   limiter.setPlan({ calls: 0.25, phase: 0.5 });
@@ -52,7 +58,10 @@ test('a planned share under one call per window: one call per stretched window, 
   const starts = take(limiter, 3);
   await clock.advance(12_000);
   const offset = (((0.5 * 4000 - t0) % 4000) + 4000) % 4000;
-  t.deepEqual(starts.map((s) => s - t0), [offset, offset + 4000, offset + 8000]);
+  t.deepEqual(
+    starts.map((s) => s - t0),
+    [offset, offset + 4000, offset + 8000],
+  );
 });
 
 test('a share below one call still gets its turn when timers fire late', async (t) => {
@@ -68,7 +77,7 @@ test('a share below one call still gets its turn when timers fire late', async (
   t.true(starts[1]! - starts[0]! >= 3000, 'then one call per stretched window');
 });
 
-test('a planned share of c > 1: floor(c) calls per budget window, and the fraction as an extra call at the node\'s turn; no plan goes back to the configured limit', async (t) => {
+test("a planned share of c > 1: floor(c) calls per budget window, and the fraction as an extra call at the node's turn; no plan goes back to the configured limit", async (t) => {
   const clock = new ManualClock();
   const limiter = new ActionLimiter({ calls: 60, windowMs: 1000 }, clock);
   // 2.5 calls: 2 per window, plus one extra every 1000 / 0.5 = 2000 ms at a quarter of that period.
@@ -77,7 +86,10 @@ test('a planned share of c > 1: floor(c) calls per budget window, and the fracti
   const t0 = clock.now();
   const starts = take(limiter, 8);
   await clock.advance(3000);
-  t.deepEqual(starts.map((s) => s - t0), [0, 0, 500, 1000, 1000, 2000, 2000, 2500]);
+  t.deepEqual(
+    starts.map((s) => s - t0),
+    [0, 0, 500, 1000, 1000, 2000, 2000, 2500],
+  );
   limiter.setPlan(undefined);
   t.like(limiter.state(), { limit: 60, currentLimit: 2, planned: false }, 'AIMD goes on from where the plan left it');
   limiter.onSuccess();

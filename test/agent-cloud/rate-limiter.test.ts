@@ -7,14 +7,22 @@ import { ManualClock, settle } from './helpers/manual-clock.js';
 const WINDOW = 1000;
 
 /** Acquires n slots; each call is answered at once unless `hold` (then the test settles it). */
-function collect(limiter: ActionLimiter, n: number, signal?: AbortSignal, hold = false): { starts: number[]; slots: Slot[]; errors: unknown[] } {
+function collect(
+  limiter: ActionLimiter,
+  n: number,
+  signal?: AbortSignal,
+  hold = false,
+): { starts: number[]; slots: Slot[]; errors: unknown[] } {
   const out = { starts: [] as number[], slots: [] as Slot[], errors: [] as unknown[] };
   for (let i = 0; i < n; i++) {
-    limiter.acquire(signal).then((slot) => {
-      out.starts.push(slot.startedAt);
-      out.slots.push(slot);
-      if (!hold) slot.finish();
-    }, (e) => out.errors.push(e));
+    limiter.acquire(signal).then(
+      (slot) => {
+        out.starts.push(slot.startedAt);
+        out.slots.push(slot);
+        if (!hold) slot.finish();
+      },
+      (e) => out.errors.push(e),
+    );
   }
   return out;
 }
@@ -45,7 +53,10 @@ test('Throttling pauses until retry-after, halves the rate once per round, and s
   await settle();
   t.is(first.starts.length, 8);
   // Every call of that round is throttled: one cut, not eight; the server did not count them.
-  for (const s of first.slots) { limiter.onThrottled(s.startedAt, 300); s.refund(); }
+  for (const s of first.slots) {
+    limiter.onThrottled(s.startedAt, 300);
+    s.refund();
+  }
   t.is(limiter.state().inWindow, 0);
   t.is(limiter.state().currentLimit, 4);
   t.is(limiter.state().pausedForMs, 300);
@@ -123,10 +134,17 @@ test('node budgets are the documented ones times the share, at least one call', 
   t.deepEqual(b.DescribeEipAddresses, { calls: 300, windowMs: 60_000 });
   t.is(DOCUMENTED_BUDGETS.ReleaseEipAddress.calls, 600);
   t.is(nodeBudgets(0.001).AssociateEipAddress.calls, 1);
-  t.deepEqual(nodeBudgets(1, { AllocateEipAddress: { calls: 50, windowMs: 1000 } }).AllocateEipAddress, { calls: 50, windowMs: 1000 });
+  t.deepEqual(nodeBudgets(1, { AllocateEipAddress: { calls: 50, windowMs: 1000 } }).AllocateEipAddress, {
+    calls: 50,
+    windowMs: 1000,
+  });
   const bad = t.throws(() => nodeBudgets(0), { instanceOf: CloudConfigError });
-  t.regex(bad!.message, /budgetShare/);
+  t.regex(bad.message, /budgetShare/);
   t.throws(() => nodeBudgets(1.5), { instanceOf: CloudConfigError });
-  t.throws(() => nodeBudgets(1, { AllocateEipAddress: { calls: 0, windowMs: 1000 } }), { message: /budgets\.AllocateEipAddress/ });
-  t.throws(() => nodeBudgets(1, { Bogus: { calls: 1, windowMs: 1000 } } as never), { message: /budgets\.Bogus: unknown action/ });
+  t.throws(() => nodeBudgets(1, { AllocateEipAddress: { calls: 0, windowMs: 1000 } }), {
+    message: /budgets\.AllocateEipAddress/,
+  });
+  t.throws(() => nodeBudgets(1, { Bogus: { calls: 1, windowMs: 1000 } } as never), {
+    message: /budgets\.Bogus: unknown action/,
+  });
 });

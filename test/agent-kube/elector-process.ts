@@ -7,7 +7,10 @@ import { createKubeGateway } from '../../agent/src/kube/gateway.js';
 import { silentLogger } from '../../agent/src/log/logger.js';
 
 const [kubeconfig, identity, lease, deadline, retry] = process.argv.slice(2);
-const gateway = createKubeGateway({ nodeName: identity!, kubeconfig }, { logger: silentLogger, registry: new Registry(), env: {} });
+const gateway = createKubeGateway(
+  { nodeName: identity!, kubeconfig },
+  { logger: silentLogger, registry: new Registry(), env: {} },
+);
 const elector = gateway.createLeaderElector({
   name: 'podeip-gc',
   leaseDurationSeconds: Number(lease),
@@ -15,6 +18,10 @@ const elector = gateway.createLeaderElector({
   retryPeriodSeconds: Number(retry),
 });
 elector.run({
-  onStartedLeading: () => { process.stdout.write('leading\n'); },
-  onStoppedLeading: () => { process.stdout.write('stopped\n'); },
+  onStartedLeading: () => {
+    process.stdout.write('leading\n');
+  },
+  onStoppedLeading: () => {
+    process.stdout.write('stopped\n');
+  },
 });

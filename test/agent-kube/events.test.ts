@@ -12,7 +12,10 @@ class MemorySink implements EventSink {
   failNext = 0;
 
   async create(event: EventRecord): Promise<void> {
-    if (this.failNext > 0) { this.failNext--; throw new Error('api down'); }
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('api down');
+    }
     this.events.set(`${event.namespace}/${event.name}`, structuredClone(event));
     this.writes.push({ op: 'create', name: event.name, count: event.count });
   }
@@ -34,8 +37,12 @@ function setup(options: { qps?: number; burst?: number; maxPending?: number; agg
   const sink = new MemorySink();
   const registry = new Registry();
   const metrics = createKubeMetrics(registry);
-  const recorder = new EventRecorder({ component: 'podeip-agent', host: 'node-a', ...options }, { sink, clock, logger: silentLogger, metrics });
-  const dropped = async (reason: string) => ((await metrics.eventsDropped.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0);
+  const recorder = new EventRecorder(
+    { component: 'podeip-agent', host: 'node-a', ...options },
+    { sink, clock, logger: silentLogger, metrics },
+  );
+  const dropped = async (reason: string) =>
+    (await metrics.eventsDropped.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
   return { clock, sink, recorder, dropped };
 }
 
@@ -43,10 +50,17 @@ test('a burst of the same event becomes one Event with the total count, later re
   const { clock, sink, recorder } = setup();
   for (let i = 0; i < 100; i++) recorder.record(pod, 'Warning', 'AllocateFailed', 'quota exceeded');
   await settle();
-  t.deepEqual(sink.writes.map((w) => [w.op, w.count]), [['create', 100]]);
+  t.deepEqual(
+    sink.writes.map((w) => [w.op, w.count]),
+    [['create', 100]],
+  );
   const [event] = [...sink.events.values()];
   t.like(event, {
-    namespace: 'default', type: 'Warning', reason: 'AllocateFailed', message: 'quota exceeded', count: 100,
+    namespace: 'default',
+    type: 'Warning',
+    reason: 'AllocateFailed',
+    message: 'quota exceeded',
+    count: 100,
     involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'web-0', uid: 'uid-1' },
     source: { component: 'podeip-agent', host: 'node-a' },
   });
@@ -66,10 +80,19 @@ test('different reasons or objects are different Events', async (t) => {
   const { sink, recorder } = setup();
   recorder.record(pod, 'Normal', 'Allocated', 'eip-1');
   recorder.record(pod, 'Normal', 'Associated', 'eip-1 on eni-1');
-  recorder.record({ kind: 'PodEIP', namespace: 'default', name: 'web-0', uid: 'uid-2' }, 'Normal', 'Allocated', 'eip-1');
+  recorder.record(
+    { kind: 'PodEIP', namespace: 'default', name: 'web-0', uid: 'uid-2' },
+    'Normal',
+    'Allocated',
+    'eip-1',
+  );
   await settle();
   t.is(sink.events.size, 3);
-  t.deepEqual([...sink.events.values()].map((e) => e.involvedObject.apiVersion).sort(), ['alibabacloud.com/v1beta1', 'v1', 'v1']);
+  t.deepEqual([...sink.events.values()].map((e) => e.involvedObject.apiVersion).sort(), [
+    'alibabacloud.com/v1beta1',
+    'v1',
+    'v1',
+  ]);
 });
 
 test('an error storm of distinct messages is rate limited and bounded', async (t) => {
@@ -92,7 +115,10 @@ test('repeats arriving while their series waits for the rate limit are merged in
   await settle();
   t.is(sink.writes.length, 1);
   await clock.advance(1000);
-  t.deepEqual(sink.writes.map((w) => w.count), [1, 51]);
+  t.deepEqual(
+    sink.writes.map((w) => w.count),
+    [1, 51],
+  );
 });
 
 test('after the aggregation window a repeat starts a new Event', async (t) => {
@@ -102,7 +128,10 @@ test('after the aggregation window a repeat starts a new Event', async (t) => {
   await clock.advance(61_000);
   recorder.record(pod, 'Normal', 'Released', 'eip-1');
   await settle();
-  t.deepEqual(sink.writes.map((w) => w.op), ['create', 'create']);
+  t.deepEqual(
+    sink.writes.map((w) => w.op),
+    ['create', 'create'],
+  );
   t.is(sink.events.size, 2);
 });
 
@@ -113,7 +142,13 @@ test('an Event deleted by its TTL is recreated on the next repeat', async (t) =>
   sink.events.clear();
   recorder.record(pod, 'Normal', 'Bound', 'x');
   await settle();
-  t.deepEqual(sink.writes.map((w) => [w.op, w.count]), [['create', 1], ['create', 2]]);
+  t.deepEqual(
+    sink.writes.map((w) => [w.op, w.count]),
+    [
+      ['create', 1],
+      ['create', 2],
+    ],
+  );
 });
 
 test('record never throws into the caller, and API errors are counted', async (t) => {
@@ -124,7 +159,11 @@ test('record never throws into the caller, and API errors are counted', async (t
   t.is(await dropped('api_error'), 1);
   recorder.record(pod, 'Warning', 'X', 'y');
   await settle();
-  t.deepEqual(sink.writes.map((w) => [w.op, w.count]), [['create', 2]], 'the failed occurrence is kept in the count');
+  t.deepEqual(
+    sink.writes.map((w) => [w.op, w.count]),
+    [['create', 2]],
+    'the failed occurrence is kept in the count',
+  );
 });
 
 test('close writes what is queued and ignores later records', async (t) => {
@@ -150,10 +189,17 @@ test('the pending bound also holds for repeats of series already written', async
   recorder.record(pod, 'Warning', 'C', 'c');
   recorder.record(pod, 'Warning', 'D', 'd');
   recorder.record(pod, 'Warning', 'A', 'a');
-  t.is(await dropped('queue_full'), 1, 'A\'s repeat finds the queue full');
+  t.is(await dropped('queue_full'), 1, "A's repeat finds the queue full");
   await clock.advance(2000);
-  t.deepEqual(sink.writes.map((w) => w.op), ['create', 'create', 'create', 'create']);
+  t.deepEqual(
+    sink.writes.map((w) => w.op),
+    ['create', 'create', 'create', 'create'],
+  );
   recorder.record(pod, 'Warning', 'A', 'a');
   await clock.advance(1000);
-  t.deepEqual(sink.writes.at(-1), { op: 'update', name: sink.writes[0]!.name, count: 3 }, 'the dropped occurrence is still counted');
+  t.deepEqual(
+    sink.writes.at(-1),
+    { op: 'update', name: sink.writes[0]!.name, count: 3 },
+    'the dropped occurrence is still counted',
+  );
 });

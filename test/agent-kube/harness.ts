@@ -53,7 +53,11 @@ export async function startCluster(options: KubeSimOptions = {}): Promise<Cluste
   };
 }
 
-export function podManifest(name: string, nodeName: string, extra: { annotations?: Record<string, string>; namespace?: string } = {}): V1Pod {
+export function podManifest(
+  name: string,
+  nodeName: string,
+  extra: { annotations?: Record<string, string>; namespace?: string } = {},
+): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -67,7 +71,11 @@ export function podManifest(name: string, nodeName: string, extra: { annotations
 }
 
 /** Polls until check() returns a value (not undefined), or fails after timeoutMs. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

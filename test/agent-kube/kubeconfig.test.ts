@@ -13,18 +13,26 @@ test('API requests share one kept-alive connection instead of opening one each',
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ apiVersion: 'v1', kind: 'NamespaceList', metadata: {}, items: [] }));
   });
-  server.on('connection', () => { connections += 1; });
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => { server.closeAllConnections(); server.close(); });
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   const dir = mkdtempSync(join(tmpdir(), 'podeip-kubeconfig-'));
   const file = join(dir, 'kubeconfig');
-  writeFileSync(file, `apiVersion: v1
+  writeFileSync(
+    file,
+    `apiVersion: v1
 kind: Config
 clusters: [{ name: c, cluster: { server: "http://127.0.0.1:${(server.address() as AddressInfo).port}", insecure-skip-tls-verify: true } }]
 users: [{ name: u, user: {} }]
 contexts: [{ name: x, context: { cluster: c, user: u } }]
 current-context: x
-`);
+`,
+  );
   const core = loadKubeConfig({ kubeconfig: file, env: {} }).makeApiClient(CoreV1Api);
   for (let i = 0; i < 5; i++) t.deepEqual((await core.listNamespace()).items, []);
   t.is(connections, 1);

@@ -16,7 +16,9 @@ export class ManualClock implements Clock {
   setTimer(fire: () => void, ms: number): () => void {
     const sleeper = { at: this.time + Math.max(0, ms), fire };
     this.sleepers.push(sleeper);
-    return () => { this.sleepers = this.sleepers.filter((s) => s !== sleeper); };
+    return () => {
+      this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+    };
   }
 
   get pendingSleepers(): number {

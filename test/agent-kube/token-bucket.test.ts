@@ -7,7 +7,11 @@ test('burst is available at once, then tokens come at qps', async (t) => {
   const clock = new ManualClock();
   const bucket = new TokenBucket(5, 3, clock);
   let granted = 0;
-  const all = Array.from({ length: 8 }, () => bucket.take().then(() => { granted += 1; }));
+  const all = Array.from({ length: 8 }, () =>
+    bucket.take().then(() => {
+      granted += 1;
+    }),
+  );
   await settle();
   t.is(granted, 3, 'the burst of 3 is granted without waiting');
   await clock.advance(199);
@@ -23,7 +27,11 @@ test('waiters are served in arrival order', async (t) => {
   const clock = new ManualClock();
   const bucket = new TokenBucket(1, 1, clock);
   const order: number[] = [];
-  const all = [1, 2, 3].map((n) => bucket.take().then(() => { order.push(n); }));
+  const all = [1, 2, 3].map((n) =>
+    bucket.take().then(() => {
+      order.push(n);
+    }),
+  );
   await clock.advance(3000);
   await Promise.all(all);
   t.deepEqual(order, [1, 2, 3]);
@@ -39,7 +47,9 @@ test('an aborted waiter rejects and does not consume a token', async (t) => {
   controller.abort(new Error('caller gave up'));
   await t.throwsAsync(aborted, { message: 'caller gave up' });
   let done = false;
-  void next.then(() => { done = true; });
+  void next.then(() => {
+    done = true;
+  });
   await clock.advance(999);
   t.false(done);
   await clock.advance(1);
@@ -58,6 +68,12 @@ test('idle time refills up to the burst, not beyond', async (t) => {
 
 test('bad settings name the option', (t) => {
   const clock = new ManualClock();
-  t.throws(() => new TokenBucket(0, 5, clock), { instanceOf: KubeOptionError, message: /kubeClientQPS must be a positive number/ });
-  t.throws(() => new TokenBucket(5, 0.5, clock), { instanceOf: KubeOptionError, message: /kubeClientBurst must be an integer >= 1/ });
+  t.throws(() => new TokenBucket(0, 5, clock), {
+    instanceOf: KubeOptionError,
+    message: /kubeClientQPS must be a positive number/,
+  });
+  t.throws(() => new TokenBucket(5, 0.5, clock), {
+    instanceOf: KubeOptionError,
+    message: /kubeClientBurst must be an integer >= 1/,
+  });
 });

@@ -12,23 +12,36 @@ import { cloudEips, until } from '../chaos/world.js';
 test('an ADD that outlives agent.attachTimeoutSeconds gets 11 at that time; the retry gets the same EIP', async (t) => {
   t.timeout(120_000);
   // Association takes 9 s in this cloud; the agent answers after 5 s, the plugin would wait 60.
-  const cluster = await clusterFor(t, 'attach-timeout', { cloud: { rateLimits: 'off', associationDelayMs: 9000 }, agentConfig: { agent: { attachTimeoutSeconds: 5 } } });
+  const cluster = await clusterFor(t, 'attach-timeout', {
+    cloud: { rateLimits: 'off', associationDelayMs: 9000 },
+    agentConfig: { agent: { attachTimeoutSeconds: 5 } },
+  });
   const node = cluster.nodes[0]!;
   await node.agent.start();
   const runtime = new CniRuntime({ socketPath: join(cluster.dir, node.name, 'run', 'agent.sock'), timeoutSeconds: 60 });
-  const sandbox = await cluster.createPod(node, { name: 'slow', annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } });
+  const sandbox = await cluster.createPod(node, {
+    name: 'slow',
+    annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' },
+  });
 
   const first = await runtime.add(sandbox);
   const error = first.result as { code: number; msg: string; details: string };
   t.is(error.code, 11, first.stdout);
   t.regex(error.msg, /not attached within 5 s \(agent\.attachTimeoutSeconds\); the work goes on/);
   t.regex(error.details, /podeip-error-code DeadlineExceeded/);
-  t.true(first.ms >= 5000 && first.ms < 9000, `answered after ${Math.round(first.ms)} ms: at the attach timeout, before the association finished`);
+  t.true(
+    first.ms >= 5000 && first.ms < 9000,
+    `answered after ${Math.round(first.ms)} ms: at the attach timeout, before the association finished`,
+  );
 
-  const retry = await until('the retried ADD to succeed', async () => {
-    const next = await runtime.add(sandbox);
-    return next.exitCode === 0 ? next : undefined;
-  }, 60_000);
+  const retry = await until(
+    'the retried ADD to succeed',
+    async () => {
+      const next = await runtime.add(sandbox);
+      return next.exitCode === 0 ? next : undefined;
+    },
+    60_000,
+  );
   t.is(retry.exitCode, 0);
   const eips = cloudEips(cluster);
   t.is(eips.length, 1);

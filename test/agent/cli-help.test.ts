@@ -18,7 +18,8 @@ const bin = (name: string): string => fileURLToPath(new URL(`../../../bin/${name
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, args, { timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -40,7 +41,11 @@ for (const [argv, spec] of COMMANDS) {
     t.is(result.stderr, '');
     t.true(result.stdout.startsWith(`usage: ${spec.command}`));
     for (const [flag, def] of Object.entries(spec.flags)) {
-      t.regex(result.stdout, new RegExp(`--${flag}\\b.*${def.help.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), `--${flag} is described`);
+      t.regex(
+        result.stdout,
+        new RegExp(`--${flag}\\b.*${def.help.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+        `--${flag} is described`,
+      );
     }
   });
 
@@ -87,7 +92,11 @@ test('check-config lists every problem in one pass with did-you-mean, exit 1, no
   t.regex(result.stderr, /agent\.socketPth: unknown key in agent; did you mean agent\.socketPath\?/);
   t.regex(result.stderr, /vpcID: required/, 'the missing vpcID comes in the same pass');
   t.notRegex(result.stderr, /\n\s+at /);
-  const good = await run([bin('podeip-agent'), 'check-config', fileURLToPath(new URL('../../../manifests/overlays/example/config.yaml', import.meta.url))]);
+  const good = await run([
+    bin('podeip-agent'),
+    'check-config',
+    fileURLToPath(new URL('../../../manifests/overlays/example/config.yaml', import.meta.url)),
+  ]);
   t.is(good.code, 0, good.stderr);
   t.regex(good.stdout, /: ok$/m);
 });

@@ -5,12 +5,16 @@ const minimal = 'clusterID: c-demo\nregionID: cn-hangzhou\nvpcID: vpc-demo\n';
 
 function problemsOf(text: string): string[] {
   let error: unknown;
-  try { parseConfig(text); } catch (err) { error = err; }
+  try {
+    parseConfig(text);
+  } catch (err) {
+    error = err;
+  }
   if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError for:\n${text}`);
   return error.problems;
 }
 
-test('the issue\'s sample config parses with its values', (t) => {
+test("the issue's sample config parses with its values", (t) => {
   const config = parseConfig(`
 clusterID: c-demo
 regionID: cn-hangzhou
@@ -62,7 +66,9 @@ test('unknown keys are errors that name the key, at any depth', (t) => {
 });
 
 test('bad values name the key and say what is expected', (t) => {
-  const problems = problemsOf(`${minimal}kubeClientQPS: 0\nagent: {metricsListen: "9464", stateDir: relative}\ncloud: {protocol: ftp, vpcEndpoint: "https://vpc.example"}\nenableControllers: [vpc]\nenableVirtualNode: true\n`);
+  const problems = problemsOf(
+    `${minimal}kubeClientQPS: 0\nagent: {metricsListen: "9464", stateDir: relative}\ncloud: {protocol: ftp, vpcEndpoint: "https://vpc.example"}\nenableControllers: [vpc]\nenableVirtualNode: true\n`,
+  );
   const byKey = (key: string): string | undefined => problems.find((p) => p.startsWith(`${key}:`));
   t.truthy(byKey('kubeClientQPS'));
   t.regex(byKey('agent.metricsListen') ?? '', /HOST:PORT/);
@@ -75,7 +81,10 @@ test('bad values name the key and say what is expected', (t) => {
 
 test('half a credential, or AK/SK together with RRSA, is refused', (t) => {
   t.regex(problemsOf(`${minimal}credential: {accessKey: AK}\n`)[0], /set both accessKey and accessSecret/);
-  t.regex(problemsOf(`${minimal}enableRRSA: true\ncredential: {accessKey: AK, accessSecret: SK}\n`)[0], /choose one way/);
+  t.regex(
+    problemsOf(`${minimal}enableRRSA: true\ncredential: {accessKey: AK, accessSecret: SK}\n`)[0],
+    /choose one way/,
+  );
 });
 
 test('YAML syntax errors give the line', (t) => {
@@ -88,7 +97,9 @@ test('the warm pool is off by default; its settings are checked and named', (t) 
   t.true(config.warmPool.recycle);
   t.is(config.warmPool.profile.internetChargeType, 'PayByTraffic');
   t.is(config.cloud.eipQuota, 20);
-  const problems = problemsOf(`${minimal}cloud: {eipQuota: 0}\nwarmPool: {enabled: true, minIdle: 6, maxIdle: 5, profile: {bandwidth: "5M", bandwidthPackageId: pkg-1, ispp: BGP}}\n`);
+  const problems = problemsOf(
+    `${minimal}cloud: {eipQuota: 0}\nwarmPool: {enabled: true, minIdle: 6, maxIdle: 5, profile: {bandwidth: "5M", bandwidthPackageId: pkg-1, ispp: BGP}}\n`,
+  );
   const byKey = (key: string): string | undefined => problems.find((p) => p.startsWith(`${key}:`));
   t.truthy(byKey('cloud.eipQuota'));
   t.regex(byKey('warmPool.profile.bandwidth') ?? '', /positive integer/);

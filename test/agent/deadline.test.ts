@@ -12,7 +12,7 @@ test('fires at its time with a TimeoutError, like AbortSignal.timeout', async (t
   t.is((d.signal.reason as DOMException).name, 'TimeoutError');
 });
 
-test('fires with a parent, carrying the parent\'s reason, and stops its timer', async (t) => {
+test("fires with a parent, carrying the parent's reason, and stops its timer", async (t) => {
   const parent = new AbortController();
   const d = deadline([new AbortController().signal, parent.signal], 60_000);
   const reason = new Error('caller hung up');

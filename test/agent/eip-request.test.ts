@@ -18,5 +18,5 @@ test('a misspelt flag reaches the agent and fails with the annotation named, ins
   t.true(requestsEip(annotations));
   const error = t.throws(() => parseEipRequest(annotations));
   t.true(error instanceof InvalidAnnotationError);
-  t.regex(error!.message, /k8s\.aliyun\.com\/pod-with-eip="yes": must be "true" or "false"/);
+  t.regex(error.message, /k8s\.aliyun\.com\/pod-with-eip="yes": must be "true" or "false"/);
 });

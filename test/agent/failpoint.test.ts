@@ -4,14 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { FailpointSpecError, parseFailpoints } from '../../lib/failpoint.js';
 
 test('failpoint specs parse hit counts and delays, and bad ones name the entry', (t) => {
-  t.deepEqual([...parseFailpoints('journal:allocating, cloud:AllocateEipAddress:send#3@250')], [
-    ['journal:allocating', { remainingHits: 1, delayMs: 0 }],
-    ['cloud:AllocateEipAddress:send', { remainingHits: 3, delayMs: 250 }],
-  ]);
+  t.deepEqual(
+    [...parseFailpoints('journal:allocating, cloud:AllocateEipAddress:send#3@250')],
+    [
+      ['journal:allocating', { remainingHits: 1, delayMs: 0 }],
+      ['cloud:AllocateEipAddress:send', { remainingHits: 3, delayMs: 250 }],
+    ],
+  );
   t.is(parseFailpoints(undefined).size, 0);
   const error = t.throws(() => parseFailpoints('ok,bad name#0'));
   t.true(error instanceof FailpointSpecError);
-  t.regex(error!.message, /"bad name#0"/);
+  t.regex(error.message, /"bad name#0"/);
 });
 
 const failpointModule = fileURLToPath(new URL('../../lib/failpoint.js', import.meta.url));
@@ -20,7 +23,8 @@ function runWith(spec: string | undefined): { status: number | null; signal: Nod
   const script = `import { failpoint } from ${JSON.stringify(failpointModule)};
 for (let i = 1; i <= 3; i++) { failpoint('step'); console.log('passed ' + i); }`;
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: { ...process.env, PODEIP_FAILPOINTS: spec ?? '' }, encoding: 'utf8',
+    env: { ...process.env, PODEIP_FAILPOINTS: spec ?? '' },
+    encoding: 'utf8',
   });
   return { status: result.status, signal: result.signal, stdout: result.stdout };
 }

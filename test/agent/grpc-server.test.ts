@@ -19,9 +19,17 @@ class RecordingBindings implements BindingApi {
     if (this.failWith) throw this.failWith;
     return { eipRequested: false };
   }
-  async detach() { this.calls.push('detach'); return { detached: false }; }
-  async check() { this.calls.push('check'); return { eipRequested: false }; }
-  bindings(): Binding[] { return []; }
+  async detach() {
+    this.calls.push('detach');
+    return { detached: false };
+  }
+  async check() {
+    this.calls.push('check');
+    return { eipRequested: false };
+  }
+  bindings(): Binding[] {
+    return [];
+  }
 }
 
 async function startServer(t: import('ava').ExecutionContext, ready = true) {
@@ -29,17 +37,31 @@ async function startServer(t: import('ava').ExecutionContext, ready = true) {
   const socketPath = join(dir, 'run', 'agent.sock');
   const bindings = new RecordingBindings();
   const registry = new Registry();
-  const server = new AgentGrpcServer(bindings, { agentVersion: '0.1.0', nodeName: 'node-a', instanceId: 'i-1', isReady: () => ready }, new AgentMetrics(registry), silentLogger);
+  const server = new AgentGrpcServer(
+    bindings,
+    { agentVersion: '0.1.0', nodeName: 'node-a', instanceId: 'i-1', isReady: () => ready },
+    new AgentMetrics(registry),
+    silentLogger,
+  );
   await server.listen(socketPath);
   const Client = grpc.makeGenericClientConstructor(loadAgentService(), 'Agent');
   const client = new Client(`unix:${socketPath}`, grpc.credentials.createInsecure());
-  t.teardown(async () => { client.close(); await server.close(100); });
+  t.teardown(async () => {
+    client.close();
+    await server.close(100);
+  });
   return { socketPath, bindings, client, registry, dir };
 }
 
-function call(client: grpc.Client, method: string, request: object): Promise<{ err: grpc.ServiceError | null; res: unknown }> {
+function call(
+  client: grpc.Client,
+  method: string,
+  request: object,
+): Promise<{ err: grpc.ServiceError | null; res: unknown }> {
   return new Promise((resolve) => {
-    (client as unknown as Record<string, Function>)[method](request, (err: grpc.ServiceError | null, res: unknown) => resolve({ err, res }));
+    (client as unknown as Record<string, Function>)[method](request, (err: grpc.ServiceError | null, res: unknown) =>
+      resolve({ err, res }),
+    );
   });
 }
 
@@ -58,13 +80,23 @@ test('the socket is 0600 in a 0700 directory', async (t) => {
 
 test('a stale socket file is replaced, a live one is refused', async (t) => {
   const first = await startServer(t);
-  const second = new AgentGrpcServer(new RecordingBindings(), { agentVersion: '0.1.0', nodeName: 'n', instanceId: 'i', isReady: () => true }, new AgentMetrics(new Registry()), silentLogger);
+  const second = new AgentGrpcServer(
+    new RecordingBindings(),
+    { agentVersion: '0.1.0', nodeName: 'n', instanceId: 'i', isReady: () => true },
+    new AgentMetrics(new Registry()),
+    silentLogger,
+  );
   const error = await t.throwsAsync(second.listen(first.socketPath));
   t.true(error instanceof SocketInUseError);
 
   const stale = join(first.dir, 'stale.sock');
   await writeFile(stale, '');
-  const third = new AgentGrpcServer(new RecordingBindings(), { agentVersion: '0.1.0', nodeName: 'n', instanceId: 'i', isReady: () => true }, new AgentMetrics(new Registry()), silentLogger);
+  const third = new AgentGrpcServer(
+    new RecordingBindings(),
+    { agentVersion: '0.1.0', nodeName: 'n', instanceId: 'i', isReady: () => true },
+    new AgentMetrics(new Registry()),
+    silentLogger,
+  );
   await t.notThrowsAsync(third.listen(stale));
   await third.close(100);
 });
@@ -130,5 +162,5 @@ test('before the agent is ready, ADD gets UNAVAILABLE but Status answers', async
   t.deepEqual(add.err?.metadata.get(ERROR_CODE_TRAILER), ['AgentNotReady']);
   const status = await call(client, 'Status', { clientVersion: '0.1.0' });
   t.is(status.err, null);
-  t.like(status.res as object, { nodeName: 'node-a', ready: false, bindings: [] });
+  t.like(status.res, { nodeName: 'node-a', ready: false, bindings: [] });
 });

@@ -16,7 +16,7 @@ function problemsOf(text: string): string[] {
   throw new Error(`expected a ConfigError for:\n${text}`);
 }
 
-test('without a retry section every part gets today\'s bounds', (t) => {
+test("without a retry section every part gets today's bounds", (t) => {
   const parts = componentsFromConfig(parseConfig(minimal), node);
   t.deepEqual(parts.retry, DEFAULT_RETRY_POLICIES);
   t.deepEqual(parts.cloud.backoff, { baseMs: 200, maxMs: 10_000 });
@@ -30,12 +30,15 @@ test('without a retry section every part gets today\'s bounds', (t) => {
 });
 
 test('a retry policy set in the config reaches the part that retries', (t) => {
-  const parts = componentsFromConfig(parseConfig(`${minimal}retry:
+  const parts = componentsFromConfig(
+    parseConfig(`${minimal}retry:
   cloudCall: {baseMs: 100, maxMs: 5000, deadlineMs: 30000}
   associationWait: {intervalMs: 250}
   kubeWrite: {conflictRetries: 8}
   reconcile: {intervalMs: 10000}
-`), node);
+`),
+    node,
+  );
   t.deepEqual(parts.cloud.backoff, { baseMs: 100, maxMs: 5000 });
   t.is(parts.cloud.timeouts?.defaultDeadlineMs, 30_000);
   t.is(parts.cloud.pollIntervalMs, 250);
@@ -47,19 +50,34 @@ test('a retry policy set in the config reaches the part that retries', (t) => {
 });
 
 test('a bad retry bound is an error naming the field', (t) => {
-  t.deepEqual(problemsOf(`${minimal}retry:\n  cloudCall: {baseMs: 5000, maxMs: 100}\n`), ['retry.cloudCall.maxMs: maxMs must not be below baseMs']);
+  t.deepEqual(problemsOf(`${minimal}retry:\n  cloudCall: {baseMs: 5000, maxMs: 100}\n`), [
+    'retry.cloudCall.maxMs: maxMs must not be below baseMs',
+  ]);
   const [negative] = problemsOf(`${minimal}retry:\n  journalOpen: {retryMs: -1}\n`);
   t.regex(negative ?? '', /^retry\.journalOpen\.retryMs: /);
-  t.deepEqual(problemsOf(`${minimal}retry:\n  cloudCall: {basMs: 100}\n`), ['retry.cloudCall.basMs: unknown key in retry.cloudCall; did you mean retry.cloudCall.baseMs?']);
-  t.deepEqual(problemsOf(`${minimal}retry:\n  cloudcall: {baseMs: 100}\n`), ['retry.cloudcall: unknown key in retry; did you mean retry.cloudCall?']);
+  t.deepEqual(problemsOf(`${minimal}retry:\n  cloudCall: {basMs: 100}\n`), [
+    'retry.cloudCall.basMs: unknown key in retry.cloudCall; did you mean retry.cloudCall.baseMs?',
+  ]);
+  t.deepEqual(problemsOf(`${minimal}retry:\n  cloudcall: {baseMs: 100}\n`), [
+    'retry.cloudcall: unknown key in retry; did you mean retry.cloudCall?',
+  ]);
 });
 
 test('the rest of the config maps as main.ts used to map it by hand', (t) => {
-  const parts = componentsFromConfig(parseConfig(`${minimal}agent: {leaseDurationSeconds: 15, attachTimeoutSeconds: 40}
+  const parts = componentsFromConfig(
+    parseConfig(`${minimal}agent: {leaseDurationSeconds: 15, attachTimeoutSeconds: 40}
 warmPool: {enabled: true, minIdle: 1}
 cloud: {budgetCoordinationSeconds: 5}
-`), node);
-  t.deepEqual(parts.elector, { name: GC_LEASE_NAME, namespace: 'kube-system', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
+`),
+    node,
+  );
+  t.deepEqual(parts.elector, {
+    name: GC_LEASE_NAME,
+    namespace: 'kube-system',
+    leaseDurationSeconds: 15,
+    renewDeadlineSeconds: 10,
+    retryPeriodSeconds: 2,
+  });
   t.is(parts.binding.attachTimeoutMs, 40_000);
   t.is(parts.pool?.minIdle, 1);
   t.is(parts.fleet.intervalMs, 5000);

@@ -34,7 +34,11 @@ export class PodEips {
   }
 
   async list(): Promise<PodEipObject[]> {
-    const list = await this.api.listClusterCustomObject({ group: 'alibabacloud.com', version: 'v1beta1', plural: 'podeips' }) as { items: PodEipObject[] };
+    const list = (await this.api.listClusterCustomObject({
+      group: 'alibabacloud.com',
+      version: 'v1beta1',
+      plural: 'podeips',
+    })) as { items: PodEipObject[] };
     return list.items;
   }
 
@@ -44,12 +48,19 @@ export class PodEips {
 
   /** Test cleanup only: drop a kept PodEIP (finalizer first) once its invariants were checked. */
   async purge(kubectl: Kubectl, namespace: string, name: string): Promise<void> {
-    await kubectl.run(['-n', namespace, 'patch', 'podeip', name, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']).catch(() => undefined);
+    await kubectl
+      .run(['-n', namespace, 'patch', 'podeip', name, '--type=merge', '-p', '{"metadata":{"finalizers":null}}'])
+      .catch(() => undefined);
     await kubectl.run(['-n', namespace, 'delete', 'podeip', name, '--ignore-not-found', '--wait=false']);
   }
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, onTick?: () => Promise<void>): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  onTick?: () => Promise<void>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -20,9 +20,15 @@ test('without the CRD the agent is not ready, says why, and an ADD gets 11 and a
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.is(probe?.status, 503);
-  t.regex(probe?.body ?? '', /^not ready: the PodEIP CRD podeips\.alibabacloud\.com is not served .*kubectl apply -f manifests\/crd\/podeips\.alibabacloud\.com\.yaml/);
+  t.regex(
+    probe?.body ?? '',
+    /^not ready: the PodEIP CRD podeips\.alibabacloud\.com is not served .*kubectl apply -f manifests\/crd\/podeips\.alibabacloud\.com\.yaml/,
+  );
 
-  const sandbox = await cluster.createPod(node, { name: 'early', annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' } });
+  const sandbox = await cluster.createPod(node, {
+    name: 'early',
+    annotations: { 'k8s.aliyun.com/pod-with-eip': 'true' },
+  });
   const refused = await node.runtime.add(sandbox);
   t.not(refused.exitCode, 0);
   t.is(refused.result?.code, 11, refused.stdout);
@@ -30,7 +36,10 @@ test('without the CRD the agent is not ready, says why, and an ADD gets 11 and a
   t.deepEqual(cluster.cloud.state.eips.list(), [], 'nothing allocated while not ready');
 
   const log = await readFile(node.agent.options.logFile, 'utf8');
-  t.regex(log, /"not ready: the PodEIP CRD podeips\.alibabacloud\.com is not served.*kubectl apply -f manifests\/crd\/podeips\.alibabacloud\.com\.yaml/);
+  t.regex(
+    log,
+    /"not ready: the PodEIP CRD podeips\.alibabacloud\.com is not served.*kubectl apply -f manifests\/crd\/podeips\.alibabacloud\.com\.yaml/,
+  );
 
   await cluster.applyCrd();
   await node.agent.ready(30_000);

@@ -9,14 +9,30 @@ import { cloudEips, PodEips } from '../chaos/world.js';
 
 test('a StatefulSet pod rescheduled from a dead node gets its fixed EIP on the new node', async (t) => {
   t.timeout(240_000);
-  const cluster = await clusterFor(t, 'fixed-moves', { nodes: 2, cloud: { associationDelayMs: 100, rateLimits: 'off' } });
+  const cluster = await clusterFor(t, 'fixed-moves', {
+    nodes: 2,
+    cloud: { associationDelayMs: 100, rateLimits: 'off' },
+  });
   await cluster.startAgents();
   const [oldNode, newNode] = cluster.nodes as [SimNode, SimNode];
-  await cluster.kubectl.run(['apply', '-f', '-'], { input: JSON.stringify({
-    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'default' },
-    spec: { serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db' }] } } },
-  }) });
-  const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: (await cluster.kubectl.run(['get', 'statefulset', 'db', '-o', 'jsonpath={.metadata.uid}'])).trim() };
+  await cluster.kubectl.run(['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'default' },
+      spec: {
+        serviceName: 'db',
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db' }] } },
+      },
+    }),
+  });
+  const owner = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    name: 'db',
+    uid: (await cluster.kubectl.run(['get', 'statefulset', 'db', '-o', 'jsonpath={.metadata.uid}'])).trim(),
+  };
   const annotations = { 'k8s.aliyun.com/pod-with-eip': 'true', 'k8s.aliyun.com/pod-eip-release-strategy': '10m' };
 
   const first = await cluster.createPod(oldNode, { name: 'db-0', owner, annotations });
@@ -36,8 +52,19 @@ test('a StatefulSet pod rescheduled from a dead node gets its fixed EIP on the n
   t.is(eip?.status, 'InUse');
   t.is(eip?.binding?.privateIpAddress, second.ipv4, 'the same EIP now points at the new pod IP');
   t.is(cloudEips(cluster).length, 1, 'no second EIP was allocated');
-  const events = await cluster.kubectl.run(['get', 'events', '--field-selector', 'involvedObject.name=db-0', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
-  t.regex(events, /EipTakenOver: .*node sim-node-1, where it was last bound, no longer exists/, 'taken over because the old node is gone, not after a grace period');
+  const events = await cluster.kubectl.run([
+    'get',
+    'events',
+    '--field-selector',
+    'involvedObject.name=db-0',
+    '-o',
+    'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}',
+  ]);
+  t.regex(
+    events,
+    /EipTakenOver: .*node sim-node-1, where it was last bound, no longer exists/,
+    'taken over because the old node is gone, not after a grace period',
+  );
   t.notRegex(events, /EipWaiting/);
   t.log(`ADD on the new node took ${Math.round(outcome.ms)} ms`);
 });

@@ -8,7 +8,11 @@ import { silentLogger } from '../../agent/src/log/logger.js';
 import { SimulatedCluster, type SimulatedClusterOptions } from '../../sim/stack/cluster.js';
 
 /** A simulated cluster in its own temp dir, closed and removed when the test ends. */
-export async function clusterFor(t: ExecutionContext, name: string, options: Omit<SimulatedClusterOptions, 'dir'> = {}): Promise<SimulatedCluster> {
+export async function clusterFor(
+  t: ExecutionContext,
+  name: string,
+  options: Omit<SimulatedClusterOptions, 'dir'> = {},
+): Promise<SimulatedCluster> {
   const dir = await mkdtemp(join(tmpdir(), `podeip-${name}-`));
   const cluster = await SimulatedCluster.start({ dir, ...options });
   t.teardown(async () => {
@@ -20,11 +24,20 @@ export async function clusterFor(t: ExecutionContext, name: string, options: Omi
 
 /** The account's API access as its people use it (not podeip's agents), closed when the test ends. */
 export function accountCloud(t: ExecutionContext, cluster: SimulatedCluster): ClosableCloudClient {
-  const cloud = createCloudClient({
-    regionId: cluster.cloud.regionId, vpcId: cluster.cloud.topology.vpcs[0]!.vpcId,
-    endpoints: { vpcEndpoint: cluster.cloud.endpoint, ecsEndpoint: cluster.cloud.endpoint }, protocol: 'http',
-    credentials: { type: 'access_key', accessKeyId: cluster.cloud.accessKeyId, accessKeySecret: cluster.cloud.accessKeySecret },
-  }, { logger: silentLogger, registry: new Registry() });
+  const cloud = createCloudClient(
+    {
+      regionId: cluster.cloud.regionId,
+      vpcId: cluster.cloud.topology.vpcs[0]!.vpcId,
+      endpoints: { vpcEndpoint: cluster.cloud.endpoint, ecsEndpoint: cluster.cloud.endpoint },
+      protocol: 'http',
+      credentials: {
+        type: 'access_key',
+        accessKeyId: cluster.cloud.accessKeyId,
+        accessKeySecret: cluster.cloud.accessKeySecret,
+      },
+    },
+    { logger: silentLogger, registry: new Registry() },
+  );
   t.teardown(() => cloud.close());
   return cloud;
 }

@@ -22,10 +22,16 @@ test('podeip-sim up: the printed paths work, the log recipes find the pod, Ctrl-
   const dir = await mkdtemp(join(tmpdir(), 'podeip-playground-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [bin('podeip-sim'), 'up', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   for (const deadline = Date.now() + 90_000; !/^socket: /m.test(out);) {
     if (Date.now() > deadline || child.exitCode !== null) t.fail(`podeip-sim up did not print its paths:\n${out}`);
@@ -41,9 +47,22 @@ test('podeip-sim up: the printed paths work, the log recipes find the pod, Ctrl-
   config.loadFromFile(kubeconfig);
   const core = config.makeApiClient(CoreV1Api);
   const annotations = { 'k8s.aliyun.com/pod-with-eip': 'true' };
-  const pod = await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'web', annotations }, spec: { nodeName: 'sim-node-1', containers: [{ name: 'app', image: 'nginx' }] } } });
+  const pod = await core.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name: 'web', annotations },
+      spec: { nodeName: 'sim-node-1', containers: [{ name: 'app', image: 'nginx' }] },
+    },
+  });
   const runtime = new CniRuntime({ socketPath: socket });
-  const sandbox = { namespace: 'default', name: 'web', uid: pod.metadata!.uid!, containerId: 'f'.repeat(64), ipv4: '192.168.0.12', annotations };
+  const sandbox = {
+    namespace: 'default',
+    name: 'web',
+    uid: pod.metadata!.uid!,
+    containerId: 'f'.repeat(64),
+    ipv4: '192.168.0.12',
+    annotations,
+  };
   const added = await runtime.add(sandbox);
   t.is(added.exitCode, 0, added.stdout);
 
@@ -53,12 +72,18 @@ test('podeip-sim up: the printed paths work, the log recipes find the pod, Ctrl-
   t.is((await runtime.delWithNetns(sandbox)).exitCode, 0);
   await core.deleteNamespacedPod({ namespace: 'default', name: 'web', gracePeriodSeconds: 0 });
   const log = join(dir, 'sim-node-1', 'agent.log');
-  for (const deadline = Date.now() + 30_000; !(await readFile(log, 'utf8')).includes('binding settled: auto EIP released');) {
+  for (
+    const deadline = Date.now() + 30_000;
+    !(await readFile(log, 'utf8')).includes('binding settled: auto EIP released');
+  ) {
     if (Date.now() > deadline) t.fail('the agent did not log the release');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
-  const recipes = /```sh\n# playground\n([\s\S]*?)```/.exec(await readFile(TROUBLESHOOTING, 'utf8'))![1]!.trim().split('\n');
+  const recipes = /```sh\n# playground\n([\s\S]*?)```/
+    .exec(await readFile(TROUBLESHOOTING, 'utf8'))![1]!
+    .trim()
+    .split('\n');
   t.true(recipes.length >= 3);
   for (const recipe of recipes) {
     const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', recipe], { cwd: dir });

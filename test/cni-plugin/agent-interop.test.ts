@@ -21,10 +21,18 @@ class ScriptedBindings implements BindingApi {
   readonly received: { method: string; request: object }[] = [];
   failure: Error | undefined;
   held: Binding[] = [];
-  async attach(request: AttachRequest) { return this.answer('attach', request, { eipRequested: true }); }
-  async detach(request: DetachRequest) { return this.answer('detach', request, { detached: true }); }
-  async check(request: CheckRequest) { return this.answer('check', request, { eipRequested: true }); }
-  bindings(): Binding[] { return this.held; }
+  async attach(request: AttachRequest) {
+    return this.answer('attach', request, { eipRequested: true });
+  }
+  async detach(request: DetachRequest) {
+    return this.answer('detach', request, { detached: true });
+  }
+  async check(request: CheckRequest) {
+    return this.answer('check', request, { eipRequested: true });
+  }
+  bindings(): Binding[] {
+    return this.held;
+  }
   private answer<T>(method: string, request: object, response: T): T {
     this.received.push({ method, request });
     if (this.failure) throw this.failure;
@@ -35,8 +43,12 @@ class ScriptedBindings implements BindingApi {
 async function realAgent(t: ExecutionContext, ready = true) {
   const socketPath = join(mkdtempSync(join(tmpdir(), 'podeip-interop-')), 'run', 'agent.sock');
   const bindings = new ScriptedBindings();
-  const server = new AgentGrpcServer(bindings, { agentVersion: '0.1.0', nodeName: 'node-a', instanceId: 'i-1', isReady: () => ready },
-    new AgentMetrics(new Registry()), silentLogger);
+  const server = new AgentGrpcServer(
+    bindings,
+    { agentVersion: '0.1.0', nodeName: 'node-a', instanceId: 'i-1', isReady: () => ready },
+    new AgentMetrics(new Registry()),
+    silentLogger,
+  );
   await server.listen(socketPath);
   t.teardown(() => server.close(100));
   return { socketPath, bindings };
@@ -46,33 +58,53 @@ function cniCode(stdout: string): number {
   return (JSON.parse(stdout) as { code: number }).code;
 }
 
-test('ADD of an EIP pod passes the agent\'s request checks and prints prevResult', async (t) => {
+test("ADD of an EIP pod passes the agent's request checks and prints prevResult", async (t) => {
   const agent = await realAgent(t);
   const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: EIP }));
   t.is(run.exitCode, 0, run.stdout);
   t.deepEqual(JSON.parse(run.stdout), bridgePrevResult('1.0.0'));
-  t.like(agent.bindings.received, [{ method: 'attach', request: { podIpv4: '10.244.77.4', podAnnotationsKnown: true, podAnnotations: EIP } }]);
+  t.like(agent.bindings.received, [
+    { method: 'attach', request: { podIpv4: '10.244.77.4', podAnnotationsKnown: true, podAnnotations: EIP } },
+  ]);
 });
 
-test('the runtime\'s second DEL (empty netns, no prevResult, no annotations) is accepted by the agent', async (t) => {
+test("the runtime's second DEL (empty netns, no prevResult, no annotations) is accepted by the agent", async (t) => {
   const agent = await realAgent(t);
-  const run = await runPlugin(cniEnv({ command: 'DEL', netns: '' }), netConf({ socketPath: agent.socketPath, prevResult: null }));
+  const run = await runPlugin(
+    cniEnv({ command: 'DEL', netns: '' }),
+    netConf({ socketPath: agent.socketPath, prevResult: null }),
+  );
   t.is(run.exitCode, 0, run.stdout);
-  t.like(agent.bindings.received, [{ method: 'detach', request: { podIpv4: '', sandbox: { netns: '', containerId: 'sandbox-1', ifname: 'eth0' } } }]);
+  t.like(agent.bindings.received, [
+    { method: 'detach', request: { podIpv4: '', sandbox: { netns: '', containerId: 'sandbox-1', ifname: 'eth0' } } },
+  ]);
 });
 
 const AGENT_ERRORS: [string, number][] = [
-  ['InvalidAnnotation', 100], ['EipInUseElsewhere', 101], ['CloudPermissionDenied', 102], ['NotStatefulPod', 103],
-  ['ForeignController', 104], ['EipNotFound', 106], ['PodNotFound', 108], ['EniNotFound', 109],
-  ['EipNotGranted', 110], ['UntrustedPodEip', 111],
-  ['EipQuotaExceeded', 11], ['CloudThrottled', 11], ['CloudUnavailable', 11], ['DeadlineExceeded', 11],
+  ['InvalidAnnotation', 100],
+  ['EipInUseElsewhere', 101],
+  ['CloudPermissionDenied', 102],
+  ['NotStatefulPod', 103],
+  ['ForeignController', 104],
+  ['EipNotFound', 106],
+  ['PodNotFound', 108],
+  ['EniNotFound', 109],
+  ['EipNotGranted', 110],
+  ['UntrustedPodEip', 111],
+  ['EipQuotaExceeded', 11],
+  ['CloudThrottled', 11],
+  ['CloudUnavailable', 11],
+  ['DeadlineExceeded', 11],
 ];
 
 for (const [code, expected] of AGENT_ERRORS) {
   test(`agent error ${code} reaches the runtime as CNI code ${expected} with the agent's message`, async (t) => {
     const agent = await realAgent(t);
     agent.bindings.failure = new PodeipError(code, `${code}: what happened and how to fix it`);
-    const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations: EIP }));
+    const run = await runPlugin(
+      cniEnv({ command: 'ADD' }),
+      netConf({ socketPath: agent.socketPath, annotations: EIP }),
+    );
     t.is(run.exitCode, 1);
     t.is(cniCode(run.stdout), expected);
     t.is((JSON.parse(run.stdout) as { msg: string }).msg, `${code}: what happened and how to fix it`);
@@ -89,7 +121,10 @@ test('an unexpected agent failure is 199', async (t) => {
 test('CHECK of a binding that is not InUse (EipNotBound) is 107', async (t) => {
   const agent = await realAgent(t);
   agent.bindings.failure = new PodeipError('EipNotBound', 'EIP eip-1 is not associated with 10.244.77.4');
-  const run = await runPlugin(cniEnv({ command: 'CHECK' }), netConf({ socketPath: agent.socketPath, annotations: EIP }));
+  const run = await runPlugin(
+    cniEnv({ command: 'CHECK' }),
+    netConf({ socketPath: agent.socketPath, annotations: EIP }),
+  );
   t.is(cniCode(run.stdout), 107);
 });
 
@@ -104,14 +139,41 @@ test('an agent that is still starting answers "try again later" (11)', async (t)
 test('GC through the real Status and Detach handlers', async (t) => {
   const agent = await realAgent(t);
   const binding = (containerId: string): Binding => ({
-    pod: { namespace: 'games', name: `pod-${containerId}`, uid: 'u' }, containerId, mode: 'auto', releaseStrategy: 'Follow',
-    releaseAfter: '', state: 'bound', allocationId: 'eip-1', eipAddress: '47.0.0.1', networkInterfaceId: 'eni-1',
-    privateIp: '10.244.77.9', lastError: '', updatedAt: '', attempts: 1,
+    pod: { namespace: 'games', name: `pod-${containerId}`, uid: 'u' },
+    containerId,
+    mode: 'auto',
+    releaseStrategy: 'Follow',
+    releaseAfter: '',
+    state: 'bound',
+    allocationId: 'eip-1',
+    eipAddress: '47.0.0.1',
+    networkInterfaceId: 'eni-1',
+    privateIp: '10.244.77.9',
+    lastError: '',
+    updatedAt: '',
+    attempts: 1,
   });
   agent.bindings.held = [binding('live'), binding('stale')];
-  const run = await runPlugin({ CNI_COMMAND: 'GC' }, JSON.stringify({ cniVersion: '1.1.0', name: 'n', type: 'podeip', socketPath: agent.socketPath,
-    'cni.dev/valid-attachments': [{ containerID: 'live', ifname: 'eth0' }] }));
+  const run = await runPlugin(
+    { CNI_COMMAND: 'GC' },
+    JSON.stringify({
+      cniVersion: '1.1.0',
+      name: 'n',
+      type: 'podeip',
+      socketPath: agent.socketPath,
+      'cni.dev/valid-attachments': [{ containerID: 'live', ifname: 'eth0' }],
+    }),
+  );
   t.is(run.exitCode, 0, run.stdout);
-  t.like(agent.bindings.received, [{ method: 'detach', request: { pod: { name: 'pod-stale' }, sandbox: { containerId: 'stale', ifname: 'eth0' }, podIpv4: '10.244.77.9' } }]);
+  t.like(agent.bindings.received, [
+    {
+      method: 'detach',
+      request: {
+        pod: { name: 'pod-stale' },
+        sandbox: { containerId: 'stale', ifname: 'eth0' },
+        podIpv4: '10.244.77.9',
+      },
+    },
+  ]);
   t.is(agent.bindings.received.length, 1);
 });

@@ -15,7 +15,11 @@ const EIP = { 'k8s.aliyun.com/pod-with-eip': 'true' };
 const BIG = 200 * 1024;
 const INVALID_ANNOTATION = 100;
 
-interface CniErrorObject { code: number; msg: string; details?: string }
+interface CniErrorObject {
+  code: number;
+  msg: string;
+  details?: string;
+}
 
 let cluster: SimulatedCluster;
 let node: SimNode;
@@ -28,7 +32,9 @@ test.after.always(async () => {
 
 test.before(async () => {
   // One cluster for the file: clusterFor's teardown runs after the last test.
-  cluster = await clusterFor({ teardown: (fn: () => unknown) => teardowns.push(fn) } as never, 'bad-input', { cloud: { rateLimits: 'off', associationDelayMs: 50 } });
+  cluster = await clusterFor({ teardown: (fn: () => unknown) => teardowns.push(fn) } as never, 'bad-input', {
+    cloud: { rateLimits: 'off', associationDelayMs: 50 },
+  });
   node = cluster.nodes[0]!;
   await node.agent.start();
   // The runtime's deadline, shortened: a failure that waits it out shows as code 11 here.
@@ -48,9 +54,21 @@ function cniError(outcome: PluginOutcome): CniErrorObject {
 const allocations = () => cluster.cloud.state.snapshot().calls['AllocateEipAddress'] ?? {};
 
 for (const [annotation, value, says] of [
-  ['k8s.aliyun.com/eip-name', 'n'.repeat(BIG), /annotation k8s\.aliyun\.com\/eip-name="n{64}"\.\.\. \(204800 characters\): is 204800 characters; at most 128/],
-  ['k8s.aliyun.com/eip-description', 'd'.repeat(BIG), /annotation k8s\.aliyun\.com\/eip-description="d{64}"\.\.\. \(204800 characters\)/],
-  ['k8s.aliyun.com/eip-tags', JSON.stringify(Object.fromEntries(Array.from({ length: 7000 }, (_, i) => [`aliyun-long-tag-key-${i}`, "v"]))), /annotation k8s\.aliyun\.com\/eip-tags=.*\.\.\. \(\d{6} characters\): has tag key "aliyun-long-tag-key-0".*and \d+ more problems/],
+  [
+    'k8s.aliyun.com/eip-name',
+    'n'.repeat(BIG),
+    /annotation k8s\.aliyun\.com\/eip-name="n{64}"\.\.\. \(204800 characters\): is 204800 characters; at most 128/,
+  ],
+  [
+    'k8s.aliyun.com/eip-description',
+    'd'.repeat(BIG),
+    /annotation k8s\.aliyun\.com\/eip-description="d{64}"\.\.\. \(204800 characters\)/,
+  ],
+  [
+    'k8s.aliyun.com/eip-tags',
+    JSON.stringify(Object.fromEntries(Array.from({ length: 7000 }, (_, i) => [`aliyun-long-tag-key-${i}`, 'v']))),
+    /annotation k8s\.aliyun\.com\/eip-tags=.*\.\.\. \(\d{6} characters\): has tag key "aliyun-long-tag-key-0".*and \d+ more problems/,
+  ],
 ] as const) {
   test.serial(`a 200 KB ${annotation} is named, not echoed: code 100 at once, nothing allocated`, async (t) => {
     t.true(value.length >= BIG - 10 * 1024, `${value.length} characters`);
@@ -66,16 +84,29 @@ for (const [annotation, value, says] of [
   });
 }
 
-test.serial('a pod\'s unrelated 200 KB annotation does not travel to the agent or hinder its EIP', async (t) => {
-  const outcome = await add('big-unrelated', { ...EIP, 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(BIG) });
+test.serial("a pod's unrelated 200 KB annotation does not travel to the agent or hinder its EIP", async (t) => {
+  const outcome = await add('big-unrelated', {
+    ...EIP,
+    'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(BIG),
+  });
   t.is(outcome.exitCode, 0, outcome.stdout);
   t.true(cloudEips(cluster).some((e) => e.status === 'InUse'));
 });
 
 for (const [annotation, value, what, cloudCode] of [
-  ['k8s.aliyun.com/eip-common-bandwidth-package-id', 'cbwp-doesnotexist01', 'Internet Shared Bandwidth', 'InvalidBandwidthPackageId.NotFound'],
+  [
+    'k8s.aliyun.com/eip-common-bandwidth-package-id',
+    'cbwp-doesnotexist01',
+    'Internet Shared Bandwidth',
+    'InvalidBandwidthPackageId.NotFound',
+  ],
   ['k8s.aliyun.com/eip-resource-group-id', 'rg-doesnotexist01', 'resource group', 'InvalidResourceGroupId'],
-  ['k8s.aliyun.com/eip-public-ip-address-pool-id', 'pippool-doesnotexist01', 'IP address pool', 'ResourceNotFound.PublicIpAddressPool'],
+  [
+    'k8s.aliyun.com/eip-public-ip-address-pool-id',
+    'pippool-doesnotexist01',
+    'IP address pool',
+    'ResourceNotFound.PublicIpAddressPool',
+  ],
 ] as const) {
   test.serial(`an unknown ${what} is code 100 naming ${annotation}, and leaves no EIP behind`, async (t) => {
     const held = new Set(cloudEips(cluster).map((e) => e.allocationId));
@@ -83,12 +114,24 @@ for (const [annotation, value, what, cloudCode] of [
     const error = cniError(outcome);
     t.is(error.code, INVALID_ANNOTATION, error.msg);
     const short = annotation.split('/')[1]!;
-    t.regex(error.msg, new RegExp(`annotation ${short}="${value}": no ${what} ${value} exists in region ${cluster.cloud.regionId}.*${cloudCode.replace(/\./g, '\\.')}.*fix the ID or remove the annotation`));
-    t.deepEqual(cloudEips(cluster).filter((e) => !held.has(e.allocationId)), [], 'every EIP allocated for the pod was released');
+    t.regex(
+      error.msg,
+      new RegExp(
+        `annotation ${short}="${value}": no ${what} ${value} exists in region ${cluster.cloud.regionId}.*${cloudCode.replace(/\./g, '\\.')}.*fix the ID or remove the annotation`,
+      ),
+    );
+    t.deepEqual(
+      cloudEips(cluster).filter((e) => !held.has(e.allocationId)),
+      [],
+      'every EIP allocated for the pod was released',
+    );
     // The runtime retries a failed ADD: the answer stays the same and still nothing is kept.
     const again = cniError(await runtime.add({ ...(await podSandbox(`unknown-${short}`)) }));
     t.is(again.code, INVALID_ANNOTATION);
-    t.deepEqual(cloudEips(cluster).filter((e) => !held.has(e.allocationId)), []);
+    t.deepEqual(
+      cloudEips(cluster).filter((e) => !held.has(e.allocationId)),
+      [],
+    );
   });
 }
 
@@ -96,7 +139,11 @@ for (const [annotation, value, what, cloudCode] of [
 async function podSandbox(name: string) {
   const pod = await cluster.core.readNamespacedPod({ name, namespace: 'default' });
   return {
-    namespace: 'default', name, uid: pod.metadata!.uid!, containerId: `retry${'0'.repeat(59)}`,
-    ipv4: node.takeIp(), annotations: pod.metadata!.annotations ?? {},
+    namespace: 'default',
+    name,
+    uid: pod.metadata!.uid!,
+    containerId: `retry${'0'.repeat(59)}`,
+    ipv4: node.takeIp(),
+    annotations: pod.metadata!.annotations ?? {},
   };
 }

@@ -41,7 +41,8 @@ export const BRIDGE_CONF = `{
 }
 `;
 
-export const FLANNEL_CONFLIST = '{"name":"cbr0","cniVersion":"1.0.0","plugins":[{"type":"flannel","delegate":{"hairpinMode":true,"isDefaultGateway":true}},{"type":"portmap","capabilities":{"portMappings":true}}]}\n';
+export const FLANNEL_CONFLIST =
+  '{"name":"cbr0","cniVersion":"1.0.0","plugins":[{"type":"flannel","delegate":{"hairpinMode":true,"isDefaultGateway":true}},{"type":"portmap","capabilities":{"portMappings":true}}]}\n';
 export const OTHER_CONFLIST = '{"name":"other","cniVersion":"1.0.0","plugins":[{"type":"macvlan","master":"eth1"}]}\n';
 export const LOOPBACK_CONF = '{"cniVersion":"0.3.1","name":"lo","type":"loopback"}\n';
 

@@ -12,7 +12,9 @@ import { GrpcCallError, GrpcStatus } from '../../cni-plugin/src/grpc-status.js';
 import { GrpcUnaryClient, type UnaryMethod } from '../../cni-plugin/src/grpc-unary.js';
 import { FixtureAgent } from './fixture-agent.js';
 
-const descriptor = JSON.parse(readFileSync(new URL('../../cni-plugin/exe/agent-descriptor.json', import.meta.url), 'utf8')) as Parameters<typeof agentServiceFromDescriptor>[0];
+const descriptor = JSON.parse(
+  readFileSync(new URL('../../cni-plugin/exe/agent-descriptor.json', import.meta.url), 'utf8'),
+) as Parameters<typeof agentServiceFromDescriptor>[0];
 const service = agentServiceFromDescriptor(descriptor);
 
 function method(name: string): UnaryMethod<object, Record<string, unknown>> {
@@ -21,9 +23,19 @@ function method(name: string): UnaryMethod<object, Record<string, unknown>> {
 }
 
 const binding = {
-  pod: { namespace: 'games', name: 'udp-0', uid: 'u-1' }, containerId: 'c1', mode: 'auto', releaseStrategy: 'Follow',
-  releaseAfter: '', state: 'bound', allocationId: 'eip-1', eipAddress: '47.0.0.1', networkInterfaceId: 'eni-1',
-  privateIp: '10.0.0.5', lastError: '', updatedAt: '2026-01-01T00:00:00Z', attempts: 3,
+  pod: { namespace: 'games', name: 'udp-0', uid: 'u-1' },
+  containerId: 'c1',
+  mode: 'auto',
+  releaseStrategy: 'Follow',
+  releaseAfter: '',
+  state: 'bound',
+  allocationId: 'eip-1',
+  eipAddress: '47.0.0.1',
+  networkInterfaceId: 'eni-1',
+  privateIp: '10.0.0.5',
+  lastError: '',
+  updatedAt: '2026-01-01T00:00:00Z',
+  attempts: 3,
 };
 const pod = { namespace: 'games', name: 'udp-0', uid: 'u-1' };
 const sandbox = { containerId: 'c1', netns: '/n', ifname: 'eth0' };
@@ -33,10 +45,24 @@ test('calls on one connection: the request reaches the server as sent, the answe
   t.teardown(() => agent.stop());
   const client = new GrpcUnaryClient(agent.socketPath, Date.now() + 10_000);
   t.teardown(() => client.close());
-  const attach = await client.call(method('Attach'), { clientVersion: '0.1.0', pod, sandbox, podIpv4: '10.0.0.5', podAnnotations: { a: 'b' }, podAnnotationsKnown: true });
+  const attach = await client.call(method('Attach'), {
+    clientVersion: '0.1.0',
+    pod,
+    sandbox,
+    podIpv4: '10.0.0.5',
+    podAnnotations: { a: 'b' },
+    podAnnotationsKnown: true,
+  });
   t.like(attach, { eipRequested: true, binding: { eipAddress: '47.0.0.1', state: 'bound' } });
-  t.deepEqual(await client.call(method('Detach'), { clientVersion: '0.1.0', pod, sandbox, podIpv4: '' }), { detached: true });
-  t.like(agent.callsOf('Attach')[0]!.request, { podIpv4: '10.0.0.5', podAnnotations: { a: 'b' }, podAnnotationsKnown: true, pod });
+  t.deepEqual(await client.call(method('Detach'), { clientVersion: '0.1.0', pod, sandbox, podIpv4: '' }), {
+    detached: true,
+  });
+  t.like(agent.callsOf('Attach')[0]!.request, {
+    podIpv4: '10.0.0.5',
+    podAnnotations: { a: 'b' },
+    podAnnotationsKnown: true,
+    pod,
+  });
   t.is(agent.callsOf('Detach').length, 1);
 });
 
@@ -44,10 +70,12 @@ test('an answer of many HTTP/2 frames (2,000 bindings) arrives whole', async (t)
   const agent = await FixtureAgent.start();
   t.teardown(() => agent.stop());
   const bindings = Array.from({ length: 2000 }, (_, i) => ({ ...binding, containerId: `c${i}` }));
-  agent.reply('Status', { response: { agentVersion: '0.1.0', nodeName: 'n', instanceId: 'i-1', ready: true, bindings } });
+  agent.reply('Status', {
+    response: { agentVersion: '0.1.0', nodeName: 'n', instanceId: 'i-1', ready: true, bindings },
+  });
   const client = new GrpcUnaryClient(agent.socketPath, Date.now() + 10_000);
   t.teardown(() => client.close());
-  const answer = await client.call(method('Status'), { clientVersion: '0.1.0' }) as unknown as StatusResponse;
+  const answer = (await client.call(method('Status'), { clientVersion: '0.1.0' })) as unknown as StatusResponse;
   t.is(answer.bindings.length, 2000);
   t.deepEqual(answer.bindings[1999], { ...binding, containerId: 'c1999' });
 });
@@ -59,7 +87,9 @@ test('a failed call gives the status, the decoded message and the custom trailer
   agent.reply('Attach', { error: { code: status.FAILED_PRECONDITION, details, trailer: 'InvalidAnnotation' } });
   const client = new GrpcUnaryClient(agent.socketPath, Date.now() + 10_000);
   t.teardown(() => client.close());
-  const error = await t.throwsAsync(client.call(method('Attach'), { clientVersion: '0.1.0' }), { instanceOf: GrpcCallError });
+  const error = await t.throwsAsync(client.call(method('Attach'), { clientVersion: '0.1.0' }), {
+    instanceOf: GrpcCallError,
+  });
   t.is(error.code, GrpcStatus.FAILED_PRECONDITION);
   t.is(error.details, details);
   t.is(error.trailers['podeip-error-code'], 'InvalidAnnotation');
@@ -72,10 +102,14 @@ test('the deadline ends a call the server holds, and a call after it is not sent
   const client = new GrpcUnaryClient(agent.socketPath, Date.now() + 300);
   t.teardown(() => client.close());
   const started = Date.now();
-  const error = await t.throwsAsync(client.call(method('Attach'), { clientVersion: '0.1.0' }), { instanceOf: GrpcCallError });
+  const error = await t.throwsAsync(client.call(method('Attach'), { clientVersion: '0.1.0' }), {
+    instanceOf: GrpcCallError,
+  });
   t.is(error.code, GrpcStatus.DEADLINE_EXCEEDED);
   t.true(Date.now() - started < 2_000, `${Date.now() - started} ms`);
-  const late = await t.throwsAsync(client.call(method('Detach'), { clientVersion: '0.1.0' }), { instanceOf: GrpcCallError });
+  const late = await t.throwsAsync(client.call(method('Detach'), { clientVersion: '0.1.0' }), {
+    instanceOf: GrpcCallError,
+  });
   t.is(late.code, GrpcStatus.DEADLINE_EXCEEDED, 'a call after the deadline is not sent');
   t.is(agent.callsOf('Detach').length, 0);
 });
@@ -84,7 +118,9 @@ test('no agent on the socket is UNAVAILABLE naming the socket', async (t) => {
   const socketPath = join('/nonexistent-podeip', 'agent.sock');
   const client = new GrpcUnaryClient(socketPath, Date.now() + 10_000);
   t.teardown(() => client.close());
-  const error = await t.throwsAsync(client.call(method('Status'), { clientVersion: '0.1.0' }), { instanceOf: GrpcCallError });
+  const error = await t.throwsAsync(client.call(method('Status'), { clientVersion: '0.1.0' }), {
+    instanceOf: GrpcCallError,
+  });
   t.is(error.code, GrpcStatus.UNAVAILABLE);
   t.true(error.details.includes(socketPath), error.details);
 });

@@ -3,16 +3,21 @@ import test from 'ava';
 import { JsonSyntaxError, parseWithSpans, textOf, type JsonSpan } from '../../agent/src/installer/json-spans.js';
 
 const DOCUMENTS = [
-  '{}', '[]', ' \n\t{ "a" : [ 1 , -2.5e+3, 0, true, false, null ] }\n',
+  '{}',
+  '[]',
+  ' \n\t{ "a" : [ 1 , -2.5e+3, 0, true, false, null ] }\n',
   '{"s":"quote \\" backslash \\\\ slash \\/ unicode \\u00e9 \\n","nested":{"deeper":[{"x":[[]]}]}}',
   '[{"type":"bridge","ipam":{"ranges":[[{"subnet":"10.0.0.0/24"}]]}},{"type":"podeip"}]',
-  '"just a string"', '12', '{"dup":1,"dup":2}',
+  '"just a string"',
+  '12',
+  '{"dup":1,"dup":2}',
 ];
 
 /** Every span's text parses to the value JSON.parse finds at the same place. */
 function checkSpans(text: string, span: JsonSpan, value: unknown, t: import('ava').ExecutionContext): void {
   t.deepEqual(JSON.parse(textOf(text, span)), value);
-  if (span.kind === 'array') span.items.forEach((item, index) => checkSpans(text, item, (value as unknown[])[index], t));
+  if (span.kind === 'array')
+    span.items.forEach((item, index) => checkSpans(text, item, (value as unknown[])[index], t));
   if (span.kind === 'object') {
     t.deepEqual([...new Set(span.members.map((m) => m.key))], Object.keys(value as object));
     for (const m of span.members) {

@@ -12,14 +12,34 @@ test('the plugin reports the package version as client_version', (t) => {
   t.is(PLUGIN_VERSION, pkg.version);
 });
 
-test('the bundle holds neither the cloud SDK nor the agent\'s heavy dependencies', (t) => {
-  const meta = JSON.parse(readFileSync(new URL('dist/cni-plugin/exe/meta.json', ROOT), 'utf8')) as { inputs: Record<string, unknown> };
+test("the bundle holds neither the cloud SDK nor the agent's heavy dependencies", (t) => {
+  const meta = JSON.parse(readFileSync(new URL('dist/cni-plugin/exe/meta.json', ROOT), 'utf8')) as {
+    inputs: Record<string, unknown>;
+  };
   const inputs = Object.keys(meta.inputs);
-  t.true(inputs.some((input) => input.endsWith('cni-plugin/src/grpc-unary.ts')), 'the plugin\'s own gRPC client is bundled');
+  t.true(
+    inputs.some((input) => input.endsWith('cni-plugin/src/grpc-unary.ts')),
+    "the plugin's own gRPC client is bundled",
+  );
   // lib/agent-proto.ts loads the .proto from disk with proto-loader; the plugin uses the embedded descriptor.
   // grpc-js: the plugin's own unary client (grpc-unary.ts) starts far faster.
-  for (const forbidden of ['@grpc/grpc-js', '@grpc/proto-loader', '@alicloud', '@darabonba', 'winston', '@kubernetes', 'better-sqlite3', 'agent/src/binding', 'agent/src/cloud', 'lib/agent-proto.ts']) {
-    t.deepEqual(inputs.filter((input) => input.includes(forbidden)), [], forbidden);
+  for (const forbidden of [
+    '@grpc/grpc-js',
+    '@grpc/proto-loader',
+    '@alicloud',
+    '@darabonba',
+    'winston',
+    '@kubernetes',
+    'better-sqlite3',
+    'agent/src/binding',
+    'agent/src/cloud',
+    'lib/agent-proto.ts',
+  ]) {
+    t.deepEqual(
+      inputs.filter((input) => input.includes(forbidden)),
+      [],
+      forbidden,
+    );
   }
 });
 

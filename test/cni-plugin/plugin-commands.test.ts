@@ -6,7 +6,7 @@ import test from 'ava';
 import { FixtureAgent } from './fixture-agent.js';
 import { bridgePrevResult, cniArgs, cniEnv, netConf, POD_ARGS, runPlugin } from './run-plugin.js';
 
-const EIP_ANNOTATIONS = { 'network.alibabacloud.com/pod-with-eip': 'true', 'app': 'udp' };
+const EIP_ANNOTATIONS = { 'network.alibabacloud.com/pod-with-eip': 'true', app: 'udp' };
 const RESULT_VERSIONS = ['0.3.1', '0.4.0', '1.0.0', '1.1.0'];
 
 /** stdout must be exactly one JSON document (and a newline): nothing else may go there. */
@@ -20,7 +20,10 @@ for (const version of ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']) {
   test(`VERSION answers in ${version} with every supported version`, async (t) => {
     const run = await runPlugin({ CNI_COMMAND: 'VERSION' }, JSON.stringify({ cniVersion: version }));
     t.is(run.exitCode, 0);
-    t.deepEqual(onlyJson(run.stdout), { cniVersion: version, supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+    t.deepEqual(onlyJson(run.stdout), {
+      cniVersion: version,
+      supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+    });
   });
 }
 
@@ -35,11 +38,17 @@ for (const version of RESULT_VERSIONS) {
     const agent = await FixtureAgent.start();
     t.teardown(() => agent.stop());
     const prevResult = bridgePrevResult(version);
-    const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ cniVersion: version, socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS, prevResult }));
+    const run = await runPlugin(
+      cniEnv({ command: 'ADD' }),
+      netConf({ cniVersion: version, socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS, prevResult }),
+    );
     t.is(run.exitCode, 0, run.stdout);
     t.deepEqual(onlyJson(run.stdout), prevResult);
     t.is(run.stderr, '');
-    t.deepEqual(agent.calls.map((call) => call.method), ['Attach']);
+    t.deepEqual(
+      agent.calls.map((call) => call.method),
+      ['Attach'],
+    );
     t.deepEqual(agent.calls[0]!.request, {
       clientVersion: '0.1.0',
       pod: { namespace: 'games', name: 'udp-0', uid: POD_ARGS.K8S_POD_UID },
@@ -61,7 +70,10 @@ test('CNI_ARGS in any order (as containerd shuffles it) yields the same pod', as
     ['K8S_POD_INFRA_CONTAINER_ID', 'K8S_POD_NAMESPACE', 'K8S_POD_UID', 'IgnoreUnknown', 'K8S_POD_NAME'],
   ];
   for (const order of orders) {
-    const run = await runPlugin(cniEnv({ command: 'ADD', args: cniArgs(order) }), netConf({ socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS }));
+    const run = await runPlugin(
+      cniEnv({ command: 'ADD', args: cniArgs(order) }),
+      netConf({ socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS }),
+    );
     t.is(run.exitCode, 0, run.stdout);
   }
   const pods = agent.calls.map((call) => call.request.pod);
@@ -101,44 +113,73 @@ test('every annotation the agent honours makes the plugin call it; others do not
     const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, annotations }));
     t.is(run.exitCode, 0, run.stdout);
   }
-  t.deepEqual(agent.calls.map((call) => call.request.podAnnotations), asking);
+  t.deepEqual(
+    agent.calls.map((call) => call.request.podAnnotations),
+    asking,
+  );
 });
 
 test('fast path: a pod with known annotations and no EIP never reaches the agent on ADD, CHECK or DEL', async (t) => {
   const agent = await FixtureAgent.start();
   t.teardown(() => agent.stop());
-  const annotations = { 'app': 'web' };
+  const annotations = { app: 'web' };
   for (const command of ['ADD', 'CHECK', 'DEL']) {
     const run = await runPlugin(cniEnv({ command }), netConf({ socketPath: agent.socketPath, annotations }));
     t.is(run.exitCode, 0, `${command}: ${run.stdout}`);
-    t.is(run.stdout === '' ? undefined : JSON.stringify(onlyJson(run.stdout)),
-      command === 'ADD' ? JSON.stringify(bridgePrevResult('1.0.0')) : undefined);
+    t.is(
+      run.stdout === '' ? undefined : JSON.stringify(onlyJson(run.stdout)),
+      command === 'ADD' ? JSON.stringify(bridgePrevResult('1.0.0')) : undefined,
+    );
   }
   t.deepEqual(agent.calls, []);
 });
 
-test('containerd\'s null annotation map (a pod with no annotations) is known and empty: no agent call', async (t) => {
+test("containerd's null annotation map (a pod with no annotations) is known and empty: no agent call", async (t) => {
   const agent = await FixtureAgent.start();
   t.teardown(() => agent.stop());
-  const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ socketPath: agent.socketPath, extra: { runtimeConfig: { 'io.kubernetes.cri.pod-annotations': null } } }));
+  const run = await runPlugin(
+    cniEnv({ command: 'ADD' }),
+    netConf({ socketPath: agent.socketPath, extra: { runtimeConfig: { 'io.kubernetes.cri.pod-annotations': null } } }),
+  );
   t.is(run.exitCode, 0, run.stdout);
   t.deepEqual(onlyJson(run.stdout), bridgePrevResult('1.0.0'));
   t.deepEqual(agent.calls, []);
 });
 
-test('prevResult of another version is converted to the config\'s version', async (t) => {
+test("prevResult of another version is converted to the config's version", async (t) => {
   const agent = await FixtureAgent.start();
   t.teardown(() => agent.stop());
-  const up = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ cniVersion: '1.0.0', socketPath: agent.socketPath, annotations: {}, prevResult: bridgePrevResult('0.4.0') }));
+  const up = await runPlugin(
+    cniEnv({ command: 'ADD' }),
+    netConf({
+      cniVersion: '1.0.0',
+      socketPath: agent.socketPath,
+      annotations: {},
+      prevResult: bridgePrevResult('0.4.0'),
+    }),
+  );
   t.is(up.exitCode, 0, up.stdout);
   t.deepEqual(onlyJson(up.stdout), bridgePrevResult('1.0.0'));
-  const down = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ cniVersion: '0.4.0', socketPath: agent.socketPath, annotations: {}, prevResult: bridgePrevResult('1.0.0') }));
+  const down = await runPlugin(
+    cniEnv({ command: 'ADD' }),
+    netConf({
+      cniVersion: '0.4.0',
+      socketPath: agent.socketPath,
+      annotations: {},
+      prevResult: bridgePrevResult('1.0.0'),
+    }),
+  );
   t.is(down.exitCode, 0, down.stdout);
   t.deepEqual(onlyJson(down.stdout), bridgePrevResult('0.4.0'));
 });
 
 test('prevResult keeps fields the plugin does not know, in order', async (t) => {
-  const prevResult = { cniVersion: '1.0.0', interfaces: [{ name: 'eth0', sandbox: '/n', 'x-vendor': { mtu: 9000 } }], ips: [{ address: '10.1.2.3/32', interface: 0 }], 'x-extra': [1, 'two', null, true] };
+  const prevResult = {
+    cniVersion: '1.0.0',
+    interfaces: [{ name: 'eth0', sandbox: '/n', 'x-vendor': { mtu: 9000 } }],
+    ips: [{ address: '10.1.2.3/32', interface: 0 }],
+    'x-extra': [1, 'two', null, true],
+  };
   const run = await runPlugin(cniEnv({ command: 'ADD' }), netConf({ annotations: {}, prevResult }));
   t.is(run.exitCode, 0, run.stdout);
   t.is(run.stdout, `${JSON.stringify(prevResult)}\n`);
@@ -149,7 +190,10 @@ test('the pod IPv4 is the one on CNI_IFNAME; without interface indexes, the sing
   t.teardown(() => agent.stop());
   const twoInterfaces = {
     cniVersion: '1.0.0',
-    interfaces: [{ name: 'eth0', sandbox: '/n' }, { name: 'net1', sandbox: '/n' }],
+    interfaces: [
+      { name: 'eth0', sandbox: '/n' },
+      { name: 'net1', sandbox: '/n' },
+    ],
     ips: [
       { address: 'fd00::5/64', interface: 1 },
       { address: '10.0.0.5/24', interface: 0 },
@@ -157,70 +201,131 @@ test('the pod IPv4 is the one on CNI_IFNAME; without interface indexes, the sing
     ],
   };
   const noIndexes = { cniVersion: '1.0.0', ips: [{ address: 'fd00::9/64' }, { address: '172.16.3.9/16' }] };
-  for (const [ifname, prevResult] of [['net1', twoInterfaces], ['eth0', twoInterfaces], ['eth0', noIndexes]] as const) {
-    const run = await runPlugin(cniEnv({ command: 'ADD', ifname }), netConf({ socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS, prevResult }));
+  for (const [ifname, prevResult] of [
+    ['net1', twoInterfaces],
+    ['eth0', twoInterfaces],
+    ['eth0', noIndexes],
+  ] as const) {
+    const run = await runPlugin(
+      cniEnv({ command: 'ADD', ifname }),
+      netConf({ socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS, prevResult }),
+    );
     t.is(run.exitCode, 0, run.stdout);
   }
-  t.deepEqual(agent.calls.map((call) => call.request.podIpv4), ['192.168.9.7', '10.0.0.5', '172.16.3.9']);
+  t.deepEqual(
+    agent.calls.map((call) => call.request.podIpv4),
+    ['192.168.9.7', '10.0.0.5', '172.16.3.9'],
+  );
 });
 
 test('DEL from StopPodSandbox carries netns and the pod IP; the second DEL (empty netns, no prevResult) still asks the agent', async (t) => {
   const agent = await FixtureAgent.start();
   t.teardown(() => agent.stop());
-  const first = await runPlugin(cniEnv({ command: 'DEL' }), netConf({ socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS }));
+  const first = await runPlugin(
+    cniEnv({ command: 'DEL' }),
+    netConf({ socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS }),
+  );
   t.is(first.exitCode, 0, first.stdout);
   t.is(first.stdout, '');
-  const second = await runPlugin(cniEnv({ command: 'DEL', netns: '' }), netConf({ socketPath: agent.socketPath, prevResult: null }));
+  const second = await runPlugin(
+    cniEnv({ command: 'DEL', netns: '' }),
+    netConf({ socketPath: agent.socketPath, prevResult: null }),
+  );
   t.is(second.exitCode, 0, second.stdout);
   t.is(second.stdout, '');
-  t.deepEqual(agent.calls.map((call) => call.request), [
-    { clientVersion: '0.1.0', pod: { namespace: 'games', name: 'udp-0', uid: POD_ARGS.K8S_POD_UID },
-      sandbox: { containerId: 'sandbox-1', netns: '/var/run/netns/cni-1234', ifname: 'eth0' }, podIpv4: '10.244.77.4' },
-    { clientVersion: '0.1.0', pod: { namespace: 'games', name: 'udp-0', uid: POD_ARGS.K8S_POD_UID },
-      sandbox: { containerId: 'sandbox-1', netns: '', ifname: 'eth0' }, podIpv4: '' },
-  ]);
+  t.deepEqual(
+    agent.calls.map((call) => call.request),
+    [
+      {
+        clientVersion: '0.1.0',
+        pod: { namespace: 'games', name: 'udp-0', uid: POD_ARGS.K8S_POD_UID },
+        sandbox: { containerId: 'sandbox-1', netns: '/var/run/netns/cni-1234', ifname: 'eth0' },
+        podIpv4: '10.244.77.4',
+      },
+      {
+        clientVersion: '0.1.0',
+        pod: { namespace: 'games', name: 'udp-0', uid: POD_ARGS.K8S_POD_UID },
+        sandbox: { containerId: 'sandbox-1', netns: '', ifname: 'eth0' },
+        podIpv4: '',
+      },
+    ],
+  );
 });
 
 test('DEL without K8S_* args (a DEL for an ADD that never reached us) still asks the agent by sandbox', async (t) => {
   const agent = await FixtureAgent.start();
   t.teardown(() => agent.stop());
-  const run = await runPlugin(cniEnv({ command: 'DEL', netns: '', args: 'IgnoreUnknown=1' }), netConf({ socketPath: agent.socketPath, prevResult: null }));
+  const run = await runPlugin(
+    cniEnv({ command: 'DEL', netns: '', args: 'IgnoreUnknown=1' }),
+    netConf({ socketPath: agent.socketPath, prevResult: null }),
+  );
   t.is(run.exitCode, 0, run.stdout);
-  t.like(agent.calls[0]!.request, { pod: { namespace: '', name: '', uid: '' }, sandbox: { containerId: 'sandbox-1', netns: '', ifname: 'eth0' } });
+  t.like(agent.calls[0]!.request, {
+    pod: { namespace: '', name: '', uid: '' },
+    sandbox: { containerId: 'sandbox-1', netns: '', ifname: 'eth0' },
+  });
 });
 
 for (const version of ['0.4.0', '1.0.0', '1.1.0']) {
   test(`CHECK ${version} asks the agent and prints nothing on success`, async (t) => {
     const agent = await FixtureAgent.start();
     t.teardown(() => agent.stop());
-    const run = await runPlugin(cniEnv({ command: 'CHECK' }), netConf({ cniVersion: version, socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS }));
+    const run = await runPlugin(
+      cniEnv({ command: 'CHECK' }),
+      netConf({ cniVersion: version, socketPath: agent.socketPath, annotations: EIP_ANNOTATIONS }),
+    );
     t.is(run.exitCode, 0, run.stdout);
     t.is(run.stdout, '');
-    t.deepEqual(agent.calls.map((call) => [call.method, call.request.podIpv4]), [['Check', '10.244.77.4']]);
+    t.deepEqual(
+      agent.calls.map((call) => [call.method, call.request.podIpv4]),
+      [['Check', '10.244.77.4']],
+    );
   });
 }
 
 test('STATUS (1.1.0) succeeds on a valid config without asking the agent', async (t) => {
-  const run = await runPlugin({ CNI_COMMAND: 'STATUS' }, JSON.stringify({ cniVersion: '1.1.0', name: 'podnet', type: 'podeip', socketPath: '/nonexistent/agent.sock' }));
+  const run = await runPlugin(
+    { CNI_COMMAND: 'STATUS' },
+    JSON.stringify({ cniVersion: '1.1.0', name: 'podnet', type: 'podeip', socketPath: '/nonexistent/agent.sock' }),
+  );
   t.is(run.exitCode, 0, run.stdout);
   t.is(run.stdout, '');
 });
 
-test('GC (1.1.0) detaches the agent\'s bindings whose sandbox the runtime no longer lists', async (t) => {
+test("GC (1.1.0) detaches the agent's bindings whose sandbox the runtime no longer lists", async (t) => {
   const agent = await FixtureAgent.start();
   t.teardown(() => agent.stop());
   const binding = (containerId: string, name: string, state: string) => ({
-    pod: { namespace: 'games', name, uid: `uid-${name}` }, containerId, state, privateIp: `10.244.77.${name.length}`,
+    pod: { namespace: 'games', name, uid: `uid-${name}` },
+    containerId,
+    state,
+    privateIp: `10.244.77.${name.length}`,
   });
-  agent.reply('Status', { response: { ready: true, bindings: [binding('live', 'a', 'bound'), binding('stale', 'bb', 'bound'), binding('old', 'ccc', 'gone')] } });
-  const run = await runPlugin({ CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, JSON.stringify({
-    cniVersion: '1.1.0', name: 'podnet', type: 'podeip', socketPath: agent.socketPath,
-    'cni.dev/valid-attachments': [{ containerID: 'live', ifname: 'eth0' }],
-  }));
+  agent.reply('Status', {
+    response: {
+      ready: true,
+      bindings: [binding('live', 'a', 'bound'), binding('stale', 'bb', 'bound'), binding('old', 'ccc', 'gone')],
+    },
+  });
+  const run = await runPlugin(
+    { CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' },
+    JSON.stringify({
+      cniVersion: '1.1.0',
+      name: 'podnet',
+      type: 'podeip',
+      socketPath: agent.socketPath,
+      'cni.dev/valid-attachments': [{ containerID: 'live', ifname: 'eth0' }],
+    }),
+  );
   t.is(run.exitCode, 0, run.stdout);
-  t.deepEqual(agent.calls.map((call) => call.method), ['Status', 'Detach']);
+  t.deepEqual(
+    agent.calls.map((call) => call.method),
+    ['Status', 'Detach'],
+  );
   t.deepEqual(agent.calls[1]!.request, {
-    clientVersion: '0.1.0', pod: { namespace: 'games', name: 'bb', uid: 'uid-bb' },
-    sandbox: { containerId: 'stale', netns: '', ifname: 'eth0' }, podIpv4: '10.244.77.2',
+    clientVersion: '0.1.0',
+    pod: { namespace: 'games', name: 'bb', uid: 'uid-bb' },
+    sandbox: { containerId: 'stale', netns: '', ifname: 'eth0' },
+    podIpv4: '10.244.77.2',
   });
 });

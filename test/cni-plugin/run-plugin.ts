@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 
 export const PLUGIN_BINARY = fileURLToPath(new URL('../../bin/podeip', import.meta.url));
 
-export interface PluginRun { stdout: string; stderr: string; exitCode: number | null; ms: number }
+export interface PluginRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  ms: number;
+}
 
 /** A working directory far from the repository, as a runtime's would be. */
 const WORK_DIR = mkdtempSync(join(tmpdir(), 'podeip-cwd-'));
@@ -31,7 +36,12 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function runPlugin(env: Record<string, string>, stdin: string, binary = PLUGIN_BINARY, args: string[] = []): Promise<PluginRun> {
+export function runPlugin(
+  env: Record<string, string>,
+  stdin: string,
+  binary = PLUGIN_BINARY,
+  args: string[] = [],
+): Promise<PluginRun> {
   return slot(() => spawnPlugin(env, stdin, binary, args));
 }
 
@@ -41,8 +51,12 @@ function spawnPlugin(env: Record<string, string>, stdin: string, binary: string,
     const child = spawn(binary, args, { env, cwd: WORK_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     child.on('close', (exitCode) => resolve({ stdout, stderr, exitCode, ms: performance.now() - started }));
     child.stdin.end(stdin);

@@ -35,30 +35,35 @@ export class AgentProcess {
   private metricsAddress = '';
 
   constructor(readonly settings: AgentSettings) {
-    writeFileSync(settings.configFile, stringify({
-      clusterID: settings.clusterId,
-      regionID: settings.regionId,
-      vpcID: settings.vpcId,
-      enableControllers: ['eip'],
-      networkController: { eipController: { maxConcurrentReconciles: 4, garbageCollectionPeriodInMinutes: 1 } },
-      credential: { accessKey: settings.accessKeyId, accessSecret: settings.accessKeySecret },
-      agent: {
-        socketPath: settings.socketPath,
-        stateDir: settings.stateDir,
-        metricsListen: '127.0.0.1:0',
-        attachTimeoutSeconds: 30,
-        logLevel: 'debug',
-      },
-      cloud: {
-        vpcEndpoint: settings.cloudEndpoint,
-        ecsEndpoint: settings.cloudEndpoint,
-        protocol: 'http',
-        metadataEndpoint: `http://${settings.metadataEndpoint}`,
-      },
-    }));
+    writeFileSync(
+      settings.configFile,
+      stringify({
+        clusterID: settings.clusterId,
+        regionID: settings.regionId,
+        vpcID: settings.vpcId,
+        enableControllers: ['eip'],
+        networkController: { eipController: { maxConcurrentReconciles: 4, garbageCollectionPeriodInMinutes: 1 } },
+        credential: { accessKey: settings.accessKeyId, accessSecret: settings.accessKeySecret },
+        agent: {
+          socketPath: settings.socketPath,
+          stateDir: settings.stateDir,
+          metricsListen: '127.0.0.1:0',
+          attachTimeoutSeconds: 30,
+          logLevel: 'debug',
+        },
+        cloud: {
+          vpcEndpoint: settings.cloudEndpoint,
+          ecsEndpoint: settings.cloudEndpoint,
+          protocol: 'http',
+          metadataEndpoint: `http://${settings.metadataEndpoint}`,
+        },
+      }),
+    );
   }
 
-  get running(): boolean { return this.daemon?.running ?? false; }
+  get running(): boolean {
+    return this.daemon?.running ?? false;
+  }
 
   /**
    * Starts the agent and waits for its "ready" log line (which names the metrics address), its
@@ -68,15 +73,25 @@ export class AgentProcess {
     if (this.running) return;
     const s = this.settings;
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_NAME: s.nodeName, KUBECONFIG: s.kubeconfig };
-    const daemon = Daemon.start('podeip-agent', process.execPath, [PODEIP_AGENT, '--config', s.configFile], env, s.logFile);
+    const daemon = Daemon.start(
+      'podeip-agent',
+      process.execPath,
+      [PODEIP_AGENT, '--config', s.configFile],
+      env,
+      s.logFile,
+    );
     this.daemon = daemon;
-    await waitFor('podeip-agent to be ready (log line, socket and /readyz)', async () => {
-      const ready = daemon.stdoutLines.map(parseLogLine).find((l) => l?.message === READY_MESSAGE);
-      if (typeof ready?.metrics !== 'string' || !existsSync(s.socketPath)) return undefined;
-      this.metricsAddress = ready.metrics;
-      const res = await fetch(`http://${this.metricsAddress}/readyz`);
-      return res.status === 200 ? true : undefined;
-    }, { timeoutMs: 60000, stepMs: 100, abort: () => (daemon.running ? undefined : daemon.exitedError()) });
+    await waitFor(
+      'podeip-agent to be ready (log line, socket and /readyz)',
+      async () => {
+        const ready = daemon.stdoutLines.map(parseLogLine).find((l) => l?.message === READY_MESSAGE);
+        if (typeof ready?.metrics !== 'string' || !existsSync(s.socketPath)) return undefined;
+        this.metricsAddress = ready.metrics;
+        const res = await fetch(`http://${this.metricsAddress}/readyz`);
+        return res.status === 200 ? true : undefined;
+      },
+      { timeoutMs: 60000, stepMs: 100, abort: () => (daemon.running ? undefined : daemon.exitedError()) },
+    );
   }
 
   async stop(): Promise<void> {
@@ -107,5 +122,7 @@ function parseLogLine(line: string): Record<string, unknown> | undefined {
 
 /** Sum of the counts whose key starts with `prefix` (e.g. "add", or "del success"). */
 export function countOf(counts: Record<string, number>, prefix: string): number {
-  return Object.entries(counts).filter(([key]) => key === prefix || key.startsWith(`${prefix} `)).reduce((a, [, v]) => a + v, 0);
+  return Object.entries(counts)
+    .filter(([key]) => key === prefix || key.startsWith(`${prefix} `))
+    .reduce((a, [, v]) => a + v, 0);
 }

@@ -148,8 +148,11 @@ export class HostState {
    * network's ("cni-loopback-<sandbox>-lo") that appeared since we started.
    */
   private ourCniResults(): string[] {
-    return listDir(CNI_RESULTS).filter((entry) => !this.cniResultsBefore.has(entry) &&
-      (entry.startsWith(`${this.footprint.networkName}-`) || entry.startsWith('cni-loopback-')));
+    return listDir(CNI_RESULTS).filter(
+      (entry) =>
+        !this.cniResultsBefore.has(entry) &&
+        (entry.startsWith(`${this.footprint.networkName}-`) || entry.startsWith('cni-loopback-')),
+    );
   }
 
   /** Every step is best-effort and independent; returns what could not be undone. */
@@ -181,7 +184,8 @@ export class HostState {
     if (existsSync(tmpDir)) found.push(`temp dir ${tmpDir}`);
     if (mountPointsUnder(tmpDir).length) found.push(`mounts under ${tmpDir}`);
     if (processesMentioning(tmpDir).length) found.push(`processes started from ${tmpDir}`);
-    if ((await run('ip', ['link', 'show', bridgeName], { allowFailure: true })).code === 0) found.push(`link ${bridgeName}`);
+    if ((await run('ip', ['link', 'show', bridgeName], { allowFailure: true })).code === 0)
+      found.push(`link ${bridgeName}`);
     const parent = cgroupParent.replace(/^\/+/, '');
     for (const controller of listDir('/sys/fs/cgroup')) {
       if (existsSync(join('/sys/fs/cgroup', controller, parent))) found.push(`cgroup ${controller}/${parent}`);

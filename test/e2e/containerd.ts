@@ -103,9 +103,13 @@ export class Containerd {
   }
 
   async start(): Promise<void> {
-    this.daemon = Daemon.start('containerd', '/usr/bin/env',
+    this.daemon = Daemon.start(
+      'containerd',
+      '/usr/bin/env',
       ['-i', `PATH=${CLEAN_PATH}`, 'containerd', '--config', this.paths.configFile, '--log-level', 'info'],
-      process.env, this.paths.logFile);
+      process.env,
+      this.paths.logFile,
+    );
     const daemon = this.daemon;
     await waitFor('containerd socket', async () => (existsSync(this.paths.socket) ? true : undefined), {
       timeoutMs: 20000,

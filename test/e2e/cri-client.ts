@@ -10,7 +10,12 @@ import { waitFor } from './proc.js';
 
 const CRI_PROTO_PATH = fileURLToPath(new URL('../../../test/e2e/cri/api.proto', import.meta.url));
 
-export interface PodSandboxMetadata { name: string; uid: string; namespace: string; attempt: number }
+export interface PodSandboxMetadata {
+  name: string;
+  uid: string;
+  namespace: string;
+  attempt: number;
+}
 
 export interface PodSandboxConfig {
   metadata: PodSandboxMetadata;
@@ -19,12 +24,30 @@ export interface PodSandboxConfig {
   dnsConfig?: { servers: string[]; searches: string[]; options: string[] };
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  linux: { cgroupParent: string; securityContext: { namespaceOptions: { network: 'POD' | 'NODE'; pid: 'POD' | 'CONTAINER' | 'NODE'; ipc: 'POD' | 'NODE' } } };
+  linux: {
+    cgroupParent: string;
+    securityContext: {
+      namespaceOptions: { network: 'POD' | 'NODE'; pid: 'POD' | 'CONTAINER' | 'NODE'; ipc: 'POD' | 'NODE' };
+    };
+  };
 }
 
-export interface VersionResponse { version: string; runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }
-export interface RuntimeCondition { type: string; status: boolean; reason: string; message: string }
-export interface StatusResponse { status: { conditions: RuntimeCondition[] } | null; info: Record<string, string> }
+export interface VersionResponse {
+  version: string;
+  runtimeName: string;
+  runtimeVersion: string;
+  runtimeApiVersion: string;
+}
+export interface RuntimeCondition {
+  type: string;
+  status: boolean;
+  reason: string;
+  message: string;
+}
+export interface StatusResponse {
+  status: { conditions: RuntimeCondition[] } | null;
+  info: Record<string, string>;
+}
 
 export interface PodSandboxStatus {
   id: string;
@@ -48,14 +71,30 @@ export class CriCallError extends PodeipError {
   }
 }
 
-type UnaryFn = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
+type UnaryFn = (
+  req: unknown,
+  meta: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res: unknown) => void,
+) => void;
 
 export class CriClient {
   private readonly client: grpc.Client;
 
-  constructor(socketPath: string, private readonly callTimeoutMs = 120000) {
-    const pkg = protoLoader.loadSync(CRI_PROTO_PATH, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
-    const def = grpc.loadPackageDefinition(pkg) as unknown as { runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } } };
+  constructor(
+    socketPath: string,
+    private readonly callTimeoutMs = 120000,
+  ) {
+    const pkg = protoLoader.loadSync(CRI_PROTO_PATH, {
+      keepCase: false,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
+    const def = grpc.loadPackageDefinition(pkg) as unknown as {
+      runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } };
+    };
     this.client = new def.runtime.v1.RuntimeService(`unix://${socketPath}`, grpc.credentials.createInsecure());
   }
 
@@ -79,12 +118,16 @@ export class CriClient {
 
   /** Waits until the runtime reports RuntimeReady and NetworkReady (a CNI config is loaded). */
   async waitReady(timeoutMs = 30000): Promise<void> {
-    await waitFor('CRI RuntimeReady and NetworkReady', async () => {
-      const { status } = await this.status();
-      const ready = (type: string) => status?.conditions.find((c) => c.type === type)?.status === true;
-      if (ready('RuntimeReady') && ready('NetworkReady')) return true;
-      throw new Error(JSON.stringify(status?.conditions ?? []));
-    }, { timeoutMs, stepMs: 100 });
+    await waitFor(
+      'CRI RuntimeReady and NetworkReady',
+      async () => {
+        const { status } = await this.status();
+        const ready = (type: string) => status?.conditions.find((c) => c.type === type)?.status === true;
+        if (ready('RuntimeReady') && ready('NetworkReady')) return true;
+        throw new Error(JSON.stringify(status?.conditions ?? []));
+      },
+      { timeoutMs, stepMs: 100 },
+    );
   }
 
   /** The CNI config the runtime has loaded (Status verbose info "cniconfig"), as JSON text. */

@@ -103,8 +103,12 @@ export class E2eNode {
     return node;
   }
 
-  get cniConfDir(): string { return this.containerd.paths.cniConfDir; }
-  get cniBinDir(): string { return this.containerd.paths.cniBinDir; }
+  get cniConfDir(): string {
+    return this.containerd.paths.cniConfDir;
+  }
+  get cniBinDir(): string {
+    return this.containerd.paths.cniBinDir;
+  }
 
   /** containerd up with the bridge-only chain and the sandbox image imported; returns its version. */
   async start(): Promise<string> {
@@ -129,7 +133,9 @@ export class E2eNode {
    * reservations (files named by IP whose first line is the container id). Empty once torn down.
    */
   networkTracesOf(sandboxId: string): string[] {
-    const traces = listDir(CNI_RESULTS_DIR).filter((entry) => entry.includes(`-${sandboxId}-`)).map((e) => join(CNI_RESULTS_DIR, e));
+    const traces = listDir(CNI_RESULTS_DIR)
+      .filter((entry) => entry.includes(`-${sandboxId}-`))
+      .map((e) => join(CNI_RESULTS_DIR, e));
     const ipamDir = join(this.network.ipamDataDir, this.network.name);
     for (const entry of listDir(ipamDir)) {
       const file = join(ipamDir, entry);
@@ -144,7 +150,7 @@ export class E2eNode {
 
   /** The plugin types of our network in the CNI config containerd has loaded, in chain order. */
   async loadedChain(): Promise<string[]> {
-    const loaded = JSON.parse(await this.cri.loadedCniConfig() || '{}') as {
+    const loaded = JSON.parse((await this.cri.loadedCniConfig()) || '{}') as {
       Networks?: { Config: { Name: string; Plugins: { Network: { type: string } }[] } }[];
     };
     const ours = loaded.Networks?.find((n) => n.Config.Name === this.network.name);
@@ -153,10 +159,14 @@ export class E2eNode {
 
   /** Waits until containerd reloaded our conflist (it watches conf_dir) with exactly `chain`. */
   async waitChain(chain: string[], timeoutMs = 15000): Promise<void> {
-    await waitFor(`containerd to load the chain ${chain.join(' -> ')}`, async () => {
-      const loaded = await this.loadedChain();
-      if (loaded.join() === chain.join()) return true;
-      throw new Error(`loaded: ${loaded.join(' -> ')}`);
-    }, { timeoutMs, stepMs: 100 });
+    await waitFor(
+      `containerd to load the chain ${chain.join(' -> ')}`,
+      async () => {
+        const loaded = await this.loadedChain();
+        if (loaded.join() === chain.join()) return true;
+        throw new Error(`loaded: ${loaded.join(' -> ')}`);
+      },
+      { timeoutMs, stepMs: 100 },
+    );
   }
 }

@@ -7,9 +7,14 @@ import { run } from './proc.js';
 export const REQUIRED_PACKAGES = ['containerd', 'runc', 'containernetworking-plugins', 'busybox-static', 'jq'] as const;
 
 export async function missingPackages(): Promise<string[]> {
-  const result = await run('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...REQUIRED_PACKAGES], { allowFailure: true });
+  const result = await run('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...REQUIRED_PACKAGES], {
+    allowFailure: true,
+  });
   const installed = new Set(
-    result.stdout.split('\n').filter((line) => line.endsWith(' installed')).map((line) => line.split(' ')[0]),
+    result.stdout
+      .split('\n')
+      .filter((line) => line.endsWith(' installed'))
+      .map((line) => line.split(' ')[0]),
   );
   return REQUIRED_PACKAGES.filter((name) => !installed.has(name));
 }

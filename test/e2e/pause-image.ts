@@ -13,7 +13,10 @@ const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const CONFIG_TYPE = 'application/vnd.oci.image.config.v1+json';
 const LAYER_TYPE = 'application/vnd.oci.image.layer.v1.tar';
 
-interface Blob { digest: string; size: number }
+interface Blob {
+  digest: string;
+  size: number;
+}
 
 function ociArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
@@ -40,28 +43,43 @@ export async function buildPauseImage(workDir: string, ref: string): Promise<str
   await run('tar', [...tarFlags, '-C', rootfs, '-cf', layerTar, '.']);
   const layer = putBlob(layout, readFileSync(layerTar));
 
-  const config = putBlob(layout, Buffer.from(JSON.stringify({
-    architecture: ociArch(),
-    os: 'linux',
-    config: { Entrypoint: ['/bin/busybox', 'sleep', 'infinity'], WorkingDir: '/' },
-    rootfs: { type: 'layers', diff_ids: [layer.digest] },
-  })));
-  const manifest = putBlob(layout, Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MANIFEST_TYPE,
-    config: { mediaType: CONFIG_TYPE, ...config },
-    layers: [{ mediaType: LAYER_TYPE, ...layer }],
-  })));
+  const config = putBlob(
+    layout,
+    Buffer.from(
+      JSON.stringify({
+        architecture: ociArch(),
+        os: 'linux',
+        config: { Entrypoint: ['/bin/busybox', 'sleep', 'infinity'], WorkingDir: '/' },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = putBlob(
+    layout,
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MANIFEST_TYPE,
+        config: { mediaType: CONFIG_TYPE, ...config },
+        layers: [{ mediaType: LAYER_TYPE, ...layer }],
+      }),
+    ),
+  );
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(layout, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{
-      mediaType: MANIFEST_TYPE,
-      ...manifest,
-      // Without this ctr names the image after the tar's ref and prefixes it.
-      annotations: { 'io.containerd.image.name': ref },
-    }],
-  }));
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: MANIFEST_TYPE,
+          ...manifest,
+          // Without this ctr names the image after the tar's ref and prefixes it.
+          annotations: { 'io.containerd.image.name': ref },
+        },
+      ],
+    }),
+  );
 
   const out = join(workDir, 'pause.tar');
   await run('tar', [...tarFlags, '-C', layout, '-cf', out, '.']);

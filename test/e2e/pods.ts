@@ -21,7 +21,11 @@ export function newPodSpec(namespace: string, name: string, annotations: Record<
  * sandbox never has an empty annotation map.
  */
 function kubeletAnnotations(pod: PodSpec): Record<string, string> {
-  return { ...pod.annotations, 'kubernetes.io/config.source': 'api', 'kubernetes.io/config.seen': new Date().toISOString() };
+  return {
+    ...pod.annotations,
+    'kubernetes.io/config.source': 'api',
+    'kubernetes.io/config.seen': new Date().toISOString(),
+  };
 }
 
 export function sandboxConfig(pod: PodSpec, cgroupParent: string, logDir: string): PodSandboxConfig {
@@ -43,9 +47,17 @@ export function sandboxConfig(pod: PodSpec, cgroupParent: string, logDir: string
   };
 }
 
-export interface RunningPod { spec: PodSpec; sandboxId: string; ip: string; runMs: number }
+export interface RunningPod {
+  spec: PodSpec;
+  sandboxId: string;
+  ip: string;
+  runMs: number;
+}
 
-export interface TimingSample { runMs: number[]; teardownMs: number[] }
+export interface TimingSample {
+  runMs: number[];
+  teardownMs: number[];
+}
 
 /** Runs and tears down sandboxes, recording the durations under a label (e.g. "bridge only"). */
 export class PodRunner {

@@ -23,18 +23,30 @@ export interface RunOptions {
   allowFailure?: boolean;
 }
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0 && !opts.allowFailure) reject(new CommandFailedError([cmd, ...args].join(' '), code, stderr || stdout));
+      if (code !== 0 && !opts.allowFailure)
+        reject(new CommandFailedError([cmd, ...args].join(' '), code, stderr || stdout));
       else resolve({ code, stdout, stderr });
     });
     if (opts.input !== undefined) {
@@ -82,17 +94,21 @@ export class Daemon {
 
   /** The first stdout line that parses as a JSON object, once the process printed it. */
   async firstJsonLine(what: string, timeoutMs = 20000): Promise<Record<string, unknown>> {
-    return waitFor(what, async () => {
-      for (const line of this.stdoutLines) {
-        if (!line.startsWith('{')) continue;
-        try {
-          return JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          // not JSON after all
+    return waitFor(
+      what,
+      async () => {
+        for (const line of this.stdoutLines) {
+          if (!line.startsWith('{')) continue;
+          try {
+            return JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            // not JSON after all
+          }
         }
-      }
-      return undefined;
-    }, { timeoutMs, abort: () => (this.running ? undefined : this.exitedError()) });
+        return undefined;
+      },
+      { timeoutMs, abort: () => (this.running ? undefined : this.exitedError()) },
+    );
   }
 
   /** Why it is gone: its last output lines, from memory since the log file may lag behind. */
@@ -104,20 +120,26 @@ export class Daemon {
   static start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Daemon {
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.pipe(log, { end: false });
-    child.stderr!.pipe(log, { end: false });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
     child.on('error', (err) => log.write(`spawn error: ${err.message}\n`));
     return new Daemon(name, child, logFile);
   }
 
-  get pid(): number { return this.child.pid ?? -1; }
-  get running(): boolean { return this.exitCode === undefined && this.child.pid !== undefined; }
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+  get running(): boolean {
+    return this.exitCode === undefined && this.child.pid !== undefined;
+  }
 
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.running) return;
     process.kill(this.pid, 'SIGTERM');
-    const timer = setTimeout(() => { if (this.running) process.kill(this.pid, 'SIGKILL'); }, graceMs);
+    const timer = setTimeout(() => {
+      if (this.running) process.kill(this.pid, 'SIGKILL');
+    }, graceMs);
     await this.exited;
     clearTimeout(timer);
   }
@@ -150,7 +172,11 @@ export interface WaitOptions {
  * Poll `probe` until it returns a value (not undefined), or fail naming what we waited for.
  * A probe that throws counts as "not yet"; its last message is kept for the timeout error.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, opts: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  opts: WaitOptions = {},
+): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 15000;
   const deadline = Date.now() + timeoutMs;
   let last = '';

@@ -62,21 +62,35 @@ class Report {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `    ${l}`).join('\n') + '\n';
+  return (
+    text
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n') + '\n'
+  );
 }
 
 function printTimings(node: E2eNode): void {
   for (const [label, sample] of node.pods.timings) {
     const fmt = (values: number[]) => (values.length ? `${Math.round(median(values))} ms (n=${values.length})` : 'n/a');
-    process.stdout.write(`e2e: timing: ${label}: RunPodSandbox median ${fmt(sample.runMs)}, teardown (Stop+Remove) median ${fmt(sample.teardownMs)}\n`);
+    process.stdout.write(
+      `e2e: timing: ${label}: RunPodSandbox median ${fmt(sample.runMs)}, teardown (Stop+Remove) median ${fmt(sample.teardownMs)}\n`,
+    );
   }
   // The same medians as a table, each against the bridge-only baseline of this run.
   const baseline = node.pods.timings.get(TIMING_BRIDGE_ONLY);
   const cell = (values: number[]) => (values.length ? `${Math.round(median(values))} ms` : 'n/a');
-  const delta = (values: number[], base: number[] | undefined) => (values.length && base?.length ? `${Math.round(median(values) - median(base)) >= 0 ? '+' : ''}${Math.round(median(values) - median(base))} ms` : '');
-  process.stdout.write('e2e: timing table (medians of this run)\n| pods | n | RunPodSandbox | vs bridge only | teardown (Stop+Remove) | vs bridge only |\n|---|---:|---:|---:|---:|---:|\n');
+  const delta = (values: number[], base: number[] | undefined) =>
+    values.length && base?.length
+      ? `${Math.round(median(values) - median(base)) >= 0 ? '+' : ''}${Math.round(median(values) - median(base))} ms`
+      : '';
+  process.stdout.write(
+    'e2e: timing table (medians of this run)\n| pods | n | RunPodSandbox | vs bridge only | teardown (Stop+Remove) | vs bridge only |\n|---|---:|---:|---:|---:|---:|\n',
+  );
   for (const [label, sample] of node.pods.timings) {
-    process.stdout.write(`| ${label} | ${sample.runMs.length} | ${cell(sample.runMs)} | ${delta(sample.runMs, baseline?.runMs)} | ${cell(sample.teardownMs)} | ${delta(sample.teardownMs, baseline?.teardownMs)} |\n`);
+    process.stdout.write(
+      `| ${label} | ${sample.runMs.length} | ${cell(sample.runMs)} | ${delta(sample.runMs, baseline?.runMs)} | ${cell(sample.teardownMs)} | ${delta(sample.teardownMs, baseline?.teardownMs)} |\n`,
+    );
   }
 }
 
@@ -86,7 +100,9 @@ async function runScenarios(report: Report, node: E2eNode, cleanup: CleanupStack
     await report.step(scenario.name, () => scenario.run({ node, stack: undefined }));
   }
   const podeip = SCENARIOS.filter((s) => s.needsPodeip);
-  const stack = await report.step('simulators, agent and podeip installed by our installer', () => Stack.start(node, cleanup));
+  const stack = await report.step('simulators, agent and podeip installed by our installer', () =>
+    Stack.start(node, cleanup),
+  );
   for (const scenario of podeip) {
     if (stack) await report.step(scenario.name, () => scenario.run({ node, stack }));
     else report.fail(scenario.name, 'not run: the podeip stack did not start');
@@ -95,29 +111,32 @@ async function runScenarios(report: Report, node: E2eNode, cleanup: CleanupStack
 
 async function main(): Promise<number> {
   if (process.getuid?.() !== 0) {
-    process.stderr.write('e2e: needs root (it runs containerd, creates network namespaces and a bridge): sudo npm run test:e2e\n');
+    process.stderr.write(
+      'e2e: needs root (it runs containerd, creates network namespaces and a bridge): sudo npm run test:e2e\n',
+    );
     return 2;
   }
   const report = new Report();
   const cleanup = new CleanupStack();
   let node: E2eNode | undefined;
   let finished: Promise<number> | undefined;
-  const finish = () => (finished ??= (async () => {
-    const created = node;
-    if (created) {
-      await report.step('cleanup leaves nothing behind', async () => {
-        const errors = await cleanup.runAll();
-        const leftovers = await created.host.leftovers();
-        const problems = [...errors, ...leftovers.map((l) => `left behind: ${l}`)];
-        if (problems.length) throw new Error(problems.join('\n'));
-      });
-      printTimings(created);
-    } else {
-      await cleanup.runAll();
-    }
-    process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
-    return report.failed === 0 ? 0 : 1;
-  })());
+  const finish = () =>
+    (finished ??= (async () => {
+      const created = node;
+      if (created) {
+        await report.step('cleanup leaves nothing behind', async () => {
+          const errors = await cleanup.runAll();
+          const leftovers = await created.host.leftovers();
+          const problems = [...errors, ...leftovers.map((l) => `left behind: ${l}`)];
+          if (problems.length) throw new Error(problems.join('\n'));
+        });
+        printTimings(created);
+      } else {
+        await cleanup.runAll();
+      }
+      process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
+      return report.failed === 0 ? 0 : 1;
+    })());
   // A stray error must not end the process before the host is put back.
   for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     process.on(event, (err: unknown) => {
@@ -136,10 +155,13 @@ async function main(): Promise<number> {
   try {
     const packages = await report.step('install packages', () => ensurePackages());
     if (!packages) return await finish();
-    process.stdout.write(packages.installed.length
-      ? `e2e: installed ${packages.installed.join(' ')} in ${packages.ms} ms\n`
-      : 'e2e: packages already present\n');
-    for (const dir of await E2eNode.recoverAbandonedRuns()) process.stdout.write(`e2e: undid an abandoned run in ${dir}\n`);
+    process.stdout.write(
+      packages.installed.length
+        ? `e2e: installed ${packages.installed.join(' ')} in ${packages.ms} ms\n`
+        : 'e2e: packages already present\n',
+    );
+    for (const dir of await E2eNode.recoverAbandonedRuns())
+      process.stdout.write(`e2e: undid an abandoned run in ${dir}\n`);
     node = E2eNode.create(cleanup);
     const runtime = await report.step('containerd up, sandbox image imported, bridge chain ready', () => node!.start());
     if (runtime) {

@@ -32,7 +32,13 @@ export interface CloudEipState {
   ipAddress: string;
   status: string;
   tags: Record<string, string>;
-  binding: { instanceId: string; instanceType: string; privateIpAddress: string; networkInterfaceId: string; mode: string } | null;
+  binding: {
+    instanceId: string;
+    instanceType: string;
+    privateIpAddress: string;
+    networkInterfaceId: string;
+    mode: string;
+  } | null;
 }
 
 export interface CloudState {
@@ -60,22 +66,43 @@ export class CloudSimProcess {
   ) {}
 
   static async start(settings: CloudSimSettings, logFile: string): Promise<CloudSimProcess> {
-    const daemon = Daemon.start('cloud simulator', process.execPath, [
-      PODEIP_SIM, 'cloud',
-      '--listen', '127.0.0.1:0',
-      '--inspect-listen', '127.0.0.1:0',
-      '--metadata-listen', '127.0.0.1:0',
-      '--metadata-instance', settings.metadataInstanceId,
-      '--topology', settings.topologyFile,
-      '--access-key-id', settings.accessKeyId,
-      '--access-key-secret', settings.accessKeySecret,
-      '--eip-quota', String(settings.eipQuota),
-      '--association-delay-ms', String(settings.associationDelayMs),
-    ], process.env, logFile);
+    const daemon = Daemon.start(
+      'cloud simulator',
+      process.execPath,
+      [
+        PODEIP_SIM,
+        'cloud',
+        '--listen',
+        '127.0.0.1:0',
+        '--inspect-listen',
+        '127.0.0.1:0',
+        '--metadata-listen',
+        '127.0.0.1:0',
+        '--metadata-instance',
+        settings.metadataInstanceId,
+        '--topology',
+        settings.topologyFile,
+        '--access-key-id',
+        settings.accessKeyId,
+        '--access-key-secret',
+        settings.accessKeySecret,
+        '--eip-quota',
+        String(settings.eipQuota),
+        '--association-delay-ms',
+        String(settings.associationDelayMs),
+      ],
+      process.env,
+      logFile,
+    );
     try {
       const line = await daemon.firstJsonLine('the cloud simulator to announce its endpoints');
-      return new CloudSimProcess(daemon, stringField('cloud sim', line, 'endpoint'), stringField('cloud sim', line, 'inspectEndpoint'),
-        stringField('cloud sim', line, 'metadataEndpoint'), settings);
+      return new CloudSimProcess(
+        daemon,
+        stringField('cloud sim', line, 'endpoint'),
+        stringField('cloud sim', line, 'inspectEndpoint'),
+        stringField('cloud sim', line, 'metadataEndpoint'),
+        settings,
+      );
     } catch (err) {
       await daemon.stop();
       throw err;
@@ -132,11 +159,21 @@ export class KubeSimProcess {
   }
 
   static async start(dir: string): Promise<KubeSimProcess> {
-    const daemon = Daemon.start('kube simulator', process.execPath,
-      [PODEIP_SIM, 'kube', '--listen', '127.0.0.1:0', '--kubeconfig-out', join(dir, 'kubeconfig')], process.env, join(dir, 'kube-sim.log'));
+    const daemon = Daemon.start(
+      'kube simulator',
+      process.execPath,
+      [PODEIP_SIM, 'kube', '--listen', '127.0.0.1:0', '--kubeconfig-out', join(dir, 'kubeconfig')],
+      process.env,
+      join(dir, 'kube-sim.log'),
+    );
     try {
       const line = await daemon.firstJsonLine('the kube simulator to announce its URL');
-      return new KubeSimProcess(daemon, stringField('kube sim', line, 'url'), stringField('kube sim', line, 'kubeconfig'), join(dir, 'kubectl-cache'));
+      return new KubeSimProcess(
+        daemon,
+        stringField('kube sim', line, 'url'),
+        stringField('kube sim', line, 'kubeconfig'),
+        join(dir, 'kubectl-cache'),
+      );
     } catch (err) {
       await daemon.stop();
       throw err;
@@ -145,8 +182,11 @@ export class KubeSimProcess {
 
   /** kubectl against the simulator; its discovery cache stays in our temp dir, not in ~/.kube. */
   async kubectl(args: string[], input?: string): Promise<string> {
-    const result = await run(KUBECTL, ['--kubeconfig', this.kubeconfig, '--cache-dir', this.kubectlCacheDir, ...args],
-      input === undefined ? {} : { input });
+    const result = await run(
+      KUBECTL,
+      ['--kubeconfig', this.kubeconfig, '--cache-dir', this.kubectlCacheDir, ...args],
+      input === undefined ? {} : { input },
+    );
     return result.stdout;
   }
 
@@ -171,8 +211,9 @@ export class KubeSimProcess {
   }
 
   async getPodEip(namespace: string, name: string): Promise<PodEipObject | undefined> {
-    return orUndefinedIfNotFound(async () =>
-      (await this.custom.getNamespacedCustomObject({ ...PODEIP, namespace, name })) as PodEipObject);
+    return orUndefinedIfNotFound(
+      async () => (await this.custom.getNamespacedCustomObject({ ...PODEIP, namespace, name })) as PodEipObject,
+    );
   }
 
   /** Graceful delete: kubelet sees a terminating pod (deletionTimestamp) and tears it down. */

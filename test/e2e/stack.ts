@@ -37,24 +37,51 @@ const SECONDARY_IPS_PER_ENI = 49;
  */
 export function nodeTopology(): object {
   const podIps = podRangeIps();
-  if (podIps.length > 2 * SECONDARY_IPS_PER_ENI) throw new Error(`host-local's range (${podIps.length} IPs) does not fit on two ENIs`);
+  if (podIps.length > 2 * SECONDARY_IPS_PER_ENI)
+    throw new Error(`host-local's range (${podIps.length} IPs) does not fit on two ENIs`);
   return {
     regionId: REGION_ID,
     vpcs: [{ vpcId: VPC_ID, cidrBlock: '10.244.0.0/16', name: 'podeip-e2e' }],
-    vswitches: [{ vSwitchId: VSWITCH_ID, vpcId: VPC_ID, zoneId: 'cn-hangzhou-h', cidrBlock: '10.244.77.0/24', name: 'podeip-e2e' }],
-    instances: [{
-      instanceId: INSTANCE_ID,
-      vSwitchId: VSWITCH_ID,
-      hostname: NODE_NAME,
-      networkInterfaces: [
-        { networkInterfaceId: 'eni-podeipe2e0001', type: 'Primary', macAddress: '00:16:3e:77:00:01', privateIpAddresses: ['10.244.77.250', ...podIps.slice(0, SECONDARY_IPS_PER_ENI)] },
-        { networkInterfaceId: 'eni-podeipe2e0002', type: 'Secondary', macAddress: '00:16:3e:77:00:02', privateIpAddresses: ['10.244.77.251', ...podIps.slice(SECONDARY_IPS_PER_ENI)] },
-      ],
-    }],
+    vswitches: [
+      {
+        vSwitchId: VSWITCH_ID,
+        vpcId: VPC_ID,
+        zoneId: 'cn-hangzhou-h',
+        cidrBlock: '10.244.77.0/24',
+        name: 'podeip-e2e',
+      },
+    ],
+    instances: [
+      {
+        instanceId: INSTANCE_ID,
+        vSwitchId: VSWITCH_ID,
+        hostname: NODE_NAME,
+        networkInterfaces: [
+          {
+            networkInterfaceId: 'eni-podeipe2e0001',
+            type: 'Primary',
+            macAddress: '00:16:3e:77:00:01',
+            privateIpAddresses: ['10.244.77.250', ...podIps.slice(0, SECONDARY_IPS_PER_ENI)],
+          },
+          {
+            networkInterfaceId: 'eni-podeipe2e0002',
+            type: 'Secondary',
+            macAddress: '00:16:3e:77:00:02',
+            privateIpAddresses: ['10.244.77.251', ...podIps.slice(SECONDARY_IPS_PER_ENI)],
+          },
+        ],
+      },
+    ],
   };
 }
 
-export interface OwnerReference { apiVersion: string; kind: string; name: string; uid: string; controller: boolean }
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: boolean;
+}
 
 export class Stack {
   private constructor(
@@ -67,15 +94,18 @@ export class Stack {
   static async start(node: E2eNode, cleanup: CleanupStack): Promise<Stack> {
     const dir = join(node.tmpDir, 'stack');
     mkdirSync(dir, { recursive: true });
-    const cloud = await CloudSimProcess.start({
-      topologyFile: writeJson(join(dir, 'topology.json'), nodeTopology()),
-      metadataInstanceId: INSTANCE_ID,
-      accessKeyId: ACCESS_KEY_ID,
-      accessKeySecret: ACCESS_KEY_SECRET,
-      eipQuota: EIP_QUOTA,
-      // Long enough that an agent answering ADD before the EIP is InUse is caught at return.
-      associationDelayMs: 500,
-    }, join(dir, 'cloud-sim.log'));
+    const cloud = await CloudSimProcess.start(
+      {
+        topologyFile: writeJson(join(dir, 'topology.json'), nodeTopology()),
+        metadataInstanceId: INSTANCE_ID,
+        accessKeyId: ACCESS_KEY_ID,
+        accessKeySecret: ACCESS_KEY_SECRET,
+        eipQuota: EIP_QUOTA,
+        // Long enough that an agent answering ADD before the EIP is InUse is caught at return.
+        associationDelayMs: 500,
+      },
+      join(dir, 'cloud-sim.log'),
+    );
     cleanup.add('cloud simulator', () => cloud.daemon.stop());
     const kube = await KubeSimProcess.start(dir);
     cleanup.add('kube simulator', () => kube.daemon.stop());
@@ -119,12 +149,19 @@ export class Stack {
 
   /** `podeip-agent install-cni` with this node's dirs, as node argv (add --watch for the sidecar). */
   installerCommand(): string[] {
-    return [PODEIP_AGENT, 'install-cni',
-      '--bin-dir', this.node.cniBinDir,
-      '--conf-dir', this.node.cniConfDir,
-      '--plugin', PLUGIN_BINARY,
-      '--socket-path', this.agent.settings.socketPath,
-      '--log-file', join(this.node.tmpDir, 'stack', 'podeip-plugin.log'),
+    return [
+      PODEIP_AGENT,
+      'install-cni',
+      '--bin-dir',
+      this.node.cniBinDir,
+      '--conf-dir',
+      this.node.cniConfDir,
+      '--plugin',
+      PLUGIN_BINARY,
+      '--socket-path',
+      this.agent.settings.socketPath,
+      '--log-file',
+      join(this.node.tmpDir, 'stack', 'podeip-plugin.log'),
     ];
   }
 
@@ -132,7 +169,12 @@ export class Stack {
    * The pod object as the API server holds it once the scheduler placed it on our node; its
    * uid (the server's) is what kubelet passes in the sandbox metadata.
    */
-  async createPod(namespace: string, name: string, annotations: Record<string, string>, owner?: OwnerReference): Promise<PodSpec> {
+  async createPod(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+    owner?: OwnerReference,
+  ): Promise<PodSpec> {
     const created = await this.kube.createPod({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -32,7 +32,7 @@ test('docs/troubleshooting.md gives every agent error code the CNI code of the e
   for (const code of codes) t.is(documented.get(code), AGENT_ERRORS[code].cni, `${code} in docs/troubleshooting.md`);
 });
 
-test('docs/troubleshooting.md names no code outside the error table, besides the plugin\'s own for an unreachable agent', (t) => {
+test("docs/troubleshooting.md names no code outside the error table, besides the plugin's own for an unreachable agent", (t) => {
   for (const [name, cni] of documentedCodes()) {
     if (name in AGENT_ERRORS) continue;
     t.regex(name, /^Agent[A-Z_]+$/, `${name} is in docs/troubleshooting.md but not in lib/error-table.ts`);
@@ -40,7 +40,7 @@ test('docs/troubleshooting.md names no code outside the error table, besides the
   }
 });
 
-test('the agent\'s gRPC status and the plugin\'s CNI code for each code are the table\'s', (t) => {
+test("the agent's gRPC status and the plugin's CNI code for each code are the table's", (t) => {
   for (const code of codes) {
     const spec = AGENT_ERRORS[code];
     t.is(grpcStatusFor(code), status[spec.grpc], code);

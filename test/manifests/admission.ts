@@ -16,9 +16,20 @@ export interface AdmissionRequest {
   oldObject: unknown;
 }
 
-interface ResourceRule { apiGroups: string[]; operations: string[]; resources: string[] }
-interface Named { name: string; expression: string }
-interface Validation { expression: string; message?: string; messageExpression?: string }
+interface ResourceRule {
+  apiGroups: string[];
+  operations: string[];
+  resources: string[];
+}
+interface Named {
+  name: string;
+  expression: string;
+}
+interface Validation {
+  expression: string;
+  message?: string;
+  messageExpression?: string;
+}
 export interface PolicySpec {
   matchConstraints: { resourceRules: ResourceRule[] };
   matchConditions?: Named[];
@@ -26,13 +37,16 @@ export interface PolicySpec {
   validations: Validation[];
 }
 
-export type AdmissionResult = { matched: false } | { matched: true; allowed: true } | { matched: true; allowed: false; message: string };
+export type AdmissionResult =
+  { matched: false } | { matched: true; allowed: true } | { matched: true; allowed: false; message: string };
 
 const anyOf = (list: string[], value: string) => list.includes('*') || list.includes(value);
 
 export function admit(spec: PolicySpec, req: AdmissionRequest): AdmissionResult {
   const resource = req.subresource ? `${req.resource}/${req.subresource}` : req.resource;
-  const matches = spec.matchConstraints.resourceRules.some((r) => anyOf(r.apiGroups, req.group) && anyOf(r.operations, req.operation) && anyOf(r.resources, resource));
+  const matches = spec.matchConstraints.resourceRules.some(
+    (r) => anyOf(r.apiGroups, req.group) && anyOf(r.operations, req.operation) && anyOf(r.resources, resource),
+  );
   if (!matches) return { matched: false };
   const context: Record<string, unknown> = {
     request: { operation: req.operation, userInfo: { groups: [], extra: {}, ...req.userInfo } },
@@ -48,7 +62,9 @@ export function admit(spec: PolicySpec, req: AdmissionRequest): AdmissionResult 
   for (const variable of spec.variables ?? []) variables[variable.name] = evaluate(variable.expression, context);
   for (const validation of spec.validations) {
     if (evaluate(validation.expression, context) === true) continue;
-    const message = validation.messageExpression ? String(evaluate(validation.messageExpression, context)) : validation.message ?? validation.expression;
+    const message = validation.messageExpression
+      ? String(evaluate(validation.messageExpression, context))
+      : (validation.message ?? validation.expression);
     return { matched: true, allowed: false, message };
   }
   return { matched: true, allowed: true };

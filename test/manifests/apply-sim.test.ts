@@ -22,7 +22,14 @@ const PODMONITOR_CRD = JSON.stringify({
     group: 'monitoring.coreos.com',
     names: { kind: 'PodMonitor', listKind: 'PodMonitorList', plural: 'podmonitors', singular: 'podmonitor' },
     scope: 'Namespaced',
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
+    ],
   },
 });
 
@@ -35,11 +42,16 @@ async function kubectl(sim: KubeSim, args: string[], input?: string): Promise<st
 
 /** kubectl's `kind.group/name created` and `kind.group "name" deleted` lines as kind/name -> verb. */
 function applied(output: string): Map<string, string> {
-  return new Map(output.trim().split('\n').map((line) => {
-    const m = /^([a-z]+)(?:\.[a-z0-9.]+)?(?:\/| ")([^"\s]+)"?\s+(\S+)$/.exec(line.trim());
-    if (!m) throw new Error(`unexpected kubectl output line: ${line}`);
-    return [`${m[1]}/${m[2]}`, m[3]!];
-  }));
+  return new Map(
+    output
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const m = /^([a-z]+)(?:\.[a-z0-9.]+)?(?:\/| ")([^"\s]+)"?\s+(\S+)$/.exec(line.trim());
+        if (!m) throw new Error(`unexpected kubectl output line: ${line}`);
+        return [`${m[1]}/${m[2]}`, m[3]!];
+      }),
+  );
 }
 
 test('install, re-apply, switch to RRSA and uninstall with kubectl against the simulator', async (t) => {
@@ -52,33 +64,74 @@ test('install, re-apply, switch to RRSA and uninstall with kubectl against the s
   const built = await kustomizeBuild(example);
   const first = applied(await kubectl(sim, ['apply', '-k', example]));
   t.is(first.size, built.objects.length, 'one line per object of the build');
-  t.true([...first.values()].every((verb) => verb === 'created'), [...first].join('\n'));
+  t.true(
+    [...first.values()].every((verb) => verb === 'created'),
+    [...first].join('\n'),
+  );
 
   const again = applied(await kubectl(sim, ['apply', '-k', example]));
-  t.true([...again.values()].every((verb) => verb === 'unchanged'), `re-applying changes nothing:\n${[...again].join('\n')}`);
+  t.true(
+    [...again.values()].every((verb) => verb === 'unchanged'),
+    `re-applying changes nothing:\n${[...again].join('\n')}`,
+  );
 
-  const ds = JSON.parse(await kubectl(sim, ['-n', 'kube-system', 'get', 'daemonset', 'podeip-agent', '-o', 'json'])) as {
-    spec: { template: { spec: { hostNetwork: boolean; priorityClassName: string; volumes: { configMap?: { name: string } }[] } } };
+  const ds = JSON.parse(
+    await kubectl(sim, ['-n', 'kube-system', 'get', 'daemonset', 'podeip-agent', '-o', 'json']),
+  ) as {
+    spec: {
+      template: {
+        spec: { hostNetwork: boolean; priorityClassName: string; volumes: { configMap?: { name: string } }[] };
+      };
+    };
   };
   t.true(ds.spec.template.spec.hostNetwork);
   t.is(ds.spec.template.spec.priorityClassName, 'system-node-critical');
   const configMapName = ds.spec.template.spec.volumes.find((v) => v.configMap)!.configMap!.name;
-  const config = JSON.parse(await kubectl(sim, ['-n', 'kube-system', 'get', 'configmap', configMapName, '-o', 'json'])) as { data: Record<string, string> };
+  const config = JSON.parse(
+    await kubectl(sim, ['-n', 'kube-system', 'get', 'configmap', configMapName, '-o', 'json']),
+  ) as { data: Record<string, string> };
   t.regex(config.data['config.yaml']!, /clusterID: c11ba338192xxxxxxx/);
-  t.regex(await kubectl(sim, ['api-resources', '--api-group=alibabacloud.com']), /podeips\s.*alibabacloud\.com\/v1beta1\s+true\s+PodEIP/);
-  t.regex(await kubectl(sim, ['-n', 'kube-system', 'get', 'podmonitor', 'podeip-agent', '-o', 'name']), /podmonitor\.monitoring\.coreos\.com\/podeip-agent/);
+  t.regex(
+    await kubectl(sim, ['api-resources', '--api-group=alibabacloud.com']),
+    /podeips\s.*alibabacloud\.com\/v1beta1\s+true\s+PodEIP/,
+  );
+  t.regex(
+    await kubectl(sim, ['-n', 'kube-system', 'get', 'podmonitor', 'podeip-agent', '-o', 'name']),
+    /podmonitor\.monitoring\.coreos\.com\/podeip-agent/,
+  );
 
   const rrsa = repoPath('manifests/overlays/rrsa-example');
   const switched = applied(await kubectl(sim, ['apply', '-k', rrsa]));
-  t.is(switched.get('daemonset/podeip-agent'), 'configured', 'the DaemonSet rolls to the new config and the token volume');
+  t.is(
+    switched.get('daemonset/podeip-agent'),
+    'configured',
+    'the DaemonSet rolls to the new config and the token volume',
+  );
   t.is(switched.get('clusterrole/podeip-agent'), 'unchanged');
-  const env = await kubectl(sim, ['-n', 'kube-system', 'get', 'daemonset', 'podeip-agent', '-o', 'jsonpath={.spec.template.spec.containers[0].env[*].name}']);
+  const env = await kubectl(sim, [
+    '-n',
+    'kube-system',
+    'get',
+    'daemonset',
+    'podeip-agent',
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].env[*].name}',
+  ]);
   t.true(env.split(' ').includes('ALIBABA_CLOUD_OIDC_TOKEN_FILE'), env);
 
   const removed = applied(await kubectl(sim, ['delete', '-k', rrsa]));
   t.true([...removed.values()].every((verb) => verb === 'deleted'));
   // What is left is the ConfigMap of the earlier config: kustomize's hashed names leave one
   // behind per config change (docs/install.md: apply with --prune, or delete it).
-  const left = await kubectl(sim, ['-n', 'kube-system', 'get', 'daemonset,configmap,serviceaccount', '-l', 'app.kubernetes.io/part-of=podeip', '-o', 'name']);
+  const left = await kubectl(sim, [
+    '-n',
+    'kube-system',
+    'get',
+    'daemonset,configmap,serviceaccount',
+    '-l',
+    'app.kubernetes.io/part-of=podeip',
+    '-o',
+    'name',
+  ]);
   t.deepEqual(left.trim().split('\n'), [`configmap/${configMapName}`]);
 });

@@ -25,24 +25,50 @@ const runtime = dockerfile.stages[dockerfile.stages.length - 1]!;
 const keywords = (s: Stage, keyword: string) => s.instructions.filter((i) => i.keyword === keyword);
 
 test('two stages on one base image pinned to an exact Node 20 release', (t) => {
-  t.deepEqual(dockerfile.stages.map((s) => s.name), ['build', 'runtime']);
+  t.deepEqual(
+    dockerfile.stages.map((s) => s.name),
+    ['build', 'runtime'],
+  );
   for (const s of dockerfile.stages) {
     const image = expandArgs(s.from, dockerfile.globalArgs);
-    t.regex(image, /^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/, `stage ${s.name}: ${image} names an exact release, never a moving tag`);
+    t.regex(
+      image,
+      /^node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/,
+      `stage ${s.name}: ${image} names an exact release, never a moving tag`,
+    );
   }
-  t.is(new Set(dockerfile.stages.map((s) => s.from)).size, 1, 'the build and the runtime stage use the same Node release');
+  t.is(
+    new Set(dockerfile.stages.map((s) => s.from)).size,
+    1,
+    'the build and the runtime stage use the same Node release',
+  );
 });
 
 test('the build stage installs from the lockfile with npm ci and nothing is fetched by URL', (t) => {
   const build = stage('build');
   const runs = keywords(build, 'RUN').map((i) => i.args);
-  t.true(runs.some((r) => /\bnpm ci\b/.test(r)), 'npm ci');
-  t.false(runs.some((r) => /\bnpm (install|i)\b(?! -g "npm@)/.test(r)), 'no npm install of the project\'s dependencies');
-  t.true(runs.some((r) => /\bnpm prune --omit=dev\b/.test(r)), 'dev dependencies left behind');
+  t.true(
+    runs.some((r) => /\bnpm ci\b/.test(r)),
+    'npm ci',
+  );
+  t.false(
+    runs.some((r) => /\bnpm (install|i)\b(?! -g "npm@)/.test(r)),
+    "no npm install of the project's dependencies",
+  );
+  t.true(
+    runs.some((r) => /\bnpm prune --omit=dev\b/.test(r)),
+    'dev dependencies left behind',
+  );
   for (const s of dockerfile.stages) {
     t.deepEqual(keywords(s, 'ADD'), [], `stage ${s.name}: COPY only, no ADD`);
-    t.false(s.instructions.some((i) => /\b(curl|wget)\b|https?:\/\//.test(i.args)), `stage ${s.name}: nothing downloaded by URL`);
-    t.true(keywords(s, 'ARG').some((i) => i.args === 'SOURCE_DATE_EPOCH'), `stage ${s.name}: SOURCE_DATE_EPOCH reaches the build`);
+    t.false(
+      s.instructions.some((i) => /\b(curl|wget)\b|https?:\/\//.test(i.args)),
+      `stage ${s.name}: nothing downloaded by URL`,
+    );
+    t.true(
+      keywords(s, 'ARG').some((i) => i.args === 'SOURCE_DATE_EPOCH'),
+      `stage ${s.name}: SOURCE_DATE_EPOCH reaches the build`,
+    );
   }
 });
 
@@ -54,12 +80,24 @@ test('the runtime image runs as a non-root user, exec-form entrypoint, no packag
   const entrypoint = keywords(runtime, 'ENTRYPOINT');
   t.is(entrypoint.length, 1);
   t.deepEqual(JSON.parse(entrypoint[0]!.args), ['/app/bin/podeip-agent']);
-  t.false(keywords(runtime, 'RUN').some((i) => /\bnpm\b.*\b(ci|install)\b/.test(i.args)), 'nothing installed in the runtime stage');
-  t.true(keywords(runtime, 'COPY').every((i) => copyOperands(i.args).flags.includes('--from=build')), 'the runtime stage takes only build output');
+  t.false(
+    keywords(runtime, 'RUN').some((i) => /\bnpm\b.*\b(ci|install)\b/.test(i.args)),
+    'nothing installed in the runtime stage',
+  );
+  t.true(
+    keywords(runtime, 'COPY').every((i) => copyOperands(i.args).flags.includes('--from=build')),
+    'the runtime stage takes only build output',
+  );
 });
 
-test('the build context holds every file the build stage copies, and not the host\'s node_modules or dist', (t) => {
-  for (const path of ['node_modules', 'dist', '.git', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'dist/bin/podeip']) {
+test("the build context holds every file the build stage copies, and not the host's node_modules or dist", (t) => {
+  for (const path of [
+    'node_modules',
+    'dist',
+    '.git',
+    'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+    'dist/bin/podeip',
+  ]) {
     t.true(isIgnored(path, dockerignore), `${path} stays out of the context`);
   }
   for (const instruction of keywords(stage('build'), 'COPY')) {
@@ -72,7 +110,7 @@ test('the build context holds every file the build stage copies, and not the hos
   }
 });
 
-test('the runtime layout, rebuilt from this repo\'s build, runs the agent, the installer and podeipctl', async (t) => {
+test("the runtime layout, rebuilt from this repo's build, runs the agent, the installer and podeipctl", async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'podeip-image-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
   let workdir = '/';
@@ -100,7 +138,10 @@ test('the runtime layout, rebuilt from this repo\'s build, runs the agent, the i
   t.regex(version.stdout, /^\d+\.\d+\.\d+/);
   // --config loads the whole agent (every module main.js imports) before it reads the file.
   const missing = join(root, 'no-such-config.yaml');
-  const started = await run(agent, ['--config', missing], { env }).then(() => undefined, (err: { code: number; stderr: string }) => err);
+  const started = await run(agent, ['--config', missing], { env }).then(
+    () => undefined,
+    (err: { code: number; stderr: string }) => err,
+  );
   t.is(started?.code, 2);
   t.regex(started?.stderr ?? '', new RegExp(`InvalidConfig: invalid config ${missing}`));
   const installer = await run(agent, ['install-cni', '--help'], { env });

@@ -11,12 +11,18 @@
 import * as clientNode from '@kubernetes/client-node';
 import type { KubeObject } from './kustomize.js';
 
-interface AttributeInfo { baseName: string; type: string }
-interface GeneratedModel { getAttributeTypeMap(): AttributeInfo[] }
+interface AttributeInfo {
+  baseName: string;
+  type: string;
+}
+interface GeneratedModel {
+  getAttributeTypeMap(): AttributeInfo[];
+}
 
 /** Where each API group's models live in the kubernetes-models packages. */
 function modelModule(apiVersion: string, kind: string): string {
-  if (apiVersion.startsWith('monitoring.coreos.com/')) return `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`;
+  if (apiVersion.startsWith('monitoring.coreos.com/'))
+    return `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`;
   return `kubernetes-models/${apiVersion}/${kind}`;
 }
 
@@ -25,15 +31,18 @@ function modelModule(apiVersion: string, kind: string): string {
  * columns; Go's base64 decoder skips line breaks, the JSON-schema "byte" format does not.
  */
 function asDecoded(object: KubeObject): KubeObject {
-  if (object.apiVersion !== 'v1' || object.kind !== 'Secret' || typeof object.data !== 'object' || object.data === null) return object;
-  const data = Object.fromEntries(Object.entries(object.data as Record<string, string>).map(([k, v]) => [k, v.replace(/[\r\n]/g, '')]));
+  if (object.apiVersion !== 'v1' || object.kind !== 'Secret' || typeof object.data !== 'object' || object.data === null)
+    return object;
+  const data = Object.fromEntries(
+    Object.entries(object.data as Record<string, string>).map(([k, v]) => [k, v.replace(/[\r\n]/g, '')]),
+  );
   return { ...object, data };
 }
 
 async function schemaErrors(object: KubeObject): Promise<string[]> {
   let module: Record<string, unknown>;
   try {
-    module = await import(modelModule(object.apiVersion, object.kind)) as Record<string, unknown>;
+    module = (await import(modelModule(object.apiVersion, object.kind))) as Record<string, unknown>;
   } catch {
     return [`${object.apiVersion} ${object.kind}: no upstream schema for this apiVersion and kind`];
   }
@@ -43,13 +52,17 @@ async function schemaErrors(object: KubeObject): Promise<string[]> {
     new Model(asDecoded(object)).validate();
     return [];
   } catch (err) {
-    return String((err as Error).message).split('\n').filter(Boolean);
+    return String((err as Error).message)
+      .split('\n')
+      .filter(Boolean);
   }
 }
 
 function generatedModel(type: string): GeneratedModel | undefined {
   const candidate = (clientNode as unknown as Record<string, unknown>)[type];
-  return typeof candidate === 'function' && 'getAttributeTypeMap' in candidate ? candidate as unknown as GeneratedModel : undefined;
+  return typeof candidate === 'function' && 'getAttributeTypeMap' in candidate
+    ? (candidate as unknown as GeneratedModel)
+    : undefined;
 }
 
 /** The client-node model of a built-in kind: apps/v1 DaemonSet -> V1DaemonSet. */
@@ -78,7 +91,9 @@ export function unknownFields(value: unknown, type: string, path: string): strin
   if (array) return Array.isArray(value) ? value.flatMap((v, i) => unknownFields(v, array[1]!, `${path}[${i}]`)) : [];
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
-    return typeof value === 'object' ? Object.entries(value).flatMap(([k, v]) => unknownFields(v, map[1]!, `${path}.${k}`)) : [];
+    return typeof value === 'object'
+      ? Object.entries(value).flatMap(([k, v]) => unknownFields(v, map[1]!, `${path}.${k}`))
+      : [];
   }
   const model = generatedModel(type);
   if (!model || typeof value !== 'object' || Array.isArray(value)) return [];
@@ -91,7 +106,9 @@ export function unknownFields(value: unknown, type: string, path: string): strin
       continue;
     }
     const schemaValued = SCHEMA_VALUED[type]?.[key];
-    errors.push(...unknownFields(child, schemaValued && typeof child === 'object' ? schemaValued : childType, `${path}.${key}`));
+    errors.push(
+      ...unknownFields(child, schemaValued && typeof child === 'object' ? schemaValued : childType, `${path}.${key}`),
+    );
   }
   return errors;
 }

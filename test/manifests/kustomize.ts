@@ -27,13 +27,16 @@ const builds = new Map<string, Promise<{ yaml: string; objects: KubeObject[] }>>
 /** One build per folder per test process; callers must not modify what it returns. */
 export function kustomizeBuildOnce(dir: string): Promise<{ yaml: string; objects: KubeObject[] }> {
   let build = builds.get(dir);
-  if (!build) builds.set(dir, build = kustomizeBuild(dir));
+  if (!build) builds.set(dir, (build = kustomizeBuild(dir)));
   return build;
 }
 
 export function findObject(objects: KubeObject[], kind: string, name: string): KubeObject {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} in the build (have: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`);
+  if (!found)
+    throw new Error(
+      `no ${kind} ${name} in the build (have: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`,
+    );
   return found;
 }
 

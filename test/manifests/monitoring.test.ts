@@ -8,14 +8,23 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { documentedMetrics, metricsIn, promtool, withDashboardVariables, type Dashboard, type RuleFile } from './promql.js';
+import {
+  documentedMetrics,
+  metricsIn,
+  promtool,
+  withDashboardVariables,
+  type Dashboard,
+  type RuleFile,
+} from './promql.js';
 import { repoPath } from './repo.js';
 
 const RULES = repoPath('manifests/monitoring/podeip-alerts.yaml');
 const rulesText = await readFile(RULES, 'utf8');
 const rules = parse(rulesText) as RuleFile;
 const alerts = rules.groups.flatMap((g) => g.rules);
-const dashboard = JSON.parse(await readFile(repoPath('manifests/monitoring/podeip-dashboard.json'), 'utf8')) as Dashboard;
+const dashboard = JSON.parse(
+  await readFile(repoPath('manifests/monitoring/podeip-dashboard.json'), 'utf8'),
+) as Dashboard;
 const cases = parse(await readFile(repoPath('test/manifests/alert-cases.yaml'), 'utf8')) as {
   tests: { name: string; alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
 };
@@ -28,7 +37,12 @@ async function scratchDir(t: { teardown(fn: () => Promise<void>): void }): Promi
 
 /** Runs alert-cases.yaml against `ruleFile` with annotations removed (cases assert labels only). */
 async function unitTest(dir: string, ruleFile: RuleFile) {
-  const stripped = { groups: ruleFile.groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _annotations, ...rule }) => rule) })) };
+  const stripped = {
+    groups: ruleFile.groups.map((g) => ({
+      ...g,
+      rules: g.rules.map(({ annotations: _annotations, ...rule }) => rule),
+    })),
+  };
   await writeFile(join(dir, 'rules.yaml'), stringify(stripped));
   const suite = parse(await readFile(repoPath('test/manifests/alert-cases.yaml'), 'utf8')) as Record<string, unknown>;
   await writeFile(join(dir, 'cases.yaml'), stringify({ ...suite, rule_files: [join(dir, 'rules.yaml')] }));
@@ -43,7 +57,13 @@ test('promtool check rules accepts the alert rules, templates included', async (
 
 test('the alerts the issue asks for exist, each with a severity, summary and description', (t) => {
   const names = alerts.map((a) => a.alert);
-  for (const name of ['PodeipEipLeakSuspected', 'PodeipAttachFailures', 'PodeipCloudThrottled', 'PodeipAgentNotReady', 'PodeipAgentDown']) {
+  for (const name of [
+    'PodeipEipLeakSuspected',
+    'PodeipAttachFailures',
+    'PodeipCloudThrottled',
+    'PodeipAgentNotReady',
+    'PodeipAgentDown',
+  ]) {
     t.true(names.includes(name), name);
   }
   for (const alert of alerts) {
@@ -54,8 +74,14 @@ test('the alerts the issue asks for exist, each with a severity, summary and des
 });
 
 test('every alert fires in a promtool unit test, and the unit tests pass', async (t) => {
-  const firing = new Set(cases.tests.flatMap((c) => c.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
-  t.deepEqual(alerts.map((a) => a.alert).filter((name) => !firing.has(name!)), [], 'alerts with no firing case');
+  const firing = new Set(
+    cases.tests.flatMap((c) => c.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)),
+  );
+  t.deepEqual(
+    alerts.map((a) => a.alert).filter((name) => !firing.has(name!)),
+    [],
+    'alerts with no firing case',
+  );
   const result = await unitTest(await scratchDir(t), rules);
   t.is(result.code, 0, result.output);
   t.regex(result.output, /SUCCESS/);
@@ -71,9 +97,12 @@ test('the unit tests catch a wrong threshold', async (t) => {
   t.regex(result.output, /alertname: PodeipAttachFailures/);
 });
 
-test('the dashboard\'s panels are laid out, use the data source variable, and every query parses', async (t) => {
+test("the dashboard's panels are laid out, use the data source variable, and every query parses", async (t) => {
   t.is(dashboard.uid, 'podeip');
-  t.deepEqual(dashboard.templating.list.map((v) => v.name), ['datasource', 'node']);
+  t.deepEqual(
+    dashboard.templating.list.map((v) => v.name),
+    ['datasource', 'node'],
+  );
   const ids = dashboard.panels.map((p) => p.id);
   t.is(new Set(ids).size, ids.length, 'unique panel ids');
   const graphs = dashboard.panels.filter((p) => p.type !== 'row');
@@ -94,12 +123,22 @@ test('the dashboard\'s panels are laid out, use the data source variable, and ev
     t.deepEqual(panel.datasource, { type: 'prometheus', uid: '${datasource}' }, panel.title);
     t.true((panel.targets ?? []).length > 0, `${panel.title} has a query`);
     for (const target of panel.targets ?? []) {
-      t.regex(target.expr, /job="podeip-agent", node=~"\$node"/, `${panel.title} ${target.refId} follows the node picker`);
-      recording.push({ record: `dashboard:panel_${panel.id}_${target.refId.toLowerCase()}`, expr: withDashboardVariables(target.expr) });
+      t.regex(
+        target.expr,
+        /job="podeip-agent", node=~"\$node"/,
+        `${panel.title} ${target.refId} follows the node picker`,
+      );
+      recording.push({
+        record: `dashboard:panel_${panel.id}_${target.refId.toLowerCase()}`,
+        expr: withDashboardVariables(target.expr),
+      });
     }
   }
   const dir = await scratchDir(t);
-  await writeFile(join(dir, 'dashboard-queries.yaml'), stringify({ groups: [{ name: 'dashboard', rules: recording }] }));
+  await writeFile(
+    join(dir, 'dashboard-queries.yaml'),
+    stringify({ groups: [{ name: 'dashboard', rules: recording }] }),
+  );
   const result = await promtool(['check', 'rules', join(dir, 'dashboard-queries.yaml')]);
   t.is(result.code, 0, result.output);
   t.regex(result.output, new RegExp(`SUCCESS: ${recording.length} rules found`));
@@ -112,7 +151,10 @@ test('rules and dashboard read only metrics that docs/metrics.md documents', asy
     ...alerts.flatMap((a) => metricsIn(a.expr)),
     ...dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((target) => metricsIn(target.expr))),
   ]);
-  t.deepEqual([...read].filter((m) => !documented.has(m)), []);
+  t.deepEqual(
+    [...read].filter((m) => !documented.has(m)),
+    [],
+  );
   t.true(read.has('podeip_attach_duration_seconds') && read.has('podeip_cloud_throttled_total'));
 });
 
@@ -128,7 +170,10 @@ test('the queries in docs/metrics.md parse', async (t) => {
   }
   t.true(queries.length >= 5);
   const dir = await scratchDir(t);
-  await writeFile(join(dir, 'doc-queries.yaml'), stringify({ groups: [{ name: 'docs', rules: queries.map((expr, i) => ({ record: `docs:query_${i}`, expr })) }] }));
+  await writeFile(
+    join(dir, 'doc-queries.yaml'),
+    stringify({ groups: [{ name: 'docs', rules: queries.map((expr, i) => ({ record: `docs:query_${i}`, expr })) }] }),
+  );
   const result = await promtool(['check', 'rules', join(dir, 'doc-queries.yaml')]);
   t.is(result.code, 0, result.output);
   t.regex(result.output, new RegExp(`SUCCESS: ${queries.length} rules found`));

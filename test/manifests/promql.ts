@@ -5,17 +5,38 @@ import { findExecutable } from '../../lib/host-tools.js';
 
 const run = promisify(execFile);
 
-export interface AlertRule { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
-export interface RuleFile { groups: { name: string; rules: AlertRule[] }[] }
+export interface AlertRule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+export interface RuleFile {
+  groups: { name: string; rules: AlertRule[] }[];
+}
 
-export interface DashboardTarget { expr: string; refId: string; legendFormat?: string; datasource?: { uid: string } }
+export interface DashboardTarget {
+  expr: string;
+  refId: string;
+  legendFormat?: string;
+  datasource?: { uid: string };
+}
 export interface DashboardPanel {
-  id: number; type: string; title: string;
+  id: number;
+  type: string;
+  title: string;
   gridPos: { h: number; w: number; x: number; y: number };
   datasource?: { type: string; uid: string };
   targets?: DashboardTarget[];
 }
-export interface Dashboard { uid: string; title: string; panels: DashboardPanel[]; templating: { list: { name: string }[] } }
+export interface Dashboard {
+  uid: string;
+  title: string;
+  panels: DashboardPanel[];
+  templating: { list: { name: string }[] };
+}
 
 /** Grafana's variables replaced by values PromQL accepts, so promtool can parse the query. */
 export function withDashboardVariables(expr: string): string {
@@ -38,7 +59,10 @@ export function exposedMetrics(exposition: string): Set<string> {
   return new Set([...exposition.matchAll(/^# TYPE (\S+) \S+$/gm)].map((m) => m[1]!));
 }
 
-export interface PromtoolResult { code: number; output: string }
+export interface PromtoolResult {
+  code: number;
+  output: string;
+}
 
 /** promtool with its exit code and combined output; a missing promtool is an error that says how to get it. */
 export async function promtool(args: string[], input?: string): Promise<PromtoolResult> {
@@ -49,7 +73,11 @@ export async function promtool(args: string[], input?: string): Promise<Promtool
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('promtool not found on PATH: npm test\'s pretest step (scripts/test-tools.mjs) installs Debian\'s prometheus package, or says the command to run', { cause: err });
+    if (e.code === 'ENOENT')
+      throw new Error(
+        "promtool not found on PATH: npm test's pretest step (scripts/test-tools.mjs) installs Debian's prometheus package, or says the command to run",
+        { cause: err },
+      );
     return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }

@@ -7,7 +7,19 @@ import test from 'ava';
 import { ownershipTags } from '../../agent/src/domain/ownership.js';
 import { CLUSTER_ID, type SimNode } from '../../sim/stack/cluster.js';
 import {
-  add, addOk, annotateNamespace, cniError, createNamespace, del, eip, elsewhere, fingerprint, releaseCalls, sharedCluster, sleep, userEip,
+  add,
+  addOk,
+  annotateNamespace,
+  cniError,
+  createNamespace,
+  del,
+  eip,
+  elsewhere,
+  fingerprint,
+  releaseCalls,
+  sharedCluster,
+  sleep,
+  userEip,
 } from './tenant.js';
 import { accountCloud } from '../cluster/harness.js';
 
@@ -22,10 +34,22 @@ test('only granted EIPs are bound: by Namespace annotation, by EIP tag, "*" for 
   await createNamespace(cluster, 'team-b', { 'podeip.io/allowed-eips': '*' });
 
   const reserved = await userEip(cloud, 'reserved', { owner: 'prod' });
-  const tagGranted = await userEip(cloud, 'tag-granted', { owner: 'media', 'podeip.io/allowed-namespaces': 'team-x, team-a' });
-  const teamAOwned = await userEip(cloud, 'team-a-owned', ownershipTags({ clusterId: CLUSTER_ID, namespace: 'team-a', podName: 'web', podUid: 'u-1', node: node.name }));
+  const tagGranted = await userEip(cloud, 'tag-granted', {
+    owner: 'media',
+    'podeip.io/allowed-namespaces': 'team-x, team-a',
+  });
+  const teamAOwned = await userEip(
+    cloud,
+    'team-a-owned',
+    ownershipTags({ clusterId: CLUSTER_ID, namespace: 'team-a', podName: 'web', podUid: 'u-1', node: node.name }),
+  );
   const untagged = await userEip(cloud, 'untagged', { owner: 'media' });
-  const busy = await userEip(cloud, 'busy', { owner: 'media', 'podeip.io/allowed-namespaces': 'team-a' }, elsewhere(cluster));
+  const busy = await userEip(
+    cloud,
+    'busy',
+    { owner: 'media', 'podeip.io/allowed-namespaces': 'team-a' },
+    elsewhere(cluster),
+  );
   const all = [reserved, tagGranted, teamAOwned, untagged, busy];
 
   // Ungranted: refused with a message that says how to grant it; nothing in the cloud changes.
@@ -33,7 +57,8 @@ test('only granted EIPs are bound: by Namespace annotation, by EIP tag, "*" for 
   const p1 = await cluster.createPod(node, { name: 'p1', namespace: 'team-a', annotations: { [STATIC]: reserved } });
   const refused = cniError(await add(node, p1));
   t.is(refused.code, 110);
-  for (const part of [reserved, 'team-a', 'podeip.io/allowed-eips', 'podeip.io/allowed-namespaces']) t.true(refused.msg.includes(part), `the message names ${part}: ${refused.msg}`);
+  for (const part of [reserved, 'team-a', 'podeip.io/allowed-eips', 'podeip.io/allowed-namespaces'])
+    t.true(refused.msg.includes(part), `the message names ${part}: ${refused.msg}`);
   t.deepEqual(fingerprint(cluster, all), before, 'an ungranted EIP is left exactly as it was');
 
   // The admin grants it on the Namespace: the runtime's retry of the same sandbox gets it within 5 s.
@@ -98,14 +123,27 @@ test('allowEipRob takes over only EIPs granted to the namespace', async (t) => {
   const node = cluster.nodes[0] as SimNode;
   await createNamespace(cluster, 'team-a');
   const ungranted = await userEip(cloud, 'ungranted', { owner: 'prod' }, elsewhere(cluster, 1));
-  const granted = await userEip(cloud, 'granted', { owner: 'media', 'podeip.io/allowed-namespaces': 'team-a' }, elsewhere(cluster, 2));
+  const granted = await userEip(
+    cloud,
+    'granted',
+    { owner: 'media', 'podeip.io/allowed-namespaces': 'team-a' },
+    elsewhere(cluster, 2),
+  );
 
   const before = fingerprint(cluster, [ungranted]);
-  const robber = await cluster.createPod(node, { name: 'robber', namespace: 'team-a', annotations: { [STATIC]: ungranted } });
+  const robber = await cluster.createPod(node, {
+    name: 'robber',
+    namespace: 'team-a',
+    annotations: { [STATIC]: ungranted },
+  });
   t.is(cniError(await add(node, robber)).code, 110, 'allowEipRob does not make an ungranted EIP usable');
   t.deepEqual(fingerprint(cluster, [ungranted]), before, 'its binding elsewhere is untouched');
 
-  const taker = await cluster.createPod(node, { name: 'taker', namespace: 'team-a', annotations: { [STATIC]: granted } });
+  const taker = await cluster.createPod(node, {
+    name: 'taker',
+    namespace: 'team-a',
+    annotations: { [STATIC]: granted },
+  });
   await addOk(node, taker);
   t.like(eip(cluster, granted), { status: 'InUse', binding: { privateIpAddress: taker.ipv4 } });
   t.is(releaseCalls(cluster), 0);

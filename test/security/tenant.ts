@@ -14,7 +14,11 @@ import { clusterFor } from '../cluster/harness.js';
 /** GC every 3 s, so "several GC periods" fit in a test. */
 export const GC_PERIOD_MS = 3_000;
 
-export async function sharedCluster(t: ExecutionContext, name: string, agentConfig: Record<string, unknown> = {}): Promise<SimulatedCluster> {
+export async function sharedCluster(
+  t: ExecutionContext,
+  name: string,
+  agentConfig: Record<string, unknown> = {},
+): Promise<SimulatedCluster> {
   const cluster = await clusterFor(t, name, {
     nodes: 1,
     cloud: { associationDelayMs: 100, rateLimits: 'off' },
@@ -35,7 +39,12 @@ export function elsewhere(cluster: SimulatedCluster, n = 1): { networkInterfaceI
   return { networkInterfaceId: eni.networkInterfaceId, privateIpAddress: eni.privateIpAddresses[n]! };
 }
 
-export async function userEip(cloud: ClosableCloudClient, token: string, tags: Record<string, string>, boundTo?: { networkInterfaceId: string; privateIpAddress: string }): Promise<string> {
+export async function userEip(
+  cloud: ClosableCloudClient,
+  token: string,
+  tags: Record<string, string>,
+  boundTo?: { networkInterfaceId: string; privateIpAddress: string },
+): Promise<string> {
   const { allocationId } = await cloud.allocateEip({ clientToken: token, tags });
   if (boundTo) {
     await cloud.associateEip({ allocationId, ...boundTo });
@@ -50,10 +59,12 @@ export function eip(cluster: SimulatedCluster, allocationId: string): CloudEip |
 
 /** Everything a tenant could have changed about an EIP: exists, status, binding, tags. */
 export function fingerprint(cluster: SimulatedCluster, ids: readonly string[]): Record<string, string> {
-  return Object.fromEntries(ids.map((id) => {
-    const e = eip(cluster, id);
-    return [id, e ? JSON.stringify({ status: e.status, binding: e.binding, tags: e.tags }) : 'gone'];
-  }));
+  return Object.fromEntries(
+    ids.map((id) => {
+      const e = eip(cluster, id);
+      return [id, e ? JSON.stringify({ status: e.status, binding: e.binding, tags: e.tags }) : 'gone'];
+    }),
+  );
 }
 
 export function releaseCalls(cluster: SimulatedCluster): number {
@@ -61,12 +72,27 @@ export function releaseCalls(cluster: SimulatedCluster): number {
   return Object.values(byOutcome).reduce((sum, n) => sum + n, 0);
 }
 
-export async function createNamespace(cluster: SimulatedCluster, name: string, annotations: Record<string, string> = {}): Promise<void> {
+export async function createNamespace(
+  cluster: SimulatedCluster,
+  name: string,
+  annotations: Record<string, string> = {},
+): Promise<void> {
   await cluster.core.createNamespace({ body: { metadata: { name, annotations } } });
 }
 
-export async function annotateNamespace(cluster: SimulatedCluster, name: string, key: string, value: string | null): Promise<void> {
-  await cluster.kubectl.run(['annotate', 'namespace', name, '--overwrite', value === null ? `${key}-` : `${key}=${value}`]);
+export async function annotateNamespace(
+  cluster: SimulatedCluster,
+  name: string,
+  key: string,
+  value: string | null,
+): Promise<void> {
+  await cluster.kubectl.run([
+    'annotate',
+    'namespace',
+    name,
+    '--overwrite',
+    value === null ? `${key}-` : `${key}=${value}`,
+  ]);
 }
 
 export interface ForgedPodEip {
@@ -83,14 +109,31 @@ export interface ForgedPodEip {
 export async function forgePodEip(cluster: SimulatedCluster, forged: ForgedPodEip): Promise<void> {
   await cluster.kubectl.run(['apply', '-f', '-'], {
     input: JSON.stringify({
-      apiVersion: 'alibabacloud.com/v1beta1', kind: 'PodEIP',
-      metadata: { name: forged.name, namespace: forged.namespace, finalizers: ['podeip-controller.alibabacloud.com/finalizer'] },
-      spec: { allocationID: forged.allocationId, allocationType: { type: forged.type, releaseStrategy: forged.releaseStrategy ?? 'Follow' } },
+      apiVersion: 'alibabacloud.com/v1beta1',
+      kind: 'PodEIP',
+      metadata: {
+        name: forged.name,
+        namespace: forged.namespace,
+        finalizers: ['podeip-controller.alibabacloud.com/finalizer'],
+      },
+      spec: {
+        allocationID: forged.allocationId,
+        allocationType: { type: forged.type, releaseStrategy: forged.releaseStrategy ?? 'Follow' },
+      },
     }),
   });
   if (forged.status) {
-    await cluster.kubectl.run(['-n', forged.namespace, 'patch', 'podeip', forged.name, '--subresource=status', '--type=merge',
-      '-p', JSON.stringify({ status: { ...forged.status, status: 'InUse' } })]);
+    await cluster.kubectl.run([
+      '-n',
+      forged.namespace,
+      'patch',
+      'podeip',
+      forged.name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { ...forged.status, status: 'InUse' } }),
+    ]);
   }
 }
 

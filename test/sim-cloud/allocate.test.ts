@@ -2,8 +2,10 @@ import test from 'ava';
 import { $Vpc, allocate, sdkError, startSim, vpcClient } from './helpers.js';
 
 const R = 'cn-hangzhou';
-const req = (fields: Partial<$Vpc.AllocateEipAddressRequest>) => new $Vpc.AllocateEipAddressRequest({ regionId: R, ...fields });
-const tags = (n: number, key = (i: number) => `k${i}`) => Array.from({ length: n }, (_, i) => new $Vpc.AllocateEipAddressRequestTag({ key: key(i), value: `v${i}` }));
+const req = (fields: Partial<$Vpc.AllocateEipAddressRequest>) =>
+  new $Vpc.AllocateEipAddressRequest({ regionId: R, ...fields });
+const tags = (n: number, key = (i: number) => `k${i}`) =>
+  Array.from({ length: n }, (_, i) => new $Vpc.AllocateEipAddressRequestTag({ key: key(i), value: `v${i}` }));
 
 test('defaults: 5 Mbit/s, PayByBandwidth, PostPaid, BGP, default resource group, Available at once', async (t) => {
   const sim = await startSim(t);
@@ -11,10 +13,24 @@ test('defaults: 5 Mbit/s, PayByBandwidth, PostPaid, BGP, default resource group,
   const res = await vpc.allocateEipAddress(req({}));
   t.is(res.body!.resourceGroupId, 'rg-acfmpodeipsim01');
   t.is(res.body!.orderId, undefined);
-  const eip = (await vpc.describeEipAddresses(new $Vpc.DescribeEipAddressesRequest({ regionId: R, allocationId: res.body!.allocationId }))).body!.eipAddresses!.eipAddress![0];
+  const eip = (
+    await vpc.describeEipAddresses(
+      new $Vpc.DescribeEipAddressesRequest({ regionId: R, allocationId: res.body!.allocationId }),
+    )
+  ).body!.eipAddresses!.eipAddress![0];
   t.like(eip, {
-    status: 'Available', bandwidth: '5', internetChargeType: 'PayByBandwidth', chargeType: 'PostPaid', ISP: 'BGP', netmode: 'public',
-    instanceId: '', privateIpAddress: '', bandwidthPackageId: '', regionId: R, description: '', name: '',
+    status: 'Available',
+    bandwidth: '5',
+    internetChargeType: 'PayByBandwidth',
+    chargeType: 'PostPaid',
+    ISP: 'BGP',
+    netmode: 'public',
+    instanceId: '',
+    privateIpAddress: '',
+    bandwidthPackageId: '',
+    regionId: R,
+    description: '',
+    name: '',
   });
   t.regex(eip?.allocationTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 });
@@ -61,13 +77,21 @@ test('bandwidth ranges depend on the charge type', async (t) => {
 test('names, descriptions, security protection and resource groups follow the documented rules', async (t) => {
   const sim = await startSim(t);
   const vpc = vpcClient(sim);
-  await allocate(vpc, { name: 'n'.repeat(128), description: 'd'.repeat(256), securityProtectionTypes: ['AntiDDoS_Enhanced'] });
+  await allocate(vpc, {
+    name: 'n'.repeat(128),
+    description: 'd'.repeat(256),
+    securityProtectionTypes: ['AntiDDoS_Enhanced'],
+  });
   const cases: Array<[Partial<$Vpc.AllocateEipAddressRequest>, string, string]> = [
     [{ name: 'n'.repeat(129) }, 'InvalidParameter', 'Name'],
     [{ name: 'http://example' }, 'InvalidParameter', 'Name'],
     [{ description: 'd'.repeat(257) }, 'InvalidParameter', 'Description'],
     [{ description: 'https://example' }, 'InvalidParameter', 'Description'],
-    [{ securityProtectionTypes: ['AntiDDoS_Enhanced', 'AntiDDoS_Enhanced'] }, 'InvalidParameter', 'SecurityProtectionTypes'],
+    [
+      { securityProtectionTypes: ['AntiDDoS_Enhanced', 'AntiDDoS_Enhanced'] },
+      'InvalidParameter',
+      'SecurityProtectionTypes',
+    ],
     [{ securityProtectionTypes: ['AntiDDoS_Basic'] }, 'InvalidParameter', 'SecurityProtectionTypes.1'],
     [{ resourceGroupId: 'rg-unknown' }, 'InvalidResourceGroupId', 'rg-unknown'],
     [{ publicIpAddressPoolId: 'pippool-unknown' }, 'ResourceNotFound.PublicIpAddressPool', 'pippool-unknown'],
@@ -152,15 +176,30 @@ test('a specific address, a public IP address pool, and AllocateEipAddressPro re
   t.is((await sdkError(t, vpc.allocateEipAddress(req({ ipAddress: '8.8.8.8' })))).code, 'ReserveIpFail');
   const pooled = await allocate(vpc, { publicIpAddressPoolId: 'pippool-bp1podeipsim01' });
   t.is(pooled.eipAddress, '121.40.10.1');
-  const described = await vpc.describeEipAddresses(new $Vpc.DescribeEipAddressesRequest({ regionId: R, publicIpAddressPoolId: 'pippool-bp1podeipsim01' }));
-  t.deepEqual(described.body!.eipAddresses!.eipAddress!.map((e) => e.allocationId), [pooled.allocationId]);
+  const described = await vpc.describeEipAddresses(
+    new $Vpc.DescribeEipAddressesRequest({ regionId: R, publicIpAddressPoolId: 'pippool-bp1podeipsim01' }),
+  );
+  t.deepEqual(
+    described.body!.eipAddresses!.eipAddress!.map((e) => e.allocationId),
+    [pooled.allocationId],
+  );
 
   await vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: R, allocationId: chosen.allocationId }));
   sim.state.scheduler.flush();
-  const pro = await vpc.allocateEipAddressPro(new $Vpc.AllocateEipAddressProRequest({ regionId: R, instanceId: chosen.allocationId }));
+  const pro = await vpc.allocateEipAddressPro(
+    new $Vpc.AllocateEipAddressProRequest({ regionId: R, instanceId: chosen.allocationId }),
+  );
   t.is(pro.body!.allocationId, chosen.allocationId);
   t.is(pro.body!.eipAddress, '47.96.3.3');
   const fresh = await vpc.allocateEipAddressPro(new $Vpc.AllocateEipAddressProRequest({ regionId: R, bandwidth: '7' }));
   t.regex(fresh.body!.allocationId ?? '', /^eip-bp1/);
-  t.is((await sdkError(t, vpc.allocateEipAddressPro(new $Vpc.AllocateEipAddressProRequest({ regionId: R, instanceId: 'eip-bp1never' })))).code, 'ReserveIpFail');
+  t.is(
+    (
+      await sdkError(
+        t,
+        vpc.allocateEipAddressPro(new $Vpc.AllocateEipAddressProRequest({ regionId: R, instanceId: 'eip-bp1never' })),
+      )
+    ).code,
+    'ReserveIpFail',
+  );
 });

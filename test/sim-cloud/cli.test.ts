@@ -10,16 +10,32 @@ import test from 'ava';
 import { $Vpc, OpenApi, Vpc } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/podeip-sim', import.meta.url));
-const run = (args: string[]) => promisify(execFile)(process.execPath, [BIN, 'cloud', ...args]).then(
-  ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-  (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-);
+const run = (args: string[]) =>
+  promisify(execFile)(process.execPath, [BIN, 'cloud', ...args]).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
 
 test('--help lists every flag', async (t) => {
   const { code, stdout } = await run(['--help']);
   t.is(code, 0);
-  for (const flag of ['--listen', '--access-key-id', '--access-key-secret', '--topology', '--association-delay-ms', '--latency-ms', '--rate-limits',
-    '--eip-quota', '--faults', '--inspect-listen', '--metadata-listen', '--metadata-instance', '--metadata-imdsv2-required', '--sts-listen', '--sts-cert-out']) {
+  for (const flag of [
+    '--listen',
+    '--access-key-id',
+    '--access-key-secret',
+    '--topology',
+    '--association-delay-ms',
+    '--latency-ms',
+    '--rate-limits',
+    '--eip-quota',
+    '--faults',
+    '--inspect-listen',
+    '--metadata-listen',
+    '--metadata-instance',
+    '--metadata-imdsv2-required',
+    '--sts-listen',
+    '--sts-cert-out',
+  ]) {
     t.true(stdout.includes(flag), flag);
   }
   t.regex(stdout, /podeip-sim-ak/);
@@ -49,41 +65,108 @@ test('bad flags and files exit 2 with a message naming the flag or field', async
 test('the CLI serves the OpenAPI with the given topology, limits, faults and quota, and stops on SIGTERM', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'podeip-cli-'));
   const files = {
-    topology: join(dir, 'topology.json'), limits: join(dir, 'limits.json'), faults: join(dir, 'faults.json'),
+    topology: join(dir, 'topology.json'),
+    limits: join(dir, 'limits.json'),
+    faults: join(dir, 'faults.json'),
   };
-  await writeFile(files.topology, JSON.stringify({
-    vpcs: [{ vpcId: 'vpc-e2e', cidrBlock: '10.244.0.0/16' }],
-    vswitches: [{ vSwitchId: 'vsw-e2e', vpcId: 'vpc-e2e', zoneId: 'cn-hangzhou-k', cidrBlock: '10.244.77.0/24' }],
-    instances: [{
-      instanceId: 'i-e2enode', vSwitchId: 'vsw-e2e',
-      networkInterfaces: [{ networkInterfaceId: 'eni-e2enode', type: 'Primary', macAddress: '00:16:3e:77:00:01', privateIpAddresses: ['10.244.77.2', '10.244.77.10', '10.244.77.11'] }],
-    }],
-  }));
+  await writeFile(
+    files.topology,
+    JSON.stringify({
+      vpcs: [{ vpcId: 'vpc-e2e', cidrBlock: '10.244.0.0/16' }],
+      vswitches: [{ vSwitchId: 'vsw-e2e', vpcId: 'vpc-e2e', zoneId: 'cn-hangzhou-k', cidrBlock: '10.244.77.0/24' }],
+      instances: [
+        {
+          instanceId: 'i-e2enode',
+          vSwitchId: 'vsw-e2e',
+          networkInterfaces: [
+            {
+              networkInterfaceId: 'eni-e2enode',
+              type: 'Primary',
+              macAddress: '00:16:3e:77:00:01',
+              privateIpAddresses: ['10.244.77.2', '10.244.77.10', '10.244.77.11'],
+            },
+          ],
+        },
+      ],
+    }),
+  );
   await writeFile(files.limits, JSON.stringify({ AllocateEipAddress: { limit: 20, windowMs: 1000 } }));
-  await writeFile(files.faults, JSON.stringify({ ReleaseEipAddress: { errors: [{ code: 'InternalError', status: 500, probability: 1 }] } }));
-  const child = spawn(process.execPath, [BIN, 'cloud', '--listen', '127.0.0.1:0', '--inspect-listen', '127.0.0.1:0', '--topology', files.topology,
-    '--rate-limits', files.limits, '--faults', files.faults, '--eip-quota', '1', '--association-delay-ms', '0',
-    '--access-key-id', 'cli-ak', '--access-key-secret', 'cli-sk'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  const [line] = await once(createInterface({ input: child.stdout }), 'line') as [string];
+  await writeFile(
+    files.faults,
+    JSON.stringify({ ReleaseEipAddress: { errors: [{ code: 'InternalError', status: 500, probability: 1 }] } }),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'cloud',
+      '--listen',
+      '127.0.0.1:0',
+      '--inspect-listen',
+      '127.0.0.1:0',
+      '--topology',
+      files.topology,
+      '--rate-limits',
+      files.limits,
+      '--faults',
+      files.faults,
+      '--eip-quota',
+      '1',
+      '--association-delay-ms',
+      '0',
+      '--access-key-id',
+      'cli-ak',
+      '--access-key-secret',
+      'cli-sk',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
   const started = JSON.parse(line) as { endpoint: string; inspectEndpoint: string; accessKeyId: string };
   t.regex(started.endpoint, /^127\.0\.0\.1:\d+$/);
   t.is(started.accessKeyId, 'cli-ak');
 
-  const vpc = new Vpc(new OpenApi.$OpenApiUtil.Config({ accessKeyId: 'cli-ak', accessKeySecret: 'cli-sk', regionId: 'cn-hangzhou', endpoint: started.endpoint, protocol: 'http' }));
+  const vpc = new Vpc(
+    new OpenApi.$OpenApiUtil.Config({
+      accessKeyId: 'cli-ak',
+      accessKeySecret: 'cli-sk',
+      regionId: 'cn-hangzhou',
+      endpoint: started.endpoint,
+      protocol: 'http',
+    }),
+  );
   const allocated = await vpc.allocateEipAddress(new $Vpc.AllocateEipAddressRequest({ regionId: 'cn-hangzhou' }));
   const allocationId = allocated.body!.allocationId!;
-  await vpc.associateEipAddress(new $Vpc.AssociateEipAddressRequest({ regionId: 'cn-hangzhou', allocationId, instanceId: 'eni-e2enode', instanceType: 'NetworkInterface', privateIpAddress: '10.244.77.11' }));
-  const quota = await vpc.allocateEipAddress(new $Vpc.AllocateEipAddressRequest({ regionId: 'cn-hangzhou' })).catch((e: { code: string }) => e.code);
+  await vpc.associateEipAddress(
+    new $Vpc.AssociateEipAddressRequest({
+      regionId: 'cn-hangzhou',
+      allocationId,
+      instanceId: 'eni-e2enode',
+      instanceType: 'NetworkInterface',
+      privateIpAddress: '10.244.77.11',
+    }),
+  );
+  const quota = await vpc
+    .allocateEipAddress(new $Vpc.AllocateEipAddressRequest({ regionId: 'cn-hangzhou' }))
+    .catch((e: { code: string }) => e.code);
   t.is(quota, 'QuotaExceeded.Eip');
-  const release = await vpc.releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: 'cn-hangzhou', allocationId })).catch((e: { code: string }) => e.code);
+  const release = await vpc
+    .releaseEipAddress(new $Vpc.ReleaseEipAddressRequest({ regionId: 'cn-hangzhou', allocationId }))
+    .catch((e: { code: string }) => e.code);
   t.is(release, 'InternalError');
-  const state = await (await fetch(`http://${started.inspectEndpoint}/state`)).json() as { eips: Array<{ status: string; binding: { privateIpAddress: string } }> };
+  const state = (await (await fetch(`http://${started.inspectEndpoint}/state`)).json()) as {
+    eips: Array<{ status: string; binding: { privateIpAddress: string } }>;
+  };
   t.is(state.eips[0]!.status, 'InUse');
   t.is(state.eips[0]!.binding.privateIpAddress, '10.244.77.11');
-  t.deepEqual(await (await fetch(`http://${started.inspectEndpoint}/rate-limits`)).json(), { AllocateEipAddress: { limit: 20, windowMs: 1000 } });
+  t.deepEqual(await (await fetch(`http://${started.inspectEndpoint}/rate-limits`)).json(), {
+    AllocateEipAddress: { limit: 20, windowMs: 1000 },
+  });
 
   child.kill('SIGTERM');
-  const [code] = await once(child, 'exit') as [number];
+  const [code] = (await once(child, 'exit')) as [number];
   t.is(code, 0);
 });

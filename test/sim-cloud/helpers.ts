@@ -45,24 +45,40 @@ export const vpcClient = (sim: CloudSim, options: ClientOptions = {}): VpcClient
 export const ecsClient = (sim: CloudSim, options: ClientOptions = {}): EcsClient => new Ecs(sdkConfig(sim, options));
 
 /** The error an SDK call rejects with (fails the test if it resolves). */
-export async function sdkError(t: ExecutionContext, call: Promise<unknown>): Promise<OpenApi.AlibabaCloudError & { retryAfter?: number }> {
+export async function sdkError(
+  t: ExecutionContext,
+  call: Promise<unknown>,
+): Promise<OpenApi.AlibabaCloudError & { retryAfter?: number }> {
   const error = await t.throwsAsync(call);
   return error as unknown as OpenApi.AlibabaCloudError & { retryAfter?: number };
 }
 
 /** Polls DescribeEipAddresses until the EIP reaches `status` ('gone' when it disappears). */
-export async function waitForStatus(client: VpcClient, allocationId: string, status: string, timeoutMs = 5000): Promise<$Vpc.DescribeEipAddressesResponseBodyEipAddressesEipAddress | undefined> {
+export async function waitForStatus(
+  client: VpcClient,
+  allocationId: string,
+  status: string,
+  timeoutMs = 5000,
+): Promise<$Vpc.DescribeEipAddressesResponseBodyEipAddressesEipAddress | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await client.describeEipAddresses(new $Vpc.DescribeEipAddressesRequest({ regionId: 'cn-hangzhou', allocationId }));
+    const res = await client.describeEipAddresses(
+      new $Vpc.DescribeEipAddressesRequest({ regionId: 'cn-hangzhou', allocationId }),
+    );
     const eip = res.body?.eipAddresses?.eipAddress?.[0];
     if (status === 'gone' ? eip === undefined : eip?.status === status) return eip;
-    if (Date.now() > deadline) throw new Error(`EIP ${allocationId} did not reach ${status}; last seen ${eip?.status ?? 'gone'}`);
+    if (Date.now() > deadline)
+      throw new Error(`EIP ${allocationId} did not reach ${status}; last seen ${eip?.status ?? 'gone'}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
 
-export async function allocate(client: VpcClient, fields: Partial<$Vpc.AllocateEipAddressRequest> = {}): Promise<{ allocationId: string; eipAddress: string }> {
-  const res = await client.allocateEipAddress(new $Vpc.AllocateEipAddressRequest({ regionId: 'cn-hangzhou', ...fields }));
+export async function allocate(
+  client: VpcClient,
+  fields: Partial<$Vpc.AllocateEipAddressRequest> = {},
+): Promise<{ allocationId: string; eipAddress: string }> {
+  const res = await client.allocateEipAddress(
+    new $Vpc.AllocateEipAddressRequest({ regionId: 'cn-hangzhou', ...fields }),
+  );
   return { allocationId: res.body!.allocationId!, eipAddress: res.body!.eipAddress! };
 }

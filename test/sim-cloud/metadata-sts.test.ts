@@ -24,8 +24,14 @@ test('IMDSv2: a session token, then the instance, network and ENI paths of the r
     return { status: res.status, text: await res.text() };
   };
   const expected: Record<string, string> = {
-    'instance-id': 'i-bp1podeipsim0002', 'region-id': 'cn-hangzhou', 'zone-id': 'cn-hangzhou-h', 'vpc-id': 'vpc-bp1podeipsim0001',
-    'vpc-cidr-block': '192.168.0.0/16', 'vswitch-id': 'vsw-bp1podeipsim0001', 'instance/instance-type': 'ecs.g7.large', mac: '00:16:3e:00:02:00',
+    'instance-id': 'i-bp1podeipsim0002',
+    'region-id': 'cn-hangzhou',
+    'zone-id': 'cn-hangzhou-h',
+    'vpc-id': 'vpc-bp1podeipsim0001',
+    'vpc-cidr-block': '192.168.0.0/16',
+    'vswitch-id': 'vsw-bp1podeipsim0001',
+    'instance/instance-type': 'ecs.g7.large',
+    mac: '00:16:3e:00:02:00',
     'network/interfaces/macs/': '00:16:3e:00:02:00/\n00:16:3e:00:02:01/\n00:16:3e:00:02:02/',
     'network/interfaces/macs/00:16:3e:00:02:01/network-interface-id': 'eni-bp1podeipsim021',
     'network/interfaces/macs/00:16:3e:00:02:01/primary-ip-address': '192.168.0.51',
@@ -37,32 +43,57 @@ test('IMDSv2: a session token, then the instance, network and ENI paths of the r
   };
   for (const [path, text] of Object.entries(expected)) t.deepEqual(await get(path), { status: 200, text }, path);
   const ips = JSON.parse((await get('network/interfaces/macs/00:16:3e:00:02:01/private-ipv4s')).text) as string[];
-  t.deepEqual(ips, Array.from({ length: 10 }, (_, i) => `192.168.0.${51 + i}`));
+  t.deepEqual(
+    ips,
+    Array.from({ length: 10 }, (_, i) => `192.168.0.${51 + i}`),
+  );
   t.is((await get('network/interfaces/macs/00:16:3e:00:02:01/ipv6s')).status, 404);
   t.is((await get('no/such/path')).status, 404);
   t.is((await get('instance-id', { [TOKEN]: 'forged' })).status, 401);
-  t.deepEqual(await get('instance-id', {}), { status: 200, text: 'i-bp1podeipsim0002' }, 'IMDSv1 is allowed unless required');
+  t.deepEqual(
+    await get('instance-id', {}),
+    { status: 200, text: 'i-bp1podeipsim0002' },
+    'IMDSv1 is allowed unless required',
+  );
   t.is((await fetch(`${base}/latest/api/token`, { method: 'PUT' })).status, 400);
 
   const role = JSON.parse((await get('ram/security-credentials/podeip-sim-node-role')).text) as Record<string, string>;
   t.is(role['Code'], 'Success');
   t.regex(role['AccessKeyId']!, /^STS\./);
   t.regex(role['Expiration']!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-  const vpc = new Vpc(new OpenApi.$OpenApiUtil.Config({
-    accessKeyId: role['AccessKeyId'], accessKeySecret: role['AccessKeySecret'], securityToken: role['SecurityToken'],
-    regionId: 'cn-hangzhou', endpoint: sim.endpoint, protocol: 'http',
-  }));
-  t.is((await vpc.describeEipAddresses(new $Vpc.DescribeEipAddressesRequest({ regionId: 'cn-hangzhou' }))).statusCode, 200);
+  const vpc = new Vpc(
+    new OpenApi.$OpenApiUtil.Config({
+      accessKeyId: role['AccessKeyId'],
+      accessKeySecret: role['AccessKeySecret'],
+      securityToken: role['SecurityToken'],
+      regionId: 'cn-hangzhou',
+      endpoint: sim.endpoint,
+      protocol: 'http',
+    }),
+  );
+  t.is(
+    (await vpc.describeEipAddresses(new $Vpc.DescribeEipAddressesRequest({ regionId: 'cn-hangzhou' }))).statusCode,
+    200,
+  );
 });
 
 test('IMDSv2 can be required; an unknown metadata instance is a config error', async (t) => {
   const sim = await startSim(t, { metadata: { imdsv2Required: true } });
   const res = await fetch(`http://${sim.metadataEndpoint}/latest/meta-data/instance-id`);
   t.is(res.status, 401);
-  const token = await (await fetch(`http://${sim.metadataEndpoint}/latest/api/token`, { method: 'PUT', headers: { [TOKEN_TTL]: '60' } })).text();
-  t.is(await (await fetch(`http://${sim.metadataEndpoint}/latest/meta-data/instance-id`, { headers: { [TOKEN]: token } })).text(), 'i-bp1podeipsim0001');
-  const error = await t.throwsAsync(startSim(t, { metadata: { instanceId: 'i-missing' } }), { instanceOf: SimConfigError });
-  t.regex(error!.message, /i-missing/);
+  const token = await (
+    await fetch(`http://${sim.metadataEndpoint}/latest/api/token`, { method: 'PUT', headers: { [TOKEN_TTL]: '60' } })
+  ).text();
+  t.is(
+    await (
+      await fetch(`http://${sim.metadataEndpoint}/latest/meta-data/instance-id`, { headers: { [TOKEN]: token } })
+    ).text(),
+    'i-bp1podeipsim0001',
+  );
+  const error = await t.throwsAsync(startSim(t, { metadata: { instanceId: 'i-missing' } }), {
+    instanceOf: SimConfigError,
+  });
+  t.regex(error.message, /i-missing/);
 });
 
 test('@alicloud/credentials ECS RAM role provider gets role credentials from the metadata server and the SDK uses them', async (t) => {
@@ -83,7 +114,9 @@ test('@alicloud/credentials ECS RAM role provider gets role credentials from the
   t.regex(model.accessKeyId ?? '', /^STS\./);
   t.truthy(model.securityToken);
   t.true(hosts.every((h) => h === '100.100.100.200'));
-  const vpc = new Vpc(new OpenApi.$OpenApiUtil.Config({ credential, regionId: 'cn-hangzhou', endpoint: sim.endpoint, protocol: 'http' }));
+  const vpc = new Vpc(
+    new OpenApi.$OpenApiUtil.Config({ credential, regionId: 'cn-hangzhou', endpoint: sim.endpoint, protocol: 'http' }),
+  );
   const res = await vpc.describeEipAddresses(new $Vpc.DescribeEipAddressesRequest({ regionId: 'cn-hangzhou' }));
   t.is(res.statusCode, 200);
 });
@@ -103,12 +136,25 @@ test('RRSA: @alicloud/credentials oidc_role_arn gets STS credentials over HTTPS 
   t.regex(sim.stsEndpoint!, /^127\.0\.0\.1:\d+$/);
   t.is(sim.stsCertFile, certFile);
   const tokenFile = join(dir, 'token');
-  await writeFile(tokenFile, unsignedJwt({ iss: 'https://oidc-ack.example', sub: 'system:serviceaccount:kube-system:podeip', aud: 'sts.aliyuncs.com', exp: Math.floor(Date.now() / 1000) + 3600 }));
+  await writeFile(
+    tokenFile,
+    unsignedJwt({
+      iss: 'https://oidc-ack.example',
+      sub: 'system:serviceaccount:kube-system:podeip',
+      aud: 'sts.aliyuncs.com',
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    }),
+  );
   const fixture = fileURLToPath(new URL('./fixtures/rrsa-client.js', import.meta.url));
   const { stdout } = await promisify(execFile)(process.execPath, [fixture], {
     env: {
-      ...process.env, NODE_EXTRA_CA_CERTS: certFile, ROLE_ARN, OIDC_PROVIDER_ARN: PROVIDER_ARN, OIDC_TOKEN_FILE: tokenFile,
-      STS_ENDPOINT: sim.stsEndpoint!, SIM_ENDPOINT: sim.endpoint,
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: certFile,
+      ROLE_ARN,
+      OIDC_PROVIDER_ARN: PROVIDER_ARN,
+      OIDC_TOKEN_FILE: tokenFile,
+      STS_ENDPOINT: sim.stsEndpoint!,
+      SIM_ENDPOINT: sim.endpoint,
     },
   });
   const out = JSON.parse(stdout) as Record<string, unknown>;
@@ -118,18 +164,32 @@ test('RRSA: @alicloud/credentials oidc_role_arn gets STS credentials over HTTPS 
   t.deepEqual(sim.state.calls.snapshot()['DescribeEipAddresses'], { Success: 1 });
 });
 
-function stsCall(endpoint: string, ca: string, form: Record<string, string>, action = 'AssumeRoleWithOIDC'): Promise<{ status: number; body: Record<string, any> }> {
+function stsCall(
+  endpoint: string,
+  ca: string,
+  form: Record<string, string>,
+  action = 'AssumeRoleWithOIDC',
+): Promise<{ status: number; body: Record<string, any> }> {
   const [host, port] = endpoint.split(':') as [string, string];
   const body = new URLSearchParams(form).toString();
   return new Promise((resolve, reject) => {
-    const req = request({
-      host, port: Number(port), method: 'POST', ca, path: `/?Version=2015-04-01&Action=${action}&Format=JSON`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-    });
+    const req = request(
+      {
+        host,
+        port: Number(port),
+        method: 'POST',
+        ca,
+        path: `/?Version=2015-04-01&Action=${action}&Format=JSON`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -138,11 +198,21 @@ function stsCall(endpoint: string, ca: string, form: Record<string, string>, act
 test('STS validates AssumeRoleWithOIDC input; its certificate is trusted for IP 127.0.0.1', async (t) => {
   const sim = await startSim(t, { sts: {} });
   const ca = sim.stsCertPem!;
-  const good = { RoleArn: ROLE_ARN, OIDCProviderArn: PROVIDER_ARN, OIDCToken: unsignedJwt({ sub: 's', exp: Math.floor(Date.now() / 1000) + 60 }), RoleSessionName: 'x' };
+  const good = {
+    RoleArn: ROLE_ARN,
+    OIDCProviderArn: PROVIDER_ARN,
+    OIDCToken: unsignedJwt({ sub: 's', exp: Math.floor(Date.now() / 1000) + 60 }),
+    RoleSessionName: 'x',
+  };
   const ok = await stsCall(sim.stsEndpoint!, ca, { ...good, DurationSeconds: '900' });
   t.is(ok.status, 200);
   t.regex(ok.body['RequestId'], /^[0-9A-F-]{36}$/);
-  t.deepEqual(Object.keys(ok.body['Credentials']).sort(), ['AccessKeyId', 'AccessKeySecret', 'Expiration', 'SecurityToken']);
+  t.deepEqual(Object.keys(ok.body['Credentials']).sort(), [
+    'AccessKeyId',
+    'AccessKeySecret',
+    'Expiration',
+    'SecurityToken',
+  ]);
   const expiresIn = Date.parse(ok.body['Credentials'].Expiration) - Date.now();
   t.true(expiresIn > 850_000 && expiresIn <= 900_000, String(expiresIn));
   const cases: Array<[Record<string, string>, string, RegExp]> = [

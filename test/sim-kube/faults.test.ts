@@ -16,10 +16,16 @@ async function failureOf(fn: () => Promise<unknown>): Promise<k8s.ApiException<u
   throw new Error('expected the call to fail');
 }
 
-const bodyOf = (err: k8s.ApiException<unknown>): Record<string, unknown> => (typeof err.body === 'string' ? JSON.parse(err.body) : (err.body as Record<string, unknown>));
+const bodyOf = (err: k8s.ApiException<unknown>): Record<string, unknown> =>
+  typeof err.body === 'string' ? JSON.parse(err.body) : (err.body as Record<string, unknown>);
 
 test('429 with Retry-After and 500s for the next N matching requests, then normal service', async (t) => {
-  const h = await harness({ faults: { tooManyRequests: { count: 2, retryAfterSeconds: 3, verbs: ['list'] }, serverErrors: { count: 1, verbs: ['create'], resources: ['configmaps'] } } });
+  const h = await harness({
+    faults: {
+      tooManyRequests: { count: 2, retryAfterSeconds: 3, verbs: ['list'] },
+      serverErrors: { count: 1, verbs: ['create'], resources: ['configmaps'] },
+    },
+  });
   t.teardown(() => h.sim.close());
   const core = h.kc.makeApiClient(k8s.CoreV1Api);
   for (let i = 0; i < 2; i++) {
@@ -30,7 +36,9 @@ test('429 with Retry-After and 500s for the next N matching requests, then norma
   }
   t.deepEqual((await core.listNamespacedPod({ namespace: 'default' })).items, []);
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('p', 'node-1') });
-  const err = await failureOf(() => core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'c' } } }));
+  const err = await failureOf(() =>
+    core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'c' } } }),
+  );
   t.is(err.code, 500);
   t.like(bodyOf(err), { reason: 'InternalError', code: 500 });
   await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'c' } } });
@@ -40,13 +48,19 @@ test('faults are switched at runtime through /_sim/faults; latency is added', as
   const h = await harness();
   t.teardown(() => h.sim.close());
   const core = h.kc.makeApiClient(k8s.CoreV1Api);
-  const put = await fetch(`${h.sim.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify({ latencyMs: 300, serverErrors: { probability: 1, verbs: ['get'] } }) });
+  const put = await fetch(`${h.sim.url}/_sim/faults`, {
+    method: 'PUT',
+    body: JSON.stringify({ latencyMs: 300, serverErrors: { probability: 1, verbs: ['get'] } }),
+  });
   t.is(put.status, 200);
   const started = Date.now();
   await core.listNamespacedPod({ namespace: 'default' });
   t.true(Date.now() - started >= 290);
   t.is((await failureOf(() => core.readNamespace({ name: 'default' }))).code, 500);
-  const bad = await fetch(`${h.sim.url}/_sim/faults`, { method: 'PUT', body: JSON.stringify({ serverErrors: { probability: 2 } }) });
+  const bad = await fetch(`${h.sim.url}/_sim/faults`, {
+    method: 'PUT',
+    body: JSON.stringify({ serverErrors: { probability: 2 } }),
+  });
   t.is(bad.status, 400);
   t.regex(((await bad.json()) as { message: string }).message, /serverErrors\.probability/);
   t.is((await fetch(`${h.sim.url}/_sim/faults`, { method: 'DELETE' })).status, 200);
@@ -58,17 +72,27 @@ test('watches are cut periodically with watchCut, and on command through /_sim/w
   const h = await harness({ faults: { watchCut: { everySeconds: 0.3 } } });
   t.teardown(() => h.sim.close());
   let ends = 0;
-  const ctrl = await new k8s.Watch(h.kc).watch('/api/v1/pods', {}, () => undefined, () => ends++);
+  const ctrl = await new k8s.Watch(h.kc).watch(
+    '/api/v1/pods',
+    {},
+    () => undefined,
+    () => ends++,
+  );
   t.teardown(() => ctrl.abort());
   await until('a periodic cut', () => ends === 1, 3000);
   h.sim.setFaults({});
   let done = false;
-  await new k8s.Watch(h.kc).watch('/api/v1/pods', {}, () => undefined, () => (done = true));
+  await new k8s.Watch(h.kc).watch(
+    '/api/v1/pods',
+    {},
+    () => undefined,
+    () => (done = true),
+  );
   await until('the watch to be open', () => h.sim.stats().openWatches === 1);
   const res = await fetch(`${h.sim.url}/_sim/watches/cut`, { method: 'POST' });
   t.deepEqual(await res.json(), { cut: 1 });
   await until('the cut watch to end', () => done);
-  t.true(done, "the cut watch ended");
+  t.true(done, 'the cut watch ended');
 });
 
 test('/_sim/restart?keepState=false loses every object; the server comes back on the same port', async (t) => {
@@ -79,9 +103,21 @@ test('/_sim/restart?keepState=false loses every object; the server comes back on
   const before = h.sim.stats().resourceVersion;
   const res = await fetch(`${h.sim.url}/_sim/restart?keepState=false&downMs=200`, { method: 'POST' });
   t.is(res.status, 202);
-  await until('the server to be back', async () => (await fetch(`${h.sim.url}/version`).then((r) => r.ok, () => false)));
+  await until(
+    'the server to be back',
+    async () =>
+      await fetch(`${h.sim.url}/version`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+  );
   t.deepEqual((await core.listNamespacedConfigMap({ namespace: 'default' })).items, []);
-  t.deepEqual((await core.listNamespace()).items.map((n) => n.metadata!.name).sort(), ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+  t.deepEqual((await core.listNamespace()).items.map((n) => n.metadata!.name).sort(), [
+    'default',
+    'kube-node-lease',
+    'kube-public',
+    'kube-system',
+  ]);
   t.true(h.sim.stats().resourceVersion > before + 100_000);
 });
 
@@ -91,7 +127,22 @@ test('--state keeps objects, uids and resourceVersions across process restarts o
   const statePath = join(h.dir, 'state.json');
   const kubeconfig = join(h.dir, 'cli-kubeconfig');
   const startCli = async () => {
-    const child = spawn(process.execPath, ['bin/podeip-sim', 'kube', '--listen', '127.0.0.1:0', '--kubeconfig-out', kubeconfig, '--state', statePath, '--watch-window', '50'], { cwd: new URL('../../../', import.meta.url) });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/podeip-sim',
+        'kube',
+        '--listen',
+        '127.0.0.1:0',
+        '--kubeconfig-out',
+        kubeconfig,
+        '--state',
+        statePath,
+        '--watch-window',
+        '50',
+      ],
+      { cwd: new URL('../../../', import.meta.url) },
+    );
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const info = JSON.parse(line.toString('utf8'));
     const kc = new k8s.KubeConfig();
@@ -100,7 +151,10 @@ test('--state keeps objects, uids and resourceVersions across process restarts o
   };
   const first = await startCli();
   t.teardown(() => first.child.kill());
-  const made = await first.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'kept' }, data: { k: 'v' } } });
+  const made = await first.core.createNamespacedConfigMap({
+    namespace: 'default',
+    body: { metadata: { name: 'kept' }, data: { k: 'v' } },
+  });
   first.child.kill('SIGTERM');
   await once(first.child, 'exit');
   t.true(existsSync(statePath));
@@ -111,13 +165,18 @@ test('--state keeps objects, uids and resourceVersions across process restarts o
   t.is(back.metadata!.uid, made.metadata!.uid);
   t.is(back.metadata!.resourceVersion, made.metadata!.resourceVersion);
   t.deepEqual(back.data, { k: 'v' });
-  const next = await second.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after' } } });
+  const next = await second.core.createNamespacedConfigMap({
+    namespace: 'default',
+    body: { metadata: { name: 'after' } },
+  });
   t.true(Number(next.metadata!.resourceVersion) > Number(made.metadata!.resourceVersion));
 });
 
 test('the CLI rejects bad flags and fault files with a message naming the problem', async (t) => {
   const run = async (args: string[]) => {
-    const child = spawn(process.execPath, ['bin/podeip-sim', 'kube', ...args], { cwd: new URL('../../../', import.meta.url) });
+    const child = spawn(process.execPath, ['bin/podeip-sim', 'kube', ...args], {
+      cwd: new URL('../../../', import.meta.url),
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     const [code] = (await once(child, 'exit')) as [number];
@@ -133,7 +192,10 @@ test('the CLI rejects bad flags and fault files with a message naming the proble
   const faults = h.writeFile('faults.yaml', 'tooManyRequests:\n  probability: 0.5\n  retryAfter: 2\n');
   const badFaults = await run(['--listen', '127.0.0.1:0', '--faults', faults]);
   t.is(badFaults.code, 2);
-  t.regex(badFaults.stderr, /invalid fault configuration in .*faults.yaml: tooManyRequests: Unrecognized key.*retryAfter/);
+  t.regex(
+    badFaults.stderr,
+    /invalid fault configuration in .*faults.yaml: tooManyRequests: Unrecognized key.*retryAfter/,
+  );
 });
 
 test('a bearer token is required when configured, and client-node sends it', async (t) => {

@@ -9,7 +9,10 @@ interface Seen {
 }
 
 /** A node-scoped pod informer as the agent runs it: list+watch with fieldSelector spec.nodeName, restarted after errors. */
-function nodeInformer(h: Harness, node: string): { informer: k8s.ListWatch<k8s.V1Pod>; seen: Seen[]; errors: unknown[]; stop: () => void } {
+function nodeInformer(
+  h: Harness,
+  node: string,
+): { informer: k8s.ListWatch<k8s.V1Pod>; seen: Seen[]; errors: unknown[]; stop: () => void } {
   const core = h.kc.makeApiClient(k8s.CoreV1Api);
   const fieldSelector = `spec.nodeName=${node}`;
   const informer = new k8s.ListWatch<k8s.V1Pod>(
@@ -60,7 +63,11 @@ test('a node-scoped informer sees add, update and delete of its pods in order, a
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('a', 'node-1') });
   await core.createNamespacedPod({ namespace: 'default', body: podManifest('other', 'node-2') });
   await core.patchNamespacedPod(
-    { name: 'a', namespace: 'default', body: { metadata: { annotations: { 'k8s.aliyun.com/allocated-eipAddress': '47.1.1.1' } } } },
+    {
+      name: 'a',
+      namespace: 'default',
+      body: { metadata: { annotations: { 'k8s.aliyun.com/allocated-eipAddress': '47.1.1.1' } } },
+    },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
   await core.deleteNamespacedPod({ name: 'a', namespace: 'default', gracePeriodSeconds: 0 });
@@ -105,7 +112,8 @@ test('the informer recovers from 410 Gone (window exceeded while disconnected) w
     { name: 'b', namespace: 'default', body: { metadata: { labels: { moved: 'yes' } } } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
-  for (let i = 0; i < 4; i++) await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `filler-${i}` } } });
+  for (let i = 0; i < 4; i++)
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `filler-${i}` } } });
   h.sim.setFaults({});
 
   await until('the three changes', () => inf.seen.length >= 5);
@@ -113,7 +121,13 @@ test('the informer recovers from 410 Gone (window exceeded while disconnected) w
   t.deepEqual(names(inf.seen.slice(0, 2)), ['add a', 'add b']);
   t.deepEqual(names(inf.seen.slice(2)).sort(), ['add c', 'delete a', 'update b']);
   t.true((h.sim.stats().requests['list pods'] ?? 0) > lists, 'the 410 made it relist');
-  t.deepEqual(inf.informer.list().map((p) => p.metadata!.name).sort(), ['b', 'c']);
+  t.deepEqual(
+    inf.informer
+      .list()
+      .map((p) => p.metadata!.name)
+      .sort(),
+    ['b', 'c'],
+  );
 });
 
 test('a watch from a compacted resourceVersion gets 200 and an ERROR event with the 410 Expired Status', async (t) => {
@@ -121,7 +135,8 @@ test('a watch from a compacted resourceVersion gets 200 and an ERROR event with 
   t.teardown(() => h.sim.close());
   const core = h.kc.makeApiClient(k8s.CoreV1Api);
   const list = await core.listNamespacedConfigMap({ namespace: 'default' });
-  for (let i = 0; i < 3; i++) await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `cm-${i}` } } });
+  for (let i = 0; i < 3; i++)
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: `cm-${i}` } } });
   const events: { type: string; object: Record<string, unknown> }[] = [];
   let doneErr: unknown = 'not done';
   await new k8s.Watch(h.kc).watch(
@@ -153,7 +168,8 @@ test('bookmarks carry the current resourceVersion when allowWatchBookmarks is se
   t.teardown(() => ctrl.abort());
   await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'elsewhere' } } });
   const listed = Number(list.metadata!.resourceVersion);
-  const advanced = () => events.find((e) => e.type === 'BOOKMARK' && Number(e.object.metadata!.resourceVersion) > listed);
+  const advanced = () =>
+    events.find((e) => e.type === 'BOOKMARK' && Number(e.object.metadata!.resourceVersion) > listed);
   await until('a bookmark past the configmap write', () => advanced() !== undefined);
   t.is(advanced()!.object.kind, 'Pod');
   t.is(advanced()!.object.apiVersion, 'v1');
@@ -165,7 +181,12 @@ test('timeoutSeconds ends the watch cleanly', async (t) => {
   t.teardown(() => h.sim.close());
   let done: unknown = 'open';
   const started = Date.now();
-  await new k8s.Watch(h.kc).watch('/api/v1/pods', { timeoutSeconds: 1 }, () => undefined, (err) => (done = err));
+  await new k8s.Watch(h.kc).watch(
+    '/api/v1/pods',
+    { timeoutSeconds: 1 },
+    () => undefined,
+    (err) => (done = err),
+  );
   await until('the end of the watch', () => done !== 'open', 5000);
   t.is(done, null);
   t.true(Date.now() - started >= 900);

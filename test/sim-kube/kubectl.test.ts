@@ -35,14 +35,18 @@ spec:
 async function withCrd(): Promise<Harness> {
   const h = await harness();
   const out = await h.ok(['apply', '-f', h.writeFile('crd.yaml', POD_EIP_CRD)]);
-  if (!out.includes('customresourcedefinition.apiextensions.k8s.io/podeips.alibabacloud.com created')) throw new Error(out);
+  if (!out.includes('customresourcedefinition.apiextensions.k8s.io/podeips.alibabacloud.com created'))
+    throw new Error(out);
   return h;
 }
 
 test('kubectl applies a CRD, a custom resource and a pod, and reads them back', async (t) => {
   const h = await withCrd();
   t.teardown(() => h.sim.close());
-  t.regex(await h.ok(['apply', '-f', h.writeFile('pe.yaml', PODEIP('eip-aaa'))]), /podeip.alibabacloud.com\/game-0 created/);
+  t.regex(
+    await h.ok(['apply', '-f', h.writeFile('pe.yaml', PODEIP('eip-aaa'))]),
+    /podeip.alibabacloud.com\/game-0 created/,
+  );
   t.regex(await h.ok(['apply', '-f', h.writeFile('pod.yaml', POD('app: game'))]), /pod\/game-0 created/);
 
   const pe = parseYaml(await h.ok(['get', 'podeip', 'game-0', '-o', 'yaml']));
@@ -82,8 +86,22 @@ test('kubectl create -f, patch, describe and delete', async (t) => {
   t.not(again.code, 0);
   t.regex(again.stderr, /AlreadyExists|already exists/);
 
-  await h.ok(['patch', 'pod', 'game-0', '--subresource=status', '-p', '{"status":{"conditions":[{"type":"k8s.aliyun.com/eip","status":"True","reason":"Bound"}]}}']);
-  await h.ok(['patch', 'pod', 'game-0', '--subresource=status', '-p', '{"status":{"conditions":[{"type":"Ready","status":"False"}]}}']);
+  await h.ok([
+    'patch',
+    'pod',
+    'game-0',
+    '--subresource=status',
+    '-p',
+    '{"status":{"conditions":[{"type":"k8s.aliyun.com/eip","status":"True","reason":"Bound"}]}}',
+  ]);
+  await h.ok([
+    'patch',
+    'pod',
+    'game-0',
+    '--subresource=status',
+    '-p',
+    '{"status":{"conditions":[{"type":"Ready","status":"False"}]}}',
+  ]);
   const describe = await h.ok(['describe', 'pod', 'game-0']);
   t.regex(describe, /Node:\s+node-1/);
   t.regex(describe, /k8s\.aliyun\.com\/eip\s+True/);
@@ -92,10 +110,24 @@ test('kubectl create -f, patch, describe and delete', async (t) => {
   await h.ok(['create', '-f', h.writeFile('pe.yaml', PODEIP('eip-bbb'))]);
   await h.ok(['patch', 'podeip', 'game-0', '--type=merge', '-p', '{"spec":{"bandwidthPackageID":"cbwp-9"}}']);
   t.is(await h.ok(['get', 'podeip', 'game-0', '-o', 'jsonpath={.spec.bandwidthPackageID}']), 'cbwp-9');
-  const immut = await h.kubectl(['patch', 'podeip', 'game-0', '--type=merge', '-p', '{"spec":{"allocationID":"eip-other"}}']);
+  const immut = await h.kubectl([
+    'patch',
+    'podeip',
+    'game-0',
+    '--type=merge',
+    '-p',
+    '{"spec":{"allocationID":"eip-other"}}',
+  ]);
   t.not(immut.code, 0);
   t.regex(immut.stderr, /spec\.allocationID: Invalid value: "string": allocationID is immutable/);
-  const strategic = await h.kubectl(['patch', 'podeip', 'game-0', '--type=strategic', '-p', '{"spec":{"bandwidthPackageID":"x"}}']);
+  const strategic = await h.kubectl([
+    'patch',
+    'podeip',
+    'game-0',
+    '--type=strategic',
+    '-p',
+    '{"spec":{"bandwidthPackageID":"x"}}',
+  ]);
   t.not(strategic.code, 0);
   t.regex(strategic.stderr, /UnsupportedMediaType|unknown format/);
   t.regex(await h.ok(['describe', 'podeip', 'game-0']), /Allocation ID:\s+eip-bbb/);
@@ -109,17 +141,40 @@ test('kubectl create -f, patch, describe and delete', async (t) => {
 test('kubectl gets a schema violation as 422 naming the field', async (t) => {
   const h = await withCrd();
   t.teardown(() => h.sim.close());
-  const missing = await h.kubectl(['create', '-f', h.writeFile('bad.yaml', PODEIP('eip-x').replace('  allocationID: eip-x\n', ''))]);
+  const missing = await h.kubectl([
+    'create',
+    '-f',
+    h.writeFile('bad.yaml', PODEIP('eip-x').replace('  allocationID: eip-x\n', '')),
+  ]);
   t.not(missing.code, 0);
   t.regex(missing.stderr, /The PodEIP "game-0" is invalid: spec.allocationID: Required value/);
-  const badEnum = await h.kubectl(['create', '-f', h.writeFile('bad.yaml', PODEIP('eip-x').replace('type: Static', 'type: Sometimes'))]);
-  t.regex(badEnum.stderr, /spec.allocationType.type: Unsupported value: "Sometimes": supported values: "Auto", "Static"/);
+  const badEnum = await h.kubectl([
+    'create',
+    '-f',
+    h.writeFile('bad.yaml', PODEIP('eip-x').replace('type: Static', 'type: Sometimes')),
+  ]);
+  t.regex(
+    badEnum.stderr,
+    /spec.allocationType.type: Unsupported value: "Sometimes": supported values: "Auto", "Static"/,
+  );
   const badType = await h.kubectl(['create', '-f', h.writeFile('bad.yaml', PODEIP('eip-x').replace('cbwp-1', '7'))]);
-  t.regex(badType.stderr, /spec.bandwidthPackageID: Invalid value: "integer": spec.bandwidthPackageID in body must be of type string/);
-  const unknown = await h.kubectl(['create', '-f', h.writeFile('bad.yaml', PODEIP('eip-x').replace('  allocationType:', '  color: blue\n  allocationType:'))]);
+  t.regex(
+    badType.stderr,
+    /spec.bandwidthPackageID: Invalid value: "integer": spec.bandwidthPackageID in body must be of type string/,
+  );
+  const unknown = await h.kubectl([
+    'create',
+    '-f',
+    h.writeFile('bad.yaml', PODEIP('eip-x').replace('  allocationType:', '  color: blue\n  allocationType:')),
+  ]);
   t.not(unknown.code, 0, 'kubectl asks for strict field validation, so an unknown field is refused');
   t.regex(unknown.stderr, /unknown field "spec.color"/);
-  const lax = await h.kubectl(['create', '--validate=false', '-f', h.writeFile('bad.yaml', PODEIP('eip-x').replace('  allocationType:', '  color: blue\n  allocationType:'))]);
+  const lax = await h.kubectl([
+    'create',
+    '--validate=false',
+    '-f',
+    h.writeFile('bad.yaml', PODEIP('eip-x').replace('  allocationType:', '  color: blue\n  allocationType:')),
+  ]);
   t.is(lax.code, 0, lax.stderr);
   const stored = parseYaml(await h.ok(['get', 'podeip', 'game-0', '-o', 'yaml']));
   t.is(stored.spec.color, undefined, 'unknown fields are pruned');
@@ -141,11 +196,18 @@ test('kubectl get -w streams changes, including for a custom resource', async (t
   const crWatch = kubectlStream(h, ['get', 'podeips', '-w']);
   t.teardown(() => crWatch.child.kill());
   await until('the PodEIP row', () => crWatch.lines.some((l) => /game-0\s+eip-ccc\s+Static/.test(l)));
-  await h.ok(['patch', 'podeip', 'game-0', '--subresource=status', '--type=merge', '-p', '{"status":{"eipAddress":"47.0.0.9"}}']);
+  await h.ok([
+    'patch',
+    'podeip',
+    'game-0',
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    '{"status":{"eipAddress":"47.0.0.9"}}',
+  ]);
   await until('the updated row', () => crWatch.lines.some((l) => /game-0\s+eip-ccc\s+Static\s+47\.0\.0\.9/.test(l)));
   t.regex(crWatch.lines[0]!, /NAME\s+ALLOCATION\s+TYPE\s+ADDRESS\s+AGE/);
 });
-
 
 test('over --tls with a token, kubectl and client-node authenticate; without the token the answer is 401', async (t) => {
   const h = await harness({ tls: true, token: 's3cret' });
@@ -155,11 +217,23 @@ test('over --tls with a token, kubectl and client-node authenticate; without the
   await h.ok(['apply', '-f', h.writeFile('crd.yaml', POD_EIP_CRD)]);
   t.regex(await h.ok(['apply', '-f', h.writeFile('pe.yaml', PODEIP('eip-tls'))]), /created/);
   const custom = h.kc.makeApiClient(k8s.CustomObjectsApi);
-  const got = await custom.getNamespacedCustomObject({ group: 'alibabacloud.com', version: 'v1beta1', namespace: 'default', plural: 'podeips', name: 'game-0' });
+  const got = await custom.getNamespacedCustomObject({
+    group: 'alibabacloud.com',
+    version: 'v1beta1',
+    namespace: 'default',
+    plural: 'podeips',
+    name: 'game-0',
+  });
   t.is(got.spec.allocationID, 'eip-tls');
   const anonymous = new k8s.KubeConfig();
   anonymous.loadFromString(readFileSync(h.sim.kubeconfigPath, 'utf8').replace(/token: s3cret/, 'token: wrong'));
-  const err = await anonymous.makeApiClient(k8s.CoreV1Api).listNamespace().then(() => undefined, (e: unknown) => e);
+  const err = await anonymous
+    .makeApiClient(k8s.CoreV1Api)
+    .listNamespace()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   t.true(err instanceof k8s.ApiException);
   t.is((err as k8s.ApiException<unknown>).code, 401);
 });

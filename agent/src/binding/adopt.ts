@@ -31,7 +31,10 @@ export async function adoptUnjournaled(ctx: BindingContext, signal: AbortSignal)
     try {
       if (await adoptPod(ctx, pod, signal)) adopted += 1;
     } catch (err) {
-      ctx.logger.warn('could not adopt the EIP binding of a pod; its next ADD or DEL will try again', { pod: `${pod.namespace}/${pod.name}`, err: errorText(err) });
+      ctx.logger.warn('could not adopt the EIP binding of a pod; its next ADD or DEL will try again', {
+        pod: `${pod.namespace}/${pod.name}`,
+        err: errorText(err),
+      });
     }
   }
   return adopted;
@@ -51,31 +54,75 @@ async function adoptPod(ctx: BindingContext, pod: PodInfo, signal: AbortSignal):
   const isStatic = podEip.spec.allocationType.type === 'Static';
   const why = await adoptionRefusal(ctx, podEip, eip, signal);
   if (why !== undefined) {
-    ctx.kube.recordEvent({ kind: 'PodEIP', namespace: podEip.namespace, name: podEip.name, uid: podEip.uid }, 'Warning', 'UntrustedPodEip',
-      `Not adopted: ${why}; podeip does not act on this PodEIP`);
-    ctx.logger.warn('not adopting an untrusted PodEIP', { podEip: `${podEip.namespace}/${podEip.name}`, allocationId: eip.allocationId, why });
+    ctx.kube.recordEvent(
+      { kind: 'PodEIP', namespace: podEip.namespace, name: podEip.name, uid: podEip.uid },
+      'Warning',
+      'UntrustedPodEip',
+      `Not adopted: ${why}; podeip does not act on this PodEIP`,
+    );
+    ctx.logger.warn('not adopting an untrusted PodEIP', {
+      podEip: `${podEip.namespace}/${podEip.name}`,
+      allocationId: eip.allocationId,
+      why,
+    });
     return false;
   }
   const mark = bindingMark(clusterId, pod.namespace, pod.name, privateIp);
   const tags = isStatic
     ? { [TAG_BINDING]: mark }
-    : { ...ownershipTags({ clusterId, namespace: pod.namespace, podName: pod.name, podUid: pod.uid, node: ctx.config.nodeName }), [TAG_BINDING]: mark };
-  if (Object.entries(tags).some(([key, value]) => eip.tags[key] !== value)) await ctx.cloud.tagEip(eip.allocationId, tags, signal);
+    : {
+        ...ownershipTags({
+          clusterId,
+          namespace: pod.namespace,
+          podName: pod.name,
+          podUid: pod.uid,
+          node: ctx.config.nodeName,
+        }),
+        [TAG_BINDING]: mark,
+      };
+  if (Object.entries(tags).some(([key, value]) => eip.tags[key] !== value))
+    await ctx.cloud.tagEip(eip.allocationId, tags, signal);
 
   const { type, releaseStrategy, releaseAfter } = podEip.spec.allocationType;
   const stateful = statefulOwnerKind(pod, ctx.config.customStatefulWorkloadKinds) !== undefined;
   const mode: BindingMode = type === 'Static' ? 'static' : stateful ? 'fixed' : 'auto';
-  const inserted = begin(ctx, {
-    namespace: pod.namespace, podName: pod.name, podUid: pod.uid,
-    containerId: UNKNOWN_SANDBOX, ifname: 'eth0', mode,
-    releaseStrategy, releaseAfter: releaseAfter ?? '', generation: ctx.journal.maxGeneration(pod.uid) + 1,
-    clientToken: '', allocateParams: '{}', privateIp,
-    allocationId: eip.allocationId, address: eip.ipAddress,
-    ...(eip.bandwidthPackageId ? { bandwidthPackageId: eip.bandwidthPackageId } : {}),
-  }, 'adopt');
-  const row = ctx.journal.update(inserted.id, { eniId: eni.networkInterfaceId, privateIpPrimary: eni.primaryIpAddress === privateIp });
-  event(ctx, row, 'Normal', 'EipAdopted', `EIP ${eip.ipAddress} (${eip.allocationId}) bound to ${privateIp} taken into this agent's journal from PodEIP ${pod.namespace}/${pod.name}`);
-  ctx.logger.info('adopted an EIP binding the journal did not know', { pod: `${pod.namespace}/${pod.name}`, allocationId: eip.allocationId, mode });
+  const inserted = begin(
+    ctx,
+    {
+      namespace: pod.namespace,
+      podName: pod.name,
+      podUid: pod.uid,
+      containerId: UNKNOWN_SANDBOX,
+      ifname: 'eth0',
+      mode,
+      releaseStrategy,
+      releaseAfter: releaseAfter ?? '',
+      generation: ctx.journal.maxGeneration(pod.uid) + 1,
+      clientToken: '',
+      allocateParams: '{}',
+      privateIp,
+      allocationId: eip.allocationId,
+      address: eip.ipAddress,
+      ...(eip.bandwidthPackageId ? { bandwidthPackageId: eip.bandwidthPackageId } : {}),
+    },
+    'adopt',
+  );
+  const row = ctx.journal.update(inserted.id, {
+    eniId: eni.networkInterfaceId,
+    privateIpPrimary: eni.primaryIpAddress === privateIp,
+  });
+  event(
+    ctx,
+    row,
+    'Normal',
+    'EipAdopted',
+    `EIP ${eip.ipAddress} (${eip.allocationId}) bound to ${privateIp} taken into this agent's journal from PodEIP ${pod.namespace}/${pod.name}`,
+  );
+  ctx.logger.info('adopted an EIP binding the journal did not know', {
+    pod: `${pod.namespace}/${pod.name}`,
+    allocationId: eip.allocationId,
+    mode,
+  });
   return true;
 }
 
@@ -84,10 +131,16 @@ async function adoptPod(ctx: BindingContext, pod: PodInfo, signal: AbortSignal):
  * granted to the namespace; an Auto one an EIP with our tags for this pod, or no podeip tags at
  * all (ack-extend-network-controller's, tagged as ours by the caller).
  */
-async function adoptionRefusal(ctx: BindingContext, podEip: PodEip, eip: Eip, signal: AbortSignal): Promise<string | undefined> {
+async function adoptionRefusal(
+  ctx: BindingContext,
+  podEip: PodEip,
+  eip: Eip,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const { clusterId, staticEipPolicy } = ctx.config;
   if (podEip.spec.allocationType.type === 'Static') {
-    const namespaceAnnotations = staticEipPolicy === 'Granted' ? await ctx.kube.namespaceAnnotations(podEip.namespace, signal) : {};
+    const namespaceAnnotations =
+      staticEipPolicy === 'Granted' ? await ctx.kube.namespaceAnnotations(podEip.namespace, signal) : {};
     return distrust(podEip, eip, { clusterId, staticEipPolicy, namespaceAnnotations });
   }
   if (isUntagged(eip.tags) || isOwnedFor(eip.tags, clusterId, podEip.namespace, podEip.name)) return undefined;

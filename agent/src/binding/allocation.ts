@@ -21,35 +21,65 @@ function failed(ctx: BindingContext, row: BindingRow, err: BindingError): never 
 }
 
 /** pending -> allocated (static, adopted fixed) or allocating -> allocated (new EIP). */
-export async function acquire(ctx: BindingContext, row: BindingRow, signal: AbortSignal, notes: DriveNotes = {}): Promise<BindingRow> {
+export async function acquire(
+  ctx: BindingContext,
+  row: BindingRow,
+  signal: AbortSignal,
+  notes: DriveNotes = {},
+): Promise<BindingRow> {
   if (row.mode === 'static') {
     const eip = await ctx.cloud.describeEip(row.allocationId, signal);
     if (!eip) {
-      failed(ctx, row, new BindingError('EipNotFound',
-        `annotation pod-eip-instanceid names ${row.allocationId}, which does not exist in region ${ctx.config.regionId}; check the EIP instance ID`));
+      failed(
+        ctx,
+        row,
+        new BindingError(
+          'EipNotFound',
+          `annotation pod-eip-instanceid names ${row.allocationId}, which does not exist in region ${ctx.config.regionId}; check the EIP instance ID`,
+        ),
+      );
     }
     return transition(ctx, row, 'eip-found', { address: eip.ipAddress });
   }
   if (row.mode === 'fixed') {
     const podEip = await ctx.kube.getPodEip(row.namespace, row.podName, signal);
     if (podEip && podEip.spec.allocationID) {
-      const earlierFollow = podEip.spec.allocationType.releaseStrategy === 'Follow' && podEip.labels[TAG_POD_UID] !== row.podUid;
+      const earlierFollow =
+        podEip.spec.allocationType.releaseStrategy === 'Follow' && podEip.labels[TAG_POD_UID] !== row.podUid;
       if (podEip.deletionTimestamp || earlierFollow) {
-        throw new BindingError('EipInUseElsewhere',
-          `PodEIP ${row.namespace}/${row.podName} belongs to an earlier pod of this name whose EIP ${podEip.spec.allocationID} follows it (release strategy Follow) and is being released; the runtime's retry gets a new EIP once the PodEIP is gone`);
+        throw new BindingError(
+          'EipInUseElsewhere',
+          `PodEIP ${row.namespace}/${row.podName} belongs to an earlier pod of this name whose EIP ${podEip.spec.allocationID} follows it (release strategy Follow) and is being released; the runtime's retry gets a new EIP once the PodEIP is gone`,
+        );
       }
       const eip = await ctx.cloud.describeEip(podEip.spec.allocationID, signal);
       if (!eip) {
-        failed(ctx, row, new BindingError('EipNotFound',
-          `PodEIP ${row.namespace}/${row.podName} records ${podEip.spec.allocationID}, which no longer exists; delete the PodEIP to let the pod get a new EIP`));
+        failed(
+          ctx,
+          row,
+          new BindingError(
+            'EipNotFound',
+            `PodEIP ${row.namespace}/${row.podName} records ${podEip.spec.allocationID}, which no longer exists; delete the PodEIP to let the pod get a new EIP`,
+          ),
+        );
       }
       // The PodEIP only points; the EIP's own tags must say podeip allocated it for this pod name.
       if (!isOwnedFor(eip.tags, ctx.config.clusterId, row.namespace, row.podName)) {
-        throw new UntrustedPodEipError(podEip, `its EIP ${eip.allocationId} was not allocated by podeip of this cluster for ${row.namespace}/${row.podName}`);
+        throw new UntrustedPodEipError(
+          podEip,
+          `its EIP ${eip.allocationId} was not allocated by podeip of this cluster for ${row.namespace}/${row.podName}`,
+        );
       }
-      event(ctx, row, 'Normal', 'EipReused', `Reusing fixed EIP ${eip.ipAddress} (${eip.allocationId}) recorded by PodEIP ${row.podName}`);
+      event(
+        ctx,
+        row,
+        'Normal',
+        'EipReused',
+        `Reusing fixed EIP ${eip.ipAddress} (${eip.allocationId}) recorded by PodEIP ${row.podName}`,
+      );
       return transition(ctx, row, 'eip-found', {
-        allocationId: eip.allocationId, address: eip.ipAddress,
+        allocationId: eip.allocationId,
+        address: eip.ipAddress,
         bandwidthPackageId: podEip.spec.bandwidthPackageID ?? '',
       });
     }
@@ -69,17 +99,24 @@ function isFreshAuto(row: BindingRow): boolean {
 }
 
 /** allocating -> allocated after a crash or an unanswered Allocate: adopt what the cloud has, else re-send. */
-export async function recoverAllocation(ctx: BindingContext, row: BindingRow, signal: AbortSignal): Promise<BindingRow> {
+export async function recoverAllocation(
+  ctx: BindingContext,
+  row: BindingRow,
+  signal: AbortSignal,
+): Promise<BindingRow> {
   // A pool take cut short finishes first (the pod's tags, then its bandwidth), so the EIP adopted below is complete.
   await ctx.pool?.settleTakesFor(row.id, signal);
   const tagged = await ctx.cloud.listEipsByTags(podSelectorTags(ctx.config.clusterId, row.podUid), signal);
-  const free = tagged.filter((e) => e.status !== 'Releasing'
-    && ctx.journal.activeByAllocation(e.allocationId).every((r) => r.id === row.id));
+  const free = tagged.filter(
+    (e) => e.status !== 'Releasing' && ctx.journal.activeByAllocation(e.allocationId).every((r) => r.id === row.id),
+  );
   const found = free.sort((a, b) => a.allocationTime.localeCompare(b.allocationTime))[0];
   if (found) {
     if (free.length > 1) {
-      ctx.logger.warn('several unowned EIPs carry this pod\'s tags; adopting the oldest, the cluster sweep reclaims the rest',
-        { pod: `${row.namespace}/${row.podName}`, allocationIds: free.map((e) => e.allocationId) });
+      ctx.logger.warn(
+        "several unowned EIPs carry this pod's tags; adopting the oldest, the cluster sweep reclaims the rest",
+        { pod: `${row.namespace}/${row.podName}`, allocationIds: free.map((e) => e.allocationId) },
+      );
     }
     return adopted(ctx, row, found);
   }
@@ -101,7 +138,13 @@ async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSigna
   if (row.mode === 'auto' && ctx.pool) {
     const taken = await ctx.pool.take(row, signal);
     if (taken) {
-      event(ctx, row, 'Normal', 'EipAllocated', `Allocated EIP ${taken.ipAddress} (${taken.allocationId}) from this node's warm pool`);
+      event(
+        ctx,
+        row,
+        'Normal',
+        'EipAllocated',
+        `Allocated EIP ${taken.ipAddress} (${taken.allocationId}) from this node's warm pool`,
+      );
       return transition(ctx, row, 'allocated', { allocationId: taken.allocationId, address: taken.ipAddress });
     }
   }
@@ -119,7 +162,11 @@ async function allocate(ctx: BindingContext, row: BindingRow, signal: AbortSigna
       if (err instanceof CloudError && err.code === 'EipQuotaExceeded' && ctx.quota) {
         event(ctx, row, 'Warning', 'EipQuotaExceeded', `No EIP allocated: ${ctx.quota.refusedByCloud()}`);
       }
-      const refusal = missingNamedResource(err, { resourceGroupId: params.resourceGroupId, publicIpAddressPoolId: params.publicIpAddressPoolId }, ctx.config.regionId);
+      const refusal = missingNamedResource(
+        err,
+        { resourceGroupId: params.resourceGroupId, publicIpAddressPoolId: params.publicIpAddressPoolId },
+        ctx.config.regionId,
+      );
       transition(ctx, row, 'refused', { lastError: (refusal ?? err).message, attempts: row.attempts + 1 });
       throw refusal ?? err;
     }

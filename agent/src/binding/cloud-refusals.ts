@@ -6,19 +6,27 @@
 import { CloudError } from '../cloud/errors.js';
 import { BindingError } from '../domain/errors.js';
 
-interface Named { annotation: string; what: string; matches: (cloudCode: string) => boolean }
+interface Named {
+  annotation: string;
+  what: string;
+  matches: (cloudCode: string) => boolean;
+}
 
 const NAMED_RESOURCES: Record<'resourceGroupId' | 'publicIpAddressPoolId' | 'bandwidthPackageId', Named> = {
   resourceGroupId: {
-    annotation: 'eip-resource-group-id', what: 'resource group',
-    matches: (code) => code === 'InvalidResourceGroupId' || /^(InvalidResourceGroupId|ResourceNotFound\.ResourceGroup)/.test(code),
+    annotation: 'eip-resource-group-id',
+    what: 'resource group',
+    matches: (code) =>
+      code === 'InvalidResourceGroupId' || /^(InvalidResourceGroupId|ResourceNotFound\.ResourceGroup)/.test(code),
   },
   publicIpAddressPoolId: {
-    annotation: 'eip-public-ip-address-pool-id', what: 'IP address pool',
+    annotation: 'eip-public-ip-address-pool-id',
+    what: 'IP address pool',
     matches: (code) => /PublicIpAddressPool/.test(code) && /NotFound|NotExist/.test(code),
   },
   bandwidthPackageId: {
-    annotation: 'eip-common-bandwidth-package-id', what: 'Internet Shared Bandwidth',
+    annotation: 'eip-common-bandwidth-package-id',
+    what: 'Internet Shared Bandwidth',
     matches: (code) => code === 'InvalidBandwidthPackageId.NotFound',
   },
 };
@@ -32,14 +40,21 @@ export function isPermanentRefusal(err: unknown): err is CloudError {
  * The refusal as InvalidAnnotation when the cloud's code says one of `named` (field -> the ID the
  * request carried) does not exist; undefined for any other failure.
  */
-export function missingNamedResource(err: unknown, named: Partial<Record<keyof typeof NAMED_RESOURCES, string>>, regionId: string): BindingError | undefined {
+export function missingNamedResource(
+  err: unknown,
+  named: Partial<Record<keyof typeof NAMED_RESOURCES, string>>,
+  regionId: string,
+): BindingError | undefined {
   if (!isPermanentRefusal(err)) return undefined;
   for (const [field, id] of Object.entries(named)) {
     const resource = NAMED_RESOURCES[field as keyof typeof NAMED_RESOURCES];
     if (!id || !resource.matches(err.cloudCode)) continue;
-    return new BindingError('InvalidAnnotation',
-      `annotation ${resource.annotation}=${JSON.stringify(id)}: no ${resource.what} ${id} exists in region ${regionId} for this account `
-      + `(${err.action} answered ${err.cloudCode}); fix the ID or remove the annotation. No EIP was kept for this pod`, { cause: err });
+    return new BindingError(
+      'InvalidAnnotation',
+      `annotation ${resource.annotation}=${JSON.stringify(id)}: no ${resource.what} ${id} exists in region ${regionId} for this account ` +
+        `(${err.action} answered ${err.cloudCode}); fix the ID or remove the annotation. No EIP was kept for this pod`,
+      { cause: err },
+    );
   }
   return undefined;
 }

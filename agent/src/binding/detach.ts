@@ -23,7 +23,13 @@ export async function forgetUnassociated(ctx: BindingContext, row: BindingRow): 
 export async function unbindRow(ctx: BindingContext, start: BindingRow, signal: AbortSignal): Promise<BindingRow> {
   const row = transition(ctx, start, 'unbind');
   const eip = await unbindAndWait(ctx.cloud, target(row), row.privateIpPrimary, signal);
-  event(ctx, row, 'Normal', 'EipUnbound', `EIP ${row.address} (${row.allocationId}) no longer points at ${row.privateIp}`
-    + (eip ? '' : ' (it no longer exists)'));
+  event(
+    ctx,
+    row,
+    'Normal',
+    'EipUnbound',
+    `EIP ${row.address} (${row.allocationId}) no longer points at ${row.privateIp}` +
+      (eip ? '' : ' (it no longer exists)'),
+  );
   return transition(ctx, row, 'unbound');
 }

@@ -45,18 +45,28 @@ const STEPS: Record<Goal, Steps> = {
 /** A restart resumes the states that announce a cloud call; bound rows are checked by republish.ts. */
 export function resumeGoal(state: BindingState): Goal | undefined {
   switch (state) {
-    case 'allocating': return 'allocated';
-    case 'associating': return 'bound';
-    case 'unbinding': return 'unbound';
-    case 'releasing': return 'gone';
-    default: return undefined; // bound, and pending, allocated, unbound: the runtime's ADD (or DEL) carries them on.
+    case 'allocating':
+      return 'allocated';
+    case 'associating':
+      return 'bound';
+    case 'unbinding':
+      return 'unbound';
+    case 'releasing':
+      return 'gone';
+    default:
+      return undefined; // bound, and pending, allocated, unbound: the runtime's ADD (or DEL) carries them on.
   }
 }
 
 /** More steps than any path through the table takes (pending to bound with a conflict is six). */
 const MAX_STEPS = 12;
 
-export async function drive(ctx: BindingContext, start: BindingRow, goal: Goal, signal: AbortSignal): Promise<BindingRow> {
+export async function drive(
+  ctx: BindingContext,
+  start: BindingRow,
+  goal: Goal,
+  signal: AbortSignal,
+): Promise<BindingRow> {
   let row = start;
   const notes: DriveNotes = {};
   for (let step = 0; step < MAX_STEPS; step++) {
@@ -65,14 +75,26 @@ export async function drive(ctx: BindingContext, start: BindingRow, goal: Goal, 
     if (!next) return arrive(ctx, row, goal, signal, notes);
     row = await next(ctx, row, signal, notes);
   }
-  throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} did not settle (state ${row.state}, goal ${goal})`);
+  throw new BindingError(
+    'Internal',
+    `binding of ${row.namespace}/${row.podName} did not settle (state ${row.state}, goal ${goal})`,
+  );
 }
 
 /** 'bound' is reached only when published; a row that cannot be bound (releasing, gone, failed) is refused. */
-async function arrive(ctx: BindingContext, row: BindingRow, goal: Goal, signal: AbortSignal, notes: DriveNotes): Promise<BindingRow> {
+async function arrive(
+  ctx: BindingContext,
+  row: BindingRow,
+  goal: Goal,
+  signal: AbortSignal,
+  notes: DriveNotes,
+): Promise<BindingRow> {
   if (goal !== 'bound') return row;
   if (row.state !== 'bound') {
-    throw new BindingError('Internal', `binding of ${row.namespace}/${row.podName} is ${row.state}; it cannot be attached again`);
+    throw new BindingError(
+      'Internal',
+      `binding of ${row.namespace}/${row.podName} is ${row.state}; it cannot be attached again`,
+    );
   }
   await publish(ctx, row, signal, notes);
   return row;

@@ -25,11 +25,15 @@ export function limitCloud(cloud: CloudClient, maxConcurrent: number): CloudClie
     listEipsByTags: (tags, signal) => slots('describe').run(() => cloud.listEipsByTags(tags, signal), signal),
     waitForEip: (id, done, signal) => cloud.waitForEip(id, done, signal),
     tagEip: (id, tags, signal) => slots('tag').run(() => cloud.tagEip(id, tags, signal), signal),
-    addToBandwidthPackage: (pkg, id, signal) => slots('bandwidth').run(() => cloud.addToBandwidthPackage(pkg, id, signal), signal),
-    removeFromBandwidthPackage: (pkg, id, signal) => slots('bandwidth').run(() => cloud.removeFromBandwidthPackage(pkg, id, signal), signal),
-    findEniByPrivateIp: (instanceId, ip, signal) => slots('describe').run(() => cloud.findEniByPrivateIp(instanceId, ip, signal), signal),
+    addToBandwidthPackage: (pkg, id, signal) =>
+      slots('bandwidth').run(() => cloud.addToBandwidthPackage(pkg, id, signal), signal),
+    removeFromBandwidthPackage: (pkg, id, signal) =>
+      slots('bandwidth').run(() => cloud.removeFromBandwidthPackage(pkg, id, signal), signal),
+    findEniByPrivateIp: (instanceId, ip, signal) =>
+      slots('describe').run(() => cloud.findEniByPrivateIp(instanceId, ip, signal), signal),
     untagEip: (id, keys, signal) => slots('tag').run(() => cloud.untagEip(id, keys, signal), signal),
-    setEipBandwidth: (id, bandwidth, signal) => slots('bandwidth').run(() => cloud.setEipBandwidth(id, bandwidth, signal), signal),
+    setEipBandwidth: (id, bandwidth, signal) =>
+      slots('bandwidth').run(() => cloud.setEipBandwidth(id, bandwidth, signal), signal),
     countEips: (signal) => slots('describe').run(() => cloud.countEips(signal), signal),
   };
 }

@@ -40,25 +40,37 @@ export function planBinding(
   if (strategy.kind !== 'Follow' && !statefulKind) {
     const owner = pod.ownerReferences.find((o) => o.controller) ?? pod.ownerReferences[0];
     const shown = strategy.kind === 'TTL' ? strategy.releaseAfter : 'Never';
-    throw new BindingError('NotStatefulPod',
-      `annotation pod-eip-release-strategy=${shown} keeps an EIP for a pod of the same name, which only a stateful workload recreates; `
-      + `this pod is owned by ${owner ? `${owner.kind} ${owner.name}` : 'nothing'}. Use Follow (or drop the annotation), `
-      + `run it in a StatefulSet, or add its kind to customStatefulWorkloadKinds`);
+    throw new BindingError(
+      'NotStatefulPod',
+      `annotation pod-eip-release-strategy=${shown} keeps an EIP for a pod of the same name, which only a stateful workload recreates; ` +
+        `this pod is owned by ${owner ? `${owner.kind} ${owner.name}` : 'nothing'}. Use Follow (or drop the annotation), ` +
+        `run it in a StatefulSet, or add its kind to customStatefulWorkloadKinds`,
+    );
   }
   const mode: BindingMode = request.instanceId ? 'static' : statefulKind ? 'fixed' : 'auto';
   const allocate: Omit<AllocateEipRequest, 'clientToken'> = {
     // The product's default metering; the cloud's own default (PayByBandwidth) would bill users differently.
     internetChargeType: 'PayByTraffic',
     tags: {
-      ...ownershipTags({
-        clusterId: cluster.clusterId, namespace: pod.namespace, podName: pod.name, podUid: pod.uid, node: cluster.nodeName,
-      }, request.userTags),
+      ...ownershipTags(
+        {
+          clusterId: cluster.clusterId,
+          namespace: pod.namespace,
+          podName: pod.name,
+          podUid: pod.uid,
+          node: cluster.nodeName,
+        },
+        request.userTags,
+      ),
       // Saves the TagResources that would otherwise precede the first association.
       [TAG_BINDING]: bindingMark(cluster.clusterId, pod.namespace, pod.name, privateIp),
     },
   };
-  for (const { allocate: { field, ...parameter } } of ALLOCATION_ANNOTATIONS) {
-    if ('sdk' in parameter && request[field] !== undefined) (allocate as Record<string, unknown>)[field] = request[field];
+  for (const {
+    allocate: { field, ...parameter },
+  } of ALLOCATION_ANNOTATIONS) {
+    if ('sdk' in parameter && request[field] !== undefined)
+      (allocate as Record<string, unknown>)[field] = request[field];
   }
   return {
     mode,

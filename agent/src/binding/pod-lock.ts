@@ -11,7 +11,9 @@ export class KeyedMutex {
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key) ?? Promise.resolve();
     let release!: () => void;
-    const mine = new Promise<void>((resolve) => { release = resolve; });
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const tail = previous.then(() => mine);
     this.tails.set(key, tail);
     await previous;
@@ -34,7 +36,8 @@ export class Semaphore {
   private readonly queue: Array<() => void> = [];
 
   constructor(private readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency limit must be a whole number >= 1, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`concurrency limit must be a whole number >= 1, got ${limit}`);
   }
 
   async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {

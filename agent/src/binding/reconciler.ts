@@ -24,17 +24,24 @@ export class BindingReconciler {
   private lastReconcile: Promise<void> = Promise.resolve();
   private readonly republisher: BoundRowRepublisher;
 
-  constructor(private readonly rt: BindingRuntime, private readonly retryIntervalMs: number) {
-    this.republisher = new BoundRowRepublisher(rt.ctx,
+  constructor(
+    private readonly rt: BindingRuntime,
+    private readonly retryIntervalMs: number,
+  ) {
+    this.republisher = new BoundRowRepublisher(
+      rt.ctx,
       (row, fn) => rt.locks.run(podKey(row.namespace, row.podName), fn),
-      (rowId, err) => this.noteFailure(rowId, 'publishing a bound row after restart failed; retrying later', err));
+      (rowId, err) => this.noteFailure(rowId, 'publishing a bound row after restart failed; retrying later', err),
+    );
   }
 
   /** Subscribes to pod events and resumes every unfinished row (in the background; see reconciled()). */
   start(): void {
     this.unsubscribe = this.rt.ctx.kube.pods.subscribe((event) => this.onPodEvent(event));
     this.lastReconcile = this.reconcile(true).then(() => this.adopt());
-    this.retryTimer = setInterval(() => { this.lastReconcile = this.reconcile(false); }, this.retryIntervalMs);
+    this.retryTimer = setInterval(() => {
+      this.lastReconcile = this.reconcile(false);
+    }, this.retryIntervalMs);
     this.retryTimer.unref();
   }
 
@@ -74,18 +81,23 @@ export class BindingReconciler {
    * Runs `work` under the pod's lock on the row as it is then, with its pod as the API server has
    * it, unless the row has finished meanwhile; a failure is noted for the next retry pass.
    */
-  private withLiveRow(rowId: number, failure: string,
-    work: (current: BindingRow, pod: PodInfo | undefined, signal: AbortSignal) => Promise<void>): Promise<void> {
+  private withLiveRow(
+    rowId: number,
+    failure: string,
+    work: (current: BindingRow, pod: PodInfo | undefined, signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
     const { ctx } = this.rt;
     const row = ctx.journal.get(rowId);
     if (!row) return Promise.resolve();
-    return this.rt.locks.run(podKey(row.namespace, row.podName), async () => {
-      const current = ctx.journal.get(rowId);
-      if (!current || isTerminal(current)) return;
-      const signal = this.rt.lifetime.signal;
-      const pod = await ctx.kube.pods.get(current.namespace, current.podName, signal);
-      await work(current, pod, signal);
-    }).catch((err: unknown) => this.noteFailure(rowId, failure, err));
+    return this.rt.locks
+      .run(podKey(row.namespace, row.podName), async () => {
+        const current = ctx.journal.get(rowId);
+        if (!current || isTerminal(current)) return;
+        const signal = this.rt.lifetime.signal;
+        const pod = await ctx.kube.pods.get(current.namespace, current.podName, signal);
+        await work(current, pod, signal);
+      })
+      .catch((err: unknown) => this.noteFailure(rowId, failure, err));
   }
 
   /** Takes bindings the journal lost (or never had) from PodEIPs and the cloud; see adopt.ts. */
@@ -98,7 +110,8 @@ export class BindingReconciler {
     const { pod } = event;
     if (event.type !== 'deleted' && !pod.deletionTimestamp) return;
     for (const op of this.rt.attaches.values()) {
-      if (op.podUid === pod.uid && event.type === 'deleted') op.controller.abort(new BindingError('PodNotFound', `pod ${pod.namespace}/${pod.name} was deleted`));
+      if (op.podUid === pod.uid && event.type === 'deleted')
+        op.controller.abort(new BindingError('PodNotFound', `pod ${pod.namespace}/${pod.name} was deleted`));
     }
     for (const row of this.rt.ctx.journal.activeByPodUid(pod.uid)) void this.rt.track(this.settle(row.id));
   }
@@ -130,8 +143,13 @@ export class BindingReconciler {
     const calls: TracedCall[] = [];
     const started = performance.now();
     const settled = await traceCalls(calls, () => drive(this.rt.ctx, row, 'gone', signal));
-    this.rt.ctx.logger.info(`binding settled: ${settled.mode} EIP ${settled.lastError ? `kept (${settled.lastError})` : row.mode === 'fixed' && row.releaseStrategy !== 'Follow' ? 'kept for the next pod of this name' : row.mode === 'static' ? 'unbound, never released' : 'released'}`, {
-      ...rowFields(settled), durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls),
-    });
+    this.rt.ctx.logger.info(
+      `binding settled: ${settled.mode} EIP ${settled.lastError ? `kept (${settled.lastError})` : row.mode === 'fixed' && row.releaseStrategy !== 'Follow' ? 'kept for the next pod of this name' : row.mode === 'static' ? 'unbound, never released' : 'released'}`,
+      {
+        ...rowFields(settled),
+        durationMs: Math.round(performance.now() - started),
+        cloudCalls: describeCalls(calls),
+      },
+    );
   }
 }

@@ -50,12 +50,26 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
   }
   if (row.mode === 'fixed' && row.releaseStrategy !== 'Follow') {
     if (describesRow(ctx, await ctx.kube.getPodEip(row.namespace, row.podName, signal), row)) {
-      await ctx.kube.updatePodEipStatus(row.namespace, row.podName, {
-        podLastSeen: new Date(ctx.now()).toISOString(), status: 'Available', privateIPAddress: '', networkInterfaceID: '',
-      }, signal);
+      await ctx.kube.updatePodEipStatus(
+        row.namespace,
+        row.podName,
+        {
+          podLastSeen: new Date(ctx.now()).toISOString(),
+          status: 'Available',
+          privateIPAddress: '',
+          networkInterfaceID: '',
+        },
+        signal,
+      );
     }
-    event(ctx, row, 'Normal', 'EipKept', `EIP ${row.address} (${row.allocationId}) kept for the next pod named ${row.podName} `
-      + `(release strategy ${row.releaseStrategy === 'TTL' ? row.releaseAfter : 'Never'})`);
+    event(
+      ctx,
+      row,
+      'Normal',
+      'EipKept',
+      `EIP ${row.address} (${row.allocationId}) kept for the next pod named ${row.podName} ` +
+        `(release strategy ${row.releaseStrategy === 'TTL' ? row.releaseAfter : 'Never'})`,
+    );
     return transition(ctx, row, 'kept');
   }
   if (ctx.pool?.holds(row.allocationId)) {
@@ -71,16 +85,29 @@ export async function finish(ctx: BindingContext, start: BindingRow, signal: Abo
       return transition(ctx, row, 'kept', { lastError: 'not released: the EIP does not carry our ownership tags' });
     }
     if (eip.instanceId !== '') {
-      log.warn('EIP is bound elsewhere; not releasing', { instanceId: eip.instanceId, privateIp: eip.privateIpAddress });
+      log.warn('EIP is bound elsewhere; not releasing', {
+        instanceId: eip.instanceId,
+        privateIp: eip.privateIpAddress,
+      });
       return transition(ctx, row, 'kept', { lastError: `not released: bound to ${eip.instanceId}` });
     }
-    if (ctx.pool && await ctx.pool.recycle(row, eip, signal)) {
-      event(ctx, row, 'Normal', 'EipRecycled', `EIP ${row.address} (${row.allocationId}) went back to this node's warm pool`);
+    if (ctx.pool && (await ctx.pool.recycle(row, eip, signal))) {
+      event(
+        ctx,
+        row,
+        'Normal',
+        'EipRecycled',
+        `EIP ${row.address} (${row.allocationId}) went back to this node's warm pool`,
+      );
       await dropPodEip(ctx, row, signal);
       return transition(ctx, row, 'recycled', { lastError: '' });
     }
     if (row.bandwidthPackageId || eip.bandwidthPackageId) {
-      await ctx.cloud.removeFromBandwidthPackage(row.bandwidthPackageId || eip.bandwidthPackageId, row.allocationId, signal);
+      await ctx.cloud.removeFromBandwidthPackage(
+        row.bandwidthPackageId || eip.bandwidthPackageId,
+        row.allocationId,
+        signal,
+      );
     }
     await releaseAndWait(ctx.cloud, row.allocationId, signal);
     ctx.quota?.changed(-1);

@@ -43,7 +43,9 @@ export class BoundRowRepublisher {
   /** One pass over the pending rows; nothing at all (no request) when none is pending. */
   run(signal: AbortSignal): Promise<void> {
     if (this.pending.size === 0) return Promise.resolve();
-    this.running ??= this.pass(signal).finally(() => { this.running = undefined; });
+    this.running ??= this.pass(signal).finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
@@ -54,24 +56,30 @@ export class BoundRowRepublisher {
       const listed = await kube.listPodEips(signal, `${TAG_NODE}=${config.nodeName}`);
       held = new Map(listed.map((podEip) => [`${podEip.namespace}/${podEip.name}`, podEip]));
     } catch (err) {
-      this.ctx.logger.warn('could not list this node\'s PodEIPs to check bound rows; the periodic pass retries', { err: errorText(err) });
+      this.ctx.logger.warn("could not list this node's PodEIPs to check bound rows; the periodic pass retries", {
+        err: errorText(err),
+      });
       return;
     }
-    await Promise.all([...this.pending].map((rowId) => {
-      const queued = journal.get(rowId);
-      if (!queued) {
-        this.pending.delete(rowId);
-        return Promise.resolve();
-      }
-      return this.underPodLock(queued, async () => {
-        const row = journal.get(rowId);
-        if (row?.state === 'bound') {
-          const podEip = held.get(`${row.namespace}/${row.podName}`) ?? await kube.getPodEip(row.namespace, row.podName, signal);
-          if (!isPublished(row, podEip, kube.pods.cached(row.namespace, row.podName), config.nodeName)) await publish(this.ctx, row, signal);
+    await Promise.all(
+      [...this.pending].map((rowId) => {
+        const queued = journal.get(rowId);
+        if (!queued) {
+          this.pending.delete(rowId);
+          return Promise.resolve();
         }
-        this.pending.delete(rowId);
-      }).catch((err: unknown) => this.onFailure(rowId, err));
-    }));
+        return this.underPodLock(queued, async () => {
+          const row = journal.get(rowId);
+          if (row?.state === 'bound') {
+            const podEip =
+              held.get(`${row.namespace}/${row.podName}`) ?? (await kube.getPodEip(row.namespace, row.podName, signal));
+            if (!isPublished(row, podEip, kube.pods.cached(row.namespace, row.podName), config.nodeName))
+              await publish(this.ctx, row, signal);
+          }
+          this.pending.delete(rowId);
+        }).catch((err: unknown) => this.onFailure(rowId, err));
+      }),
+    );
   }
 }
 
@@ -80,14 +88,24 @@ export class BoundRowRepublisher {
  * status (unless the PodEIP records another EIP, which publish leaves alone), both address
  * annotations and the `k8s.aliyun.com/eip` condition on the pod.
  */
-export function isPublished(row: BindingRow, podEip: PodEip | undefined, pod: PodInfo | undefined, nodeName: string): boolean {
+export function isPublished(
+  row: BindingRow,
+  podEip: PodEip | undefined,
+  pod: PodInfo | undefined,
+  nodeName: string,
+): boolean {
   if (!podEip || podEip.deletionTimestamp || !pod || pod.uid !== row.podUid) return false;
   const status = podEip.status;
-  const podEipSettled = podEip.spec.allocationID !== row.allocationId || (
-    status.eipAddress === row.address && status.networkInterfaceID === row.eniId
-    && status.privateIPAddress === row.privateIp && status.node === nodeName && status.status === 'InUse'
+  const podEipSettled =
+    podEip.spec.allocationID !== row.allocationId ||
+    (status.eipAddress === row.address &&
+      status.networkInterfaceID === row.eniId &&
+      status.privateIPAddress === row.privateIp &&
+      status.node === nodeName &&
+      status.status === 'InUse');
+  return (
+    podEipSettled &&
+    ADDRESS_ANNOTATIONS.every((key) => pod.annotations[key] === row.address) &&
+    pod.conditions?.[EIP_CONDITION_TYPE] === 'True'
   );
-  return podEipSettled
-    && ADDRESS_ANNOTATIONS.every((key) => pod.annotations[key] === row.address)
-    && pod.conditions?.[EIP_CONDITION_TYPE] === 'True';
 }

@@ -7,7 +7,15 @@
 import { performance } from 'node:perf_hooks';
 import { isIPv4 } from 'node:net';
 import type {
-  AttachRequest, AttachResponse, Binding, CheckRequest, CheckResponse, DetachRequest, DetachResponse, PodRef, Sandbox,
+  AttachRequest,
+  AttachResponse,
+  Binding,
+  CheckRequest,
+  CheckResponse,
+  DetachRequest,
+  DetachResponse,
+  PodRef,
+  Sandbox,
 } from '../../../lib/agent-proto.js';
 import { deadline } from '../../../lib/deadline.js';
 import { untilAborted } from '../../../lib/clock.js';
@@ -36,12 +44,16 @@ function checkIdentity(pod: PodRef | undefined, sandbox: Sandbox | undefined): a
   if (!pod?.name) missing.push('pod.name (K8S_POD_NAME)');
   if (!sandbox?.containerId) missing.push('sandbox.container_id (CNI_CONTAINERID)');
   if (!sandbox?.ifname) missing.push('sandbox.ifname (CNI_IFNAME)');
-  if (missing.length > 0) throw new BindingError('InvalidRequest', `missing ${missing.join(', ')}; the runtime must pass them`);
+  if (missing.length > 0)
+    throw new BindingError('InvalidRequest', `missing ${missing.join(', ')}; the runtime must pass them`);
 }
 
 export class BindingRequests {
   /** `settle` hands a row whose sandbox went to the reconciler, which releases it once its pod has left. */
-  constructor(private readonly rt: BindingRuntime, private readonly settle: (rowId: number) => Promise<void>) {}
+  constructor(
+    private readonly rt: BindingRuntime,
+    private readonly settle: (rowId: number) => Promise<void>,
+  ) {}
 
   bindings(): Binding[] {
     return this.rt.ctx.journal.nonTerminal().map(toBinding);
@@ -51,9 +63,16 @@ export class BindingRequests {
     const started = performance.now();
     let mode = 'none';
     const attachTimeoutMs = this.rt.ctx.config.attachTimeoutMs ?? DEFAULT_ATTACH_TIMEOUT_MS;
-    const answerBy = deadline([callerSignal], attachTimeoutMs, () => new BindingError('DeadlineExceeded',
-      `the EIP of ${req.pod.namespace}/${req.pod.name} was not attached within ${attachTimeoutMs / 1000} s (agent.attachTimeoutSeconds); `
-      + 'the work goes on in the background and the runtime\'s retry picks up the same EIP'));
+    const answerBy = deadline(
+      [callerSignal],
+      attachTimeoutMs,
+      () =>
+        new BindingError(
+          'DeadlineExceeded',
+          `the EIP of ${req.pod.namespace}/${req.pod.name} was not attached within ${attachTimeoutMs / 1000} s (agent.attachTimeoutSeconds); ` +
+            "the work goes on in the background and the runtime's retry picks up the same EIP",
+        ),
+    );
     const { signal } = answerBy;
     try {
       checkIdentity(req.pod, req.sandbox);
@@ -61,7 +80,8 @@ export class BindingRequests {
       let pod: PodInfo | undefined;
       let annotations = req.podAnnotationsKnown ? req.podAnnotations : undefined;
       if (!annotations) {
-        pod = this.rt.ctx.kube.pods.cached(namespace, name) ?? await this.rt.ctx.kube.pods.get(namespace, name, signal);
+        pod =
+          this.rt.ctx.kube.pods.cached(namespace, name) ?? (await this.rt.ctx.kube.pods.get(namespace, name, signal));
         if (!pod) throw new BindingError('PodNotFound', `pod ${namespace}/${name} does not exist in the API server`);
         annotations = pod.annotations;
       }
@@ -71,13 +91,19 @@ export class BindingRequests {
         return { eipRequested: false };
       }
       if (!isIPv4(req.podIpv4)) {
-        throw new BindingError('InvalidRequest', `pod_ipv4 ${JSON.stringify(req.podIpv4)} is not an IPv4 address; the primary CNI plugin's prevResult must carry one for ${req.sandbox.ifname}`);
+        throw new BindingError(
+          'InvalidRequest',
+          `pod_ipv4 ${JSON.stringify(req.podIpv4)} is not an IPv4 address; the primary CNI plugin's prevResult must carry one for ${req.sandbox.ifname}`,
+        );
       }
       let op = this.rt.attaches.get(sandboxKey(req.sandbox));
       if (!op) {
         pod ??= await this.rt.ctx.kube.pods.get(namespace, name, signal);
         if (!pod || (req.pod.uid && pod.uid !== req.pod.uid)) {
-          throw new BindingError('PodNotFound', `pod ${namespace}/${name}${req.pod.uid ? ` with uid ${req.pod.uid}` : ''} does not exist in the API server`);
+          throw new BindingError(
+            'PodNotFound',
+            `pod ${namespace}/${name}${req.pod.uid ? ` with uid ${req.pod.uid}` : ''} does not exist in the API server`,
+          );
         }
         const plan = this.plan(request, pod, req.podIpv4);
         op = this.rt.attaches.get(sandboxKey(req.sandbox)) ?? this.startAttach(req, pod, plan);
@@ -85,8 +111,12 @@ export class BindingRequests {
       mode = op.mode;
       const row = await untilAborted(op.promise, signal).catch((err: unknown) => {
         if (signal.aborted && !op.controller.signal.aborted) {
-          throw signal.reason instanceof BindingError ? signal.reason
-            : new BindingError('DeadlineExceeded', `the EIP of ${namespace}/${name} is still being attached in the background; the runtime's retry picks up the same EIP`);
+          throw signal.reason instanceof BindingError
+            ? signal.reason
+            : new BindingError(
+                'DeadlineExceeded',
+                `the EIP of ${namespace}/${name} is still being attached in the background; the runtime's retry picks up the same EIP`,
+              );
         }
         throw err;
       });
@@ -107,7 +137,8 @@ export class BindingRequests {
     let mode = 'none';
     try {
       checkIdentity(req.pod, req.sandbox);
-      const found = this.rt.ctx.journal.bySandbox(req.sandbox.containerId, req.sandbox.ifname) ?? this.claimAdopted(req);
+      const found =
+        this.rt.ctx.journal.bySandbox(req.sandbox.containerId, req.sandbox.ifname) ?? this.claimAdopted(req);
       if (!found) {
         this.rt.metrics.detached(mode, 'success', (performance.now() - started) / 1000);
         return { detached: false };
@@ -120,16 +151,26 @@ export class BindingRequests {
       }
       const opSignal = AbortSignal.any([signal, this.rt.lifetime.signal]);
       const calls: TracedCall[] = [];
-      const row = await this.rt.locks.run(podKey(found.namespace, found.podName), () => traceCalls(calls, async () => {
-        const current = this.rt.ctx.journal.get(found.id);
-        // A newer sandbox of the same pod took the binding over: this DEL must not touch it.
-        if (!current || current.containerId !== req.sandbox.containerId || isTerminal(current)) return current;
-        return drive(this.rt.ctx, current, 'unbound', opSignal);
-      }));
+      const row = await this.rt.locks.run(podKey(found.namespace, found.podName), () =>
+        traceCalls(calls, async () => {
+          const current = this.rt.ctx.journal.get(found.id);
+          // A newer sandbox of the same pod took the binding over: this DEL must not touch it.
+          if (!current || current.containerId !== req.sandbox.containerId || isTerminal(current)) return current;
+          return drive(this.rt.ctx, current, 'unbound', opSignal);
+        }),
+      );
       if (row && row.containerId === req.sandbox.containerId && row.state !== 'failed' && found.state !== row.state) {
-        this.rt.ctx.logger.info('EIP unbound', { ...rowFields(row), durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls) });
+        this.rt.ctx.logger.info('EIP unbound', {
+          ...rowFields(row),
+          durationMs: Math.round(performance.now() - started),
+          cloudCalls: describeCalls(calls),
+        });
       }
-      if (row && row.containerId === req.sandbox.containerId && (row.state === 'unbound' || row.state === 'releasing')) {
+      if (
+        row &&
+        row.containerId === req.sandbox.containerId &&
+        (row.state === 'unbound' || row.state === 'releasing')
+      ) {
         void this.rt.track(this.settle(row.id));
       }
       this.rt.metrics.detached(mode, 'success', (performance.now() - started) / 1000);
@@ -147,26 +188,44 @@ export class BindingRequests {
     checkIdentity(req.pod, req.sandbox);
     const row = this.rt.ctx.journal.bySandbox(req.sandbox.containerId, req.sandbox.ifname);
     if (!row || isTerminal(row)) {
-      const pod = this.rt.ctx.kube.pods.cached(req.pod.namespace, req.pod.name) ?? await this.rt.ctx.kube.pods.get(req.pod.namespace, req.pod.name, signal);
+      const pod =
+        this.rt.ctx.kube.pods.cached(req.pod.namespace, req.pod.name) ??
+        (await this.rt.ctx.kube.pods.get(req.pod.namespace, req.pod.name, signal));
       if (!pod || !this.parseAnnotations(pod.annotations, req.pod)) return { eipRequested: false };
-      throw new BindingError('EipNotBound', `pod ${req.pod.namespace}/${req.pod.name} asks for an EIP but sandbox ${req.sandbox.containerId} has none`);
+      throw new BindingError(
+        'EipNotBound',
+        `pod ${req.pod.namespace}/${req.pod.name} asks for an EIP but sandbox ${req.sandbox.containerId} has none`,
+      );
     }
     if (row.state !== 'bound') {
-      throw new BindingError('EipNotBound', `the EIP binding of ${row.namespace}/${row.podName} is ${row.state}${row.lastError ? `: ${row.lastError}` : ''}`);
+      throw new BindingError(
+        'EipNotBound',
+        `the EIP binding of ${row.namespace}/${row.podName} is ${row.state}${row.lastError ? `: ${row.lastError}` : ''}`,
+      );
     }
     const eip = await this.rt.ctx.cloud.describeEip(row.allocationId, signal);
-    if (!eip) throw new BindingError('EipNotFound', `EIP ${row.allocationId} of ${row.namespace}/${row.podName} no longer exists`);
+    if (!eip)
+      throw new BindingError(
+        'EipNotFound',
+        `EIP ${row.allocationId} of ${row.namespace}/${row.podName} no longer exists`,
+      );
     if (eip.status !== 'InUse' || !pointsAt(eip, target(row), row.privateIpPrimary)) {
-      throw new BindingError('EipNotBound', `EIP ${row.allocationId} is ${eip.status} on ${eip.instanceId || 'nothing'}${eip.privateIpAddress ? `/${eip.privateIpAddress}` : ''}, not on ${row.privateIp}`);
+      throw new BindingError(
+        'EipNotBound',
+        `EIP ${row.allocationId} is ${eip.status} on ${eip.instanceId || 'nothing'}${eip.privateIpAddress ? `/${eip.privateIpAddress}` : ''}, not on ${row.privateIp}`,
+      );
     }
     return { eipRequested: true, binding: toBinding(row) };
   }
 
   /** An adopted row has no sandbox yet: the first DEL that names this pod claims it. */
   private claimAdopted(req: DetachRequest): BindingRow | undefined {
-    const row = this.rt.ctx.journal.activeByPodName(req.pod.namespace, req.pod.name)
+    const row = this.rt.ctx.journal
+      .activeByPodName(req.pod.namespace, req.pod.name)
       .find((r) => r.containerId === UNKNOWN_SANDBOX && (!req.pod.uid || r.podUid === req.pod.uid));
-    return row && this.rt.ctx.journal.update(row.id, { containerId: req.sandbox.containerId, ifname: req.sandbox.ifname });
+    return (
+      row && this.rt.ctx.journal.update(row.id, { containerId: req.sandbox.containerId, ifname: req.sandbox.ifname })
+    );
   }
 
   private parseAnnotations(annotations: Record<string, string>, pod: PodRef) {
@@ -174,11 +233,20 @@ export class BindingRequests {
       return parseEipRequest(annotations);
     } catch (err) {
       if (err instanceof BindingError) {
-        this.rt.ctx.logger.info('EIP request refused', { pod: podKey(pod.namespace, pod.name), podUid: pod.uid, code: err.code, error: err.message });
+        this.rt.ctx.logger.info('EIP request refused', {
+          pod: podKey(pod.namespace, pod.name),
+          podUid: pod.uid,
+          code: err.code,
+          error: err.message,
+        });
       }
       if (pod.uid && err instanceof BindingError) {
-        this.rt.ctx.kube.recordEvent({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid }, 'Warning',
-          err instanceof InvalidAnnotationError ? 'InvalidEipAnnotation' : err.code, err.message);
+        this.rt.ctx.kube.recordEvent(
+          { kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid },
+          'Warning',
+          err instanceof InvalidAnnotationError ? 'InvalidEipAnnotation' : err.code,
+          err.message,
+        );
       }
       throw err;
     }
@@ -189,8 +257,18 @@ export class BindingRequests {
       return planBinding(request, pod, this.rt.ctx.config, privateIp);
     } catch (err) {
       if (err instanceof BindingError) {
-        this.rt.ctx.logger.info('EIP request refused', { pod: podKey(pod.namespace, pod.name), podUid: pod.uid, code: err.code, error: err.message });
-        this.rt.ctx.kube.recordEvent({ kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid }, 'Warning', err.code, err.message);
+        this.rt.ctx.logger.info('EIP request refused', {
+          pod: podKey(pod.namespace, pod.name),
+          podUid: pod.uid,
+          code: err.code,
+          error: err.message,
+        });
+        this.rt.ctx.kube.recordEvent(
+          { kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid },
+          'Warning',
+          err.code,
+          err.message,
+        );
       }
       throw err;
     }
@@ -199,11 +277,21 @@ export class BindingRequests {
   private startAttach(req: AttachRequest, pod: PodInfo, plan: BindingPlan): AttachOp {
     const controller = new AbortController();
     const timeoutMs = this.rt.ctx.config.operationTimeoutMs ?? DEFAULT_RETRY_POLICIES.reconcile.deadlineMs;
-    const operation = deadline([this.rt.lifetime.signal, controller.signal], timeoutMs, () => new BindingError('DeadlineExceeded',
-      `the EIP attach of ${pod.namespace}/${pod.name} did not finish within ${timeoutMs / 1000} s; it was stopped and the runtime's next ADD starts it again`));
+    const operation = deadline(
+      [this.rt.lifetime.signal, controller.signal],
+      timeoutMs,
+      () =>
+        new BindingError(
+          'DeadlineExceeded',
+          `the EIP attach of ${pod.namespace}/${pod.name} did not finish within ${timeoutMs / 1000} s; it was stopped and the runtime's next ADD starts it again`,
+        ),
+    );
     const key = sandboxKey(req.sandbox);
     const calls: TracedCall[] = [];
-    const promise = this.rt.locks.run(podKey(pod.namespace, pod.name), () => traceCalls(calls, () => this.attachLocked(req, pod, plan, operation.signal, calls)))
+    const promise = this.rt.locks
+      .run(podKey(pod.namespace, pod.name), () =>
+        traceCalls(calls, () => this.attachLocked(req, pod, plan, operation.signal, calls)),
+      )
       .finally(() => {
         operation.clear();
         this.rt.attaches.delete(key);
@@ -214,7 +302,13 @@ export class BindingRequests {
     return op;
   }
 
-  private async attachLocked(req: AttachRequest, pod: PodInfo, plan: BindingPlan, signal: AbortSignal, calls: TracedCall[]): Promise<BindingRow> {
+  private async attachLocked(
+    req: AttachRequest,
+    pod: PodInfo,
+    plan: BindingPlan,
+    signal: AbortSignal,
+    calls: TracedCall[],
+  ): Promise<BindingRow> {
     const { journal } = this.rt.ctx;
     const started = performance.now();
     let row = journal.activeByPod(pod.uid, req.sandbox.ifname);
@@ -226,32 +320,56 @@ export class BindingRequests {
       // A new sandbox for the same pod object: the EIP follows it (after leaving the old IP).
       if (LIVE_BINDING_STATES.includes(row.state)) row = await drive(this.rt.ctx, row, 'unbound', signal);
       row = journal.update(row.id, {
-        containerId: req.sandbox.containerId, privateIp: req.podIpv4, eniId: '', privateIpPrimary: false, lastError: '',
+        containerId: req.sandbox.containerId,
+        privateIp: req.podIpv4,
+        eniId: '',
+        privateIpPrimary: false,
+        lastError: '',
       });
     }
     if (!row) {
       const generation = journal.maxGeneration(pod.uid) + 1;
-      row = begin(this.rt.ctx, {
-        namespace: pod.namespace, podName: pod.name, podUid: pod.uid,
-        containerId: req.sandbox.containerId, ifname: req.sandbox.ifname,
-        mode: plan.mode, releaseStrategy: plan.releaseStrategy, releaseAfter: plan.releaseAfter, generation,
-        clientToken: plan.mode === 'static' ? '' : clientToken(this.rt.ctx.config.clusterId, pod.uid, generation),
-        allocateParams: encodeAllocation(plan), privateIp: req.podIpv4,
-        ...(plan.instanceId ? { allocationId: plan.instanceId } : {}),
-        ...(plan.bandwidthPackageId && plan.mode !== 'static' ? { bandwidthPackageId: plan.bandwidthPackageId } : {}),
-      }, 'add');
+      row = begin(
+        this.rt.ctx,
+        {
+          namespace: pod.namespace,
+          podName: pod.name,
+          podUid: pod.uid,
+          containerId: req.sandbox.containerId,
+          ifname: req.sandbox.ifname,
+          mode: plan.mode,
+          releaseStrategy: plan.releaseStrategy,
+          releaseAfter: plan.releaseAfter,
+          generation,
+          clientToken: plan.mode === 'static' ? '' : clientToken(this.rt.ctx.config.clusterId, pod.uid, generation),
+          allocateParams: encodeAllocation(plan),
+          privateIp: req.podIpv4,
+          ...(plan.instanceId ? { allocationId: plan.instanceId } : {}),
+          ...(plan.bandwidthPackageId && plan.mode !== 'static' ? { bandwidthPackageId: plan.bandwidthPackageId } : {}),
+        },
+        'add',
+      );
     }
     try {
       const bound = await drive(this.rt.ctx, row, 'bound', signal);
-      this.rt.ctx.logger.info('EIP bound', { ...rowFields(bound), durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls) });
+      this.rt.ctx.logger.info('EIP bound', {
+        ...rowFields(bound),
+        durationMs: Math.round(performance.now() - started),
+        cloudCalls: describeCalls(calls),
+      });
       return bound;
     } catch (err) {
       const e = toBindingError(signal.aborted && signal.reason !== undefined ? signal.reason : err);
       const latest = journal.get(row.id);
-      if (latest && !isTerminal(latest)) journal.update(row.id, { lastError: e.message, attempts: latest.attempts + 1 });
+      if (latest && !isTerminal(latest))
+        journal.update(row.id, { lastError: e.message, attempts: latest.attempts + 1 });
       this.rt.ctx.kube.recordEvent(podRef(row), 'Warning', 'EipAttachFailed', `${e.code}: ${e.message}`);
       this.rt.ctx.logger.warn('attach failed; the runtime retries the ADD', {
-        ...rowFields(journal.get(row.id) ?? row), code: e.code, error: e.message, durationMs: Math.round(performance.now() - started), cloudCalls: describeCalls(calls),
+        ...rowFields(journal.get(row.id) ?? row),
+        code: e.code,
+        error: e.message,
+        durationMs: Math.round(performance.now() - started),
+        cloudCalls: describeCalls(calls),
       });
       throw e;
     }

@@ -23,11 +23,19 @@ export class BindingRuntime {
   readonly lifetime = new AbortController();
   private readonly background = new Set<Promise<unknown>>();
 
-  constructor(readonly ctx: BindingContext, readonly metrics: BindingMetrics) {}
+  constructor(
+    readonly ctx: BindingContext,
+    readonly metrics: BindingMetrics,
+  ) {}
 
   /** Keeps `promise` until it settles (stop() waits for it) and observes its failure, so callers may drop the result. */
   track<T>(promise: Promise<T>): Promise<T> {
-    const tracked = promise.then(() => {}, () => {}).finally(() => this.background.delete(tracked));
+    const tracked = promise
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => this.background.delete(tracked));
     this.background.add(tracked);
     return promise;
   }
@@ -54,8 +62,15 @@ export function sandboxKey(sandbox: Sandbox): string {
 /** What every binding log line says, so `grep <pod>` or `grep <eip>` finds it. */
 export function rowFields(row: BindingRow): Record<string, unknown> {
   return {
-    pod: `${row.namespace}/${row.podName}`, podUid: row.podUid, mode: row.mode, state: row.state,
-    allocationId: row.allocationId, eipAddress: row.address, eni: row.eniId, privateIp: row.privateIp, sandbox: row.containerId.slice(0, 12),
+    pod: `${row.namespace}/${row.podName}`,
+    podUid: row.podUid,
+    mode: row.mode,
+    state: row.state,
+    allocationId: row.allocationId,
+    eipAddress: row.address,
+    eni: row.eniId,
+    privateIp: row.privateIp,
+    sandbox: row.containerId.slice(0, 12),
   };
 }
 

@@ -8,7 +8,13 @@
  */
 import type { Registry } from 'prom-client';
 import type {
-  AttachRequest, AttachResponse, Binding, CheckRequest, CheckResponse, DetachRequest, DetachResponse,
+  AttachRequest,
+  AttachResponse,
+  Binding,
+  CheckRequest,
+  CheckResponse,
+  DetachRequest,
+  DetachResponse,
 } from '../../../lib/agent-proto.js';
 import type { CloudClient } from '../cloud/types.js';
 import type { KubeGateway } from '../kube/types.js';
@@ -60,7 +66,10 @@ export class BindingService {
       ...(deps.pool ? { pool: deps.pool } : {}),
     };
     this.runtime = new BindingRuntime(ctx, new BindingMetrics(deps.registry, () => deps.journal.countsByState()));
-    this.reconciler = new BindingReconciler(this.runtime, deps.retryIntervalMs ?? DEFAULT_RETRY_POLICIES.reconcile.intervalMs);
+    this.reconciler = new BindingReconciler(
+      this.runtime,
+      deps.retryIntervalMs ?? DEFAULT_RETRY_POLICIES.reconcile.intervalMs,
+    );
     this.requests = new BindingRequests(this.runtime, (rowId) => this.reconciler.settle(rowId));
   }
 
@@ -77,7 +86,9 @@ export class BindingService {
   /** Stops watching, aborts background work and waits for it to wind down. The journal stays open. */
   async stop(): Promise<void> {
     this.reconciler.stop();
-    await this.runtime.stop(new BindingError('CloudUnavailable', 'the agent is stopping; the runtime\'s retry resumes after restart'));
+    await this.runtime.stop(
+      new BindingError('CloudUnavailable', "the agent is stopping; the runtime's retry resumes after restart"),
+    );
   }
 
   bindings(): Binding[] {

@@ -13,7 +13,10 @@ interface Pending<V> {
 
 /** Thrown by `exec` when only some keys failed: each caller gets its own outcome. */
 export class BatchPartialFailure<K, V> extends Error {
-  constructor(readonly succeeded: Map<K, V>, readonly failures: Map<K, unknown>) {
+  constructor(
+    readonly succeeded: Map<K, V>,
+    readonly failures: Map<K, unknown>,
+  ) {
     super(`${failures.size} of ${failures.size + succeeded.size} keys of the batch failed`);
   }
 }
@@ -52,8 +55,14 @@ export class KeyedBatcher<K, V, T = unknown> {
           reject(abortReason(signal));
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        entry.resolve = (v) => { signal.removeEventListener('abort', onAbort); resolve(v); };
-        entry.reject = (e) => { signal.removeEventListener('abort', onAbort); reject(e); };
+        entry.resolve = (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        };
+        entry.reject = (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        };
       }
       this.openGate();
     });
@@ -68,21 +77,23 @@ export class KeyedBatcher<K, V, T = unknown> {
     if (this.gateOpen || this.pending.size === 0) return;
     this.gateOpen = true;
     // Let callers of the same turn of the event loop join before asking for the slot.
-    new Promise<void>((r) => setImmediate(r)).then(() => this.options.gate()).then(
-      (ticket) => {
-        this.gateOpen = false;
-        const batch = this.take();
-        this.openGate();
-        if (batch.size > 0) void this.run(batch, ticket);
-        else this.options.unused(ticket);
-      },
-      (err) => {
-        this.gateOpen = false;
-        const batch = this.take();
-        for (const list of batch.values()) for (const p of list) p.reject(err);
-        this.openGate();
-      },
-    );
+    new Promise<void>((r) => setImmediate(r))
+      .then(() => this.options.gate())
+      .then(
+        (ticket) => {
+          this.gateOpen = false;
+          const batch = this.take();
+          this.openGate();
+          if (batch.size > 0) void this.run(batch, ticket);
+          else this.options.unused(ticket);
+        },
+        (err) => {
+          this.gateOpen = false;
+          const batch = this.take();
+          for (const list of batch.values()) for (const p of list) p.reject(err);
+          this.openGate();
+        },
+      );
   }
 
   private take(): Map<K, Pending<V>[]> {

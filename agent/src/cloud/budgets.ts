@@ -24,8 +24,16 @@ export type CloudAction =
   | 'DescribeNetworkInterfaces';
 
 export const CLOUD_ACTIONS: readonly CloudAction[] = [
-  'AllocateEipAddress', 'AssociateEipAddress', 'UnassociateEipAddress', 'ReleaseEipAddress',
-  'DescribeEipAddresses', 'TagResources', 'UnTagResources', 'ModifyEipAddressAttribute', 'AddCommonBandwidthPackageIp', 'RemoveCommonBandwidthPackageIp',
+  'AllocateEipAddress',
+  'AssociateEipAddress',
+  'UnassociateEipAddress',
+  'ReleaseEipAddress',
+  'DescribeEipAddresses',
+  'TagResources',
+  'UnTagResources',
+  'ModifyEipAddressAttribute',
+  'AddCommonBandwidthPackageIp',
+  'RemoveCommonBandwidthPackageIp',
   'DescribeNetworkInterfaces',
 ];
 
@@ -72,7 +80,10 @@ export function accountBudgets(overrides: Partial<Record<CloudAction, Budget>> =
   for (const action of CLOUD_ACTIONS) {
     const b = overrides[action] ?? DOCUMENTED_BUDGETS[action];
     if (!(Number.isFinite(b.calls) && b.calls > 0) || !(Number.isFinite(b.windowMs) && b.windowMs > 0)) {
-      throw new CloudConfigError(`budgets.${action}`, `calls and windowMs must be positive numbers, got ${JSON.stringify(b)}`);
+      throw new CloudConfigError(
+        `budgets.${action}`,
+        `calls and windowMs must be positive numbers, got ${JSON.stringify(b)}`,
+      );
     }
     out[action] = { calls: b.calls, windowMs: b.windowMs };
   }
@@ -85,9 +96,15 @@ export function accountBudgets(overrides: Partial<Record<CloudAction, Budget>> =
 }
 
 /** The node's per-action limits: budget x share, at least one call per window. */
-export function nodeBudgets(share: number, overrides: Partial<Record<CloudAction, Budget>> = {}): Record<CloudAction, Budget> {
+export function nodeBudgets(
+  share: number,
+  overrides: Partial<Record<CloudAction, Budget>> = {},
+): Record<CloudAction, Budget> {
   if (!(share > 0 && share <= 1)) {
-    throw new CloudConfigError('budgetShare', `must be a fraction in (0, 1], got ${share}; e.g. 0.5 for half of the account's budget`);
+    throw new CloudConfigError(
+      'budgetShare',
+      `must be a fraction in (0, 1], got ${share}; e.g. 0.5 for half of the account's budget`,
+    );
   }
   const out = accountBudgets(overrides);
   for (const action of CLOUD_ACTIONS) {

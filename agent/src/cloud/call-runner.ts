@@ -54,13 +54,16 @@ export class CallRunner {
         failpoint(`cloud:${action}:send`);
         const sending = send();
         // Settle the slot when the call itself ends, even if the caller stopped waiting for it.
-        sending.then(() => slot.finish(), (err) => {
-          const e = classifyError(action, err, ctx);
-          if (e.code !== 'CloudThrottled') return slot.finish();
-          // Pause first, so the refunded place is not handed straight to the next call.
-          this.deps.limiter.for(action).onThrottled(slot.startedAt, e.retryAfterMs);
-          slot.refund();
-        });
+        sending.then(
+          () => slot.finish(),
+          (err) => {
+            const e = classifyError(action, err, ctx);
+            if (e.code !== 'CloudThrottled') return slot.finish();
+            // Pause first, so the refunded place is not handed straight to the next call.
+            this.deps.limiter.for(action).onThrottled(slot.startedAt, e.retryAfterMs);
+            slot.refund();
+          },
+        );
         try {
           const answer = await untilAborted(sending, signal);
           failpoint(`cloud:${action}:answer`);
@@ -68,9 +71,18 @@ export class CallRunner {
           this.observe(action, 'Success', t0);
           this.deps.limiter.for(action).onSuccess();
           this.deps.logger.debug('cloud call', {
-            action, requestId: answer.body?.requestId ?? '', code: 'Success', attempt, durationMs: this.deps.clock.now() - t0,
+            action,
+            requestId: answer.body?.requestId ?? '',
+            code: 'Success',
+            attempt,
+            durationMs: this.deps.clock.now() - t0,
           });
-          recordCall({ action, requestId: answer.body?.requestId ?? '', code: 'Success', durationMs: this.deps.clock.now() - t0 });
+          recordCall({
+            action,
+            requestId: answer.body?.requestId ?? '',
+            code: 'Success',
+            durationMs: this.deps.clock.now() - t0,
+          });
           return answer;
         } catch (err) {
           if (signal.aborted && !(err instanceof CloudError) && err === signal.reason) throw err;
@@ -80,10 +92,19 @@ export class CallRunner {
           this.lastFailure.set(action, e);
           this.observe(action, e.cloudCode || e.code, t0);
           this.deps.logger.debug('cloud call', {
-            action, requestId: e.requestId, code: e.cloudCode || e.code, attempt, retryable: e.retryable,
+            action,
+            requestId: e.requestId,
+            code: e.cloudCode || e.code,
+            attempt,
+            retryable: e.retryable,
             durationMs: this.deps.clock.now() - t0,
           });
-          recordCall({ action, requestId: e.requestId, code: e.cloudCode || e.code, durationMs: this.deps.clock.now() - t0 });
+          recordCall({
+            action,
+            requestId: e.requestId,
+            code: e.cloudCode || e.code,
+            durationMs: this.deps.clock.now() - t0,
+          });
           if (e.code === 'CloudThrottled') this.deps.metrics.throttled.inc({ action });
           if (!e.retryable) throw e;
           this.deps.metrics.retries.inc({ action });
@@ -118,13 +139,18 @@ export class CallRunner {
   private deadline(callerSignal: AbortSignal | undefined): { signal: AbortSignal; cancel: () => void } {
     if (callerSignal) return { signal: callerSignal, cancel: () => {} };
     const ac = new AbortController();
-    const cancel = this.deps.clock.setTimer(() => ac.abort(new Error('default cloud deadline passed')), this.deps.defaultDeadlineMs);
+    const cancel = this.deps.clock.setTimer(
+      () => ac.abort(new Error('default cloud deadline passed')),
+      this.deps.defaultDeadlineMs,
+    );
     return { signal: ac.signal, cancel };
   }
 
   /** The caller's deadline passed; `last` defaults to the action's latest failure, if any. */
   deadlineError(action: CloudAction, last: CloudError | undefined = this.lastFailure.get(action)): CloudError {
-    const why = last ? `; last failure: ${last.message}` : ' (no failure seen: waiting for the rate limiter or a shared call)';
+    const why = last
+      ? `; last failure: ${last.message}`
+      : ' (no failure seen: waiting for the rate limiter or a shared call)';
     return new CloudError('CloudDeadlineExceeded', `${action}: deadline passed before the call succeeded${why}`, {
       action,
       cloudCode: last?.cloudCode ?? '',

@@ -7,11 +7,23 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { backoffDelay, DEFAULT_RETRY_POLICIES, type BackoffPolicy } from '../retry/index.js';
 import { BatchPartialFailure, KeyedBatcher } from './batcher.js';
-import { accountBudgets, DEFAULT_ACCOUNT_RESERVE, DEFAULT_BUDGET_SHARE, nodeBudgets, type Budget, type CloudAction } from './budgets.js';
+import {
+  accountBudgets,
+  DEFAULT_ACCOUNT_RESERVE,
+  DEFAULT_BUDGET_SHARE,
+  nodeBudgets,
+  type Budget,
+  type CloudAction,
+} from './budgets.js';
 import { FleetBudget, type DemandBoard } from './fleet-budget.js';
 import { CallRunner } from './call-runner.js';
 import { sleep, systemClock, untilAborted, type Clock } from '../../../lib/clock.js';
-import { SecretRegistry, buildCredential, validateCredentialsOptions, type CloudCredentialsOptions } from './credentials.js';
+import {
+  SecretRegistry,
+  buildCredential,
+  validateCredentialsOptions,
+  type CloudCredentialsOptions,
+} from './credentials.js';
 import { EniCache } from './eni-cache.js';
 import { CloudConfigError, CloudError, classifyCloudCode, classifyError } from './errors.js';
 import { createCloudMetrics } from './metrics.js';
@@ -20,7 +32,14 @@ import { pointsAt } from './points-at.js';
 import { RateLimiter, type Slot } from './rate-limiter.js';
 import { checkEndpoint, createSdkClients, loadSdkModules, type SdkClients } from './sdk.js';
 import {
-  MAX_TAGS, type AllocatedEip, type AllocateEipRequest, type CloudClient, type Eip, type EipStatus, type EniBinding, type NetworkInterface,
+  MAX_TAGS,
+  type AllocatedEip,
+  type AllocateEipRequest,
+  type CloudClient,
+  type Eip,
+  type EipStatus,
+  type EniBinding,
+  type NetworkInterface,
 } from './types.js';
 import type { Logger } from '../log/logger.js';
 import { sdkAllocateParameters } from '../../../lib/annotations.js';
@@ -92,13 +111,15 @@ const ENI_PAGE_SIZE = 100;
 
 function positive(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (!(Number.isFinite(value) && value > 0)) throw new CloudConfigError(field, `must be a positive number of milliseconds, got ${value}`);
+  if (!(Number.isFinite(value) && value > 0))
+    throw new CloudConfigError(field, `must be a positive number of milliseconds, got ${value}`);
   return value;
 }
 
 function tagList(tags: Record<string, string>, field: string): { key: string; value: string }[] {
   const list = Object.entries(tags).map(([key, value]) => ({ key, value }));
-  if (list.length > MAX_TAGS) throw new CloudConfigError(field, `at most ${MAX_TAGS} tags per EIP, got ${list.length}; drop some eip-tags`);
+  if (list.length > MAX_TAGS)
+    throw new CloudConfigError(field, `at most ${MAX_TAGS} tags per EIP, got ${list.length}; drop some eip-tags`);
   for (const t of list) {
     if (!t.key) throw new CloudConfigError(field, 'a tag key is empty; every tag needs a key');
   }
@@ -112,10 +133,23 @@ function checkClientToken(token: string): void {
 }
 
 type SdkEip = {
-  allocationId?: string; ipAddress?: string; status?: string; instanceId?: string; instanceType?: string;
-  privateIpAddress?: string; bandwidth?: string; internetChargeType?: string; chargeType?: string; ISP?: string;
-  name?: string; description?: string; resourceGroupId?: string; publicIpAddressPoolId?: string;
-  bandwidthPackageId?: string; allocationTime?: string; tags?: { tag?: { key?: string; value?: string }[] };
+  allocationId?: string;
+  ipAddress?: string;
+  status?: string;
+  instanceId?: string;
+  instanceType?: string;
+  privateIpAddress?: string;
+  bandwidth?: string;
+  internetChargeType?: string;
+  chargeType?: string;
+  ISP?: string;
+  name?: string;
+  description?: string;
+  resourceGroupId?: string;
+  publicIpAddressPoolId?: string;
+  bandwidthPackageId?: string;
+  allocationTime?: string;
+  tags?: { tag?: { key?: string; value?: string }[] };
 };
 
 function toEip(e: SdkEip): Eip {
@@ -143,7 +177,10 @@ function toEip(e: SdkEip): Eip {
 }
 
 type SdkEni = {
-  networkInterfaceId?: string; instanceId?: string; type?: string; privateIpAddress?: string;
+  networkInterfaceId?: string;
+  instanceId?: string;
+  type?: string;
+  privateIpAddress?: string;
   attachment?: { instanceId?: string };
   privateIpSets?: { privateIpSet?: { privateIpAddress?: string; primary?: boolean }[] };
 };
@@ -163,7 +200,13 @@ function toEni(n: SdkEni, instanceId: string): NetworkInterface {
 }
 
 function rejected(action: CloudAction, message: string, cloudCode = ''): CloudError {
-  return new CloudError('CloudRejected', `${action}: ${message}`, { action, cloudCode, httpStatus: 0, requestId: '', retryable: false });
+  return new CloudError('CloudRejected', `${action}: ${message}`, {
+    action,
+    cloudCode,
+    httpStatus: 0,
+    requestId: '',
+    retryable: false,
+  });
 }
 
 class SdkCloudClient implements ClosableCloudClient {
@@ -183,19 +226,29 @@ class SdkCloudClient implements ClosableCloudClient {
   private readonly pause: (round: number, action: CloudAction, signal: AbortSignal | undefined) => Promise<void>;
 
   constructor(options: CloudClientOptions, deps: CloudClientDeps) {
-    if (!options.regionId.trim()) throw new CloudConfigError('regionId', "is required, e.g. 'cn-hangzhou' (the node's region from metadata)");
+    if (!options.regionId.trim())
+      throw new CloudConfigError('regionId', "is required, e.g. 'cn-hangzhou' (the node's region from metadata)");
     const protocol = options.protocol ?? 'https';
-    if (!['http', 'https'].includes(protocol)) throw new CloudConfigError('protocol', `must be 'http' or 'https', got ${JSON.stringify(protocol)}`);
+    if (!['http', 'https'].includes(protocol))
+      throw new CloudConfigError('protocol', `must be 'http' or 'https', got ${JSON.stringify(protocol)}`);
     const vpcEndpoint = checkEndpoint('endpoints.vpcEndpoint', options.endpoints?.vpcEndpoint ?? '');
     const ecsEndpoint = checkEndpoint('endpoints.ecsEndpoint', options.endpoints?.ecsEndpoint ?? '');
     validateCredentialsOptions(options.credentials);
     const connectMs = positive(options.timeouts?.connectMs, 3000, 'timeouts.connectMs');
     const readMs = positive(options.timeouts?.readMs, 10_000, 'timeouts.readMs');
-    const defaultDeadlineMs = positive(options.timeouts?.defaultDeadlineMs, DEFAULT_RETRY_POLICIES.cloudCall.deadlineMs, 'timeouts.defaultDeadlineMs');
+    const defaultDeadlineMs = positive(
+      options.timeouts?.defaultDeadlineMs,
+      DEFAULT_RETRY_POLICIES.cloudCall.deadlineMs,
+      'timeouts.defaultDeadlineMs',
+    );
     const metadataMs = positive(options.timeouts?.metadataMs, 1000, 'timeouts.metadataMs');
     const { associationWait, cloudCall } = DEFAULT_RETRY_POLICIES;
     const pollIntervalMs = positive(options.pollIntervalMs, associationWait.intervalMs, 'pollIntervalMs');
-    const pollMaxIntervalMs = positive(options.pollMaxIntervalMs, pollIntervalMs * (associationWait.maxIntervalMs / associationWait.intervalMs), 'pollMaxIntervalMs');
+    const pollMaxIntervalMs = positive(
+      options.pollMaxIntervalMs,
+      pollIntervalMs * (associationWait.maxIntervalMs / associationWait.intervalMs),
+      'pollMaxIntervalMs',
+    );
     const backoff = {
       baseMs: positive(options.backoff?.baseMs, cloudCall.baseMs, 'backoff.baseMs'),
       maxMs: positive(options.backoff?.maxMs, cloudCall.maxMs, 'backoff.maxMs'),
@@ -204,25 +257,36 @@ class SdkCloudClient implements ClosableCloudClient {
     this.vpcId = options.vpcId.trim();
     const clock = deps.clock ?? systemClock;
     const random = deps.random ?? Math.random;
-    this.pause = (round, action, signal) => this.bounded(action, sleep(clock, backoffDelay(round, backoff, random), signal), signal);
+    this.pause = (round, action, signal) =>
+      this.bounded(action, sleep(clock, backoffDelay(round, backoff, random), signal), signal);
     const logger = deps.logger.child({ component: 'cloud' });
 
     const metrics = createCloudMetrics(deps.registry);
     const caps = nodeBudgets(options.budgetShare ?? DEFAULT_BUDGET_SHARE, options.budgets);
     if (options.fleet) {
       const reserve = options.fleet.accountReserve ?? DEFAULT_ACCOUNT_RESERVE;
-      if (!(reserve >= 0 && reserve < 1)) throw new CloudConfigError('accountReserve', `must be a fraction in [0, 1), got ${reserve}; e.g. 0.05 to leave 5% of every budget to other users of the account`);
-      this.fleet = new FleetBudget({
-        nodeName: options.fleet.nodeName,
-        intervalMs: positive(options.fleet.intervalMs, 5000, 'fleet.intervalMs'),
-        reserve,
-        account: accountBudgets(options.budgets),
-        caps,
-      }, {
-        board: options.fleet.board, clock, logger, isLeader: options.fleet.isLeader,
-        extraDemand: () => ({ DescribeEipAddresses: Math.ceil(this.poller.watching / MAX_IDS_PER_DESCRIBE) }),
-        onCoordinated: (on) => metrics.coordinated.set(on ? 1 : 0),
-      });
+      if (!(reserve >= 0 && reserve < 1))
+        throw new CloudConfigError(
+          'accountReserve',
+          `must be a fraction in [0, 1), got ${reserve}; e.g. 0.05 to leave 5% of every budget to other users of the account`,
+        );
+      this.fleet = new FleetBudget(
+        {
+          nodeName: options.fleet.nodeName,
+          intervalMs: positive(options.fleet.intervalMs, 5000, 'fleet.intervalMs'),
+          reserve,
+          account: accountBudgets(options.budgets),
+          caps,
+        },
+        {
+          board: options.fleet.board,
+          clock,
+          logger,
+          isLeader: options.fleet.isLeader,
+          extraDemand: () => ({ DescribeEipAddresses: Math.ceil(this.poller.watching / MAX_IDS_PER_DESCRIBE) }),
+          onCoordinated: (on) => metrics.coordinated.set(on ? 1 : 0),
+        },
+      );
     }
     this.limiter = new RateLimiter(caps, clock, () => this.fleet?.wake());
     this.fleet?.attach(this.limiter);
@@ -239,10 +303,19 @@ class SdkCloudClient implements ClosableCloudClient {
     this.buildSdk = async () => {
       const modules = await loadSdkModules();
       const credential = buildCredential(modules.credentials, options.credentials, this.secrets, metadataMs);
-      return createSdkClients(modules, {
-        regionId: this.regionId, vpcEndpoint, ecsEndpoint, protocol, connectTimeoutMs: connectMs, readTimeoutMs: readMs,
-        legacySignature: options.legacySignature ?? false,
-      }, credential);
+      return createSdkClients(
+        modules,
+        {
+          regionId: this.regionId,
+          vpcEndpoint,
+          ecsEndpoint,
+          protocol,
+          connectTimeoutMs: connectMs,
+          readTimeoutMs: readMs,
+          legacySignature: options.legacySignature ?? false,
+        },
+        credential,
+      );
     };
     this.describeBatcher = new KeyedBatcher<string, Eip, Slot>({
       maxBatch: MAX_IDS_PER_DESCRIBE,
@@ -250,7 +323,13 @@ class SdkCloudClient implements ClosableCloudClient {
       exec: (ids, slot) => this.describeMany(ids, slot),
       unused: (slot) => slot.refund(),
     });
-    this.poller = new EipPoller({ describe: (id) => this.describeEip(id), clock, intervalMs: pollIntervalMs, maxIntervalMs: pollMaxIntervalMs, logger });
+    this.poller = new EipPoller({
+      describe: (id) => this.describeEip(id),
+      clock,
+      intervalMs: pollIntervalMs,
+      maxIntervalMs: pollMaxIntervalMs,
+      logger,
+    });
     this.enis = new EniCache((instanceId) => this.listEnis(instanceId));
   }
 
@@ -286,7 +365,9 @@ class SdkCloudClient implements ClosableCloudClient {
   private clients(): Promise<SdkClients> {
     if (!this.sdk) {
       this.sdk = this.buildSdk();
-      this.sdk.catch(() => { this.sdk = undefined; });
+      this.sdk.catch(() => {
+        this.sdk = undefined;
+      });
     }
     return this.sdk;
   }
@@ -295,7 +376,10 @@ class SdkCloudClient implements ClosableCloudClient {
     checkClientToken(req.clientToken);
     const tag = tagList(req.tags, 'tags');
     if (req.securityProtectionTypes && req.securityProtectionTypes.length > 1) {
-      throw new CloudConfigError('securityProtectionTypes', `at most one value (AntiDDoS_Enhanced), got ${req.securityProtectionTypes.length}`);
+      throw new CloudConfigError(
+        'securityProtectionTypes',
+        `at most one value (AntiDDoS_Enhanced), got ${req.securityProtectionTypes.length}`,
+      );
     }
     const sdk = await this.sdkFor('AllocateEipAddress', signal);
     const m = sdk.modules.vpc;
@@ -305,9 +389,14 @@ class SdkCloudClient implements ClosableCloudClient {
       ...sdkAllocateParameters(req),
       tag: tag.map((t) => new m.AllocateEipAddressRequestTag(t)),
     });
-    const answer = await this.runner.run('AllocateEipAddress', () => sdk.vpc.allocateEipAddressWithOptions(request, sdk.runtime()), { signal });
+    const answer = await this.runner.run(
+      'AllocateEipAddress',
+      () => sdk.vpc.allocateEipAddressWithOptions(request, sdk.runtime()),
+      { signal },
+    );
     const body = answer.body;
-    if (!body?.allocationId || !body.eipAddress) throw rejected('AllocateEipAddress', 'answer lacks AllocationId or EipAddress');
+    if (!body?.allocationId || !body.eipAddress)
+      throw rejected('AllocateEipAddress', 'answer lacks AllocationId or EipAddress');
     return { allocationId: body.allocationId, ipAddress: body.eipAddress, resourceGroupId: body.resourceGroupId ?? '' };
   }
 
@@ -324,12 +413,20 @@ class SdkCloudClient implements ClosableCloudClient {
     });
     for (let round = 1; ; round++) {
       try {
-        await this.runner.run('AssociateEipAddress', () => sdk.vpc.associateEipAddressWithOptions(request, sdk.runtime()), { signal });
+        await this.runner.run(
+          'AssociateEipAddress',
+          () => sdk.vpc.associateEipAddressWithOptions(request, sdk.runtime()),
+          { signal },
+        );
         return;
       } catch (err) {
         if (!(err instanceof CloudError) || err.cloudCode !== 'IncorrectEipStatus') throw err;
         const eip = await this.describeEip(binding.allocationId, signal);
-        if (!eip) throw new CloudError('CloudNotFound', `AssociateEipAddress: EIP ${binding.allocationId} does not exist`, { ...details(err), retryable: false });
+        if (!eip)
+          throw new CloudError('CloudNotFound', `AssociateEipAddress: EIP ${binding.allocationId} does not exist`, {
+            ...details(err),
+            retryable: false,
+          });
         if ((eip.status === 'InUse' || eip.status === 'Associating') && this.pointsAt(eip, binding)) return;
         // Free again by now (it was finishing a transition when we asked): ask again.
         if (eip.status === 'Available') {
@@ -337,8 +434,12 @@ class SdkCloudClient implements ClosableCloudClient {
           continue;
         }
         if (!retryableNow(err, eip)) {
-          throw new CloudError('CloudRejected', `AssociateEipAddress: EIP ${binding.allocationId} is ${eip.status}`
-            + `${eip.instanceId ? ` on ${eip.instanceId}${eip.privateIpAddress ? `/${eip.privateIpAddress}` : ''}` : ''}, not free to bind [RequestId ${err.requestId}]`, details(err));
+          throw new CloudError(
+            'CloudRejected',
+            `AssociateEipAddress: EIP ${binding.allocationId} is ${eip.status}` +
+              `${eip.instanceId ? ` on ${eip.instanceId}${eip.privateIpAddress ? `/${eip.privateIpAddress}` : ''}` : ''}, not free to bind [RequestId ${err.requestId}]`,
+            details(err),
+          );
         }
         await this.waitForEip(binding.allocationId, () => true, signal);
       }
@@ -358,13 +459,24 @@ class SdkCloudClient implements ClosableCloudClient {
     for (let round = 1; ; round++) {
       // Re-describe first: never unbind an EIP that has moved to another IP or instance.
       const eip = await this.describeEip(binding.allocationId, signal);
-      if (!eip || !this.pointsAt(eip, binding) || eip.status === 'Available' || eip.status === 'Unassociating' || eip.status === 'Releasing') return;
+      if (
+        !eip ||
+        !this.pointsAt(eip, binding) ||
+        eip.status === 'Available' ||
+        eip.status === 'Unassociating' ||
+        eip.status === 'Releasing'
+      )
+        return;
       if (eip.status === 'Associating') {
         await this.waitForEip(binding.allocationId, () => true, signal);
         continue;
       }
       try {
-        await this.runner.run('UnassociateEipAddress', () => sdk.vpc.unassociateEipAddressWithOptions(request, sdk.runtime()), { signal });
+        await this.runner.run(
+          'UnassociateEipAddress',
+          () => sdk.vpc.unassociateEipAddressWithOptions(request, sdk.runtime()),
+          { signal },
+        );
         return;
       } catch (err) {
         if (!(err instanceof CloudError)) throw err;
@@ -381,7 +493,9 @@ class SdkCloudClient implements ClosableCloudClient {
     const request = new sdk.modules.vpc.ReleaseEipAddressRequest({ regionId: this.regionId, allocationId });
     for (let round = 1; ; round++) {
       try {
-        await this.runner.run('ReleaseEipAddress', () => sdk.vpc.releaseEipAddressWithOptions(request, sdk.runtime()), { signal });
+        await this.runner.run('ReleaseEipAddress', () => sdk.vpc.releaseEipAddressWithOptions(request, sdk.runtime()), {
+          signal,
+        });
         return;
       } catch (err) {
         if (!(err instanceof CloudError)) throw err;
@@ -394,8 +508,12 @@ class SdkCloudClient implements ClosableCloudClient {
           continue;
         }
         if (!retryableNow(err, eip)) {
-          throw new CloudError('CloudRejected', `ReleaseEipAddress: EIP ${allocationId} is ${eip.status}`
-            + `${eip.instanceId ? ` (bound to ${eip.instanceId})` : ''}; unassociate it first [RequestId ${err.requestId}]`, details(err));
+          throw new CloudError(
+            'CloudRejected',
+            `ReleaseEipAddress: EIP ${allocationId} is ${eip.status}` +
+              `${eip.instanceId ? ` (bound to ${eip.instanceId})` : ''}; unassociate it first [RequestId ${err.requestId}]`,
+            details(err),
+          );
         }
         await this.waitForEip(allocationId, () => true, signal);
       }
@@ -404,18 +522,29 @@ class SdkCloudClient implements ClosableCloudClient {
 
   describeEip(allocationId: string, signal?: AbortSignal): Promise<Eip | undefined> {
     if (!allocationId || allocationId.includes(',')) {
-      return Promise.reject(new CloudConfigError('allocationId', `must be one EIP id like 'eip-...', got ${JSON.stringify(allocationId)}`));
+      return Promise.reject(
+        new CloudConfigError('allocationId', `must be one EIP id like 'eip-...', got ${JSON.stringify(allocationId)}`),
+      );
     }
     return this.bounded('DescribeEipAddresses', this.describeBatcher.get(allocationId, signal), signal);
   }
 
   private async describeMany(ids: string[], slot: Slot): Promise<Map<string, Eip>> {
-    const sdk = await this.clients().catch((err) => { slot.refund(); throw err; });
-    const request = new sdk.modules.vpc.DescribeEipAddressesRequest({
-      regionId: this.regionId, allocationId: ids.join(','), pageSize: MAX_IDS_PER_DESCRIBE, pageNumber: 1,
+    const sdk = await this.clients().catch((err) => {
+      slot.refund();
+      throw err;
     });
-    const answer = await this.runner.run('DescribeEipAddresses',
-      () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()), { firstSlot: slot });
+    const request = new sdk.modules.vpc.DescribeEipAddressesRequest({
+      regionId: this.regionId,
+      allocationId: ids.join(','),
+      pageSize: MAX_IDS_PER_DESCRIBE,
+      pageNumber: 1,
+    });
+    const answer = await this.runner.run(
+      'DescribeEipAddresses',
+      () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()),
+      { firstSlot: slot },
+    );
     const out = new Map<string, Eip>();
     for (const e of answer.body?.eipAddresses?.eipAddress ?? []) {
       const eip = toEip(e);
@@ -426,15 +555,26 @@ class SdkCloudClient implements ClosableCloudClient {
 
   async listEipsByTags(tags: Record<string, string>, signal?: AbortSignal): Promise<Eip[]> {
     const tag = tagList(tags, 'tags');
-    if (tag.length === 0) throw new CloudConfigError('tags', 'give at least one tag to list by (listing every EIP of the account is not what you want)');
+    if (tag.length === 0)
+      throw new CloudConfigError(
+        'tags',
+        'give at least one tag to list by (listing every EIP of the account is not what you want)',
+      );
     const sdk = await this.sdkFor('DescribeEipAddresses', signal);
     const m = sdk.modules.vpc;
     const out: Eip[] = [];
     for (let page = 1; ; page++) {
       const request = new m.DescribeEipAddressesRequest({
-        regionId: this.regionId, pageSize: EIP_PAGE_SIZE, pageNumber: page, tag: tag.map((t) => new m.DescribeEipAddressesRequestTag(t)),
+        regionId: this.regionId,
+        pageSize: EIP_PAGE_SIZE,
+        pageNumber: page,
+        tag: tag.map((t) => new m.DescribeEipAddressesRequestTag(t)),
       });
-      const answer = await this.runner.run('DescribeEipAddresses', () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()), { signal });
+      const answer = await this.runner.run(
+        'DescribeEipAddresses',
+        () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()),
+        { signal },
+      );
       const items = answer.body?.eipAddresses?.eipAddress ?? [];
       out.push(...items.map(toEip));
       const total = answer.body?.totalCount ?? 0;
@@ -442,7 +582,11 @@ class SdkCloudClient implements ClosableCloudClient {
     }
   }
 
-  waitForEip(allocationId: string, done: (eip: Eip | undefined) => boolean, signal?: AbortSignal): Promise<Eip | undefined> {
+  waitForEip(
+    allocationId: string,
+    done: (eip: Eip | undefined) => boolean,
+    signal?: AbortSignal,
+  ): Promise<Eip | undefined> {
     return this.bounded('DescribeEipAddresses', this.poller.wait(allocationId, done, signal), signal);
   }
 
@@ -470,29 +614,44 @@ class SdkCloudClient implements ClosableCloudClient {
     if (!ok) throw rejected('TagResources', `EIP ${allocationId} was not tagged`);
   }
 
-  private async tagMany(ids: string[], tag: { key: string; value: string }[], slot: Slot | undefined): Promise<Map<string, true>> {
-    const sdk = await this.clients().catch((err) => { slot?.refund(); throw err; });
+  private async tagMany(
+    ids: string[],
+    tag: { key: string; value: string }[],
+    slot: Slot | undefined,
+  ): Promise<Map<string, true>> {
+    const sdk = await this.clients().catch((err) => {
+      slot?.refund();
+      throw err;
+    });
     const m = sdk.modules.vpc;
     const request = new m.TagResourcesRequest({
-      regionId: this.regionId, resourceType: 'EIP', resourceId: ids, tag: tag.map((t) => new m.TagResourcesRequestTag(t)),
+      regionId: this.regionId,
+      resourceType: 'EIP',
+      resourceId: ids,
+      tag: tag.map((t) => new m.TagResourcesRequestTag(t)),
     });
     try {
-      await this.runner.run('TagResources', () => sdk.vpc.tagResourcesWithOptions(request, sdk.runtime()),
-        slot ? { firstSlot: slot } : {});
+      await this.runner.run(
+        'TagResources',
+        () => sdk.vpc.tagResourcesWithOptions(request, sdk.runtime()),
+        slot ? { firstSlot: slot } : {},
+      );
       return new Map(ids.map((id) => [id, true]));
     } catch (err) {
       // One bad id fails the whole call; retry each alone so only its own caller sees the error.
       if (!(err instanceof CloudError) || err.retryable || ids.length === 1) throw err;
       const out = new Map<string, true>();
       const failures = new Map<string, unknown>();
-      await Promise.all(ids.map(async (id) => {
-        try {
-          await this.tagMany([id], tag, undefined);
-          out.set(id, true);
-        } catch (e) {
-          failures.set(id, e);
-        }
-      }));
+      await Promise.all(
+        ids.map(async (id) => {
+          try {
+            await this.tagMany([id], tag, undefined);
+            out.set(id, true);
+          } catch (e) {
+            failures.set(id, e);
+          }
+        }),
+      );
       if (failures.size > 0) throw new BatchPartialFailure(out, failures);
       return out;
     }
@@ -503,18 +662,32 @@ class SdkCloudClient implements ClosableCloudClient {
     if (keys.some((k) => !k)) throw new CloudConfigError('keys', 'a tag key is empty; name every key to remove');
     const sdk = await this.sdkFor('UnTagResources', signal);
     const request = new sdk.modules.vpc.UnTagResourcesRequest({
-      regionId: this.regionId, resourceType: 'EIP', resourceId: [allocationId], tagKey: keys,
+      regionId: this.regionId,
+      resourceType: 'EIP',
+      resourceId: [allocationId],
+      tagKey: keys,
     });
-    await this.runner.run('UnTagResources', () => sdk.vpc.unTagResourcesWithOptions(request, sdk.runtime()), { signal });
+    await this.runner.run('UnTagResources', () => sdk.vpc.unTagResourcesWithOptions(request, sdk.runtime()), {
+      signal,
+    });
   }
 
   async setEipBandwidth(allocationId: string, bandwidth: string, signal?: AbortSignal): Promise<void> {
-    if (!/^[1-9]\d*$/.test(bandwidth)) throw new CloudConfigError('bandwidth', `must be Mbps as a positive integer, got ${JSON.stringify(bandwidth)}`);
+    if (!/^[1-9]\d*$/.test(bandwidth))
+      throw new CloudConfigError('bandwidth', `must be Mbps as a positive integer, got ${JSON.stringify(bandwidth)}`);
     const sdk = await this.sdkFor('ModifyEipAddressAttribute', signal);
-    const request = new sdk.modules.vpc.ModifyEipAddressAttributeRequest({ regionId: this.regionId, allocationId, bandwidth });
+    const request = new sdk.modules.vpc.ModifyEipAddressAttributeRequest({
+      regionId: this.regionId,
+      allocationId,
+      bandwidth,
+    });
     for (;;) {
       try {
-        await this.runner.run('ModifyEipAddressAttribute', () => sdk.vpc.modifyEipAddressAttributeWithOptions(request, sdk.runtime()), { signal });
+        await this.runner.run(
+          'ModifyEipAddressAttribute',
+          () => sdk.vpc.modifyEipAddressAttributeWithOptions(request, sdk.runtime()),
+          { signal },
+        );
         return;
       } catch (err) {
         // Setting the same value twice is harmless; only a transition in flight is waited out.
@@ -529,8 +702,16 @@ class SdkCloudClient implements ClosableCloudClient {
 
   async countEips(signal?: AbortSignal): Promise<number> {
     const sdk = await this.sdkFor('DescribeEipAddresses', signal);
-    const request = new sdk.modules.vpc.DescribeEipAddressesRequest({ regionId: this.regionId, pageSize: 1, pageNumber: 1 });
-    const answer = await this.runner.run('DescribeEipAddresses', () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()), { signal });
+    const request = new sdk.modules.vpc.DescribeEipAddressesRequest({
+      regionId: this.regionId,
+      pageSize: 1,
+      pageNumber: 1,
+    });
+    const answer = await this.runner.run(
+      'DescribeEipAddresses',
+      () => sdk.vpc.describeEipAddressesWithOptions(request, sdk.runtime()),
+      { signal },
+    );
     const total = answer.body?.totalCount;
     if (typeof total !== 'number') throw rejected('DescribeEipAddresses', 'answer lacks TotalCount');
     return total;
@@ -539,11 +720,19 @@ class SdkCloudClient implements ClosableCloudClient {
   async addToBandwidthPackage(bandwidthPackageId: string, allocationId: string, signal?: AbortSignal): Promise<void> {
     const sdk = await this.sdkFor('AddCommonBandwidthPackageIp', signal);
     const request = new sdk.modules.vpc.AddCommonBandwidthPackageIpRequest({
-      regionId: this.regionId, bandwidthPackageId, ipInstanceId: allocationId, ipType: 'EIP', clientToken: randomUUID(),
+      regionId: this.regionId,
+      bandwidthPackageId,
+      ipInstanceId: allocationId,
+      ipType: 'EIP',
+      clientToken: randomUUID(),
     });
     for (;;) {
       try {
-        await this.runner.run('AddCommonBandwidthPackageIp', () => sdk.vpc.addCommonBandwidthPackageIpWithOptions(request, sdk.runtime()), { signal });
+        await this.runner.run(
+          'AddCommonBandwidthPackageIp',
+          () => sdk.vpc.addCommonBandwidthPackageIpWithOptions(request, sdk.runtime()),
+          { signal },
+        );
         return;
       } catch (err) {
         if (!(err instanceof CloudError) || err.retryable) throw err;
@@ -555,14 +744,25 @@ class SdkCloudClient implements ClosableCloudClient {
     }
   }
 
-  async removeFromBandwidthPackage(bandwidthPackageId: string, allocationId: string, signal?: AbortSignal): Promise<void> {
+  async removeFromBandwidthPackage(
+    bandwidthPackageId: string,
+    allocationId: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const sdk = await this.sdkFor('RemoveCommonBandwidthPackageIp', signal);
     const request = new sdk.modules.vpc.RemoveCommonBandwidthPackageIpRequest({
-      regionId: this.regionId, bandwidthPackageId, ipInstanceId: allocationId, clientToken: randomUUID(),
+      regionId: this.regionId,
+      bandwidthPackageId,
+      ipInstanceId: allocationId,
+      clientToken: randomUUID(),
     });
     for (;;) {
       try {
-        await this.runner.run('RemoveCommonBandwidthPackageIp', () => sdk.vpc.removeCommonBandwidthPackageIpWithOptions(request, sdk.runtime()), { signal });
+        await this.runner.run(
+          'RemoveCommonBandwidthPackageIp',
+          () => sdk.vpc.removeCommonBandwidthPackageIpWithOptions(request, sdk.runtime()),
+          { signal },
+        );
         return;
       } catch (err) {
         if (!(err instanceof CloudError) || err.retryable) throw err;
@@ -575,8 +775,13 @@ class SdkCloudClient implements ClosableCloudClient {
     }
   }
 
-  findEniByPrivateIp(instanceId: string, privateIp: string, signal?: AbortSignal): Promise<NetworkInterface | undefined> {
-    if (!instanceId) return Promise.reject(new CloudConfigError('instanceId', "is required, e.g. 'i-...' (the node's instance id)"));
+  findEniByPrivateIp(
+    instanceId: string,
+    privateIp: string,
+    signal?: AbortSignal,
+  ): Promise<NetworkInterface | undefined> {
+    if (!instanceId)
+      return Promise.reject(new CloudConfigError('instanceId', "is required, e.g. 'i-...' (the node's instance id)"));
     if (!privateIp) return Promise.reject(new CloudConfigError('privateIp', 'is required (the pod IPv4 address)'));
     return this.bounded('DescribeNetworkInterfaces', this.enis.find(instanceId, privateIp, signal), signal);
   }
@@ -587,11 +792,15 @@ class SdkCloudClient implements ClosableCloudClient {
     let nextToken = '';
     do {
       const request = new sdk.modules.ecs.DescribeNetworkInterfacesRequest({
-        regionId: this.regionId, instanceId, maxResults: ENI_PAGE_SIZE,
+        regionId: this.regionId,
+        instanceId,
+        maxResults: ENI_PAGE_SIZE,
         ...(this.vpcId ? { vpcId: this.vpcId } : {}),
         ...(nextToken ? { nextToken } : {}),
       });
-      const answer = await this.runner.run('DescribeNetworkInterfaces', () => sdk.ecs.describeNetworkInterfacesWithOptions(request, sdk.runtime()));
+      const answer = await this.runner.run('DescribeNetworkInterfaces', () =>
+        sdk.ecs.describeNetworkInterfacesWithOptions(request, sdk.runtime()),
+      );
       for (const n of answer.body?.networkInterfaceSets?.networkInterfaceSet ?? []) out.push(toEni(n, instanceId));
       nextToken = answer.body?.nextToken ?? '';
     } while (nextToken);
@@ -615,7 +824,13 @@ function retryableNow(err: CloudError, eip: Eip): boolean {
 }
 
 function details(err: CloudError) {
-  return { action: err.action, cloudCode: err.cloudCode, httpStatus: err.httpStatus, requestId: err.requestId, retryable: false };
+  return {
+    action: err.action,
+    cloudCode: err.cloudCode,
+    httpStatus: err.httpStatus,
+    requestId: err.requestId,
+    retryable: false,
+  };
 }
 
 export function createCloudClient(options: CloudClientOptions, deps: CloudClientDeps): ClosableCloudClient {

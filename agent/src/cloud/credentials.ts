@@ -11,25 +11,30 @@ import { CloudConfigError, CredentialSourceError, stripQueryStrings } from './er
 export type CloudCredentialsOptions =
   | { type: 'access_key'; accessKeyId: string; accessKeySecret: string }
   | {
-    type: 'ecs_ram_role';
-    /** 'http://HOST[:PORT]' or 'HOST[:PORT]'; the real service is 100.100.100.200. */
-    metadataEndpoint: string;
-    /** Discovered from metadata when absent. */
-    roleName?: string;
-  }
+      type: 'ecs_ram_role';
+      /** 'http://HOST[:PORT]' or 'HOST[:PORT]'; the real service is 100.100.100.200. */
+      metadataEndpoint: string;
+      /** Discovered from metadata when absent. */
+      roleName?: string;
+    }
   | {
-    type: 'oidc_role_arn';
-    roleArn: string;
-    oidcProviderArn: string;
-    oidcTokenFile: string;
-    /** 'HOST[:PORT]', always HTTPS (the library fixes the scheme); the library's default when absent. */
-    stsEndpoint?: string;
-    roleSessionName?: string;
-  };
+      type: 'oidc_role_arn';
+      roleArn: string;
+      oidcProviderArn: string;
+      oidcTokenFile: string;
+      /** 'HOST[:PORT]', always HTTPS (the library fixes the scheme); the library's default when absent. */
+      stsEndpoint?: string;
+      roleSessionName?: string;
+    };
 
 /** What the SDK's `credential` option calls (the library's CredentialsProvider shape). */
 export interface CredentialsProviderLike {
-  getCredentials(): Promise<{ accessKeyId: string; accessKeySecret: string; securityToken: string; providerName: string }>;
+  getCredentials(): Promise<{
+    accessKeyId: string;
+    accessKeySecret: string;
+    securityToken: string;
+    providerName: string;
+  }>;
   getProviderName(): string;
 }
 
@@ -59,14 +64,17 @@ export class SecretRegistry {
 
 function metadataBaseUrl(endpoint: string): string {
   const trimmed = endpoint.trim().replace(/\/+$/, '');
-  if (!trimmed) throw new CloudConfigError('credentials.metadataEndpoint', `must be 'HOST[:PORT]' or 'http://HOST[:PORT]', got ''`);
+  if (!trimmed)
+    throw new CloudConfigError('credentials.metadataEndpoint', `must be 'HOST[:PORT]' or 'http://HOST[:PORT]', got ''`);
   return /^https?:\/\//.test(trimmed) ? trimmed : `http://${trimmed}`;
 }
 
 /** ECS RAM role credentials over the IMDSv2 token flow, against a configurable metadata endpoint. */
 export class EcsMetadataRoleProvider implements CredentialsProviderLike {
   private readonly base: string;
-  private cached: { accessKeyId: string; accessKeySecret: string; securityToken: string; refreshAt: number; expiresAt: number } | undefined;
+  private cached:
+    | { accessKeyId: string; accessKeySecret: string; securityToken: string; refreshAt: number; expiresAt: number }
+    | undefined;
   private inflight: Promise<void> | undefined;
 
   constructor(
@@ -85,7 +93,9 @@ export class EcsMetadataRoleProvider implements CredentialsProviderLike {
   async getCredentials() {
     const now = this.now();
     if (!this.cached || now >= this.cached.refreshAt) {
-      this.inflight ??= this.refresh().finally(() => { this.inflight = undefined; });
+      this.inflight ??= this.refresh().finally(() => {
+        this.inflight = undefined;
+      });
       try {
         await this.inflight;
       } catch (err) {
@@ -94,7 +104,12 @@ export class EcsMetadataRoleProvider implements CredentialsProviderLike {
       }
     }
     const c = this.cached!;
-    return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken, providerName: 'ecs_ram_role' };
+    return {
+      accessKeyId: c.accessKeyId,
+      accessKeySecret: c.accessKeySecret,
+      securityToken: c.securityToken,
+      providerName: 'ecs_ram_role',
+    };
   }
 
   private async request(method: 'GET' | 'PUT', path: string, headers: Record<string, string>): Promise<string> {
@@ -105,12 +120,22 @@ export class EcsMetadataRoleProvider implements CredentialsProviderLike {
   }
 
   private async refresh(): Promise<void> {
-    const token = await this.request('PUT', '/latest/api/token', { 'X-aliyun-ecs-metadata-token-ttl-seconds': '21600' });
+    const token = await this.request('PUT', '/latest/api/token', {
+      'X-aliyun-ecs-metadata-token-ttl-seconds': '21600',
+    });
     const auth = { 'X-aliyun-ecs-metadata-token': token };
-    const role = this.roleName
-      ?? (await this.request('GET', '/latest/meta-data/ram/security-credentials/', auth)).split('\n')[0]!.trim().replace(/\/$/, '');
+    const role =
+      this.roleName ??
+      (await this.request('GET', '/latest/meta-data/ram/security-credentials/', auth))
+        .split('\n')[0]!
+        .trim()
+        .replace(/\/$/, '');
     if (!role) throw new Error('no RAM role is attached to this instance (metadata returned no role name)');
-    const body = await this.request('GET', `/latest/meta-data/ram/security-credentials/${encodeURIComponent(role)}`, auth);
+    const body = await this.request(
+      'GET',
+      `/latest/meta-data/ram/security-credentials/${encodeURIComponent(role)}`,
+      auth,
+    );
     let doc: Record<string, unknown>;
     try {
       doc = JSON.parse(body) as Record<string, unknown>;
@@ -128,8 +153,11 @@ export class EcsMetadataRoleProvider implements CredentialsProviderLike {
     // Refresh 15 minutes early like the library does; short sessions refresh at half-life.
     const refreshIn = validFor > 30 * 60_000 ? validFor - 15 * 60_000 : validFor / 2;
     this.cached = {
-      accessKeyId: AccessKeyId, accessKeySecret: AccessKeySecret, securityToken: SecurityToken,
-      refreshAt: now + refreshIn, expiresAt: now + validFor,
+      accessKeyId: AccessKeyId,
+      accessKeySecret: AccessKeySecret,
+      securityToken: SecurityToken,
+      refreshAt: now + refreshIn,
+      expiresAt: now + validFor,
     };
   }
 }
@@ -163,7 +191,6 @@ class SecretTrackingProvider implements CredentialsProviderLike {
   }
 }
 
-
 function required(value: string | undefined, field: string, fix: string): string {
   if (!value || !value.trim()) throw new CloudConfigError(field, `is required; ${fix}`);
   return value;
@@ -182,13 +209,23 @@ export function validateCredentialsOptions(options: CloudCredentialsOptions): vo
     case 'oidc_role_arn':
       required(options.roleArn, 'credentials.roleArn', 'set ALIBABA_CLOUD_ROLE_ARN or rrsaRoleName');
       required(options.oidcProviderArn, 'credentials.oidcProviderArn', 'set ALIBABA_CLOUD_OIDC_PROVIDER_ARN');
-      required(options.oidcTokenFile, 'credentials.oidcTokenFile', 'set ALIBABA_CLOUD_OIDC_TOKEN_FILE (ack-pod-identity-webhook injects it)');
+      required(
+        options.oidcTokenFile,
+        'credentials.oidcTokenFile',
+        'set ALIBABA_CLOUD_OIDC_TOKEN_FILE (ack-pod-identity-webhook injects it)',
+      );
       if (options.stsEndpoint && /^[a-z]+:\/\//i.test(options.stsEndpoint)) {
-        throw new CloudConfigError('credentials.stsEndpoint', `must be HOST[:PORT] without a scheme (STS is always HTTPS), got "${options.stsEndpoint}"`);
+        throw new CloudConfigError(
+          'credentials.stsEndpoint',
+          `must be HOST[:PORT] without a scheme (STS is always HTTPS), got "${options.stsEndpoint}"`,
+        );
       }
       return;
     default:
-      throw new CloudConfigError('credentials.type', `must be access_key, ecs_ram_role or oidc_role_arn, got ${JSON.stringify((options as { type?: unknown } | undefined)?.type)}`);
+      throw new CloudConfigError(
+        'credentials.type',
+        `must be access_key, ecs_ram_role or oidc_role_arn, got ${JSON.stringify((options as { type?: unknown } | undefined)?.type)}`,
+      );
   }
 }
 
@@ -196,17 +233,29 @@ export function validateCredentialsOptions(options: CloudCredentialsOptions): vo
  * Builds the SDK's `credential` object. `lib` is the loaded @alicloud/credentials module
  * (passed in so the package load happens once, where the client decides).
  */
-export function buildCredential(lib: CredentialsExports, options: CloudCredentialsOptions, secrets: SecretRegistry, metadataTimeoutMs: number): unknown {
+export function buildCredential(
+  lib: CredentialsExports,
+  options: CloudCredentialsOptions,
+  secrets: SecretRegistry,
+  metadataTimeoutMs: number,
+): unknown {
   validateCredentialsOptions(options);
   let inner: CredentialsProviderLike;
   let tokenFile: string | undefined;
   switch (options.type) {
     case 'access_key':
       secrets.add(options.accessKeySecret);
-      inner = lib.StaticAKCredentialsProvider.builder().withAccessKeyId(options.accessKeyId).withAccessKeySecret(options.accessKeySecret).build();
+      inner = lib.StaticAKCredentialsProvider.builder()
+        .withAccessKeyId(options.accessKeyId)
+        .withAccessKeySecret(options.accessKeySecret)
+        .build();
       break;
     case 'ecs_ram_role':
-      inner = new EcsMetadataRoleProvider(options.metadataEndpoint || DEFAULT_METADATA_ENDPOINT, options.roleName || undefined, metadataTimeoutMs);
+      inner = new EcsMetadataRoleProvider(
+        options.metadataEndpoint || DEFAULT_METADATA_ENDPOINT,
+        options.roleName || undefined,
+        metadataTimeoutMs,
+      );
       break;
     case 'oidc_role_arn': {
       tokenFile = options.oidcTokenFile;
@@ -216,7 +265,7 @@ export function buildCredential(lib: CredentialsExports, options: CloudCredentia
         .withOIDCTokenFilePath(tokenFile)
         .withRoleSessionName(options.roleSessionName || 'podeip-agent');
       if (options.stsEndpoint) b = b.withStsEndpoint(options.stsEndpoint);
-      inner = b.build() as unknown as CredentialsProviderLike;
+      inner = b.build();
       break;
     }
   }

@@ -53,13 +53,15 @@ export class EniCache {
   private refresh(instanceId: string): Refresh {
     const r: Refresh = {
       startedAt: ++this.seq,
-      promise: this.list(instanceId).then((enis) => {
-        const entry = { enis };
-        this.entries.set(instanceId, entry);
-        return entry;
-      }).finally(() => {
-        if (this.refreshes.get(instanceId) === r) this.refreshes.delete(instanceId);
-      }),
+      promise: this.list(instanceId)
+        .then((enis) => {
+          const entry = { enis };
+          this.entries.set(instanceId, entry);
+          return entry;
+        })
+        .finally(() => {
+          if (this.refreshes.get(instanceId) === r) this.refreshes.delete(instanceId);
+        }),
     };
     this.refreshes.set(instanceId, r);
     return r;

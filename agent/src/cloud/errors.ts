@@ -66,29 +66,53 @@ export class CloudError extends PodeipError {
 
 /** Bad client options; names the option and the fix. */
 export class CloudConfigError extends PodeipError {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super('InvalidCloudConfig', `${field}: ${message}`);
   }
 }
 
 /** Thrown by our credential wrapper so a credential-source failure is told apart from the API. */
 export class CredentialSourceError extends Error {
-  constructor(readonly providerName: string, readonly detail: string) {
+  constructor(
+    readonly providerName: string,
+    readonly detail: string,
+  ) {
     super(`credentials from ${providerName} unavailable: ${detail}`);
     this.name = 'CredentialSourceError';
   }
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
-  'EAI_AGAIN', 'ENOTFOUND', 'EADDRNOTAVAIL', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EADDRNOTAVAIL',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 const BUSY_CODES = new Set(['TaskConflict', 'OperationConflict', 'SystemBusy', 'LastTokenProcessing', 'ServiceBusy']);
 const AUTH_CODES = new Set([
-  'InvalidAccessKeyId.NotFound', 'InvalidAccessKeyId', 'InvalidAccessKeyId.Inactive', 'SignatureDoesNotMatch',
-  'IncompleteSignature', 'InvalidCredentials', 'InvalidSecurityToken.Expired', 'InvalidSecurityToken.Malformed',
-  'InvalidSecurityToken.MismatchWithAccessKey', 'SignatureNonceUsed', 'InvalidTimeStamp.Expired',
+  'InvalidAccessKeyId.NotFound',
+  'InvalidAccessKeyId',
+  'InvalidAccessKeyId.Inactive',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'InvalidCredentials',
+  'InvalidSecurityToken.Expired',
+  'InvalidSecurityToken.Malformed',
+  'InvalidSecurityToken.MismatchWithAccessKey',
+  'SignatureNonceUsed',
+  'InvalidTimeStamp.Expired',
 ]);
 
 export function isThrottlingCode(cloudCode: string): boolean {
@@ -96,8 +120,12 @@ export function isThrottlingCode(cloudCode: string): boolean {
 }
 
 function isPermissionCode(cloudCode: string): boolean {
-  return cloudCode === 'NoPermission' || cloudCode.startsWith('Forbidden') || cloudCode.startsWith('NoPermission')
-    || cloudCode === 'UnauthorizedOperation';
+  return (
+    cloudCode === 'NoPermission' ||
+    cloudCode.startsWith('Forbidden') ||
+    cloudCode.startsWith('NoPermission') ||
+    cloudCode === 'UnauthorizedOperation'
+  );
 }
 
 export interface ClassifyContext {
@@ -122,13 +150,23 @@ export function stripQueryStrings(text: string): string {
 }
 
 /** Maps a cloud code to the podeip code and whether retrying with the same ClientToken can help. */
-export function classifyCloudCode(cloudCode: string, httpStatus: number, ctx: ClassifyContext = {}): { code: CloudErrorCode; retryable: boolean } {
+export function classifyCloudCode(
+  cloudCode: string,
+  httpStatus: number,
+  ctx: ClassifyContext = {},
+): { code: CloudErrorCode; retryable: boolean } {
   if (isThrottlingCode(cloudCode)) return { code: 'CloudThrottled', retryable: true };
-  if (cloudCode === 'ServiceUnavailable' || cloudCode === 'InternalError' || cloudCode.startsWith('InternalError.')
-    || cloudCode === 'UnknownError' || httpStatus >= 500) {
+  if (
+    cloudCode === 'ServiceUnavailable' ||
+    cloudCode === 'InternalError' ||
+    cloudCode.startsWith('InternalError.') ||
+    cloudCode === 'UnknownError' ||
+    httpStatus >= 500
+  ) {
     return { code: 'CloudUnavailable', retryable: true };
   }
-  if (BUSY_CODES.has(cloudCode) || cloudCode.startsWith('OperationConflict')) return { code: 'CloudBusy', retryable: true };
+  if (BUSY_CODES.has(cloudCode) || cloudCode.startsWith('OperationConflict'))
+    return { code: 'CloudBusy', retryable: true };
   if (cloudCode === 'IncorrectEipStatus' && ctx.eipTransitioning) return { code: 'CloudBusy', retryable: true };
   if (cloudCode.startsWith('QuotaExceeded')) return { code: 'EipQuotaExceeded', retryable: false };
   if (AUTH_CODES.has(cloudCode)) return { code: 'CloudAuthFailed', retryable: false };
@@ -147,7 +185,11 @@ export function classifyError(action: string, err: unknown, ctx: ClassifyContext
 
   if (err instanceof CredentialSourceError) {
     return new CloudError('CloudCredentialsUnavailable', `${action}: ${redact(err.message)}`, {
-      action, cloudCode: '', httpStatus: 0, requestId: '', retryable: true,
+      action,
+      cloudCode: '',
+      httpStatus: 0,
+      requestId: '',
+      retryable: true,
     });
   }
 
@@ -163,11 +205,18 @@ export function classifyError(action: string, err: unknown, ctx: ClassifyContext
     const cloudMessage = stringField(data, 'Message');
     const { code, retryable } = classifyCloudCode(sdkCode, httpStatus, ctx);
     const retryAfter = field(err, 'retryAfter');
-    const message = `${action} failed: ${sdkCode}${httpStatus ? ` (HTTP ${httpStatus})` : ''}`
-      + `${cloudMessage ? `: ${redact(cloudMessage)}` : ''}${requestId ? ` [RequestId ${requestId}]` : ''}`;
+    const message =
+      `${action} failed: ${sdkCode}${httpStatus ? ` (HTTP ${httpStatus})` : ''}` +
+      `${cloudMessage ? `: ${redact(cloudMessage)}` : ''}${requestId ? ` [RequestId ${requestId}]` : ''}`;
     return new CloudError(code, message, {
-      action, cloudCode: sdkCode, httpStatus, requestId, retryable,
-      ...(typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter } : {}),
+      action,
+      cloudCode: sdkCode,
+      httpStatus,
+      requestId,
+      retryable,
+      ...(typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0
+        ? { retryAfterMs: retryAfter }
+        : {}),
     });
   }
 
@@ -176,18 +225,30 @@ export function classifyError(action: string, err: unknown, ctx: ClassifyContext
   const isTimeout = name === 'RequestTimeoutError' || /timeout/i.test(name) || /Timeout/.test(rawMessage);
   const isNetwork = NETWORK_CODES.has(errno) || /socket hang up|ECONNRESET|EPIPE|other side closed/i.test(rawMessage);
   if (isTimeout || isNetwork) {
-    const cloudCode = isTimeout ? 'RequestTimeout' : (errno || 'ECONNRESET');
+    const cloudCode = isTimeout ? 'RequestTimeout' : errno || 'ECONNRESET';
     return new CloudError('CloudUnavailable', `${action} failed: no answer (${cloudCode}: ${redact(rawMessage)})`, {
-      action, cloudCode, httpStatus: 0, requestId: '', retryable: true,
+      action,
+      cloudCode,
+      httpStatus: 0,
+      requestId: '',
+      retryable: true,
     });
   }
   // A 502 HTML page or a truncated body surfaces as a SyntaxError from JSON parsing.
   if (err instanceof SyntaxError) {
     return new CloudError('CloudUnavailable', `${action} failed: unreadable answer (${redact(rawMessage)})`, {
-      action, cloudCode: 'MalformedResponse', httpStatus: 0, requestId: '', retryable: true,
+      action,
+      cloudCode: 'MalformedResponse',
+      httpStatus: 0,
+      requestId: '',
+      retryable: true,
     });
   }
   return new CloudError('CloudRejected', `${action} failed: ${name || 'Error'}: ${redact(rawMessage)}`, {
-    action, cloudCode: errno, httpStatus: 0, requestId: '', retryable: false,
+    action,
+    cloudCode: errno,
+    httpStatus: 0,
+    requestId: '',
+    retryable: false,
   });
 }

@@ -94,9 +94,14 @@ export class FleetBudget {
   private fleet: { size: number; at: number } | undefined;
   private leaderBusy = false;
 
-  constructor(private readonly options: FleetBudgetOptions, private readonly deps: FleetBudgetDeps) {
-    if (!(options.reserve >= 0 && options.reserve < 1)) throw new RangeError(`accountReserve must be in [0, 1), got ${options.reserve}`);
-    if (!(options.intervalMs > 0)) throw new RangeError(`the coordination interval must be positive, got ${options.intervalMs}`);
+  constructor(
+    private readonly options: FleetBudgetOptions,
+    private readonly deps: FleetBudgetDeps,
+  ) {
+    if (!(options.reserve >= 0 && options.reserve < 1))
+      throw new RangeError(`accountReserve must be in [0, 1), got ${options.reserve}`);
+    if (!(options.intervalMs > 0))
+      throw new RangeError(`the coordination interval must be positive, got ${options.intervalMs}`);
   }
 
   /** Binds the limiter whose shares this sets; starts the leader's loop. */
@@ -156,12 +161,17 @@ export class FleetBudget {
     if (plan && plan.seq !== this.planSeen?.seq) this.planSeen = { seq: plan.seq, at: now };
     const horizon = this.staleAfterMs();
     const idlePlan = plan !== undefined && Object.keys(plan.demand).length === 0;
-    const fresh = plan !== undefined && (idlePlan ? now - this.busySince <= horizon : now - this.planSeen!.at <= horizon);
+    const fresh =
+      plan !== undefined && (idlePlan ? now - this.busySince <= horizon : now - this.planSeen!.at <= horizon);
     if (published.ok && plan && fresh) {
       this.lastGoodAt = now;
       if (this.listedIn === undefined && plan.demand[this.options.nodeName]) this.listedIn = plan.seq;
       const shares = planShares({
-        plan, self: this.options.nodeName, account: this.options.account, caps: this.options.caps, reserve: this.options.reserve,
+        plan,
+        self: this.options.nodeName,
+        account: this.options.account,
+        caps: this.options.caps,
+        reserve: this.options.reserve,
         warmingUp: this.listedIn === undefined || plan.seq === this.listedIn,
       });
       for (const action of this.limiter!.actions()) this.limiter!.for(action).setPlan(shares[action]);
@@ -170,7 +180,9 @@ export class FleetBudget {
     }
     // Requests that fail (not slow ones: those succeed late) fall back after the intervals alone.
     if (this.coordinated && now - this.lastGoodAt <= STALE_INTERVALS * this.options.intervalMs) return;
-    this.fallBack(!published.ok || !read.ok ? 'API server unavailable' : !plan ? 'no plan yet' : 'plan stale (no leader)');
+    this.fallBack(
+      !published.ok || !read.ok ? 'API server unavailable' : !plan ? 'no plan yet' : 'plan stale (no leader)',
+    );
   }
 
   private fallBack(why: string): void {
@@ -216,12 +228,17 @@ export class FleetBudget {
   }
 
   /** One board call, bounded in time; a failure is logged at debug and answered `ok: false`. */
-  private async guard<T>(call: (signal: AbortSignal) => Promise<T>, what: string): Promise<{ ok: true; value: T } | { ok: false }> {
+  private async guard<T>(
+    call: (signal: AbortSignal) => Promise<T>,
+    what: string,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
     const signal = this.requestSignal();
     try {
       return { ok: true, value: await call(signal) };
     } catch (err) {
-      this.deps.logger.debug(`fleet budget: ${what} failed`, { error: err instanceof Error ? err.message : String(err) });
+      this.deps.logger.debug(`fleet budget: ${what} failed`, {
+        error: err instanceof Error ? err.message : String(err),
+      });
       return { ok: false };
     }
   }
@@ -241,7 +258,9 @@ export class FleetBudget {
         return;
       }
       this.leaderBusy = true;
-      void this.leaderRound().finally(() => { this.leaderBusy = false; });
+      void this.leaderRound().finally(() => {
+        this.leaderBusy = false;
+      });
     }, this.options.intervalMs);
   }
 
@@ -259,7 +278,8 @@ export class FleetBudget {
       if (!this.fleet || now - this.fleet.at >= FLEET_RECOUNT_INTERVALS * this.options.intervalMs) {
         this.fleet = { size: await this.deps.board.fleetSize(signal()), at: now };
       }
-      if (!this.lastPlan) this.lastPlan = await this.deps.board.readPlan(signal()) ?? { seq: 0, fleet: 0, demand: {} };
+      if (!this.lastPlan)
+        this.lastPlan = (await this.deps.board.readPlan(signal())) ?? { seq: 0, fleet: 0, demand: {} };
       const records = await this.deps.board.listDemand(signal());
       const listedAt = this.deps.clock.now();
       const demand: Record<string, Demand> = {};
@@ -268,17 +288,23 @@ export class FleetBudget {
         live.add(r.node);
         const seen = this.recordsSeen.get(r.node);
         if (!seen || seen.version !== r.version) {
-          this.recordsSeen.set(r.node, { version: r.version, at: listedAt, gap: seen ? listedAt - seen.at : this.options.intervalMs });
+          this.recordsSeen.set(r.node, {
+            version: r.version,
+            at: listedAt,
+            gap: seen ? listedAt - seen.at : this.options.intervalMs,
+          });
         }
       }
       // Gaps up to two intervals (a round's own requests, a busy event loop) the margin covers.
-      const deadAfter = DEAD_INTERVALS * this.options.intervalMs + Math.max(0, this.medianGap(live) - 2 * this.options.intervalMs);
+      const deadAfter =
+        DEAD_INTERVALS * this.options.intervalMs + Math.max(0, this.medianGap(live) - 2 * this.options.intervalMs);
       for (const r of records) if (listedAt - this.recordsSeen.get(r.node)!.at <= deadAfter) demand[r.node] = r.demand;
       for (const node of this.recordsSeen.keys()) if (!live.has(node)) this.recordsSeen.delete(node);
       const wasBusy = Object.keys(this.lastPlan.demand).length > 0;
       const isBusy = Object.keys(demand).length > 0;
       // A burst starts: newcomers divide by the fleet's size, so count it now.
-      if (isBusy && !wasBusy && this.fleet.at < now) this.fleet = { size: await this.deps.board.fleetSize(signal()), at: now };
+      if (isBusy && !wasBusy && this.fleet.at < now)
+        this.fleet = { size: await this.deps.board.fleetSize(signal()), at: now };
       // Idle and unchanged: nothing to write (the first plan after becoming leader is written, for the fleet size).
       if (!isBusy && !wasBusy && this.lastPlan.fleet === this.fleet.size) return;
       const plan: FleetPlan = { seq: this.lastPlan.seq + 1, fleet: this.fleet.size, demand };
@@ -286,7 +312,9 @@ export class FleetBudget {
       this.lastPlan = plan;
     } catch (err) {
       this.lastPlan = undefined;
-      this.deps.logger.debug('fleet budget: the leader round failed', { error: err instanceof Error ? err.message : String(err) });
+      this.deps.logger.debug('fleet budget: the leader round failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 }

@@ -101,7 +101,11 @@ export class EipPoller {
     this.cancelTick?.();
     this.cancelTick = undefined;
     const err = new Error('cloud client closed');
-    for (const [id, set] of this.waiters) for (const w of set) { this.remove(id, w); w.reject(err); }
+    for (const [id, set] of this.waiters)
+      for (const w of set) {
+        this.remove(id, w);
+        w.reject(err);
+      }
   }
 
   private remove(allocationId: string, waiter: Waiter): void {
@@ -161,38 +165,49 @@ export class EipPoller {
     try {
       const now = this.deps.clock.now();
       const ids = [...this.due].filter(([, d]) => d.at <= now).map(([id]) => id);
-      await Promise.all(ids.map(async (id) => {
-        let eip: Eip | undefined;
-        const d = this.due.get(id);
-        if (d) d.sentAfter = now - d.since;
-        try {
-          eip = await this.deps.describe(id);
-        } catch (err) {
-          if (err instanceof CloudError && !err.retryable) {
-            for (const w of [...(this.waiters.get(id) ?? [])]) { this.remove(id, w); w.reject(err); }
-          } else {
-            this.deps.logger.debug('eip poll failed; next tick retries', { allocationId: id, error: err instanceof Error ? err.message : String(err) });
-            this.notYet(id, this.deps.clock.now(), false);
-          }
-          return;
-        }
-        const answeredAt = this.deps.clock.now();
-        if (eip && isTransitional(eip)) return this.notYet(id, answeredAt, true);
-        const due = this.due.get(id);
-        for (const w of [...(this.waiters.get(id) ?? [])]) {
-          let satisfied: boolean;
+      await Promise.all(
+        ids.map(async (id) => {
+          let eip: Eip | undefined;
+          const d = this.due.get(id);
+          if (d) d.sentAfter = now - d.since;
           try {
-            satisfied = eip === undefined || w.done(eip);
+            eip = await this.deps.describe(id);
           } catch (err) {
-            this.remove(id, w);
-            w.reject(err);
-            continue;
+            if (err instanceof CloudError && !err.retryable) {
+              for (const w of [...(this.waiters.get(id) ?? [])]) {
+                this.remove(id, w);
+                w.reject(err);
+              }
+            } else {
+              this.deps.logger.debug('eip poll failed; next tick retries', {
+                allocationId: id,
+                error: err instanceof Error ? err.message : String(err),
+              });
+              this.notYet(id, this.deps.clock.now(), false);
+            }
+            return;
           }
-          if (satisfied) { this.remove(id, w); w.resolve(eip); }
-        }
-        if (this.waiters.has(id)) this.notYet(id, answeredAt, true);
-        else if (due) this.transition.settled(due.missedAfter, due.sentAfter);
-      }));
+          const answeredAt = this.deps.clock.now();
+          if (eip && isTransitional(eip)) return this.notYet(id, answeredAt, true);
+          const due = this.due.get(id);
+          for (const w of [...(this.waiters.get(id) ?? [])]) {
+            let satisfied: boolean;
+            try {
+              satisfied = eip === undefined || w.done(eip);
+            } catch (err) {
+              this.remove(id, w);
+              w.reject(err);
+              continue;
+            }
+            if (satisfied) {
+              this.remove(id, w);
+              w.resolve(eip);
+            }
+          }
+          if (this.waiters.has(id)) this.notYet(id, answeredAt, true);
+          else if (due) this.transition.settled(due.missedAfter, due.sentAfter);
+        }),
+      );
     } finally {
       this.ticking = false;
       this.schedule();

@@ -92,7 +92,11 @@ export class ActionLimiter {
   private cancelTimer: (() => void) | undefined;
   private timerAt = 0;
 
-  constructor(budget: Budget, private readonly clock: Clock, private readonly onQueued: () => void = () => {}) {
+  constructor(
+    budget: Budget,
+    private readonly clock: Clock,
+    private readonly onQueued: () => void = () => {},
+  ) {
     this.configuredLimit = budget.calls;
     this.limit = budget.calls;
     this.currentLimit = budget.calls;
@@ -111,7 +115,8 @@ export class ActionLimiter {
     if (plan && !(plan.calls > 0)) throw new RangeError(`planned calls must be positive, got ${plan.calls}`);
     const now = this.clock.now();
     const throttledLately = now - this.lastDecreaseAt < this.windowMs;
-    const samePlan = plan !== undefined && this.plan !== undefined && plan.calls === this.plan.calls && plan.phase === this.plan.phase;
+    const samePlan =
+      plan !== undefined && this.plan !== undefined && plan.calls === this.plan.calls && plan.phase === this.plan.phase;
     this.plan = plan;
     this.turnAt = undefined;
     if (!plan) {
@@ -127,7 +132,8 @@ export class ActionLimiter {
       this.extraPeriodMs = plan.calls > 1 && fraction >= 0.01 ? this.budgetWindowMs / fraction : undefined;
       // The first extra call comes at the next grid point: a plan that starts on every node at
       // once must not let all of them take an extra call now.
-      if (!samePlan && this.extraPeriodMs !== undefined) this.extraTakenAt = this.gridPointBefore(now, this.extraPeriodMs, plan.phase);
+      if (!samePlan && this.extraPeriodMs !== undefined)
+        this.extraTakenAt = this.gridPointBefore(now, this.extraPeriodMs, plan.phase);
       // A fresh plan is what the fleet can take; Throttling seen lately still says someone else is busy.
       this.currentLimit = throttledLately ? Math.min(this.currentLimit, this.limit) : this.limit;
     }
@@ -257,7 +263,10 @@ export class ActionLimiter {
           // Wait for enough answered calls to leave the window (in-flight ones wake us when
           // answered), or for this node's next extra call, whichever comes first.
           const leaving = counted.length - this.currentLimit + 1;
-          const answered = counted.filter((e) => !e.inFlight).map((e) => e.at).sort((a, b) => a - b);
+          const answered = counted
+            .filter((e) => !e.inFlight)
+            .map((e) => e.at)
+            .sort((a, b) => a - b);
           const freeAt = answered.length >= leaving ? answered[leaving - 1]! + this.windowMs : Number.POSITIVE_INFINITY;
           const at = Math.min(freeAt, extraAt);
           if (Number.isFinite(at)) this.wakeAt(at);
@@ -290,13 +299,18 @@ export class ActionLimiter {
 
   /** Under a share below one call, starting after a pause: the next point of this node's grid. */
   private phaseTurn(now: number): number {
-    if (!this.plan || this.plan.calls >= 1 || this.entries.size > 0 || now - this.lastAnsweredAt <= 1.5 * this.windowMs) {
+    if (
+      !this.plan ||
+      this.plan.calls >= 1 ||
+      this.entries.size > 0 ||
+      now - this.lastAnsweredAt <= 1.5 * this.windowMs
+    ) {
       this.turnAt = undefined;
       return now;
     }
     if (this.turnAt === undefined) {
       const offset = this.plan.phase * this.windowMs;
-      this.turnAt = now + (((offset - now) % this.windowMs) + this.windowMs) % this.windowMs;
+      this.turnAt = now + ((((offset - now) % this.windowMs) + this.windowMs) % this.windowMs);
     }
     return this.turnAt;
   }

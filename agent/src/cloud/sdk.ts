@@ -14,7 +14,13 @@ export async function loadSdkModules() {
     import('@darabonba/typescript'),
     import('@alicloud/credentials'),
   ]);
-  return { vpc: vpc.default, ecs: ecs.default, core: core.default, dara: dara.default, credentials: credentials.default };
+  return {
+    vpc: vpc.default,
+    ecs: ecs.default,
+    core: core.default,
+    dara: dara.default,
+    credentials: credentials.default,
+  };
 }
 
 export type SdkModules = Awaited<ReturnType<typeof loadSdkModules>>;
@@ -50,7 +56,10 @@ export interface SdkClients {
 export function checkEndpoint(field: string, endpoint: string): string {
   const e = endpoint.trim();
   if (/^[a-z]+:\/\//i.test(e)) {
-    throw new CloudConfigError(field, `must be HOST or HOST:PORT without a scheme (the scheme comes from cloud.protocol), got "${e}"`);
+    throw new CloudConfigError(
+      field,
+      `must be HOST or HOST:PORT without a scheme (the scheme comes from cloud.protocol), got "${e}"`,
+    );
   }
   if (e && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(e)) {
     throw new CloudConfigError(field, `must be HOST or HOST:PORT, got "${e}"`);
@@ -59,21 +68,23 @@ export function checkEndpoint(field: string, endpoint: string): string {
 }
 
 export function createSdkClients(modules: SdkModules, options: SdkClientOptions, credential: unknown): SdkClients {
-  const config = (endpoint: string) => new modules.core.$OpenApiUtil.Config({
-    regionId: options.regionId,
-    protocol: options.protocol,
-    credential,
-    connectTimeout: options.connectTimeoutMs,
-    readTimeout: options.readTimeoutMs,
-    ...(endpoint ? { endpoint } : {}),
-    ...(options.legacySignature ? { signatureAlgorithm: 'v2' } : {}),
-  });
+  const config = (endpoint: string) =>
+    new modules.core.$OpenApiUtil.Config({
+      regionId: options.regionId,
+      protocol: options.protocol,
+      credential,
+      connectTimeout: options.connectTimeoutMs,
+      readTimeout: options.readTimeoutMs,
+      ...(endpoint ? { endpoint } : {}),
+      ...(options.legacySignature ? { signatureAlgorithm: 'v2' } : {}),
+    });
   const Vpc = modules.vpc.default;
   const Ecs = modules.ecs.default;
   return {
     modules,
     vpc: new Vpc(config(options.vpcEndpoint)),
     ecs: new Ecs(config(options.ecsEndpoint)),
-    runtime: () => new modules.dara.RuntimeOptions({ readTimeout: options.readTimeoutMs, connectTimeout: options.connectTimeoutMs }),
+    runtime: () =>
+      new modules.dara.RuntimeOptions({ readTimeout: options.readTimeoutMs, connectTimeout: options.connectTimeoutMs }),
   };
 }

@@ -81,7 +81,11 @@ export interface CloudClient {
    * and `done` holds, with the EIP, or undefined once it no longer exists. One poller serves all
    * waiters.
    */
-  waitForEip(allocationId: string, done: (eip: Eip | undefined) => boolean, signal?: AbortSignal): Promise<Eip | undefined>;
+  waitForEip(
+    allocationId: string,
+    done: (eip: Eip | undefined) => boolean,
+    signal?: AbortSignal,
+  ): Promise<Eip | undefined>;
   /** Adds or overwrites tags; concurrent calls are batched into one TagResources where they can be. */
   tagEip(allocationId: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void>;
   /** Removes tags by key; keys the EIP does not carry count as removed. */
@@ -94,5 +98,9 @@ export interface CloudClient {
   /** An EIP not in the package counts as success. */
   removeFromBandwidthPackage(bandwidthPackageId: string, allocationId: string, signal?: AbortSignal): Promise<void>;
   /** The ENI of `instanceId` holding `privateIp` (primary or secondary), cached, refreshed on a miss. */
-  findEniByPrivateIp(instanceId: string, privateIp: string, signal?: AbortSignal): Promise<NetworkInterface | undefined>;
+  findEniByPrivateIp(
+    instanceId: string,
+    privateIp: string,
+    signal?: AbortSignal,
+  ): Promise<NetworkInterface | undefined>;
 }

@@ -6,7 +6,10 @@ import { PodeipError } from '../../../lib/errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
 export class ConfigError extends PodeipError {
-  constructor(readonly file: string, readonly problems: string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
     super('InvalidConfig', `invalid config ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
@@ -56,14 +59,20 @@ function crossKeyProblems(raw: Record<string, unknown>): string[] {
   const vpcID = raw.vpcID;
   const fromNetworkController = networkController.vpcid;
   if (vpcID && fromNetworkController && vpcID !== fromNetworkController) {
-    problems.push(`vpcID ${JSON.stringify(vpcID)} and networkController.vpcid ${JSON.stringify(fromNetworkController)} disagree: keep one of them`);
+    problems.push(
+      `vpcID ${JSON.stringify(vpcID)} and networkController.vpcid ${JSON.stringify(fromNetworkController)} disagree: keep one of them`,
+    );
   }
-  if (!vpcID && !fromNetworkController) problems.push('vpcID: required (or networkController.vpcid): the VPC id of the cluster, e.g. "vpc-bp1rkq0zxxxxxx"');
+  if (!vpcID && !fromNetworkController)
+    problems.push('vpcID: required (or networkController.vpcid): the VPC id of the cluster, e.g. "vpc-bp1rkq0zxxxxxx"');
   const { accessKey, accessSecret } = credential;
   if (Boolean(accessKey) !== Boolean(accessSecret)) {
-    problems.push('credential: set both accessKey and accessSecret, or neither (then RRSA or the node\'s RAM role is used)');
+    problems.push(
+      "credential: set both accessKey and accessSecret, or neither (then RRSA or the node's RAM role is used)",
+    );
   }
-  if (raw.enableRRSA === true && accessKey) problems.push('enableRRSA and credential.accessKey are both set: choose one way to authenticate');
+  if (raw.enableRRSA === true && accessKey)
+    problems.push('enableRRSA and credential.accessKey are both set: choose one way to authenticate');
   return problems;
 }
 
@@ -75,8 +84,10 @@ function knownKeys(path: PropertyKey[]): string[] {
 }
 
 function objectShape(schema: unknown): Record<string, unknown> | undefined {
-  let current = schema as { _zod?: { def: { type: string; innerType?: unknown; shape?: Record<string, unknown> } } } | undefined;
-  while (current?._zod && (current._zod.def.type === 'default' || current._zod.def.type === 'optional')) current = current._zod.def.innerType as typeof current;
+  let current = schema as
+    { _zod?: { def: { type: string; innerType?: unknown; shape?: Record<string, unknown> } } } | undefined;
+  while (current?._zod && (current._zod.def.type === 'default' || current._zod.def.type === 'optional'))
+    current = current._zod.def.innerType as typeof current;
   return current?._zod?.def.type === 'object' ? current._zod.def.shape : undefined;
 }
 
@@ -87,7 +98,9 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
     const known = knownKeys(issue.path);
     return issue.keys.map((k) => {
       const suggestion = closest(k, known);
-      const hint = suggestion ? `did you mean ${path ? `${path}.` : ''}${suggestion}?` : 'check the spelling against docs/configuration.md';
+      const hint = suggestion
+        ? `did you mean ${path ? `${path}.` : ''}${suggestion}?`
+        : 'check the spelling against docs/configuration.md';
       return `${path ? `${path}.${k}` : k}: unknown key${where}; ${hint}`;
     });
   }

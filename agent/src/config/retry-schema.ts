@@ -15,25 +15,51 @@ const backoff = (defaults: { baseMs: number; maxMs: number }) => ({
 });
 const capAboveStart = <T extends { baseMs: number; maxMs: number }>(p: T) => p.maxMs >= p.baseMs;
 
-export const retrySchema = z.object({
-  cloudCall: z.object({ ...backoff(D.cloudCall), deadlineMs: ms(HOUR).default(D.cloudCall.deadlineMs) }).strict()
-    .refine(capAboveStart, { error: 'maxMs must not be below baseMs', path: ['maxMs'] }).default(D.cloudCall),
-  associationWait: z.object({
-    intervalMs: ms(60_000).default(D.associationWait.intervalMs),
-    maxIntervalMs: ms(600_000).default(D.associationWait.maxIntervalMs),
-  }).strict().refine((p) => p.maxIntervalMs >= p.intervalMs, { error: 'maxIntervalMs must not be below intervalMs', path: ['maxIntervalMs'] })
-    .default(D.associationWait),
-  kubeWrite: z.object({
-    throttledRetries: z.number().int().min(0).max(100).default(D.kubeWrite.throttledRetries),
-    maxRetryAfterMs: ms(600_000).default(D.kubeWrite.maxRetryAfterMs),
-    conflictRetries: z.number().int().min(1).max(100).default(D.kubeWrite.conflictRetries),
-  }).strict().default(D.kubeWrite),
-  journalOpen: z.object({ retryMs: ms(HOUR).default(D.journalOpen.retryMs) }).strict().default(D.journalOpen),
-  informerRelist: z.object(backoff(D.informerRelist)).strict()
-    .refine(capAboveStart, { error: 'maxMs must not be below baseMs', path: ['maxMs'] }).default(D.informerRelist),
-  crdWait: z.object({ intervalMs: ms(HOUR).default(D.crdWait.intervalMs) }).strict().default(D.crdWait),
-  reconcile: z.object({
-    intervalMs: ms(HOUR).default(D.reconcile.intervalMs),
-    deadlineMs: ms(24 * HOUR).default(D.reconcile.deadlineMs),
-  }).strict().default(D.reconcile),
-}).strict();
+export const retrySchema = z
+  .object({
+    cloudCall: z
+      .object({ ...backoff(D.cloudCall), deadlineMs: ms(HOUR).default(D.cloudCall.deadlineMs) })
+      .strict()
+      .refine(capAboveStart, { error: 'maxMs must not be below baseMs', path: ['maxMs'] })
+      .default(D.cloudCall),
+    associationWait: z
+      .object({
+        intervalMs: ms(60_000).default(D.associationWait.intervalMs),
+        maxIntervalMs: ms(600_000).default(D.associationWait.maxIntervalMs),
+      })
+      .strict()
+      .refine((p) => p.maxIntervalMs >= p.intervalMs, {
+        error: 'maxIntervalMs must not be below intervalMs',
+        path: ['maxIntervalMs'],
+      })
+      .default(D.associationWait),
+    kubeWrite: z
+      .object({
+        throttledRetries: z.number().int().min(0).max(100).default(D.kubeWrite.throttledRetries),
+        maxRetryAfterMs: ms(600_000).default(D.kubeWrite.maxRetryAfterMs),
+        conflictRetries: z.number().int().min(1).max(100).default(D.kubeWrite.conflictRetries),
+      })
+      .strict()
+      .default(D.kubeWrite),
+    journalOpen: z
+      .object({ retryMs: ms(HOUR).default(D.journalOpen.retryMs) })
+      .strict()
+      .default(D.journalOpen),
+    informerRelist: z
+      .object(backoff(D.informerRelist))
+      .strict()
+      .refine(capAboveStart, { error: 'maxMs must not be below baseMs', path: ['maxMs'] })
+      .default(D.informerRelist),
+    crdWait: z
+      .object({ intervalMs: ms(HOUR).default(D.crdWait.intervalMs) })
+      .strict()
+      .default(D.crdWait),
+    reconcile: z
+      .object({
+        intervalMs: ms(HOUR).default(D.reconcile.intervalMs),
+        deadlineMs: ms(24 * HOUR).default(D.reconcile.deadlineMs),
+      })
+      .strict()
+      .default(D.reconcile),
+  })
+  .strict();

@@ -9,26 +9,47 @@ import { CliUsageError, exitWithUsageError, helpText, parseCommandLine, type Com
 import { closest } from '../../../lib/did-you-mean.js';
 
 /** The generic client's untyped Status method, as this command calls it. */
-type StatusCall = (req: { clientVersion: string }, options: grpc.CallOptions, done: (err: grpc.ServiceError | null, res: StatusResponse) => void) => void;
+type StatusCall = (
+  req: { clientVersion: string },
+  options: grpc.CallOptions,
+  done: (err: grpc.ServiceError | null, res: StatusResponse) => void,
+) => void;
 
 export const DEFAULT_SOCKET = '/var/run/podeip/agent.sock';
 
 export const PODEIPCTL: CommandSpec = {
   command: 'podeipctl',
   args: '[status]',
-  summary: 'Lists the EIP bindings the node\'s podeip-agent holds, its warm pool and the EIP quota, read over its unix socket.',
+  summary:
+    "Lists the EIP bindings the node's podeip-agent holds, its warm pool and the EIP quota, read over its unix socket.",
   flags: {
-    socket: { type: 'string', value: 'PATH', help: `the agent's socket (config agent.socketPath); $PODEIP_SOCKET sets it too`, default: DEFAULT_SOCKET },
+    socket: {
+      type: 'string',
+      value: 'PATH',
+      help: `the agent's socket (config agent.socketPath); $PODEIP_SOCKET sets it too`,
+      default: DEFAULT_SOCKET,
+    },
     output: { type: 'string', short: 'o', value: 'FORMAT', help: 'table or json', default: 'table' },
     timeout: { type: 'string', value: 'SECONDS', help: 'how long to wait for the agent', default: '5' },
   },
-  footer: 'Commands: status (the default). On a node, run it in the agent\'s pod: kubectl -n kube-system exec ds/podeip-agent -- podeipctl',
+  footer:
+    "Commands: status (the default). On a node, run it in the agent's pod: kubectl -n kube-system exec ds/podeip-agent -- podeipctl",
 };
 
 export async function main(argv: string[]): Promise<void> {
   let parsed;
   try {
-    parsed = parseCommandLine({ ...PODEIPCTL, flags: { ...PODEIPCTL.flags, socket: { ...PODEIPCTL.flags.socket!, default: process.env.PODEIP_SOCKET || DEFAULT_SOCKET } } }, argv, { positionals: true });
+    parsed = parseCommandLine(
+      {
+        ...PODEIPCTL,
+        flags: {
+          ...PODEIPCTL.flags,
+          socket: { ...PODEIPCTL.flags.socket!, default: process.env.PODEIP_SOCKET || DEFAULT_SOCKET },
+        },
+      },
+      argv,
+      { positionals: true },
+    );
   } catch (err) {
     if (err instanceof CliUsageError) exitWithUsageError(err);
     throw err;
@@ -39,7 +60,10 @@ export async function main(argv: string[]): Promise<void> {
   }
   const values = parsed.values as { socket: string; output: string; timeout: string };
   const command = parsed.positionals[0] ?? 'status';
-  if (command !== 'status') fail(`unknown command "${command}"${closest(command, ['status']) ? '; did you mean status?' : ''} (podeipctl --help)`);
+  if (command !== 'status')
+    fail(
+      `unknown command "${command}"${closest(command, ['status']) ? '; did you mean status?' : ''} (podeipctl --help)`,
+    );
   if (values.output !== 'table' && values.output !== 'json') fail(`-o: "${values.output}" is not one of table, json`);
   const timeoutSeconds = Number(values.timeout);
   if (!(timeoutSeconds > 0)) fail(`--timeout: "${values.timeout}" is not a positive number of seconds`);
@@ -48,9 +72,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     status = await fetchStatus(values.socket, timeoutSeconds * 1000);
   } catch (err) {
-    fail(`no podeip-agent answered on ${values.socket} (${(err as Error).message}).\n`
-      + '  Is the agent running on this node? Point podeipctl at its socket with --socket PATH or PODEIP_SOCKET=PATH '
-      + '(the agent\'s config agent.socketPath; podeip-sim up prints it as "socket:").');
+    fail(
+      `no podeip-agent answered on ${values.socket} (${(err as Error).message}).\n` +
+        '  Is the agent running on this node? Point podeipctl at its socket with --socket PATH or PODEIP_SOCKET=PATH ' +
+        '(the agent\'s config agent.socketPath; podeip-sim up prints it as "socket:").',
+    );
   }
   process.stdout.write(values.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : renderTable(status));
 }
@@ -60,8 +86,12 @@ export async function fetchStatus(socketPath: string, timeoutMs: number): Promis
   const client = new Client(`unix:${socketPath}`, grpc.credentials.createInsecure());
   try {
     return await new Promise<StatusResponse>((resolve, reject) => {
-      (client as unknown as { Status: StatusCall }).Status({ clientVersion: AGENT_VERSION }, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: StatusResponse) =>
-        (err ? reject(new Error(describeGrpcError(err))) : resolve(res)));
+      (client as unknown as { Status: StatusCall }).Status(
+        { clientVersion: AGENT_VERSION },
+        { deadline: Date.now() + timeoutMs },
+        (err: grpc.ServiceError | null, res: StatusResponse) =>
+          err ? reject(new Error(describeGrpcError(err))) : resolve(res),
+      );
     });
   } finally {
     client.close();
@@ -78,8 +108,10 @@ function renderCapacity(status: StatusResponse): string {
   }
   const p = status.pool;
   if (p?.enabled) {
-    lines.push(`warm pool  idle ${p.idle} (min ${p.minIdle}, max ${p.maxIdle})  taking ${p.taking}  refilling ${p.refilling}`
-      + `  returning ${p.returning}  releasing ${p.releasing}  taken since start ${p.takenSinceStart}`);
+    lines.push(
+      `warm pool  idle ${p.idle} (min ${p.minIdle}, max ${p.maxIdle})  taking ${p.taking}  refilling ${p.refilling}` +
+        `  returning ${p.returning}  releasing ${p.releasing}  taken since start ${p.takenSinceStart}`,
+    );
   } else if (p) {
     lines.push('warm pool  off');
   }
@@ -93,8 +125,9 @@ function describeGrpcError(err: grpc.ServiceError): string {
 }
 
 export function renderTable(status: StatusResponse): string {
-  const header = `node ${status.nodeName}  instance ${status.instanceId}  agent ${status.agentVersion}  ${status.ready ? 'ready' : 'NOT READY'}  bindings ${status.bindings.length}\n`
-    + renderCapacity(status);
+  const header =
+    `node ${status.nodeName}  instance ${status.instanceId}  agent ${status.agentVersion}  ${status.ready ? 'ready' : 'NOT READY'}  bindings ${status.bindings.length}\n` +
+    renderCapacity(status);
   if (status.bindings.length === 0) return `${header}no bindings\n`;
   const columns: Array<[string, (b: Binding) => string]> = [
     ['NAMESPACE', (b) => b.pod.namespace],
@@ -111,7 +144,11 @@ export function renderTable(status: StatusResponse): string {
   ];
   const rows = status.bindings.map((b) => columns.map(([, cell]) => cell(b)));
   const widths = columns.map(([title], i) => Math.max(title.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]): string => `${cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`;
+  const line = (cells: string[]): string =>
+    `${cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()}\n`;
   return header + line(columns.map(([title]) => title)) + rows.map(line).join('');
 }
 

@@ -6,8 +6,16 @@
  */
 import { quoted } from '../../../lib/bounded-text.js';
 import {
-  ALLOCATION_ANNOTATIONS, annotationKeys, CONTROLLER_ANNOTATION_DECLARATION, CONTROLLER_NAME, MAX_BANDWIDTH, REQUEST_ANNOTATIONS,
-  requestsEip, TAGS_ANNOTATION_DECLARATION, type AllocationFields, type AnnotationDeclaration,
+  ALLOCATION_ANNOTATIONS,
+  annotationKeys,
+  CONTROLLER_ANNOTATION_DECLARATION,
+  CONTROLLER_NAME,
+  MAX_BANDWIDTH,
+  REQUEST_ANNOTATIONS,
+  requestsEip,
+  TAGS_ANNOTATION_DECLARATION,
+  type AllocationFields,
+  type AnnotationDeclaration,
 } from '../../../lib/annotations.js';
 import { BindingError, InvalidAnnotationError, type AnnotationProblem } from './errors.js';
 import { MAX_TAGS } from '../cloud/types.js';
@@ -25,7 +33,10 @@ export interface EipRequest extends AllocationFields {
   releaseStrategyExplicit: boolean;
 }
 
-interface Lookup { key: string; value: string }
+interface Lookup {
+  key: string;
+  value: string;
+}
 
 class Reader {
   readonly problems: AnnotationProblem[] = [];
@@ -38,10 +49,14 @@ class Reader {
     for (const key of keys) {
       const raw = this.annotations[key];
       if (raw === undefined) continue;
-      if (!first) { first = { key, value: raw.trim() }; continue; }
+      if (!first) {
+        first = { key, value: raw.trim() };
+        continue;
+      }
       if (normalize(raw) !== normalize(first.value)) {
         this.problems.push({
-          annotation: key, value: raw,
+          annotation: key,
+          value: raw,
           problem: `conflicts with ${first.key}=${quoted(first.value)}; set one of them, or give both the same value`,
         });
       }
@@ -60,7 +75,10 @@ function checkId(r: Reader, at: Lookup | undefined, prefix: string, what: string
   if (!at || at.value === '') return undefined;
   const body = at.value.slice(prefix.length);
   if (!at.value.startsWith(prefix) || !ID_BODY.test(body) || at.value.length > 64) {
-    r.problem(at, `not a valid ${what} ID; expected "${prefix}" followed by lower-case letters and digits, e.g. ${prefix}bp1xxxx`);
+    r.problem(
+      at,
+      `not a valid ${what} ID; expected "${prefix}" followed by lower-case letters and digits, e.g. ${prefix}bp1xxxx`,
+    );
     return undefined;
   }
   return at.value;
@@ -85,16 +103,29 @@ function checkBandwidth(r: Reader, at: Lookup | undefined, chargeType: keyof typ
   if (!at || at.value === '') return undefined;
   const max = MAX_BANDWIDTH[chargeType];
   if (!/^\d+$/.test(at.value) || Number(at.value) < 1 || Number(at.value) > max) {
-    r.problem(at, `must be a whole number of Mbit/s from 1 to ${max} for ${chargeType}`
-      + (chargeType === 'PayByTraffic' ? ` (up to ${MAX_BANDWIDTH.PayByBandwidth} with eip-internet-charge-type PayByBandwidth)` : ''));
+    r.problem(
+      at,
+      `must be a whole number of Mbit/s from 1 to ${max} for ${chargeType}` +
+        (chargeType === 'PayByTraffic'
+          ? ` (up to ${MAX_BANDWIDTH.PayByBandwidth} with eip-internet-charge-type PayByBandwidth)`
+          : ''),
+    );
     return undefined;
   }
   return String(Number(at.value));
 }
 
-function checkEnumList(r: Reader, at: Lookup | undefined, allowed: readonly string[], item: string): string[] | undefined {
+function checkEnumList(
+  r: Reader,
+  at: Lookup | undefined,
+  allowed: readonly string[],
+  item: string,
+): string[] | undefined {
   if (!at || at.value === '') return undefined;
-  const items = at.value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = at.value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = items.filter((s) => !allowed.includes(s));
   if (unknown.length > 0) r.problem(at, `unknown ${item}(s) ${unknown.join(', ')}; valid: ${allowed.join(', ')}`);
   else if (new Set(items).size !== items.length) r.problem(at, `lists a ${item} twice; name each once`);
@@ -105,9 +136,12 @@ function checkEnumList(r: Reader, at: Lookup | undefined, allowed: readonly stri
 function tagKeyProblem(key: string): string | undefined {
   if (key.trim() === '') return 'has an empty tag key; every key needs at least one character';
   if (key.length > 128) return `has tag key ${JSON.stringify(key.slice(0, 20))}... longer than 128 characters`;
-  if (/^(aliyun|acs:)/i.test(key)) return `has tag key ${JSON.stringify(key)}; keys must not start with "aliyun" or "acs:"`;
-  if (key.startsWith('podeip.io/')) return `has tag key ${JSON.stringify(key)}; the podeip.io/ prefix is reserved for podeip's ownership tags`;
-  if (/^https?:\/\//i.test(key)) return `has tag key ${JSON.stringify(key)}; keys must not start with http:// or https://`;
+  if (/^(aliyun|acs:)/i.test(key))
+    return `has tag key ${JSON.stringify(key)}; keys must not start with "aliyun" or "acs:"`;
+  if (key.startsWith('podeip.io/'))
+    return `has tag key ${JSON.stringify(key)}; the podeip.io/ prefix is reserved for podeip's ownership tags`;
+  if (/^https?:\/\//i.test(key))
+    return `has tag key ${JSON.stringify(key)}; keys must not start with http:// or https://`;
   return undefined;
 }
 
@@ -129,14 +163,20 @@ function checkTags(r: Reader, at: Lookup | undefined): Record<string, string> {
   for (const [key, value] of Object.entries(parsed)) {
     const keyProblem = tagKeyProblem(key);
     if (keyProblem) problems.push(keyProblem);
-    else if (typeof value !== 'string') problems.push(`has a non-string value for tag ${JSON.stringify(key)}; quote it`);
+    else if (typeof value !== 'string')
+      problems.push(`has a non-string value for tag ${JSON.stringify(key)}; quote it`);
     else if (value.length > 128) problems.push(`has a value longer than 128 characters for tag ${JSON.stringify(key)}`);
-    else if (/^(aliyun|acs:)/i.test(value)) problems.push(`has a value for tag ${JSON.stringify(key)} starting with "aliyun" or "acs:", which the cloud rejects`);
+    else if (/^(aliyun|acs:)/i.test(value))
+      problems.push(
+        `has a value for tag ${JSON.stringify(key)} starting with "aliyun" or "acs:", which the cloud rejects`,
+      );
     else tags[key] = value;
   }
   const count = Object.keys(parsed).length;
   if (count > MAX_USER_TAGS) {
-    problems.push(`has ${count} tags; at most ${MAX_USER_TAGS} fit, since an EIP holds ${MAX_TAGS} tags and podeip adds ${OWNERSHIP_TAG_KEYS.length} ownership tags`);
+    problems.push(
+      `has ${count} tags; at most ${MAX_USER_TAGS} fit, since an EIP holds ${MAX_TAGS} tags and podeip adds ${OWNERSHIP_TAG_KEYS.length} ownership tags`,
+    );
   }
   for (const p of problems) r.problem(at, p);
   return problems.length === 0 ? tags : {};
@@ -155,11 +195,16 @@ type AllocationKind = (typeof ALLOCATION_ANNOTATIONS)[number]['kind'];
 /** One creation parameter's value, checked by its declared kind and limits. */
 function checkAllocation(r: Reader, at: Lookup | undefined, kind: AllocationKind, request: EipRequest): unknown {
   switch (kind.type) {
-    case 'enum': return checkEnum(r, at, kind.values);
-    case 'bandwidth': return checkBandwidth(r, at, request.internetChargeType ?? 'PayByTraffic');
-    case 'id': return checkId(r, at, kind.prefix, kind.what);
-    case 'text': return checkText(r, at, kind.max);
-    case 'enum-list': return checkEnumList(r, at, kind.values, kind.item);
+    case 'enum':
+      return checkEnum(r, at, kind.values);
+    case 'bandwidth':
+      return checkBandwidth(r, at, request.internetChargeType ?? 'PayByTraffic');
+    case 'id':
+      return checkId(r, at, kind.prefix, kind.what);
+    case 'text':
+      return checkText(r, at, kind.max);
+    case 'enum-list':
+      return checkEnumList(r, at, kind.values, kind.item);
     default: {
       // A declaration with a kind no checker reads fails to compile here.
       const unchecked: never = kind;
@@ -188,9 +233,11 @@ export function parseEipRequest(annotations: Readonly<Record<string, string>>): 
 
   const controller = r.read(CONTROLLER_ANNOTATION_DECLARATION);
   if (controller && controller.value !== '' && controller.value.toLowerCase() !== CONTROLLER_NAME) {
-    throw new BindingError('ForeignController',
-      `annotation ${controller.key}=${quoted(controller.value)} hands this pod's EIP to another controller; `
-      + `podeip leaves it alone. Remove the annotation or set it to "${CONTROLLER_NAME}" to let podeip bind the EIP`);
+    throw new BindingError(
+      'ForeignController',
+      `annotation ${controller.key}=${quoted(controller.value)} hands this pod's EIP to another controller; ` +
+        `podeip leaves it alone. Remove the annotation or set it to "${CONTROLLER_NAME}" to let podeip bind the EIP`,
+    );
   }
 
   const request: EipRequest = {

@@ -49,7 +49,9 @@ const LISTED_PROBLEMS = 10;
 
 export class InvalidAnnotationError extends BindingError {
   constructor(readonly problems: AnnotationProblem[]) {
-    const listed = problems.slice(0, LISTED_PROBLEMS).map((p) => `annotation ${p.annotation}=${quoted(p.value)}: ${p.problem}`);
+    const listed = problems
+      .slice(0, LISTED_PROBLEMS)
+      .map((p) => `annotation ${p.annotation}=${quoted(p.value)}: ${p.problem}`);
     if (problems.length > LISTED_PROBLEMS) listed.push(`and ${problems.length - LISTED_PROBLEMS} more problems`);
     super('InvalidAnnotation', listed.join('; '));
   }

@@ -18,7 +18,10 @@ export type StaticEipPolicy = (typeof STATIC_EIP_POLICIES)[number];
 export type GrantSource = 'policy' | 'namespace-annotation' | 'eip-tag';
 
 function list(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /** Where the grant of `eip` to `namespace` comes from, or undefined when it has none. Pure. */
@@ -38,11 +41,17 @@ export function grantSource(
 }
 
 export class EipNotGrantedError extends BindingError {
-  constructor(readonly allocationId: string, readonly namespace: string, use: string) {
-    super('EipNotGranted',
-      `EIP ${allocationId} (${use}) is not granted to namespace ${namespace}; an admin grants it by adding ${allocationId} to the `
-      + `Namespace annotation ${ALLOWED_EIPS_ANNOTATION} (kubectl annotate namespace ${namespace} ${ALLOWED_EIPS_ANNOTATION}=${allocationId}) `
-      + `or ${namespace} to the EIP's cloud tag ${TAG_ALLOWED_NAMESPACES}`);
+  constructor(
+    readonly allocationId: string,
+    readonly namespace: string,
+    use: string,
+  ) {
+    super(
+      'EipNotGranted',
+      `EIP ${allocationId} (${use}) is not granted to namespace ${namespace}; an admin grants it by adding ${allocationId} to the ` +
+        `Namespace annotation ${ALLOWED_EIPS_ANNOTATION} (kubectl annotate namespace ${namespace} ${ALLOWED_EIPS_ANNOTATION}=${allocationId}) ` +
+        `or ${namespace} to the EIP's cloud tag ${TAG_ALLOWED_NAMESPACES}`,
+    );
   }
 }
 
@@ -52,7 +61,13 @@ export interface GrantCheckContext {
 }
 
 /** Reads the Namespace (cached for a moment, so a grant or revoke counts within seconds) and throws unless granted. */
-export async function requireGrant(ctx: GrantCheckContext, namespace: string, eip: Eip, use: string, signal: AbortSignal): Promise<GrantSource> {
+export async function requireGrant(
+  ctx: GrantCheckContext,
+  namespace: string,
+  eip: Eip,
+  use: string,
+  signal: AbortSignal,
+): Promise<GrantSource> {
   const policy = ctx.config.staticEipPolicy;
   const annotations = policy === 'AllowAll' ? {} : await ctx.kube.namespaceAnnotations(namespace, signal);
   const source = grantSource(eip, namespace, annotations, policy, ctx.config.clusterId);

@@ -19,7 +19,15 @@ export const MANAGED_BY = 'podeip';
  */
 export const TAG_BINDING = 'podeip.io/binding';
 
-export const OWNERSHIP_TAG_KEYS = [TAG_CLUSTER_ID, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID, TAG_NODE, TAG_MANAGED_BY, TAG_BINDING] as const;
+export const OWNERSHIP_TAG_KEYS = [
+  TAG_CLUSTER_ID,
+  TAG_NAMESPACE,
+  TAG_POD_NAME,
+  TAG_POD_UID,
+  TAG_NODE,
+  TAG_MANAGED_BY,
+  TAG_BINDING,
+] as const;
 
 export interface Owner {
   clusterId: string;
@@ -52,9 +60,18 @@ export function podSelectorTags(clusterId: string, podUid: string): Record<strin
  * and pod name (any incarnation of the name: a fixed EIP serves every pod of that name). The
  * only proof podeip accepts before releasing an EIP or reusing it for a pod.
  */
-export function isOwnedFor(tags: Record<string, string>, clusterId: string, namespace: string, podName: string): boolean {
-  return tags[TAG_MANAGED_BY] === MANAGED_BY && tags[TAG_CLUSTER_ID] === clusterId
-    && tags[TAG_NAMESPACE] === namespace && tags[TAG_POD_NAME] === podName;
+export function isOwnedFor(
+  tags: Record<string, string>,
+  clusterId: string,
+  namespace: string,
+  podName: string,
+): boolean {
+  return (
+    tags[TAG_MANAGED_BY] === MANAGED_BY &&
+    tags[TAG_CLUSTER_ID] === clusterId &&
+    tags[TAG_NAMESPACE] === namespace &&
+    tags[TAG_POD_NAME] === podName
+  );
 }
 
 /** The EIP carries podeip's ownership tags for another cluster or another namespace. */
@@ -79,7 +96,13 @@ export function bindingMark(clusterId: string, namespace: string, podName: strin
  * so the caller passes the IP it believes the EIP is on) because podeip bound it there for this
  * pod name. Any unbind that a Kubernetes object asks for needs this.
  */
-export function isBoundByUs(tags: Record<string, string>, clusterId: string, namespace: string, podName: string, privateIp: string): boolean {
+export function isBoundByUs(
+  tags: Record<string, string>,
+  clusterId: string,
+  namespace: string,
+  podName: string,
+  privateIp: string,
+): boolean {
   return privateIp !== '' && tags[TAG_BINDING] === bindingMark(clusterId, namespace, podName, privateIp);
 }
 

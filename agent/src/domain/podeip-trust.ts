@@ -35,16 +35,25 @@ export function distrust(podEip: PodEip, eip: Eip | undefined, inputs: TrustInpu
  * IP for an ENI's primary IP; then the PodEIP's recorded IP is what the binding mark is checked
  * against (the mark, written only by podeip, still has to match it).
  */
-export function boundByPodEip(eip: Eip, podEip: Pick<PodEip, 'namespace' | 'name' | 'status'>, clusterId: string): boolean {
+export function boundByPodEip(
+  eip: Eip,
+  podEip: Pick<PodEip, 'namespace' | 'name' | 'status'>,
+  clusterId: string,
+): boolean {
   if (eip.status !== 'InUse' || eip.instanceId === '') return false;
   const ip = eip.privateIpAddress || (podEip.status.privateIPAddress ?? '');
   return isBoundByUs(eip.tags, clusterId, podEip.namespace, podEip.name, ip);
 }
 
 export class UntrustedPodEipError extends BindingError {
-  constructor(readonly podEip: Pick<PodEip, 'namespace' | 'name'>, why: string) {
-    super('UntrustedPodEip',
-      `PodEIP ${podEip.namespace}/${podEip.name} is not trusted: ${why}. podeip does not act on it; an admin should check and delete it `
-      + `(kubectl delete podeip -n ${podEip.namespace} ${podEip.name})`);
+  constructor(
+    readonly podEip: Pick<PodEip, 'namespace' | 'name'>,
+    why: string,
+  ) {
+    super(
+      'UntrustedPodEip',
+      `PodEIP ${podEip.namespace}/${podEip.name} is not trusted: ${why}. podeip does not act on it; an admin should check and delete it ` +
+        `(kubectl delete podeip -n ${podEip.namespace} ${podEip.name})`,
+    );
   }
 }

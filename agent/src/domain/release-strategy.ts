@@ -6,9 +6,7 @@
 import { parseGoDuration } from './go-duration.js';
 
 export type ReleaseStrategy =
-  | { kind: 'Follow' }
-  | { kind: 'Never' }
-  | { kind: 'TTL'; releaseAfter: string; releaseAfterMs: number };
+  { kind: 'Follow' } | { kind: 'Never' } | { kind: 'TTL'; releaseAfter: string; releaseAfterMs: number };
 
 /** Follow or Never (any case), or a positive Go duration; undefined for anything else. */
 export function parseReleaseStrategy(text: string): ReleaseStrategy | undefined {

@@ -12,7 +12,10 @@ export interface StoredAllocation {
 }
 
 export function encodeAllocation(plan: StoredAllocation): string {
-  const stored: StoredAllocation = { allocate: plan.allocate, ...(plan.bandwidthPackageId ? { bandwidthPackageId: plan.bandwidthPackageId } : {}) };
+  const stored: StoredAllocation = {
+    allocate: plan.allocate,
+    ...(plan.bandwidthPackageId ? { bandwidthPackageId: plan.bandwidthPackageId } : {}),
+  };
   return JSON.stringify(stored);
 }
 

@@ -11,15 +11,28 @@ import { pointsAt } from '../cloud/points-at.js';
  * Unassociates the EIP from `from` and resolves once it no longer forwards there (unbound,
  * elsewhere, or gone: then undefined). `primary`: `from` is its ENI's primary IP.
  */
-export async function unbindAndWait(cloud: CloudClient, from: EniBinding, primary: boolean, signal: AbortSignal): Promise<Eip | undefined> {
+export async function unbindAndWait(
+  cloud: CloudClient,
+  from: EniBinding,
+  primary: boolean,
+  signal: AbortSignal,
+): Promise<Eip | undefined> {
   await cloud.unassociateEip(from, signal);
-  return cloud.waitForEip(from.allocationId, (e) => !e || e.status === 'Available' || !pointsAt(e, from, primary), signal);
+  return cloud.waitForEip(
+    from.allocationId,
+    (e) => !e || e.status === 'Available' || !pointsAt(e, from, primary),
+    signal,
+  );
 }
 
 /** Where the EIP forwards to now, as a binding `unbindAndWait` can end. */
 export function currentTarget(eip: Eip): { from: EniBinding; primary: boolean } {
   return {
-    from: { allocationId: eip.allocationId, networkInterfaceId: eip.instanceId, privateIpAddress: eip.privateIpAddress },
+    from: {
+      allocationId: eip.allocationId,
+      networkInterfaceId: eip.instanceId,
+      privateIpAddress: eip.privateIpAddress,
+    },
     // The cloud reports an empty private IP for an EIP on its ENI's primary IP.
     primary: eip.privateIpAddress === '',
   };

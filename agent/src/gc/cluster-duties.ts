@@ -33,8 +33,13 @@ export class ClusterDuties {
   constructor(private readonly deps: ClusterDutiesDeps) {
     this.logger = deps.logger.child({ component: 'gc' });
     this.sweep = new ClusterSweep({
-      kube: deps.kube, cloud: deps.cloud, logger: this.logger, registry: deps.registry,
-      clusterId: deps.clusterId, staticEipPolicy: deps.staticEipPolicy, orphanGraceMs: deps.orphanGraceMs,
+      kube: deps.kube,
+      cloud: deps.cloud,
+      logger: this.logger,
+      registry: deps.registry,
+      clusterId: deps.clusterId,
+      staticEipPolicy: deps.staticEipPolicy,
+      orphanGraceMs: deps.orphanGraceMs,
       // The node's own agent normally releases a Follow EIP at once; the sweep covers dead nodes.
       followGraceMs: 2 * deps.periodMs,
       now: deps.now,

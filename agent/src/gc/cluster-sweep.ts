@@ -53,11 +53,34 @@ export class ClusterSweep {
 
   constructor(private readonly deps: ClusterSweepDeps) {
     this.now = deps.now ?? Date.now;
-    this.untrusted = new Gauge({ name: 'podeip_untrusted_podeips', help: 'PodEIPs the last cluster sweep found naming an EIP podeip may not act on for them (not allocated for that pod, or a static EIP not granted to the namespace).', registers: [deps.registry] });
-    this.runs = new Counter({ name: 'podeip_gc_runs_total', help: 'Cluster sweeps run by the elected agent, by result (success, partial, failed).', labelNames: ['result'], registers: [deps.registry] });
-    this.released = new Counter({ name: 'podeip_gc_released_total', help: 'EIPs the cluster sweep released or let go, by reason (ttl-expired, follow-pod-gone, orphan, static-forgotten).', labelNames: ['reason'], registers: [deps.registry] });
-    this.orphans = new Counter({ name: 'podeip_orphans_swept_total', help: 'EIPs with this cluster\'s tags that nothing owned and the sweep released.', registers: [deps.registry] });
-    this.duration = new Histogram({ name: 'podeip_gc_duration_seconds', help: 'How long one cluster sweep took.', buckets: [0.1, 0.5, 1, 5, 15, 60, 300], registers: [deps.registry] });
+    this.untrusted = new Gauge({
+      name: 'podeip_untrusted_podeips',
+      help: 'PodEIPs the last cluster sweep found naming an EIP podeip may not act on for them (not allocated for that pod, or a static EIP not granted to the namespace).',
+      registers: [deps.registry],
+    });
+    this.runs = new Counter({
+      name: 'podeip_gc_runs_total',
+      help: 'Cluster sweeps run by the elected agent, by result (success, partial, failed).',
+      labelNames: ['result'],
+      registers: [deps.registry],
+    });
+    this.released = new Counter({
+      name: 'podeip_gc_released_total',
+      help: 'EIPs the cluster sweep released or let go, by reason (ttl-expired, follow-pod-gone, orphan, static-forgotten).',
+      labelNames: ['reason'],
+      registers: [deps.registry],
+    });
+    this.orphans = new Counter({
+      name: 'podeip_orphans_swept_total',
+      help: "EIPs with this cluster's tags that nothing owned and the sweep released.",
+      registers: [deps.registry],
+    });
+    this.duration = new Histogram({
+      name: 'podeip_gc_duration_seconds',
+      help: 'How long one cluster sweep took.',
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300],
+      registers: [deps.registry],
+    });
   }
 
   async run(signal: AbortSignal): Promise<SweepReport> {
@@ -70,18 +93,23 @@ export class ClusterSweep {
       for (const podEip of podEips) {
         signal.throwIfAborted();
         await this.guarded(report, `PodEIP ${podEip.namespace}/${podEip.name}`, async () => {
-          if (!await this.sweepPodEip(podEip, report, signal)) untrusted += 1;
+          if (!(await this.sweepPodEip(podEip, report, signal))) untrusted += 1;
         });
       }
       this.untrusted.set(untrusted);
       const referenced = new Set(podEips.map((p) => p.spec.allocationID).filter(Boolean));
-      const tagged = await this.deps.cloud.listEipsByTags({ [TAG_CLUSTER_ID]: this.deps.clusterId, [TAG_MANAGED_BY]: MANAGED_BY }, signal);
+      const tagged = await this.deps.cloud.listEipsByTags(
+        { [TAG_CLUSTER_ID]: this.deps.clusterId, [TAG_MANAGED_BY]: MANAGED_BY },
+        signal,
+      );
       const pooled = tagged.filter((eip) => poolNodeOf(eip.tags, this.deps.clusterId) !== undefined);
       report.poolEips = pooled.length;
       const liveNodes = pooled.length > 0 ? await this.deps.kube.listNodeNames(signal) : new Set<string>();
       for (const eip of tagged) {
         signal.throwIfAborted();
-        await this.guarded(report, `EIP ${eip.allocationId}`, () => this.sweepOrphan(eip, referenced, liveNodes, report, signal));
+        await this.guarded(report, `EIP ${eip.allocationId}`, () =>
+          this.sweepOrphan(eip, referenced, liveNodes, report, signal),
+        );
       }
       this.runs.inc({ result: report.errors ? 'partial' : 'success' });
     } catch (err) {
@@ -97,9 +125,12 @@ export class ClusterSweep {
     try {
       await work();
     } catch (err) {
-      if ((err instanceof Error && err.name === 'AbortError')) throw err;
+      if (err instanceof Error && err.name === 'AbortError') throw err;
       report.errors += 1;
-      this.deps.logger.warn('cluster sweep: item failed; continuing with the rest', { item: what, err: errorText(err) });
+      this.deps.logger.warn('cluster sweep: item failed; continuing with the rest', {
+        item: what,
+        err: errorText(err),
+      });
     }
   }
 
@@ -109,19 +140,28 @@ export class ClusterSweep {
 
   /** Resolves false when the PodEIP is untrusted (reported, not acted on). */
   private async sweepPodEip(podEip: PodEip, report: SweepReport, signal: AbortSignal): Promise<boolean> {
-    const eip = podEip.spec.allocationID ? await this.deps.cloud.describeEip(podEip.spec.allocationID, signal) : undefined;
+    const eip = podEip.spec.allocationID
+      ? await this.deps.cloud.describeEip(podEip.spec.allocationID, signal)
+      : undefined;
     if (eip && podEip.spec.allocationType.type === 'Auto' && poolNodeOf(eip.tags, this.deps.clusterId) !== undefined) {
       // Its node's agent recycled the EIP into the warm pool; only the PodEIP is left to go. No EIP is touched.
       await this.dropPodEip(podEip, signal);
       return true;
     }
     const why = distrust(podEip, eip, {
-      clusterId: this.deps.clusterId, staticEipPolicy: this.deps.staticEipPolicy,
-      namespaceAnnotations: podEip.spec.allocationType.type === 'Static' && this.deps.staticEipPolicy === 'Granted'
-        ? await this.deps.kube.namespaceAnnotations(podEip.namespace, signal) : {},
+      clusterId: this.deps.clusterId,
+      staticEipPolicy: this.deps.staticEipPolicy,
+      namespaceAnnotations:
+        podEip.spec.allocationType.type === 'Static' && this.deps.staticEipPolicy === 'Granted'
+          ? await this.deps.kube.namespaceAnnotations(podEip.namespace, signal)
+          : {},
     });
     if (why !== undefined) {
-      this.deps.logger.warn('cluster sweep: untrusted PodEIP; not acting on it', { podEip: `${podEip.namespace}/${podEip.name}`, allocationId: eip?.allocationId, why });
+      this.deps.logger.warn('cluster sweep: untrusted PodEIP; not acting on it', {
+        podEip: `${podEip.namespace}/${podEip.name}`,
+        allocationId: eip?.allocationId,
+        why,
+      });
       this.event(podEip, 'Warning', 'UntrustedPodEip', `podeip does not act on this PodEIP: ${why}`);
       // Its deletion still finishes: the finalizer is podeip's, the EIP is left exactly as it is.
       if (podEip.deletionTimestamp) await this.deps.kube.removePodEipFinalizer(podEip.namespace, podEip.name, signal);
@@ -134,10 +174,20 @@ export class ClusterSweep {
       case 'keep':
         return true;
       case 'wait-for-pod':
-        this.event(podEip, 'Normal', 'PodEipDeletionWaiting', `PodEIP deleted while pod ${podEip.namespace}/${podEip.name} still runs; its EIP is let go once the pod is gone`);
+        this.event(
+          podEip,
+          'Normal',
+          'PodEipDeletionWaiting',
+          `PodEIP deleted while pod ${podEip.namespace}/${podEip.name} still runs; its EIP is let go once the pod is gone`,
+        );
         return true;
       case 'mark-gone':
-        await kube.annotatePodEip(podEip.namespace, podEip.name, { [POD_GONE_SINCE_ANNOTATION]: new Date(this.now()).toISOString() }, signal);
+        await kube.annotatePodEip(
+          podEip.namespace,
+          podEip.name,
+          { [POD_GONE_SINCE_ANNOTATION]: new Date(this.now()).toISOString() },
+          signal,
+        );
         return true;
       case 'clear-gone':
         await kube.annotatePodEip(podEip.namespace, podEip.name, { [POD_GONE_SINCE_ANNOTATION]: null }, signal);
@@ -147,21 +197,43 @@ export class ClusterSweep {
         await this.dropPodEip(podEip, signal);
         this.released.inc({ reason: 'static-forgotten' });
         report.forgotten += 1;
-        this.event(podEip, 'Normal', 'EipUnbound', `${this.because(decision.reason)}: static EIP ${podEip.spec.allocationID} unbound and left to its owner`);
+        this.event(
+          podEip,
+          'Normal',
+          'EipUnbound',
+          `${this.because(decision.reason)}: static EIP ${podEip.spec.allocationID} unbound and left to its owner`,
+        );
         return true;
       }
       case 'release': {
         if (eip && eip.status !== 'Available' && !boundByPodEip(eip, podEip, this.deps.clusterId)) {
-          this.deps.logger.warn('cluster sweep: EIP is bound where podeip did not bind it; neither unbinding nor releasing it',
-            { podEip: `${podEip.namespace}/${podEip.name}`, allocationId: eip.allocationId, instanceId: eip.instanceId, privateIp: eip.privateIpAddress });
-          this.event(podEip, 'Warning', 'EipBoundElsewhere', `EIP ${eip.allocationId} is bound to ${eip.instanceId} where podeip did not bind it; not released. Unbind it there and the next sweep releases it`);
+          this.deps.logger.warn(
+            'cluster sweep: EIP is bound where podeip did not bind it; neither unbinding nor releasing it',
+            {
+              podEip: `${podEip.namespace}/${podEip.name}`,
+              allocationId: eip.allocationId,
+              instanceId: eip.instanceId,
+              privateIp: eip.privateIpAddress,
+            },
+          );
+          this.event(
+            podEip,
+            'Warning',
+            'EipBoundElsewhere',
+            `EIP ${eip.allocationId} is bound to ${eip.instanceId} where podeip did not bind it; not released. Unbind it there and the next sweep releases it`,
+          );
           return true;
         }
         if (eip) await unbindAndRelease(this.deps.cloud, eip.allocationId, signal);
         await this.dropPodEip(podEip, signal);
         this.released.inc({ reason: decision.reason });
         report.released += 1;
-        this.event(podEip, 'Normal', 'EipReleased', `Released EIP ${podEip.status.eipAddress ?? ''} (${podEip.spec.allocationID}): ${decision.reason}`);
+        this.event(
+          podEip,
+          'Normal',
+          'EipReleased',
+          `Released EIP ${podEip.status.eipAddress ?? ''} (${podEip.spec.allocationID}): ${decision.reason}`,
+        );
         return true;
       }
     }
@@ -171,7 +243,13 @@ export class ClusterSweep {
     return reason === 'podeip-deleted' ? 'PodEIP deleted' : 'Pod gone';
   }
 
-  private async sweepOrphan(eip: Eip, referenced: ReadonlySet<string>, liveNodes: ReadonlySet<string>, report: SweepReport, signal: AbortSignal): Promise<void> {
+  private async sweepOrphan(
+    eip: Eip,
+    referenced: ReadonlySet<string>,
+    liveNodes: ReadonlySet<string>,
+    report: SweepReport,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (referenced.has(eip.allocationId)) return;
     // A pool EIP is its node's as long as that node exists; a dead node's pool is the sweep's.
     const poolNode = poolNodeOf(eip.tags, this.deps.clusterId);
@@ -184,11 +262,21 @@ export class ClusterSweep {
       if (eip.status !== 'Available') return;
     } else if (!owner || !isOwnedFor(eip.tags, this.deps.clusterId, owner.namespace, owner.name)) {
       return;
-    } else if (eip.status !== 'Available' && !isBoundByUs(eip.tags, this.deps.clusterId, owner.namespace, owner.name, eip.privateIpAddress)) {
-      this.deps.logger.warn('cluster sweep: orphaned EIP is bound where podeip did not bind it; leaving it', { allocationId: eip.allocationId, instanceId: eip.instanceId });
+    } else if (
+      eip.status !== 'Available' &&
+      !isBoundByUs(eip.tags, this.deps.clusterId, owner.namespace, owner.name, eip.privateIpAddress)
+    ) {
+      this.deps.logger.warn('cluster sweep: orphaned EIP is bound where podeip did not bind it; leaving it', {
+        allocationId: eip.allocationId,
+        instanceId: eip.instanceId,
+      });
       return;
     }
-    this.deps.logger.info('cluster sweep: releasing orphaned EIP', { allocationId: eip.allocationId, ipAddress: eip.ipAddress, tags: eip.tags });
+    this.deps.logger.info('cluster sweep: releasing orphaned EIP', {
+      allocationId: eip.allocationId,
+      ipAddress: eip.ipAddress,
+      tags: eip.tags,
+    });
     await unbindAndRelease(this.deps.cloud, eip.allocationId, signal);
     this.orphans.inc();
     this.released.inc({ reason: 'orphan' });

@@ -10,7 +10,10 @@ import { currentTarget, unbindAndWait } from '../domain/teardown.js';
 /** The EIP was bound somewhere new while the sweep unbound it: it is not released. */
 export class EipReboundError extends PodeipError {
   constructor(eip: Eip) {
-    super('EipInUseElsewhere', `EIP ${eip.allocationId} was bound to ${eip.instanceId} while the sweep unbound it; not released`);
+    super(
+      'EipInUseElsewhere',
+      `EIP ${eip.allocationId} was bound to ${eip.instanceId} while the sweep unbound it; not released`,
+    );
   }
 }
 
@@ -22,13 +25,18 @@ export async function unbind(cloud: CloudClient, eip: Eip, signal: AbortSignal):
 }
 
 /** Unbinds, leaves the bandwidth package and releases. Resolves true when the EIP is gone or going. */
-export async function unbindAndRelease(cloud: CloudClient, allocationId: string, signal: AbortSignal): Promise<boolean> {
+export async function unbindAndRelease(
+  cloud: CloudClient,
+  allocationId: string,
+  signal: AbortSignal,
+): Promise<boolean> {
   const found = await cloud.describeEip(allocationId, signal);
   if (!found) return true;
   const available = await unbind(cloud, found, signal);
   if (!available) return true;
   if (available.instanceId !== '') throw new EipReboundError(available);
-  if (available.bandwidthPackageId) await cloud.removeFromBandwidthPackage(available.bandwidthPackageId, allocationId, signal);
+  if (available.bandwidthPackageId)
+    await cloud.removeFromBandwidthPackage(available.bandwidthPackageId, allocationId, signal);
   await cloud.releaseEip(allocationId, signal);
   return true;
 }

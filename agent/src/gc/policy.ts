@@ -49,12 +49,15 @@ function podIsGone(podEip: PodEip, pod: PodInfo | undefined): boolean {
 }
 
 function teardown(podEip: PodEip, reason: ReleaseReason): PodEipDecision {
-  return podEip.spec.allocationType.type === 'Static' ? { action: 'forget-static', reason } : { action: 'release', reason };
+  return podEip.spec.allocationType.type === 'Static'
+    ? { action: 'forget-static', reason }
+    : { action: 'release', reason };
 }
 
 export function decidePodEip({ podEip, pod, now, followGraceMs }: PodEipFacts): PodEipDecision {
   // A deleted PodEIP is the user's word that its EIP may go, but never from under a running pod.
-  if (podEip.deletionTimestamp) return podIsGone(podEip, pod) ? teardown(podEip, 'podeip-deleted') : { action: 'wait-for-pod' };
+  if (podEip.deletionTimestamp)
+    return podIsGone(podEip, pod) ? teardown(podEip, 'podeip-deleted') : { action: 'wait-for-pod' };
   const goneSinceText = podEip.annotations[POD_GONE_SINCE_ANNOTATION];
   if (!podIsGone(podEip, pod)) {
     return goneSinceText ? { action: 'clear-gone' } : { action: 'keep', why: 'pod exists' };
@@ -76,7 +79,11 @@ export function decidePodEip({ podEip, pod, now, followGraceMs }: PodEipFacts): 
     waitMs = followGraceMs;
     reason = 'follow-pod-gone';
   }
-  if (now - goneSince < waitMs) return { action: 'keep', why: `pod gone for ${Math.round((now - goneSince) / 1000)}s of ${Math.round(waitMs / 1000)}s` };
+  if (now - goneSince < waitMs)
+    return {
+      action: 'keep',
+      why: `pod gone for ${Math.round((now - goneSince) / 1000)}s of ${Math.round(waitMs / 1000)}s`,
+    };
   return teardown(podEip, reason);
 }
 

@@ -19,7 +19,10 @@ function topObject(text: string, file: string): ObjectSpan {
   try {
     root = parseWithSpans(text);
   } catch (error) {
-    throw new InstallerError('InvalidCniConfig', `${file} is not valid JSON (${(error as Error).message}); fix or remove it, then run install-cni again`);
+    throw new InstallerError(
+      'InvalidCniConfig',
+      `${file} is not valid JSON (${(error as Error).message}); fix or remove it, then run install-cni again`,
+    );
   }
   if (root.kind !== 'object') throw new InstallerError('InvalidCniConfig', `${file} must hold a JSON object`);
   return root;
@@ -28,12 +31,18 @@ function topObject(text: string, file: string): ObjectSpan {
 function pluginsOf(text: string, root: ObjectSpan, file: string): ArraySpan {
   const plugins = member(root, 'plugins');
   if (plugins?.kind !== 'array' || plugins.items.length === 0) {
-    throw new InstallerError('InvalidCniConfig', `${file} has no "plugins" list; a conflist chains at least the primary plugin`);
+    throw new InstallerError(
+      'InvalidCniConfig',
+      `${file} has no "plugins" list; a conflist chains at least the primary plugin`,
+    );
   }
   const version = member(root, 'cniVersion');
-  const cniVersion = version ? JSON.parse(textOf(text, version)) as unknown : undefined;
+  const cniVersion = version ? (JSON.parse(textOf(text, version)) as unknown) : undefined;
   if (typeof cniVersion !== 'string' || !(SUPPORTED_CNI_VERSIONS as readonly string[]).includes(cniVersion)) {
-    throw new InstallerError('UnsupportedCniVersion', `${file} has cniVersion ${JSON.stringify(cniVersion)}; podeip chains into ${SUPPORTED_CNI_VERSIONS.join(', ')}`);
+    throw new InstallerError(
+      'UnsupportedCniVersion',
+      `${file} has cniVersion ${JSON.stringify(cniVersion)}; podeip chains into ${SUPPORTED_CNI_VERSIONS.join(', ')}`,
+    );
   }
   return plugins;
 }
@@ -67,7 +76,10 @@ export function chainInto(text: string, entry: PodeipEntry, file: string): strin
   const plugins = pluginsOf(text, root, file);
   const ours = ourItems(text, plugins);
   if (ours.length > 1) {
-    throw new InstallerError('InvalidCniConfig', `${file} lists the podeip plugin ${ours.length} times; remove all but one, then run install-cni again`);
+    throw new InstallerError(
+      'InvalidCniConfig',
+      `${file} lists the podeip plugin ${ours.length} times; remove all but one, then run install-cni again`,
+    );
   }
   if (ours.length === 1) {
     const item = plugins.items[ours[0]!]!;
@@ -117,7 +129,10 @@ export function convertConf(confText: string, confFile: string, entry: PodeipEnt
   const root = topObject(confText, confFile);
   const type = member(root, 'type');
   if (type === undefined || member(root, 'plugins') !== undefined) {
-    throw new InstallerError('InvalidCniConfig', `${confFile} is neither a conflist nor a single plugin config with "type"`);
+    throw new InstallerError(
+      'InvalidCniConfig',
+      `${confFile} is neither a conflist nor a single plugin config with "type"`,
+    );
   }
   const name = member(root, 'name');
   const version = member(root, 'cniVersion');
@@ -139,7 +154,10 @@ export function convertConf(confText: string, confFile: string, entry: PodeipEnt
   return converted;
 }
 
-export interface Unconverted { file: string; text: string }
+export interface Unconverted {
+  file: string;
+  text: string;
+}
 
 /**
  * For a conflist podeip converted: the original .conf (name and bytes) when the list still
@@ -149,7 +167,12 @@ export function unconvert(text: string, file: string): Unconverted | undefined {
   const root = topObject(text, file);
   const marker = member(root, CONVERTED_FROM_KEY);
   const plugins = member(root, 'plugins');
-  if (marker === undefined || plugins?.kind !== 'array' || plugins.items.length !== 2 || !isOurs(text, plugins.items[1]!)) {
+  if (
+    marker === undefined ||
+    plugins?.kind !== 'array' ||
+    plugins.items.length !== 2 ||
+    !isOurs(text, plugins.items[1]!)
+  ) {
     return undefined;
   }
   const original = plugins.items[0]!;

@@ -22,7 +22,12 @@ export const DEFAULT_PLUGIN = join(packageRoot(), 'dist/bin/podeip');
 
 const COMMON_FLAGS: CommandSpec['flags'] = {
   'bin-dir': { type: 'string', value: 'DIR', help: 'the CNI bin dir (absolute)', default: DEFAULT_BIN_DIR },
-  'conf-dir': { type: 'string', value: 'DIR', help: 'the CNI config dir holding the primary plugin\'s conflist (absolute)', default: DEFAULT_CONF_DIR },
+  'conf-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: "the CNI config dir holding the primary plugin's conflist (absolute)",
+    default: DEFAULT_CONF_DIR,
+  },
 };
 
 export const INSTALL_COMMAND: CommandSpec = {
@@ -35,8 +40,17 @@ sidecar container.`,
   flags: {
     ...COMMON_FLAGS,
     plugin: { type: 'string', value: 'PATH', help: 'the plugin executable to copy', default: '<dist>/bin/podeip' },
-    'socket-path': { type: 'string', value: 'PATH', help: 'the agent socket written into the podeip entry (absolute)', default: DEFAULT_SOCKET_PATH },
-    'timeout-seconds': { type: 'string', value: 'N', help: 'the plugin\'s timeout for one call to the agent, in (0, 3600]' },
+    'socket-path': {
+      type: 'string',
+      value: 'PATH',
+      help: 'the agent socket written into the podeip entry (absolute)',
+      default: DEFAULT_SOCKET_PATH,
+    },
+    'timeout-seconds': {
+      type: 'string',
+      value: 'N',
+      help: "the plugin's timeout for one call to the agent, in (0, 3600]",
+    },
     'log-file': { type: 'string', value: 'PATH', help: 'a file the plugin appends its errors to (absolute)' },
     watch: { type: 'boolean', help: 'keep running and re-chain after every rewrite of the conf dir' },
   },
@@ -59,22 +73,34 @@ function timeoutSeconds(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw new InstallerError('InvalidInstallerFlag', `--timeout-seconds must be a number of seconds in (0, 3600]; got "${value}"`);
+    throw new InstallerError(
+      'InvalidInstallerFlag',
+      `--timeout-seconds must be a number of seconds in (0, 3600]; got "${value}"`,
+    );
   }
   return seconds;
 }
 
 interface InstallerFlags {
-  'bin-dir'?: string; 'conf-dir'?: string; plugin?: string; 'socket-path'?: string;
-  'timeout-seconds'?: string; 'log-file'?: string; watch?: boolean; help?: boolean;
+  'bin-dir'?: string;
+  'conf-dir'?: string;
+  plugin?: string;
+  'socket-path'?: string;
+  'timeout-seconds'?: string;
+  'log-file'?: string;
+  watch?: boolean;
+  help?: boolean;
 }
 
 function parse(spec: CommandSpec, argv: string[]): InstallerFlags {
   // Defaults are shown in the help but applied below, where a relative path is refused.
-  const withoutDefaults = { ...spec, flags: Object.fromEntries(Object.entries(spec.flags).map(([k, f]) => [k, { ...f, default: undefined }])) };
+  const withoutDefaults = {
+    ...spec,
+    flags: Object.fromEntries(Object.entries(spec.flags).map(([k, f]) => [k, { ...f, default: undefined }])),
+  };
   try {
     const parsed = parseCommandLine(withoutDefaults, argv);
-    return { ...parsed.values, help: parsed.help } as InstallerFlags;
+    return { ...parsed.values, help: parsed.help };
   } catch (error) {
     throw new InstallerError('InvalidInstallerFlag', (error as Error).message);
   }
@@ -112,7 +138,8 @@ function job(command: string, argv: string[]): Job | undefined {
   };
   const pluginSource = flags.plugin === undefined ? DEFAULT_PLUGIN : resolve(flags.plugin);
   return {
-    confDir, watch: flags.watch ?? false,
+    confDir,
+    watch: flags.watch ?? false,
     run: () => installCni({ binDir, confDir, pluginSource, entry }),
     rechain: () => [chainPrimary({ confDir, entry })],
   };
@@ -156,7 +183,10 @@ async function watch(logger: Logger, command: string, work: Job): Promise<never>
 }
 
 /** argv: the subcommand (install-cni | uninstall-cni) and its flags. Sets exitCode 1 on failure. */
-export async function main(argv: string[], logger: Logger = createLogger({ fields: { component: 'install-cni' } })): Promise<void> {
+export async function main(
+  argv: string[],
+  logger: Logger = createLogger({ fields: { component: 'install-cni' } }),
+): Promise<void> {
   const [command = '', ...rest] = argv;
   try {
     if (command !== 'install-cni' && command !== 'uninstall-cni') {

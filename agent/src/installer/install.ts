@@ -5,7 +5,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { writeFileAtomic, removeFile } from './atomic-file.js';
-import { chainInto, convertConf, hasOurEntry, PLUGIN_TYPE, unchainFrom, unconvert, type PodeipEntry } from './chain-edit.js';
+import {
+  chainInto,
+  convertConf,
+  hasOurEntry,
+  PLUGIN_TYPE,
+  unchainFrom,
+  unconvert,
+  type PodeipEntry,
+} from './chain-edit.js';
 import { configFiles } from './conf-dir.js';
 import { InstallerError } from './installer-error.js';
 
@@ -18,7 +26,11 @@ export interface InstallOptions {
 }
 
 /** One thing install or uninstall did (or found already done), for the log. */
-export interface InstallAction { action: string; path: string; changed: boolean }
+export interface InstallAction {
+  action: string;
+  path: string;
+  changed: boolean;
+}
 
 function modeOf(path: string): number {
   return statSync(path).mode & 0o7777;
@@ -26,7 +38,10 @@ function modeOf(path: string): number {
 
 function installBinary(options: InstallOptions): InstallAction {
   if (!existsSync(options.pluginSource)) {
-    throw new InstallerError('PluginBinaryMissing', `plugin binary ${options.pluginSource} does not exist; build it with "npm run build:plugin" or pass --plugin PATH`);
+    throw new InstallerError(
+      'PluginBinaryMissing',
+      `plugin binary ${options.pluginSource} does not exist; build it with "npm run build:plugin" or pass --plugin PATH`,
+    );
   }
   const target = join(options.binDir, PLUGIN_TYPE);
   const binary = readFileSync(options.pluginSource);
@@ -54,12 +69,19 @@ function convertToConflist(confDir: string, primary: string, entry: PodeipEntry)
   const conflistName = `${basename(primary, extname(primary))}.conflist`;
   const target = join(confDir, conflistName);
   if (existsSync(target)) {
-    throw new InstallerError('ConvertedConfigNotPrimary', `cannot convert ${primary}: ${conflistName} already exists in ${confDir}; remove one of them`);
+    throw new InstallerError(
+      'ConvertedConfigNotPrimary',
+      `cannot convert ${primary}: ${conflistName} already exists in ${confDir}; remove one of them`,
+    );
   }
-  const order = [...configFiles(confDir).filter((file) => file !== primary), conflistName]
-    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const order = [...configFiles(confDir).filter((file) => file !== primary), conflistName].sort((a, b) =>
+    Buffer.compare(Buffer.from(a), Buffer.from(b)),
+  );
   if (order[0] !== conflistName) {
-    throw new InstallerError('ConvertedConfigNotPrimary', `converting ${primary} to ${conflistName} would make ${order[0]} the primary CNI config in ${confDir}; rename the files so the primary network sorts first`);
+    throw new InstallerError(
+      'ConvertedConfigNotPrimary',
+      `converting ${primary} to ${conflistName} would make ${order[0]} the primary CNI config in ${confDir}; rename the files so the primary network sorts first`,
+    );
   }
   writeFileAtomic(target, convertConf(readFileSync(source, 'utf8'), primary, entry), modeOf(source));
   removeFile(source);
@@ -78,14 +100,20 @@ export function installCni(options: InstallOptions): InstallAction[] {
 export function chainPrimary(options: Pick<InstallOptions, 'confDir' | 'entry'>): InstallAction {
   const primary = existsSync(options.confDir) ? configFiles(options.confDir)[0] : undefined;
   if (primary === undefined) {
-    throw new InstallerError('NoCniConfig', `no CNI config (*.conflist, *.conf, *.json) in ${options.confDir} (--conf-dir); podeip chains after the node's primary CNI, so install-cni must run after it wrote its config`);
+    throw new InstallerError(
+      'NoCniConfig',
+      `no CNI config (*.conflist, *.conf, *.json) in ${options.confDir} (--conf-dir); podeip chains after the node's primary CNI, so install-cni must run after it wrote its config`,
+    );
   }
   return extname(primary) === '.conflist'
     ? chainConflist(join(options.confDir, primary), options.entry)
     : convertToConflist(options.confDir, primary, options.entry);
 }
 
-export interface UninstallOptions { binDir: string; confDir: string }
+export interface UninstallOptions {
+  binDir: string;
+  confDir: string;
+}
 
 export function uninstallCni(options: UninstallOptions): InstallAction[] {
   const actions: InstallAction[] = [];

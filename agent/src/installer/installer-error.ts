@@ -2,10 +2,16 @@
 import { PodeipError } from '../../../lib/errors.js';
 
 export type InstallerErrorCode =
-  | 'InvalidInstallerFlag' | 'NoCniConfig' | 'InvalidCniConfig' | 'UnsupportedCniVersion'
-  | 'PluginBinaryMissing' | 'ConvertedConfigNotPrimary';
+  | 'InvalidInstallerFlag'
+  | 'NoCniConfig'
+  | 'InvalidCniConfig'
+  | 'UnsupportedCniVersion'
+  | 'PluginBinaryMissing'
+  | 'ConvertedConfigNotPrimary';
 
 export class InstallerError extends PodeipError {
   declare readonly code: InstallerErrorCode;
-  constructor(code: InstallerErrorCode, message: string) { super(code, message); }
+  constructor(code: InstallerErrorCode, message: string) {
+    super(code, message);
+  }
 }

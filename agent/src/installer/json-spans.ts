@@ -5,13 +5,29 @@
 import { PodeipError } from '../../../lib/errors.js';
 
 export class JsonSyntaxError extends PodeipError {
-  constructor(message: string, readonly offset: number) { super('InvalidJson', message); }
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super('InvalidJson', message);
+  }
 }
 
-interface SpanBase { start: number; end: number }
-export interface ObjectSpan extends SpanBase { kind: 'object'; members: { key: string; value: JsonSpan }[] }
-export interface ArraySpan extends SpanBase { kind: 'array'; items: JsonSpan[] }
-export interface ScalarSpan extends SpanBase { kind: 'scalar' }
+interface SpanBase {
+  start: number;
+  end: number;
+}
+export interface ObjectSpan extends SpanBase {
+  kind: 'object';
+  members: { key: string; value: JsonSpan }[];
+}
+export interface ArraySpan extends SpanBase {
+  kind: 'array';
+  items: JsonSpan[];
+}
+export interface ScalarSpan extends SpanBase {
+  kind: 'scalar';
+}
 export type JsonSpan = ObjectSpan | ArraySpan | ScalarSpan;
 
 const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
@@ -85,7 +101,10 @@ class Parser {
       this.expect(':');
       members.push({ key: JSON.parse(key) as string, value: this.value() });
       this.skipWhitespace();
-      if (this.text[this.at] === ',') { this.at += 1; continue; }
+      if (this.text[this.at] === ',') {
+        this.at += 1;
+        continue;
+      }
       this.expect('}');
       return { kind: 'object', start, end: this.at, members };
     }
@@ -102,7 +121,10 @@ class Parser {
     for (;;) {
       items.push(this.value());
       this.skipWhitespace();
-      if (this.text[this.at] === ',') { this.at += 1; continue; }
+      if (this.text[this.at] === ',') {
+        this.at += 1;
+        continue;
+      }
       this.expect(']');
       return { kind: 'array', start, end: this.at, items };
     }

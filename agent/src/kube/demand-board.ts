@@ -34,14 +34,21 @@ export class LeaseDemandBoard implements DemandBoard {
   ) {}
 
   async publish(demand: Demand, signal: AbortSignal): Promise<void> {
-    await this.put(demandLeaseName(this.options.nodeName), { [DEMAND_LABEL]: 'demand' }, DEMAND_ANNOTATION, demand, signal);
+    await this.put(
+      demandLeaseName(this.options.nodeName),
+      { [DEMAND_LABEL]: 'demand' },
+      DEMAND_ANNOTATION,
+      demand,
+      signal,
+    );
   }
 
   async withdraw(signal: AbortSignal): Promise<void> {
     const name = demandLeaseName(this.options.nodeName);
     try {
       await this.deps.requester.call('delete', 'leases', { signal }, (config) =>
-        this.deps.coordination.deleteNamespacedLeaseWithHttpInfo({ namespace: this.options.namespace, name }, config));
+        this.deps.coordination.deleteNamespacedLeaseWithHttpInfo({ namespace: this.options.namespace, name }, config),
+      );
     } catch (err) {
       if (!(err instanceof KubeApiError && err.notFound)) throw err;
     }
@@ -51,7 +58,11 @@ export class LeaseDemandBoard implements DemandBoard {
     let lease: V1Lease;
     try {
       lease = await this.deps.requester.call('get', 'leases', { signal }, (config) =>
-        this.deps.coordination.readNamespacedLeaseWithHttpInfo({ namespace: this.options.namespace, name: PLAN_LEASE }, config));
+        this.deps.coordination.readNamespacedLeaseWithHttpInfo(
+          { namespace: this.options.namespace, name: PLAN_LEASE },
+          config,
+        ),
+      );
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return undefined;
       throw err;
@@ -62,14 +73,19 @@ export class LeaseDemandBoard implements DemandBoard {
 
   async listDemand(signal: AbortSignal): Promise<DemandRecord[]> {
     const list = await this.deps.requester.call('list', 'leases', { signal }, (config) =>
-      this.deps.coordination.listNamespacedLeaseWithHttpInfo({ namespace: this.options.namespace, labelSelector: `${DEMAND_LABEL}=demand` }, config));
+      this.deps.coordination.listNamespacedLeaseWithHttpInfo(
+        { namespace: this.options.namespace, labelSelector: `${DEMAND_LABEL}=demand` },
+        config,
+      ),
+    );
     const out: DemandRecord[] = [];
     for (const lease of list.items) {
       const node = lease.spec?.holderIdentity;
       const raw = lease.metadata?.annotations?.[DEMAND_ANNOTATION];
       if (!node || !raw) continue;
       const demand = parseDemand(raw);
-      if (demand) out.push({ node, demand, version: String(lease.spec?.renewTime ?? lease.metadata?.resourceVersion ?? '') });
+      if (demand)
+        out.push({ node, demand, version: String(lease.spec?.renewTime ?? lease.metadata?.resourceVersion ?? '') });
     }
     return out;
   }
@@ -83,7 +99,13 @@ export class LeaseDemandBoard implements DemandBoard {
   }
 
   /** Replaces the Lease unconditionally (we are its only writer), creating it the first time. */
-  private async put(name: string, labels: Record<string, string>, annotation: string, value: unknown, signal: AbortSignal): Promise<void> {
+  private async put(
+    name: string,
+    labels: Record<string, string>,
+    annotation: string,
+    value: unknown,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { namespace } = this.options;
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
@@ -97,11 +119,13 @@ export class LeaseDemandBoard implements DemandBoard {
     };
     try {
       await this.deps.requester.call('replace', 'leases', { signal }, (config) =>
-        this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace, name, body }, config));
+        this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace, name, body }, config),
+      );
     } catch (err) {
       if (!(err instanceof KubeApiError && err.notFound)) throw err;
       await this.deps.requester.call('create', 'leases', { signal }, (config) =>
-        this.deps.coordination.createNamespacedLeaseWithHttpInfo({ namespace, body }, config));
+        this.deps.coordination.createNamespacedLeaseWithHttpInfo({ namespace, body }, config),
+      );
     }
   }
 }
@@ -111,7 +135,8 @@ function parseDemand(raw: string): Demand | undefined {
     const value = JSON.parse(raw) as unknown;
     if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
     const out: Demand = {};
-    for (const [action, n] of Object.entries(value)) if (typeof n === 'number' && n >= 0) (out as Record<string, number>)[action] = n;
+    for (const [action, n] of Object.entries(value))
+      if (typeof n === 'number' && n >= 0) (out as Record<string, number>)[action] = n;
     return out;
   } catch {
     return undefined;
@@ -121,7 +146,13 @@ function parseDemand(raw: string): Demand | undefined {
 function parsePlan(raw: string): FleetPlan | undefined {
   try {
     const value = JSON.parse(raw) as Partial<FleetPlan>;
-    if (typeof value.seq !== 'number' || typeof value.fleet !== 'number' || !value.demand || typeof value.demand !== 'object') return undefined;
+    if (
+      typeof value.seq !== 'number' ||
+      typeof value.fleet !== 'number' ||
+      !value.demand ||
+      typeof value.demand !== 'object'
+    )
+      return undefined;
     return { seq: value.seq, fleet: value.fleet, demand: value.demand };
   } catch {
     return undefined;

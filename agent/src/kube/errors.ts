@@ -23,9 +23,15 @@ export class KubeApiError extends PodeipError {
     super(status === 0 ? 'KUBE_UNREACHABLE' : 'KUBE_API', message, options);
   }
 
-  get notFound(): boolean { return this.status === 404; }
-  get conflict(): boolean { return this.status === 409; }
-  get alreadyExists(): boolean { return this.status === 409 && this.reason === 'AlreadyExists'; }
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+  get conflict(): boolean {
+    return this.status === 409;
+  }
+  get alreadyExists(): boolean {
+    return this.status === 409 && this.reason === 'AlreadyExists';
+  }
 }
 
 /** The component was stopped (or closed) while the call was waiting. */

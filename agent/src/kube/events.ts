@@ -117,7 +117,9 @@ export class EventRecorder {
         }
         series.queued = true;
         this.queue.push(series);
-        this.worker ??= this.drain().finally(() => { this.worker = undefined; });
+        this.worker ??= this.drain().finally(() => {
+          this.worker = undefined;
+        });
       }
     } catch (err) {
       this.deps.logger.warn('recording an event failed', { error: (err as Error).message, reason });
@@ -141,7 +143,10 @@ export class EventRecorder {
   private remember(series: Series): void {
     if (this.series.size >= this.maxSeries) {
       for (const [key, old] of this.series) {
-        if (!old.queued) { this.series.delete(key); break; }
+        if (!old.queued) {
+          this.series.delete(key);
+          break;
+        }
       }
     }
     this.series.set(series.key, series);
@@ -163,12 +168,22 @@ export class EventRecorder {
   private async write(series: Series): Promise<void> {
     const { sink, logger, metrics } = this.deps;
     try {
-      if (series.eventName && await sink.update(series.ref.namespace, series.eventName, series.count, new Date(series.last))) return;
+      if (
+        series.eventName &&
+        (await sink.update(series.ref.namespace, series.eventName, series.count, new Date(series.last)))
+      )
+        return;
       series.eventName = this.eventName(series.ref.name);
       await sink.create({
         namespace: series.ref.namespace,
         name: series.eventName,
-        involvedObject: { apiVersion: API_VERSIONS[series.ref.kind], kind: series.ref.kind, namespace: series.ref.namespace, name: series.ref.name, uid: series.ref.uid },
+        involvedObject: {
+          apiVersion: API_VERSIONS[series.ref.kind],
+          kind: series.ref.kind,
+          namespace: series.ref.namespace,
+          name: series.ref.name,
+          uid: series.ref.uid,
+        },
         type: series.type,
         reason: series.reason,
         message: series.message,
@@ -179,7 +194,11 @@ export class EventRecorder {
       });
     } catch (err) {
       metrics.eventsDropped.inc({ reason: 'api_error' });
-      logger.debug('writing an event failed', { error: (err as Error).message, reason: series.reason, object: `${series.ref.namespace}/${series.ref.name}` });
+      logger.debug('writing an event failed', {
+        error: (err as Error).message,
+        reason: series.reason,
+        object: `${series.ref.namespace}/${series.ref.name}`,
+      });
     }
   }
 

@@ -17,7 +17,16 @@ import { PodInformer } from './pod-informer.js';
 import { PodWriter } from './pod-writer.js';
 import { KubeRequester } from './requester.js';
 import { TokenBucket } from './token-bucket.js';
-import type { EventType, KubeGateway, LeaderElector, ObjectRef, PodEip, PodEipSpec, PodEipStatus, PodInfo } from './types.js';
+import type {
+  EventType,
+  KubeGateway,
+  LeaderElector,
+  ObjectRef,
+  PodEip,
+  PodEipSpec,
+  PodEipStatus,
+  PodInfo,
+} from './types.js';
 import type { RetryPolicies } from '../retry/index.js';
 
 export interface KubeGatewayOptions {
@@ -59,18 +68,29 @@ export interface ClosableKubeGateway extends KubeGateway {
 }
 
 export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGatewayDeps): ClosableKubeGateway {
-  if (!options.nodeName) throw new KubeOptionError('nodeName is required (set NODE_NAME from the downward API spec.nodeName)');
+  if (!options.nodeName)
+    throw new KubeOptionError('nodeName is required (set NODE_NAME from the downward API spec.nodeName)');
   const clock = deps.clock ?? systemClock;
   const config = deps.kubeConfig ?? loadKubeConfig({ kubeconfig: options.kubeconfig, env: deps.env ?? process.env });
   const logger = deps.logger.child({ component: 'kube' });
   const metrics = createKubeMetrics(deps.registry);
-  const requester = new KubeRequester(new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock), metrics, clock, logger, options.retry?.kubeWrite);
+  const requester = new KubeRequester(
+    new TokenBucket(options.qps ?? 20, options.burst ?? 40, clock),
+    metrics,
+    clock,
+    logger,
+    options.retry?.kubeWrite,
+  );
   const core = config.makeApiClient(CoreV1Api);
   const custom = config.makeApiClient(CustomObjectsApi);
   const coordination = config.makeApiClient(CoordinationV1Api);
 
   const pods = new PodInformer(
-    { nodeName: options.nodeName, watchTimeoutSeconds: options.watchTimeoutSeconds, ...(options.retry ? { backoff: options.retry.informerRelist } : {}) },
+    {
+      nodeName: options.nodeName,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+      ...(options.retry ? { backoff: options.retry.informerRelist } : {}),
+    },
     { core, watch: new Watch(config), requester, clock, logger: logger.child({ informer: 'pods' }), metrics },
   );
   const podEips = new PodEipClient(custom, requester);
@@ -85,25 +105,47 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
 
   return {
     pods,
-    getPodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> => podEips.get(namespace, name, signal),
-    listPodEips: (signal?: AbortSignal, labelSelector?: string): Promise<PodEip[]> => podEips.list(signal, labelSelector),
+    getPodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> =>
+      podEips.get(namespace, name, signal),
+    listPodEips: (signal?: AbortSignal, labelSelector?: string): Promise<PodEip[]> =>
+      podEips.list(signal, labelSelector),
     podEipResourceServed: (signal?: AbortSignal): Promise<boolean> => podEips.served(signal),
-    createPodEip: (namespace: string, name: string, spec: PodEipSpec, labels: Record<string, string>, signal?: AbortSignal): Promise<PodEip> =>
-      podEips.create(namespace, name, spec, labels, signal),
+    createPodEip: (
+      namespace: string,
+      name: string,
+      spec: PodEipSpec,
+      labels: Record<string, string>,
+      signal?: AbortSignal,
+    ): Promise<PodEip> => podEips.create(namespace, name, spec, labels, signal),
     updatePodEipStatus: (namespace: string, name: string, status: PodEipStatus, signal?: AbortSignal): Promise<void> =>
       podEips.updateStatus(namespace, name, status, signal),
-    deletePodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<void> => podEips.delete(namespace, name, signal),
-    removePodEipFinalizer: (namespace: string, name: string, signal?: AbortSignal): Promise<void> => podEips.removeFinalizer(namespace, name, signal),
-    annotatePodEip: (namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void> =>
-      podEips.annotate(namespace, name, annotations, signal),
+    deletePodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<void> =>
+      podEips.delete(namespace, name, signal),
+    removePodEipFinalizer: (namespace: string, name: string, signal?: AbortSignal): Promise<void> =>
+      podEips.removeFinalizer(namespace, name, signal),
+    annotatePodEip: (
+      namespace: string,
+      name: string,
+      annotations: Record<string, string | null>,
+      signal?: AbortSignal,
+    ): Promise<void> => podEips.annotate(namespace, name, annotations, signal),
     annotatePodAddress: (namespace: string, name: string, address: string, signal?: AbortSignal): Promise<void> =>
       podWriter.annotateAddress(namespace, name, address, signal),
-    setPodEipCondition: (namespace: string, name: string, ready: boolean, reason: string, message: string, signal?: AbortSignal): Promise<void> =>
-      podWriter.setEipCondition(namespace, name, ready, reason, message, signal),
-    recordEvent: (ref: ObjectRef, type: EventType, reason: string, message: string): void => events.record(ref, type, reason, message),
-    nodeProviderId: (nodeName: string, signal?: AbortSignal): Promise<string | undefined> => nodes.providerId(nodeName, signal),
+    setPodEipCondition: (
+      namespace: string,
+      name: string,
+      ready: boolean,
+      reason: string,
+      message: string,
+      signal?: AbortSignal,
+    ): Promise<void> => podWriter.setEipCondition(namespace, name, ready, reason, message, signal),
+    recordEvent: (ref: ObjectRef, type: EventType, reason: string, message: string): void =>
+      events.record(ref, type, reason, message),
+    nodeProviderId: (nodeName: string, signal?: AbortSignal): Promise<string | undefined> =>
+      nodes.providerId(nodeName, signal),
     listNodeNames: (signal?: AbortSignal): Promise<Set<string>> => nodes.names(signal),
-    namespaceAnnotations: (name: string, signal?: AbortSignal): Promise<Record<string, string>> => namespaces.annotations(name, signal),
+    namespaceAnnotations: (name: string, signal?: AbortSignal): Promise<Record<string, string>> =>
+      namespaces.annotations(name, signal),
     createLeaderElector(electorOptions: ElectorOptions): LeaderElector {
       const elector = new LeaseElector(
         { ...electorOptions, identity: electorOptions.identity ?? options.nodeName },
@@ -113,7 +155,10 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
       return elector;
     },
     createDemandBoard(namespace: string, intervalMs: number): DemandBoard {
-      return new LeaseDemandBoard({ namespace, nodeName: options.nodeName, intervalMs }, { coordination, requester, nodes });
+      return new LeaseDemandBoard(
+        { namespace, nodeName: options.nodeName, intervalMs },
+        { coordination, requester, nodes },
+      );
     },
     async close(): Promise<void> {
       await Promise.all(electors.map((elector) => elector.stop()));

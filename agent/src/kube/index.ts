@@ -1,5 +1,11 @@
 export * from './types.js';
-export { createKubeGateway, type ClosableKubeGateway, type ElectorOptions, type KubeGatewayDeps, type KubeGatewayOptions } from './gateway.js';
+export {
+  createKubeGateway,
+  type ClosableKubeGateway,
+  type ElectorOptions,
+  type KubeGatewayDeps,
+  type KubeGatewayOptions,
+} from './gateway.js';
 export { LeaseElector, type LeaseElectorOptions } from './leader.js';
 export { KubeApiError, KubeConfigError, KubeConflictError, KubeOptionError, KubeStoppedError } from './errors.js';
 export { ADDRESS_ANNOTATIONS, EIP_CONDITION_TYPE } from './pod-writer.js';

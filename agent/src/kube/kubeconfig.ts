@@ -25,7 +25,8 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
     if (file) {
       const [first, ...rest] = file.split(delimiter).filter(Boolean);
       for (const path of [first, ...rest]) {
-        if (!existsSync(path)) throw new KubeConfigError(`kubeconfig file ${path} does not exist; fix the kubeconfig option or KUBECONFIG`);
+        if (!existsSync(path))
+          throw new KubeConfigError(`kubeconfig file ${path} does not exist; fix the kubeconfig option or KUBECONFIG`);
       }
       config.loadFromFile(first);
       for (const path of rest) {
@@ -38,14 +39,21 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
     } else if (env.KUBERNETES_SERVICE_HOST) {
       config.loadFromCluster();
     } else {
-      throw new KubeConfigError('no Kubernetes configuration: set KUBECONFIG, or run in a pod (KUBERNETES_SERVICE_HOST unset)');
+      throw new KubeConfigError(
+        'no Kubernetes configuration: set KUBECONFIG, or run in a pod (KUBERNETES_SERVICE_HOST unset)',
+      );
     }
   } catch (err) {
     if (err instanceof KubeConfigError) throw err;
-    throw new KubeConfigError(`cannot load the Kubernetes configuration from ${file ?? 'the in-cluster service account'}: ${(err as Error).message}`, { cause: err });
+    throw new KubeConfigError(
+      `cannot load the Kubernetes configuration from ${file ?? 'the in-cluster service account'}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   if (!config.getCurrentCluster()) {
-    throw new KubeConfigError(`the kubeconfig ${file ?? ''} has no current context with a cluster; set current-context`);
+    throw new KubeConfigError(
+      `the kubeconfig ${file ?? ''} has no current context with a cluster; set current-context`,
+    );
   }
   return config;
 }
@@ -77,8 +85,16 @@ class PooledKubeConfig extends KubeConfig {
     const Agent = made?.constructor as typeof http.Agent | undefined;
     if (!made || (Agent !== http.Agent && Agent !== https.Agent)) return;
     const { options } = made;
-    const key = JSON.stringify([Agent === https.Agent, options.ca, options.cert, options.key, options.pfx,
-      options.passphrase, options.rejectUnauthorized, options.servername]);
+    const key = JSON.stringify([
+      Agent === https.Agent,
+      options.ca,
+      options.cert,
+      options.key,
+      options.pfx,
+      options.passphrase,
+      options.rejectUnauthorized,
+      options.servername,
+    ]);
     if (this.pooled?.key !== key) {
       const replaced = this.pooled?.agent;
       if (replaced) setTimeout(() => replaced.destroy(), REPLACED_AGENT_GRACE_MS).unref();

@@ -60,14 +60,23 @@ export class LeaseElector implements LeaderElector {
   /** Annotations the leader writes with its next renewal (e.g. its EIP listing). */
   private pending: Record<string, string> = {};
 
-  constructor(private readonly options: LeaseElectorOptions, private readonly deps: LeaseElectorDeps) {
+  constructor(
+    private readonly options: LeaseElectorOptions,
+    private readonly deps: LeaseElectorDeps,
+  ) {
     this.namespace = options.namespace ?? 'kube-system';
     const duration = options.leaseDurationSeconds ?? 15;
     const deadline = options.renewDeadlineSeconds ?? 10;
     const retry = options.retryPeriodSeconds ?? 2;
     if (!options.identity) throw new KubeOptionError('leader election needs an identity (the node name); set nodeName');
-    if (!(duration > deadline)) throw new KubeOptionError(`leaseDurationSeconds (${duration}) must be greater than renewDeadlineSeconds (${deadline})`);
-    if (!(deadline > retry) || !(retry > 0)) throw new KubeOptionError(`renewDeadlineSeconds (${deadline}) must be greater than retryPeriodSeconds (${retry}) > 0`);
+    if (!(duration > deadline))
+      throw new KubeOptionError(
+        `leaseDurationSeconds (${duration}) must be greater than renewDeadlineSeconds (${deadline})`,
+      );
+    if (!(deadline > retry) || !(retry > 0))
+      throw new KubeOptionError(
+        `renewDeadlineSeconds (${deadline}) must be greater than retryPeriodSeconds (${retry}) > 0`,
+      );
     this.leaseDurationMs = duration * 1000;
     this.renewDeadlineMs = deadline * 1000;
     this.retryPeriodMs = retry * 1000;
@@ -75,7 +84,8 @@ export class LeaseElector implements LeaderElector {
   }
 
   run(callbacks: LeaderCallbacks): void {
-    if (this.loop) throw new KubeOptionError(`leader election for lease ${this.namespace}/${this.options.name} is already running`);
+    if (this.loop)
+      throw new KubeOptionError(`leader election for lease ${this.namespace}/${this.options.name} is already running`);
     this.callbacks = callbacks;
     this.loop = this.campaign();
   }
@@ -93,8 +103,14 @@ export class LeaseElector implements LeaderElector {
   }
 
   async stop(): Promise<void> {
-    if (!this.loop) { this.stopping.abort(); return; }
-    if (this.stopping.signal.aborted) { await this.loop; return; }
+    if (!this.loop) {
+      this.stopping.abort();
+      return;
+    }
+    if (this.stopping.signal.aborted) {
+      await this.loop;
+      return;
+    }
     this.stopping.abort();
     await this.loop;
     this.stepDown('stopped');
@@ -111,12 +127,13 @@ export class LeaseElector implements LeaderElector {
         this.startLeading();
         let lastRenew = this.deps.clock.now();
         let wait = this.renewIntervalMs;
-        while (!signal.aborted) { // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
+        while (!signal.aborted) {
           await this.sleep(wait);
           if (signal.aborted) break; // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- aborted may change across an await
           // The attempt may not outlast the renew deadline counted from the last renewal.
           const left = lastRenew + this.renewDeadlineMs - this.deps.clock.now();
-          if (left > 0 && await this.tryAcquireOrRenew(left)) {
+          if (left > 0 && (await this.tryAcquireOrRenew(left))) {
             lastRenew = this.deps.clock.now();
             wait = this.renewIntervalMs;
           } else if (this.deps.clock.now() - lastRenew >= this.renewDeadlineMs || !this.holdsLease()) {
@@ -136,7 +153,10 @@ export class LeaseElector implements LeaderElector {
     const leading = new AbortController();
     this.leading = leading;
     this.deps.metrics.leader.set(1);
-    this.deps.logger.info('became leader', { lease: `${this.namespace}/${this.options.name}`, identity: this.options.identity });
+    this.deps.logger.info('became leader', {
+      lease: `${this.namespace}/${this.options.name}`,
+      identity: this.options.identity,
+    });
     Promise.resolve()
       .then(() => this.callbacks!.onStartedLeading(leading.signal))
       .catch((err) => this.deps.logger.error('onStartedLeading failed', { error: (err as Error).message }));
@@ -147,7 +167,9 @@ export class LeaseElector implements LeaderElector {
     if (!leading) return;
     this.leading = undefined;
     this.deps.metrics.leader.set(0);
-    this.deps.logger.info(why === 'lost' ? 'lost leadership' : 'leaving leadership', { lease: `${this.namespace}/${this.options.name}` });
+    this.deps.logger.info(why === 'lost' ? 'lost leadership' : 'leaving leadership', {
+      lease: `${this.namespace}/${this.options.name}`,
+    });
     leading.abort();
     try {
       this.callbacks!.onStoppedLeading();
@@ -183,15 +205,19 @@ export class LeaseElector implements LeaderElector {
       const lease = await this.read(signal);
       if (!lease) {
         this.current = await this.deps.requester.call('create', 'leases', { signal }, (config) =>
-          this.deps.coordination.createNamespacedLeaseWithHttpInfo({
-            namespace: this.namespace,
-            body: {
-              apiVersion: 'coordination.k8s.io/v1',
-              kind: 'Lease',
-              metadata: { name: this.options.name, namespace: this.namespace, annotations: { ...this.pending } },
-              spec: { ...spec, acquireTime: new V1MicroTime(now), leaseTransitions: 0 },
+          this.deps.coordination.createNamespacedLeaseWithHttpInfo(
+            {
+              namespace: this.namespace,
+              body: {
+                apiVersion: 'coordination.k8s.io/v1',
+                kind: 'Lease',
+                metadata: { name: this.options.name, namespace: this.namespace, annotations: { ...this.pending } },
+                spec: { ...spec, acquireTime: new V1MicroTime(now), leaseTransitions: 0 },
+              },
             },
-          }, config));
+            config,
+          ),
+        );
         this.observe(this.current);
         return true;
       }
@@ -208,7 +234,10 @@ export class LeaseElector implements LeaderElector {
       return true;
     } catch (err) {
       if (!(err instanceof KubeApiError && (err.conflict || err.alreadyExists))) {
-        this.deps.logger.warn('lease update failed', { lease: `${this.namespace}/${this.options.name}`, error: (err as Error).message });
+        this.deps.logger.warn('lease update failed', {
+          lease: `${this.namespace}/${this.options.name}`,
+          error: (err as Error).message,
+        });
       }
       return false;
     } finally {
@@ -217,7 +246,12 @@ export class LeaseElector implements LeaderElector {
   }
 
   /** Writes `lease` (at its resourceVersion) as held by us, with the pending annotations. */
-  private async replace(lease: V1Lease, spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: V1MicroTime }, now: number, signal: AbortSignal): Promise<void> {
+  private async replace(
+    lease: V1Lease,
+    spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: V1MicroTime },
+    now: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const ours = lease.spec?.holderIdentity === this.options.identity;
     const transitions = lease.spec?.leaseTransitions ?? 0;
     const body: V1Lease = {
@@ -231,7 +265,11 @@ export class LeaseElector implements LeaderElector {
       },
     };
     this.current = await this.deps.requester.call('replace', 'leases', { signal }, (config) =>
-      this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name, body }, config));
+      this.deps.coordination.replaceNamespacedLeaseWithHttpInfo(
+        { namespace: this.namespace, name: this.options.name, body },
+        config,
+      ),
+    );
     this.observe(this.current);
   }
 
@@ -242,7 +280,11 @@ export class LeaseElector implements LeaderElector {
   private async read(signal?: AbortSignal): Promise<V1Lease | undefined> {
     try {
       return await this.deps.requester.call('get', 'leases', { signal }, (config) =>
-        this.deps.coordination.readNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name }, config));
+        this.deps.coordination.readNamespacedLeaseWithHttpInfo(
+          { namespace: this.namespace, name: this.options.name },
+          config,
+        ),
+      );
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return undefined;
       throw err;
@@ -264,12 +306,23 @@ export class LeaseElector implements LeaderElector {
       if (!lease || lease.spec?.holderIdentity !== this.options.identity) return;
       const body: V1Lease = {
         ...lease,
-        spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime(this.deps.clock.now()) },
+        spec: {
+          ...lease.spec,
+          holderIdentity: undefined,
+          leaseDurationSeconds: 1,
+          renewTime: new V1MicroTime(this.deps.clock.now()),
+        },
       };
       await this.deps.requester.call('replace', 'leases', {}, (config) =>
-        this.deps.coordination.replaceNamespacedLeaseWithHttpInfo({ namespace: this.namespace, name: this.options.name, body }, config));
+        this.deps.coordination.replaceNamespacedLeaseWithHttpInfo(
+          { namespace: this.namespace, name: this.options.name, body },
+          config,
+        ),
+      );
     } catch (err) {
-      this.deps.logger.warn('releasing the lease failed; a follower takes over when it expires', { error: (err as Error).message });
+      this.deps.logger.warn('releasing the lease failed; a follower takes over when it expires', {
+        error: (err as Error).message,
+      });
     }
   }
 

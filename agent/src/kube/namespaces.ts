@@ -10,14 +10,20 @@ export const NAMESPACE_CACHE_MS = 1_000;
 export class NamespaceReader {
   private readonly cache = new Map<string, { at: number; annotations: Record<string, string> }>();
 
-  constructor(private readonly core: CoreV1Api, private readonly requester: KubeRequester, private readonly clock: Clock) {}
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly requester: KubeRequester,
+    private readonly clock: Clock,
+  ) {}
 
   async annotations(name: string, signal?: AbortSignal): Promise<Record<string, string>> {
     const cached = this.cache.get(name);
     if (cached && this.clock.now() - cached.at < NAMESPACE_CACHE_MS) return cached.annotations;
     let annotations: Record<string, string> = {};
     try {
-      const ns = await this.requester.call('get', 'namespaces', { signal }, (config) => this.core.readNamespaceWithHttpInfo({ name }, config));
+      const ns = await this.requester.call('get', 'namespaces', { signal }, (config) =>
+        this.core.readNamespaceWithHttpInfo({ name }, config),
+      );
       annotations = ns.metadata?.annotations ?? {};
     } catch (err) {
       if (!(err instanceof KubeApiError && err.notFound)) throw err;

@@ -23,7 +23,9 @@ export function toPodInfo(pod: RawPod): PodInfo {
     phase: pod.status?.phase ?? '',
     podIPs: podIPs(pod),
     readinessGates: (pod.spec?.readinessGates ?? []).map((gate) => gate.conditionType ?? '').filter(Boolean),
-    conditions: Object.fromEntries((pod.status?.conditions ?? []).map((condition) => [condition.type ?? '', condition.status ?? ''])),
+    conditions: Object.fromEntries(
+      (pod.status?.conditions ?? []).map((condition) => [condition.type ?? '', condition.status ?? '']),
+    ),
     resourceVersion: metadata.resourceVersion ?? '',
   };
   const deletion = rfc3339(metadata.deletionTimestamp);

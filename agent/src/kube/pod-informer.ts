@@ -45,13 +45,19 @@ export class PodInformer implements PodSource {
   private activeWatch: AbortController | undefined;
   private readonly synced: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void; done: boolean };
 
-  constructor(options: PodInformerOptions, private readonly deps: PodInformerDeps) {
+  constructor(
+    options: PodInformerOptions,
+    private readonly deps: PodInformerDeps,
+  ) {
     this.fieldSelector = `spec.nodeName=${options.nodeName}`;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
     this.backoffPolicy = options.backoff ?? DEFAULT_RETRY_POLICIES.informerRelist;
     let resolve!: () => void;
     let reject!: (err: Error) => void;
-    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     promise.catch(() => undefined);
     this.synced = { promise, resolve, reject, done: false };
   }
@@ -84,9 +90,10 @@ export class PodInformer implements PodSource {
     const hit = this.cached(namespace, name);
     if (hit) return hit;
     try {
-      const pod = await this.deps.requester.call('get', 'pods', { signal },
-        (config) => this.deps.core.readNamespacedPodWithHttpInfo({ namespace, name }, config));
-      return toPodInfo(pod as RawPod);
+      const pod = await this.deps.requester.call('get', 'pods', { signal }, (config) =>
+        this.deps.core.readNamespacedPodWithHttpInfo({ namespace, name }, config),
+      );
+      return toPodInfo(pod);
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return undefined;
       throw err;
@@ -99,7 +106,9 @@ export class PodInformer implements PodSource {
 
   subscribe(handler: (event: PodEvent) => void): () => void {
     this.handlers.add(handler);
-    return () => { this.handlers.delete(handler); };
+    return () => {
+      this.handlers.delete(handler);
+    };
   }
 
   private async run(): Promise<void> {
@@ -111,7 +120,10 @@ export class PodInformer implements PodSource {
         if (needList) {
           await this.relist();
           needList = false;
-          if (!this.synced.done) { this.synced.done = true; this.synced.resolve(); }
+          if (!this.synced.done) {
+            this.synced.done = true;
+            this.synced.resolve();
+          }
         }
         const started = this.deps.clock.now();
         const outcome = await this.watchOnce();
@@ -131,19 +143,24 @@ export class PodInformer implements PodSource {
         failures += 1;
         if (!needList) this.deps.metrics.watchRestarts.inc({ resource: 'pods', reason: 'error' });
         this.deps.logger.warn(needList ? 'pod list failed; retrying' : 'pod watch failed; reconnecting', {
-          error: (err as Error).message, attempt: failures,
+          error: (err as Error).message,
+          attempt: failures,
         });
       }
-      if (failures > 0) await sleep(this.deps.clock, backoffDelay(failures, this.backoffPolicy, Math.random), signal).catch(() => undefined);
+      if (failures > 0)
+        await sleep(this.deps.clock, backoffDelay(failures, this.backoffPolicy, Math.random), signal).catch(
+          () => undefined,
+        );
     }
   }
 
   private async relist(): Promise<void> {
-    const list = await this.deps.requester.call('list', 'pods', { signal: this.stopping.signal },
-      (config) => this.deps.core.listPodForAllNamespacesWithHttpInfo({ fieldSelector: this.fieldSelector }, config));
+    const list = await this.deps.requester.call('list', 'pods', { signal: this.stopping.signal }, (config) =>
+      this.deps.core.listPodForAllNamespacesWithHttpInfo({ fieldSelector: this.fieldSelector }, config),
+    );
     const listed = new Map<string, PodInfo>();
     for (const item of list.items) {
-      const pod = toPodInfo(item as RawPod);
+      const pod = toPodInfo(item);
       listed.set(keyOf(pod), pod);
     }
     for (const [key, old] of this.cache) {
@@ -173,8 +190,10 @@ export class PodInformer implements PodSource {
       };
       // A half-open connection delivers nothing forever; the server-side timeout plus a margin bounds it.
       const armWatchdog = () => {
-        sleep(this.deps.clock, (this.watchTimeoutSeconds + 30) * 1000, watchdog.signal)
-          .then(() => finish(new Error('pod watch went silent past its timeout')), () => undefined);
+        sleep(this.deps.clock, (this.watchTimeoutSeconds + 30) * 1000, watchdog.signal).then(
+          () => finish(new Error('pod watch went silent past its timeout')),
+          () => undefined,
+        );
       };
       armWatchdog();
       const onEvent = (type: string, object: unknown) => {
@@ -194,7 +213,16 @@ export class PodInformer implements PodSource {
           case 'ERROR': {
             const status = object as { code?: number; reason?: string; message?: string };
             if (status.code === 410) finish({ kind: 'expired', events });
-            else finish(new KubeApiError('watch', 'pods', status.code ?? 0, status.reason ?? '', `pod watch error: ${status.message ?? JSON.stringify(object)}`));
+            else
+              finish(
+                new KubeApiError(
+                  'watch',
+                  'pods',
+                  status.code ?? 0,
+                  status.reason ?? '',
+                  `pod watch error: ${status.message ?? JSON.stringify(object)}`,
+                ),
+              );
             return;
           }
           default:
@@ -202,9 +230,18 @@ export class PodInformer implements PodSource {
         }
       };
       const onDone = (err: unknown) => {
-        if (this.stopping.signal.aborted) { finish({ kind: 'closed', events }); return; }
-        if (!err) { finish({ kind: 'closed', events }); return; }
-        if ((err as { statusCode?: number }).statusCode === 410) { finish({ kind: 'expired', events }); return; }
+        if (this.stopping.signal.aborted) {
+          finish({ kind: 'closed', events });
+          return;
+        }
+        if (!err) {
+          finish({ kind: 'closed', events });
+          return;
+        }
+        if ((err as { statusCode?: number }).statusCode === 410) {
+          finish({ kind: 'expired', events });
+          return;
+        }
         finish(err instanceof Error ? err : new Error(typeof err === 'string' ? err : JSON.stringify(err)));
       };
       const params: Record<string, string | number | boolean> = {
@@ -251,7 +288,10 @@ export class PodInformer implements PodSource {
       try {
         handler(event);
       } catch (err) {
-        this.deps.logger.error('pod event handler threw', { error: (err as Error).message, pod: `${event.pod.namespace}/${event.pod.name}` });
+        this.deps.logger.error('pod event handler threw', {
+          error: (err as Error).message,
+          pod: `${event.pod.namespace}/${event.pod.name}`,
+        });
       }
     }
   }

@@ -15,12 +15,19 @@ const MAX_CONFLICT_RETRIES = 5;
 
 /** alibabacloud.com/v1beta1 PodEIP through CustomObjectsApi. Field names as types.ts. */
 export class PodEipClient {
-  constructor(private readonly api: CustomObjectsApi, private readonly requester: KubeRequester) {}
+  constructor(
+    private readonly api: CustomObjectsApi,
+    private readonly requester: KubeRequester,
+  ) {}
 
   async get(namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> {
     try {
       const object: unknown = await this.requester.call('get', RESOURCE, { signal }, (config) =>
-        this.api.getNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name }, config));
+        this.api.getNamespacedCustomObjectWithHttpInfo(
+          { group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name },
+          config,
+        ),
+      );
       return toPodEip(object as RawPodEip);
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return undefined;
@@ -32,7 +39,11 @@ export class PodEipClient {
   async served(signal?: AbortSignal): Promise<boolean> {
     try {
       await this.requester.call('list', RESOURCE, { signal }, (config) =>
-        this.api.listClusterCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, limit: 1 }, config));
+        this.api.listClusterCustomObjectWithHttpInfo(
+          { group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, limit: 1 },
+          config,
+        ),
+      );
       return true;
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return false;
@@ -45,15 +56,32 @@ export class PodEipClient {
     const result: PodEip[] = [];
     let token: string | undefined;
     do {
-      const page = await this.requester.call('list', RESOURCE, { signal }, (config) =>
-        this.api.listClusterCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, limit: 500, _continue: token, ...(labelSelector ? { labelSelector } : {}) }, config)) as RawPodEipList;
+      const page = (await this.requester.call('list', RESOURCE, { signal }, (config) =>
+        this.api.listClusterCustomObjectWithHttpInfo(
+          {
+            group: PODEIP_GROUP,
+            version: PODEIP_VERSION,
+            plural: PODEIP_PLURAL,
+            limit: 500,
+            _continue: token,
+            ...(labelSelector ? { labelSelector } : {}),
+          },
+          config,
+        ),
+      )) as RawPodEipList;
       for (const item of page.items ?? []) result.push(toPodEip(item));
       token = page.metadata?._continue || page.metadata?.continue || undefined;
     } while (token);
     return result;
   }
 
-  async create(namespace: string, name: string, spec: PodEipSpec, labels: Record<string, string>, signal?: AbortSignal): Promise<PodEip> {
+  async create(
+    namespace: string,
+    name: string,
+    spec: PodEipSpec,
+    labels: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<PodEip> {
     const body = {
       apiVersion: `${PODEIP_GROUP}/${PODEIP_VERSION}`,
       kind: PODEIP_KIND,
@@ -62,7 +90,11 @@ export class PodEipClient {
     };
     try {
       const object: unknown = await this.requester.call('create', RESOURCE, { signal }, (config) =>
-        this.api.createNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, body }, config));
+        this.api.createNamespacedCustomObjectWithHttpInfo(
+          { group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, body },
+          config,
+        ),
+      );
       return toPodEip(object as RawPodEip);
     } catch (err) {
       if (!(err instanceof KubeApiError && err.alreadyExists)) throw err;
@@ -74,15 +106,27 @@ export class PodEipClient {
   }
 
   async updateStatus(namespace: string, name: string, status: PodEipStatus, signal?: AbortSignal): Promise<void> {
-    await this.requester.call('patch', `${RESOURCE}/status`, { signal, contentType: PatchStrategy.MergePatch }, (config) =>
-      this.api.patchNamespacedCustomObjectStatusWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: { status } }, config));
+    await this.requester.call(
+      'patch',
+      `${RESOURCE}/status`,
+      { signal, contentType: PatchStrategy.MergePatch },
+      (config) =>
+        this.api.patchNamespacedCustomObjectStatusWithHttpInfo(
+          { group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: { status } },
+          config,
+        ),
+    );
   }
 
   /** Marks it for deletion (our finalizer keeps it until removeFinalizer). Absent is fine. */
   async delete(namespace: string, name: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.requester.call('delete', RESOURCE, { signal }, (config) =>
-        this.api.deleteNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name }, config));
+        this.api.deleteNamespacedCustomObjectWithHttpInfo(
+          { group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name },
+          config,
+        ),
+      );
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return;
       throw err;
@@ -90,10 +134,26 @@ export class PodEipClient {
   }
 
   /** Merge-patches metadata.annotations; a null value removes that annotation. Absent PodEIP is fine. */
-  async annotate(namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void> {
+  async annotate(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string | null>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     try {
       await this.requester.call('patch', RESOURCE, { signal, contentType: PatchStrategy.MergePatch }, (config) =>
-        this.api.patchNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: { metadata: { annotations } } }, config));
+        this.api.patchNamespacedCustomObjectWithHttpInfo(
+          {
+            group: PODEIP_GROUP,
+            version: PODEIP_VERSION,
+            plural: PODEIP_PLURAL,
+            namespace,
+            name,
+            body: { metadata: { annotations } },
+          },
+          config,
+        ),
+      );
     } catch (err) {
       if (err instanceof KubeApiError && err.notFound) return;
       throw err;
@@ -117,7 +177,11 @@ export class PodEipClient {
       ];
       try {
         await this.requester.call('patch', RESOURCE, { signal, contentType: PatchStrategy.JsonPatch }, (config) =>
-          this.api.patchNamespacedCustomObjectWithHttpInfo({ group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: patch }, config));
+          this.api.patchNamespacedCustomObjectWithHttpInfo(
+            { group: PODEIP_GROUP, version: PODEIP_VERSION, plural: PODEIP_PLURAL, namespace, name, body: patch },
+            config,
+          ),
+        );
         return;
       } catch (err) {
         if (!(err instanceof KubeApiError)) throw err;
@@ -126,7 +190,10 @@ export class PodEipClient {
         const retryable = err.status === 409 || err.status === 422;
         if (!retryable) throw err;
         if (attempt >= MAX_CONFLICT_RETRIES) {
-          throw new KubeConflictError(`removing the finalizer of PodEIP ${namespace}/${name} kept conflicting after ${attempt} attempts`, { cause: err });
+          throw new KubeConflictError(
+            `removing the finalizer of PodEIP ${namespace}/${name} kept conflicting after ${attempt} attempts`,
+            { cause: err },
+          );
         }
       }
     }

@@ -1,4 +1,11 @@
-import { ApiException, Observable, type ConfigurationOptions, type HttpInfo, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
+import {
+  ApiException,
+  Observable,
+  type ConfigurationOptions,
+  type HttpInfo,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
 import { sleep, type Clock } from '../../../lib/clock.js';
 import { KubeApiError } from './errors.js';
 import type { KubeMetrics } from './metrics.js';
@@ -33,7 +40,12 @@ export class KubeRequester {
   ) {}
 
   /** `run` calls a client-node `...WithHttpInfo` method, so the real status code (200, 201...) is recorded. */
-  async call<T>(verb: string, resource: string, options: CallOptions, run: (config: ConfigurationOptions) => Promise<HttpInfo<T>>): Promise<T> {
+  async call<T>(
+    verb: string,
+    resource: string,
+    options: CallOptions,
+    run: (config: ConfigurationOptions) => Promise<HttpInfo<T>>,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       await this.bucket.take(options.signal);
       const started = this.clock.now();
@@ -41,7 +53,13 @@ export class KubeRequester {
       try {
         const response = await run(callOptions(options));
         this.record(verb, resource, response.httpStatusCode, started);
-        this.logger?.debug('kube call', { verb, resource, code: response.httpStatusCode, attempt, durationMs: this.clock.now() - started });
+        this.logger?.debug('kube call', {
+          verb,
+          resource,
+          code: response.httpStatusCode,
+          attempt,
+          durationMs: this.clock.now() - started,
+        });
         return response.data;
       } catch (err) {
         if (options.signal?.aborted) {
@@ -50,9 +68,20 @@ export class KubeRequester {
         }
         const error = toKubeApiError(verb, resource, err);
         this.record(verb, resource, error.status, started);
-        this.logger?.debug('kube call', { verb, resource, code: error.status, attempt, durationMs: this.clock.now() - started, error: error.message });
+        this.logger?.debug('kube call', {
+          verb,
+          resource,
+          code: error.status,
+          attempt,
+          durationMs: this.clock.now() - started,
+          error: error.message,
+        });
         if (error.status !== 429 || attempt > this.policy.throttledRetries) throw error;
-        await sleep(this.clock, Math.min(this.policy.maxRetryAfterMs, Math.max(1, error.retryAfterSeconds ?? 1) * 1000), options.signal);
+        await sleep(
+          this.clock,
+          Math.min(this.policy.maxRetryAfterMs, Math.max(1, error.retryAfterSeconds ?? 1) * 1000),
+          options.signal,
+        );
       }
     }
   }
@@ -73,14 +102,16 @@ export function callOptions(options: CallOptions): ConfigurationOptions {
   const { contentType, signal } = options;
   if (!contentType && !signal) return {};
   return {
-    middleware: [{
-      pre: (context: RequestContext) => {
-        if (contentType) context.setHeaderParam('Content-Type', contentType);
-        if (signal) context.setSignal(signal);
-        return new Observable(Promise.resolve(context));
+    middleware: [
+      {
+        pre: (context: RequestContext) => {
+          if (contentType) context.setHeaderParam('Content-Type', contentType);
+          if (signal) context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
       },
-      post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
-    }],
+    ],
     // Append keeps client-node's own middleware; it also makes client-node build a fresh array
     // (it reverses the merged middleware array in place on every response).
     middlewareMergeStrategy: 'append',
@@ -93,21 +124,37 @@ export function toKubeApiError(verb: string, resource: string, err: unknown): Ku
     const status = parseStatus(err.body);
     const reason = status?.reason ?? '';
     const detail = status?.message ?? (typeof err.body === 'string' ? err.body.slice(0, 300) : '');
-    const error = new KubeApiError(verb, resource, err.code, reason,
+    const error = new KubeApiError(
+      verb,
+      resource,
+      err.code,
+      reason,
       `${verb} ${resource}: the API server answered ${err.code}${reason ? ` ${reason}` : ''}${detail ? `: ${detail}` : ''}`,
-      { cause: err });
+      { cause: err },
+    );
     const retryAfter = Number(err.headers['retry-after']);
     if (Number.isFinite(retryAfter)) error.retryAfterSeconds = retryAfter;
     return error;
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new KubeApiError(verb, resource, 0, '', `${verb} ${resource}: no answer from the API server (${message}); check KUBECONFIG / the API server address`, { cause: err });
+  return new KubeApiError(
+    verb,
+    resource,
+    0,
+    '',
+    `${verb} ${resource}: no answer from the API server (${message}); check KUBECONFIG / the API server address`,
+    { cause: err },
+  );
 }
 
 function parseStatus(body: unknown): { reason?: string; message?: string } | undefined {
   let value = body;
   if (typeof body === 'string') {
-    try { value = JSON.parse(body); } catch { return undefined; }
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
   }
   if (value && typeof value === 'object') {
     const status = value as { reason?: unknown; message?: unknown };

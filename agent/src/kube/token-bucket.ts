@@ -17,8 +17,10 @@ export class TokenBucket {
     private readonly clock: Clock,
     what = 'kubeClient',
   ) {
-    if (!(qps > 0) || !Number.isFinite(qps)) throw new KubeOptionError(`${what}QPS must be a positive number, got ${qps}`);
-    if (!Number.isInteger(burst) || burst < 1) throw new KubeOptionError(`${what}Burst must be an integer >= 1, got ${burst}`);
+    if (!(qps > 0) || !Number.isFinite(qps))
+      throw new KubeOptionError(`${what}QPS must be a positive number, got ${qps}`);
+    if (!Number.isInteger(burst) || burst < 1)
+      throw new KubeOptionError(`${what}Burst must be an integer >= 1, got ${burst}`);
     this.tokens = burst;
     this.last = clock.now();
   }
@@ -26,7 +28,10 @@ export class TokenBucket {
   /** Takes a token now if one is there; never waits. */
   tryTake(): boolean {
     this.refill();
-    if (this.tokens >= 1) { this.tokens -= 1; return true; }
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
     return false;
   }
 

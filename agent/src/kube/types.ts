@@ -31,9 +31,7 @@ export interface PodInfo {
   resourceVersion: string;
 }
 
-export type PodEvent =
-  | { type: 'added' | 'updated'; pod: PodInfo }
-  | { type: 'deleted'; pod: PodInfo };
+export type PodEvent = { type: 'added' | 'updated'; pod: PodInfo } | { type: 'deleted'; pod: PodInfo };
 
 /** A node-scoped (spec.nodeName) pod informer. */
 export interface PodSource {
@@ -109,19 +107,37 @@ export interface KubeGateway {
   /** false while the PodEIP CRD (podeips.alibabacloud.com) is not served. */
   podEipResourceServed(signal?: AbortSignal): Promise<boolean>;
   /** Creates with our finalizer; an existing one with the same name is returned as is. */
-  createPodEip(namespace: string, name: string, spec: PodEipSpec, labels: Record<string, string>, signal?: AbortSignal): Promise<PodEip>;
+  createPodEip(
+    namespace: string,
+    name: string,
+    spec: PodEipSpec,
+    labels: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<PodEip>;
   /** Writes the status subresource (merge). */
   updatePodEipStatus(namespace: string, name: string, status: PodEipStatus, signal?: AbortSignal): Promise<void>;
   /** Sets deletionTimestamp (the finalizer keeps it). */
   deletePodEip(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
   /** Merge-patches the PodEIP's annotations; null removes one. */
-  annotatePodEip(namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void>;
+  annotatePodEip(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string | null>,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** Removes our finalizer so a deleted PodEIP goes away. */
   removePodEipFinalizer(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
   /** Sets `allocated-eipAddress` under both prefixes (k8s.aliyun.com/ and network.alibabacloud.com/). */
   annotatePodAddress(namespace: string, name: string, address: string, signal?: AbortSignal): Promise<void>;
   /** Sets condition `k8s.aliyun.com/eip` leaving every other condition untouched. */
-  setPodEipCondition(namespace: string, name: string, ready: boolean, reason: string, message: string, signal?: AbortSignal): Promise<void>;
+  setPodEipCondition(
+    namespace: string,
+    name: string,
+    ready: boolean,
+    reason: string,
+    message: string,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** Fire and forget; aggregated and rate-limited by the implementation. */
   recordEvent(ref: ObjectRef, type: EventType, reason: string, message: string): void;
   /** spec.providerID of a Node, undefined when the node or field is missing. */

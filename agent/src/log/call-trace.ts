@@ -25,5 +25,10 @@ export function recordCall(call: TracedCall): void {
 
 /** "AllocateEipAddress 212ms 5E3C...; AssociateEipAddress 98ms 7A1B..." for a log field. */
 export function describeCalls(calls: TracedCall[]): string {
-  return calls.map((c) => `${c.action} ${Math.round(c.durationMs)}ms ${c.code === 'Success' ? '' : `${c.code} `}${c.requestId || '-'}`).join('; ');
+  return calls
+    .map(
+      (c) =>
+        `${c.action} ${Math.round(c.durationMs)}ms ${c.code === 'Success' ? '' : `${c.code} `}${c.requestId || '-'}`,
+    )
+    .join('; ');
 }

@@ -12,21 +12,39 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 class WinstonLogger implements Logger {
   constructor(private readonly inner: winston.Logger) {}
-  debug(message: string, fields?: LogFields): void { this.inner.debug(message, fields); }
-  info(message: string, fields?: LogFields): void { this.inner.info(message, fields); }
-  warn(message: string, fields?: LogFields): void { this.inner.warn(message, fields); }
-  error(message: string, fields?: LogFields): void { this.inner.error(message, fields); }
-  child(fields: LogFields): Logger { return new WinstonLogger(this.inner.child(fields)); }
+  debug(message: string, fields?: LogFields): void {
+    this.inner.debug(message, fields);
+  }
+  info(message: string, fields?: LogFields): void {
+    this.inner.info(message, fields);
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.inner.warn(message, fields);
+  }
+  error(message: string, fields?: LogFields): void {
+    this.inner.error(message, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new WinstonLogger(this.inner.child(fields));
+  }
 }
 
-export function createLogger(options: { level?: LogLevel; stream?: NodeJS.WritableStream; fields?: LogFields } = {}): Logger {
+export function createLogger(
+  options: { level?: LogLevel; stream?: NodeJS.WritableStream; fields?: LogFields } = {},
+): Logger {
   const transport = options.stream
     ? new winston.transports.Stream({ stream: options.stream })
     : new winston.transports.Console();
-  return new WinstonLogger(winston.createLogger({
-    level: options.level ?? 'info',
-    format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json()),
-    defaultMeta: options.fields,
-    transports: [transport],
-  }));
+  return new WinstonLogger(
+    winston.createLogger({
+      level: options.level ?? 'info',
+      format: winston.format.combine(
+        winston.format.timestamp(),
+        winston.format.errors({ stack: true }),
+        winston.format.json(),
+      ),
+      defaultMeta: options.fields,
+      transports: [transport],
+    }),
+  );
 }

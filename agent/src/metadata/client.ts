@@ -17,7 +17,10 @@ const REQUEST_TIMEOUT_MS = 2000;
 export class MetadataClient {
   private token: { value: string; expiresAt: number } | undefined;
 
-  constructor(private readonly baseUrl: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async instanceId(): Promise<string> {
     return this.get('instance-id');
@@ -52,7 +55,10 @@ export class MetadataClient {
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (err) {
-      throw new MetadataError(`cannot reach the instance metadata service at ${url.origin} (cloud.metadataEndpoint): ${(err as Error).message}`, { cause: err });
+      throw new MetadataError(
+        `cannot reach the instance metadata service at ${url.origin} (cloud.metadataEndpoint): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 }

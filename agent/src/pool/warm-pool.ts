@@ -81,7 +81,9 @@ export interface TakenEip {
 }
 
 /** Allocation parameters a pool EIP cannot stand in for (they are fixed at allocation). */
-const FIXED_AT_ALLOCATION = ALLOCATION_ANNOTATIONS.flatMap(({ allocate }) => (allocate.pool === 'fixed' ? [allocate.field] : []));
+const FIXED_AT_ALLOCATION = ALLOCATION_ANNOTATIONS.flatMap(({ allocate }) =>
+  allocate.pool === 'fixed' ? [allocate.field] : [],
+);
 
 export class WarmPool {
   private readonly journal: Journal;
@@ -109,7 +111,7 @@ export class WarmPool {
     const journal = deps.journal;
     new Gauge({
       name: 'podeip_pool_eips',
-      help: 'EIPs of this node\'s warm pool by journal state (allocating, idle, taking, returning, releasing).',
+      help: "EIPs of this node's warm pool by journal state (allocating, idle, taking, returning, releasing).",
       labelNames: ['state'],
       registers: [deps.registry],
       collect() {
@@ -120,7 +122,7 @@ export class WarmPool {
     });
     this.takes = new Counter({
       name: 'podeip_pool_takes_total',
-      help: 'Auto EIP requests by pool outcome: hit (a pool EIP), empty (none idle), mismatch (profile differs), recycled (a gone pod\'s EIP went back to the pool).',
+      help: "Auto EIP requests by pool outcome: hit (a pool EIP), empty (none idle), mismatch (profile differs), recycled (a gone pod's EIP went back to the pool).",
       labelNames: ['result'],
       registers: [deps.registry],
     });
@@ -134,11 +136,16 @@ export class WarmPool {
   async start(): Promise<void> {
     for (const row of this.journal.poolRows().filter((r) => r.state === 'allocating')) {
       await this.resume(row, this.lifetime.signal).catch((err: unknown) =>
-        this.logger.warn('resuming a pool refill failed; retrying on the next pass', { rowId: row.id, error: errorText(err) }));
+        this.logger.warn('resuming a pool refill failed; retrying on the next pass', {
+          rowId: row.id,
+          error: errorText(err),
+        }),
+      );
     }
     if (this.journal.poolRows().some((r) => r.state === 'allocating')) return this.startTicking();
     await this.adoptUnjournaled().catch((err: unknown) =>
-      this.logger.warn('could not list this node\'s pool EIPs; retrying on the next pass', { error: errorText(err) }));
+      this.logger.warn("could not list this node's pool EIPs; retrying on the next pass", { error: errorText(err) }),
+    );
     this.startTicking();
   }
 
@@ -157,7 +164,14 @@ export class WarmPool {
   status(): PoolStatus {
     const rows = this.journal.poolRows();
     const count = (state: PoolState) => rows.filter((r) => r.state === state).length;
-    return { idle: count('idle'), taking: count('taking'), takenSinceStart: this.given, refilling: count('allocating'), returning: count('returning'), releasing: count('releasing') };
+    return {
+      idle: count('idle'),
+      taking: count('taking'),
+      takenSinceStart: this.given,
+      refilling: count('allocating'),
+      returning: count('returning'),
+      releasing: count('releasing'),
+    };
   }
 
   /** The pool holds this EIP (any state): a binding that finds it here has handed it over. */
@@ -178,9 +192,13 @@ export class WarmPool {
   /** Runs one pass soon (after a take, a pass refills at once). */
   kick(): void {
     if (this.tickRunning || this.lifetime.signal.aborted) return;
-    this.tickRunning = this.tick().catch((err: unknown) =>
-      this.logger.warn('pool pass failed; retrying on the next one', { error: errorText(err) }))
-      .finally(() => { this.tickRunning = undefined; });
+    this.tickRunning = this.tick()
+      .catch((err: unknown) =>
+        this.logger.warn('pool pass failed; retrying on the next one', { error: errorText(err) }),
+      )
+      .finally(() => {
+        this.tickRunning = undefined;
+      });
   }
 
   /**
@@ -242,7 +260,10 @@ export class WarmPool {
       const row = this.journal.poolGet(rowId);
       if (!row || row.state !== 'taking') return;
       const eip = await this.cloud.describeEip(row.allocationId, signal);
-      if (!eip) { this.journal.poolDelete(row.id); return; }
+      if (!eip) {
+        this.journal.poolDelete(row.id);
+        return;
+      }
       if (eip.tags[TAG_POD_UID] === undefined) {
         this.journal.poolUpdate(row.id, { state: 'idle', bindingId: 0, bandwidth: eip.bandwidth });
         return;
@@ -262,7 +283,8 @@ export class WarmPool {
    * another works on the row waits for it (and must re-read the row).
    */
   private async exclusive<T>(rowId: number, work: () => Promise<T>): Promise<T> {
-    for (let other = this.working.get(rowId); other; other = this.working.get(rowId)) await other.catch(() => undefined);
+    for (let other = this.working.get(rowId); other; other = this.working.get(rowId))
+      await other.catch(() => undefined);
     const running = work();
     this.working.set(rowId, running);
     try {
@@ -286,11 +308,18 @@ export class WarmPool {
     const kept = rows.filter((r) => r.state === 'idle' || r.state === 'returning').length;
     if (kept >= this.config.maxIdle) return false;
     const pooled = this.journal.poolInsert({
-      state: 'returning', allocationId: eip.allocationId, address: eip.ipAddress, bandwidth: eip.bandwidth, bindingId: row.id,
+      state: 'returning',
+      allocationId: eip.allocationId,
+      address: eip.ipAddress,
+      bandwidth: eip.bandwidth,
+      bindingId: row.id,
     });
     await this.exclusive(pooled.id, () => this.retagIntoPool(pooled, eip.tags, signal));
     this.takes.inc({ result: 'recycled' });
-    this.logger.info('EIP recycled into the pool', { pod: `${row.namespace}/${row.podName}`, allocationId: eip.allocationId });
+    this.logger.info('EIP recycled into the pool', {
+      pod: `${row.namespace}/${row.podName}`,
+      allocationId: eip.allocationId,
+    });
     return true;
   }
 
@@ -298,7 +327,11 @@ export class WarmPool {
   private async retagIntoPool(pooled: PoolRow, tags: Record<string, string>, signal: AbortSignal): Promise<void> {
     await this.cloud.tagEip(pooled.allocationId, { [TAG_POOL]: this.config.nodeName }, signal);
     const keep = new Set([TAG_CLUSTER_ID, TAG_MANAGED_BY, TAG_POOL]);
-    await this.cloud.untagEip(pooled.allocationId, Object.keys(tags).filter((k) => !keep.has(k)), signal);
+    await this.cloud.untagEip(
+      pooled.allocationId,
+      Object.keys(tags).filter((k) => !keep.has(k)),
+      signal,
+    );
     this.journal.poolUpdate(pooled.id, { state: 'idle', bindingId: 0 });
     this.quota.changed(0, 1);
   }
@@ -308,8 +341,14 @@ export class WarmPool {
     for (const row of this.journal.poolRows()) {
       if (signal.aborted) return;
       if (this.working.has(row.id) || row.state === 'idle') continue;
-      await this.resume(row, signal).catch((err: unknown) => this.logger.warn('resuming a pool EIP failed; retrying on the next pass',
-        { rowId: row.id, state: row.state, allocationId: row.allocationId, error: errorText(err) }));
+      await this.resume(row, signal).catch((err: unknown) =>
+        this.logger.warn('resuming a pool EIP failed; retrying on the next pass', {
+          rowId: row.id,
+          state: row.state,
+          allocationId: row.allocationId,
+          error: errorText(err),
+        }),
+      );
     }
     await this.trim(signal);
     await this.refill(signal);
@@ -321,22 +360,34 @@ export class WarmPool {
     await this.exclusive(row.id, async () => {
       const current = this.journal.poolGet(row.id);
       switch (current?.state) {
-        case 'allocating': await this.allocate(current, signal, true); return;
-        case 'releasing': await this.release(current, signal); return;
+        case 'allocating':
+          await this.allocate(current, signal, true);
+          return;
+        case 'releasing':
+          await this.release(current, signal);
+          return;
         case 'returning': {
           const eip = await this.cloud.describeEip(current.allocationId, signal);
-          if (!eip || !this.poolMayHold(eip)) { this.journal.poolDelete(current.id); return; }
+          if (!eip || !this.poolMayHold(eip)) {
+            this.journal.poolDelete(current.id);
+            return;
+          }
           await this.retagIntoPool(current, eip.tags, signal);
           return;
         }
-        default: return;
+        default:
+          return;
       }
     });
   }
 
   /** A recycled EIP still carrying its pod's tags: ours (this cluster), unbound. */
   private poolMayHold(eip: Eip): boolean {
-    return eip.tags[TAG_MANAGED_BY] === MANAGED_BY && eip.tags[TAG_CLUSTER_ID] === this.config.clusterId && eip.instanceId === '';
+    return (
+      eip.tags[TAG_MANAGED_BY] === MANAGED_BY &&
+      eip.tags[TAG_CLUSTER_ID] === this.config.clusterId &&
+      eip.instanceId === ''
+    );
   }
 
   private idleOrComing(): number {
@@ -373,9 +424,15 @@ export class WarmPool {
     if (known !== undefined || Date.now() - this.startedAt < (this.config.listingWaitMs ?? 5000)) return known;
     // Stamped before the listing: a change made while it runs is counted twice, never missed.
     const listedAt = Date.now();
-    const tagged = await this.cloud.listEipsByTags({ [TAG_CLUSTER_ID]: this.config.clusterId, [TAG_MANAGED_BY]: MANAGED_BY }, signal);
-    this.quota.observe({ pool: tagged.filter((eip) => poolNodeOf(eip.tags, this.config.clusterId) !== undefined).length, listedAt });
-    this.logger.info('counted the cluster\'s idle pool EIPs', { pool: this.quota.poolTotal() });
+    const tagged = await this.cloud.listEipsByTags(
+      { [TAG_CLUSTER_ID]: this.config.clusterId, [TAG_MANAGED_BY]: MANAGED_BY },
+      signal,
+    );
+    this.quota.observe({
+      pool: tagged.filter((eip) => poolNodeOf(eip.tags, this.config.clusterId) !== undefined).length,
+      listedAt,
+    });
+    this.logger.info("counted the cluster's idle pool EIPs", { pool: this.quota.poolTotal() });
     return this.quota.poolTotal();
   }
 
@@ -415,7 +472,9 @@ export class WarmPool {
     if (this.journal.poolRows().some((r) => r.id !== rowId && r.allocationId === allocationId)) return false;
     if (this.journal.activeByAllocation(allocationId).length > 0) return false;
     const eip = await this.cloud.describeEip(allocationId, signal);
-    return eip !== undefined && eip.instanceId === '' && poolNodeOf(eip.tags, this.config.clusterId) === this.config.nodeName;
+    return (
+      eip !== undefined && eip.instanceId === '' && poolNodeOf(eip.tags, this.config.clusterId) === this.config.nodeName
+    );
   }
 
   private async trim(signal: AbortSignal): Promise<void> {
@@ -435,11 +494,16 @@ export class WarmPool {
     const eip = row.allocationId ? await this.cloud.describeEip(row.allocationId, signal) : undefined;
     if (eip) {
       if (poolNodeOf(eip.tags, this.config.clusterId) !== this.config.nodeName || eip.instanceId !== '') {
-        this.logger.error('not releasing a pool EIP whose tags no longer say it is this node\'s idle pool EIP', { allocationId: eip.allocationId, tags: eip.tags, instanceId: eip.instanceId });
+        this.logger.error("not releasing a pool EIP whose tags no longer say it is this node's idle pool EIP", {
+          allocationId: eip.allocationId,
+          tags: eip.tags,
+          instanceId: eip.instanceId,
+        });
         this.journal.poolDelete(row.id);
         return;
       }
-      if (eip.bandwidthPackageId) await this.cloud.removeFromBandwidthPackage(eip.bandwidthPackageId, eip.allocationId, signal);
+      if (eip.bandwidthPackageId)
+        await this.cloud.removeFromBandwidthPackage(eip.bandwidthPackageId, eip.allocationId, signal);
       await this.cloud.releaseEip(eip.allocationId, signal);
       await this.cloud.waitForEip(eip.allocationId, (current) => current === undefined, signal);
       this.quota.changed(-1, -1);
@@ -449,12 +513,25 @@ export class WarmPool {
 
   /** Pool EIPs of this node in the cloud that no journal row knows (a wiped state dir, a crash before the row). */
   private async adoptUnjournaled(): Promise<void> {
-    const tagged = await this.cloud.listEipsByTags(poolTags(this.config.clusterId, this.config.nodeName), this.lifetime.signal);
+    const tagged = await this.cloud.listEipsByTags(
+      poolTags(this.config.clusterId, this.config.nodeName),
+      this.lifetime.signal,
+    );
     const known = new Set(this.journal.poolRows().map((r) => r.allocationId));
     for (const eip of tagged) {
-      if (known.has(eip.allocationId) || eip.instanceId !== '' || poolNodeOf(eip.tags, this.config.clusterId) !== this.config.nodeName) continue;
+      if (
+        known.has(eip.allocationId) ||
+        eip.instanceId !== '' ||
+        poolNodeOf(eip.tags, this.config.clusterId) !== this.config.nodeName
+      )
+        continue;
       if (this.journal.activeByAllocation(eip.allocationId).length > 0) continue;
-      this.journal.poolInsert({ state: 'idle', allocationId: eip.allocationId, address: eip.ipAddress, bandwidth: eip.bandwidth });
+      this.journal.poolInsert({
+        state: 'idle',
+        allocationId: eip.allocationId,
+        address: eip.ipAddress,
+        bandwidth: eip.bandwidth,
+      });
       this.logger.info('adopted a pool EIP the journal did not know', { allocationId: eip.allocationId });
     }
   }

@@ -9,7 +9,8 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 
-const HOW_TO_RAISE = 'raise eip_quota_instances_num in Quota Center (then cloud.eipQuota in the agent config) or release EIPs the account no longer needs';
+const HOW_TO_RAISE =
+  'raise eip_quota_instances_num in Quota Center (then cloud.eipQuota in the agent config) or release EIPs the account no longer needs';
 
 /** Lease annotation the GC leader publishes its listing on. */
 export const EIP_COUNT_ANNOTATION = 'podeip.io/eip-count';
@@ -59,8 +60,11 @@ export function decodeListing(text: string | undefined): EipListing | undefined 
   if (!text) return undefined;
   try {
     const v = JSON.parse(text) as Partial<EipListing>;
-    if (typeof v.eips === 'number' && typeof v.pool === 'number' && typeof v.listedAt === 'number') return v as EipListing;
-  } catch { /* a foreign or damaged annotation is ignored: the node's own count stays */ }
+    if (typeof v.eips === 'number' && typeof v.pool === 'number' && typeof v.listedAt === 'number')
+      return v as EipListing;
+  } catch {
+    /* a foreign or damaged annotation is ignored: the node's own count stays */
+  }
   return undefined;
 }
 
@@ -89,15 +93,19 @@ export class EipQuota {
     const self = this;
     new Gauge({
       name: 'podeip_eip_quota',
-      help: 'The account\'s EIP quota in the region (config cloud.eipQuota).',
+      help: "The account's EIP quota in the region (config cloud.eipQuota).",
       registers: [options.registry],
-      collect() { this.set(self.quota); },
+      collect() {
+        this.set(self.quota);
+      },
     });
     new Gauge({
       name: 'podeip_eip_quota_used',
-      help: 'EIPs the account holds in the region: the latest listing plus this node\'s own changes since (-1 until the first listing).',
+      help: "EIPs the account holds in the region: the latest listing plus this node's own changes since (-1 until the first listing).",
       registers: [options.registry],
-      collect() { this.set(self.used() ?? -1); },
+      collect() {
+        this.set(self.used() ?? -1);
+      },
     });
   }
 
@@ -144,8 +152,10 @@ export class EipQuota {
   /** The cloud refused an allocation for the quota (EIPs allocated by others since the last listing): the pod's Event. */
   refusedByCloud(): string {
     const used = this.used();
-    return `the cloud refused a new EIP: the account's EIP quota in region ${this.regionId} is used up (config cloud.eipQuota ${this.quota}; `
-      + `podeip counted ${used === undefined ? 'none yet' : used} at its last listing plus its own changes): ${HOW_TO_RAISE}`;
+    return (
+      `the cloud refused a new EIP: the account's EIP quota in region ${this.regionId} is used up (config cloud.eipQuota ${this.quota}; ` +
+      `podeip counted ${used === undefined ? 'none yet' : used} at its last listing plus its own changes): ${HOW_TO_RAISE}`
+    );
   }
 
   private refresh(): void {

@@ -10,9 +10,19 @@ import * as grpc from '@grpc/grpc-js';
 import { clamp } from '../../../lib/bounded-text.js';
 import { PodeipError } from '../../../lib/errors.js';
 import {
-  ERROR_CODE_TRAILER, loadAgentService,
-  type AttachRequest, type AttachResponse, type Binding, type CheckRequest, type CheckResponse,
-  type DetachRequest, type DetachResponse, type StatusRequest, type StatusResponse, type PoolStatus, type QuotaStatus,
+  ERROR_CODE_TRAILER,
+  loadAgentService,
+  type AttachRequest,
+  type AttachResponse,
+  type Binding,
+  type CheckRequest,
+  type CheckResponse,
+  type DetachRequest,
+  type DetachResponse,
+  type StatusRequest,
+  type StatusResponse,
+  type PoolStatus,
+  type QuotaStatus,
 } from '../../../lib/agent-proto.js';
 import type { Logger } from '../log/logger.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
@@ -80,14 +90,18 @@ export class AgentGrpcServer {
         checkIpv4('pod_ipv4', req.podIpv4, true);
         return this.bindings.check(req, signal);
       }),
-      Status: this.unary('status', async (_req: StatusRequest): Promise<StatusResponse> => ({
-        agentVersion: this.identity.agentVersion,
-        nodeName: this.identity.nodeName,
-        instanceId: this.identity.instanceId,
-        ready: this.identity.isReady(),
-        bindings: this.bindings.bindings(),
-        ...this.identity.capacity?.(),
-      }), { needsReady: false }),
+      Status: this.unary(
+        'status',
+        async (_req: StatusRequest): Promise<StatusResponse> => ({
+          agentVersion: this.identity.agentVersion,
+          nodeName: this.identity.nodeName,
+          instanceId: this.identity.instanceId,
+          ready: this.identity.isReady(),
+          bindings: this.bindings.bindings(),
+          ...this.identity.capacity?.(),
+        }),
+        { needsReady: false },
+      ),
     });
   }
 
@@ -97,15 +111,23 @@ export class AgentGrpcServer {
     await chmod(dirname(socketPath), 0o700);
     await removeStaleSocket(socketPath);
     await new Promise<void>((resolve, reject) => {
-      this.server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+      this.server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) =>
+        err ? reject(err) : resolve(),
+      );
     });
     await chmod(socketPath, 0o600);
   }
 
   async close(graceMs = 5000): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, graceMs);
-      this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
@@ -119,38 +141,54 @@ export class AgentGrpcServer {
       const { signal, dispose } = signalFor(call);
       const run = async (): Promise<Res> => {
         checkClientVersion(call.request.clientVersion, this.identity.agentVersion);
-        if (options.needsReady && !this.identity.isReady()) throw new AgentNotReadyError(this.identity.notReadyReason?.());
+        if (options.needsReady && !this.identity.isReady())
+          throw new AgentNotReadyError(this.identity.notReadyReason?.());
         return handle(call.request, signal);
       };
-      run().then(
-        (response) => {
-          this.metrics.cniRequest(command, 'success', (performance.now() - started) / 1000);
-          callback(null, response);
-        },
-        (err: unknown) => {
-          const code = err instanceof PodeipError ? err.code : 'Internal';
-          this.metrics.cniRequest(command, code, (performance.now() - started) / 1000);
-          if (code === 'Internal') this.logger.error('request failed', { command, err: (err instanceof Error ? err.stack ?? err.message : String(err)) });
-          const trailer = new grpc.Metadata();
-          trailer.set(ERROR_CODE_TRAILER, code);
-          // Bounded: status details travel in an HTTP/2 trailer, and one past its size limit never arrives.
-          callback({ code: grpcStatusFor(code), details: clamp(errorText(err)), metadata: trailer });
-        },
-      ).finally(dispose);
+      run()
+        .then(
+          (response) => {
+            this.metrics.cniRequest(command, 'success', (performance.now() - started) / 1000);
+            callback(null, response);
+          },
+          (err: unknown) => {
+            const code = err instanceof PodeipError ? err.code : 'Internal';
+            this.metrics.cniRequest(command, code, (performance.now() - started) / 1000);
+            if (code === 'Internal')
+              this.logger.error('request failed', {
+                command,
+                err: err instanceof Error ? (err.stack ?? err.message) : String(err),
+              });
+            const trailer = new grpc.Metadata();
+            trailer.set(ERROR_CODE_TRAILER, code);
+            // Bounded: status details travel in an HTTP/2 trailer, and one past its size limit never arrives.
+            callback({ code: grpcStatusFor(code), details: clamp(errorText(err)), metadata: trailer });
+          },
+        )
+        .finally(dispose);
     };
   }
 }
 
 function signalFor(call: grpc.ServerUnaryCall<unknown, unknown>): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const onCancel = (): void => controller.abort(new PodeipError('DeadlineExceeded', 'the plugin hung up or its deadline passed'));
+  const onCancel = (): void =>
+    controller.abort(new PodeipError('DeadlineExceeded', 'the plugin hung up or its deadline passed'));
   call.on('cancelled', onCancel);
   const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : Infinity;
+  const ms =
+    deadline instanceof Date
+      ? deadline.getTime() - Date.now()
+      : Number.isFinite(deadline)
+        ? Number(deadline) - Date.now()
+        : Infinity;
   const timer = Number.isFinite(ms) ? setTimeout(onCancel, Math.max(0, ms)) : undefined;
   return {
     signal: controller.signal,
-    dispose: () => { if (timer) clearTimeout(timer); call.removeListener('cancelled', onCancel); },
+    dispose: () => {
+      if (timer) clearTimeout(timer);
+      call.removeListener('cancelled', onCancel);
+    },
   };
 }
 
@@ -162,7 +200,10 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
   }
   const live = await new Promise<boolean>((resolve) => {
     const probe = connect(socketPath);
-    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
     probe.once('error', () => resolve(false));
   });
   if (live) throw new SocketInUseError(socketPath);

@@ -45,7 +45,10 @@ export class AgentHttpServer {
     const port = Number(hostPort.slice(split + 1));
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => { this.server.off('error', reject); resolve(); });
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
     });
     const address = this.server.address() as AddressInfo;
     return { host: address.address, port: address.port };
@@ -58,5 +61,7 @@ export class AgentHttpServer {
 }
 
 function answerProbe(res: import('node:http').ServerResponse, ok: boolean, reason?: string): void {
-  res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : `not ready${reason ? `: ${reason}` : ''}\n`);
+  res
+    .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+    .end(ok ? 'ok\n' : `not ready${reason ? `: ${reason}` : ''}\n`);
 }

@@ -14,7 +14,10 @@ export class InvalidRequestError extends PodeipError {
 
 export class IncompatibleClientError extends PodeipError {
   constructor(clientVersion: string, agentVersion: string) {
-    super('IncompatibleClient', `client_version "${clientVersion}" is not compatible with agent ${agentVersion}: install the podeip plugin shipped with this agent (podeip-agent install-cni)`);
+    super(
+      'IncompatibleClient',
+      `client_version "${clientVersion}" is not compatible with agent ${agentVersion}: install the podeip plugin shipped with this agent (podeip-agent install-cni)`,
+    );
   }
 }
 
@@ -28,14 +31,17 @@ function majorOf(version: string): string | undefined {
 export function checkClientVersion(clientVersion: string, agentVersion: string): void {
   if (!clientVersion) throw new InvalidRequestError('client_version', 'required: the plugin must send its version');
   const major = majorOf(clientVersion);
-  if (major === undefined) throw new InvalidRequestError('client_version', `"${clientVersion}" is not a semantic version`);
+  if (major === undefined)
+    throw new InvalidRequestError('client_version', `"${clientVersion}" is not a semantic version`);
   if (major !== majorOf(agentVersion)) throw new IncompatibleClientError(clientVersion, agentVersion);
 }
 
 export function checkPod(pod: PodRef | undefined | null): PodRef {
   if (!pod) throw new InvalidRequestError('pod', 'required (K8S_POD_NAMESPACE and K8S_POD_NAME from CNI_ARGS)');
-  if (!DNS_LABEL.test(pod.namespace)) throw new InvalidRequestError('pod.namespace', `"${pod.namespace}" is not a namespace name (K8S_POD_NAMESPACE)`);
-  if (!DNS_SUBDOMAIN.test(pod.name)) throw new InvalidRequestError('pod.name', `"${pod.name}" is not a pod name (K8S_POD_NAME)`);
+  if (!DNS_LABEL.test(pod.namespace))
+    throw new InvalidRequestError('pod.namespace', `"${pod.namespace}" is not a namespace name (K8S_POD_NAMESPACE)`);
+  if (!DNS_SUBDOMAIN.test(pod.name))
+    throw new InvalidRequestError('pod.name', `"${pod.name}" is not a pod name (K8S_POD_NAME)`);
   return pod;
 }
 
@@ -47,5 +53,9 @@ export function checkSandbox(sandbox: Sandbox | undefined | null): Sandbox {
 
 export function checkIpv4(field: string, value: string, required: boolean): void {
   if (!value && !required) return;
-  if (!isIPv4(value)) throw new InvalidRequestError(field, `"${value}" is not an IPv4 address (taken from the primary plugin's prevResult)`);
+  if (!isIPv4(value))
+    throw new InvalidRequestError(
+      field,
+      `"${value}" is not an IPv4 address (taken from the primary plugin's prevResult)`,
+    );
 }

@@ -11,7 +11,11 @@ export class JournalHealth {
   private timer: NodeJS.Timeout | undefined;
   private reported: string | undefined;
 
-  constructor(private readonly journal: Journal, private readonly logger: Logger, private readonly probeEveryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs) {}
+  constructor(
+    private readonly journal: Journal,
+    private readonly logger: Logger,
+    private readonly probeEveryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs,
+  ) {}
 
   writable(): boolean {
     return this.journal.unwritableReason() === undefined;
@@ -30,7 +34,10 @@ export class JournalHealth {
     const reason = this.journal.unwritableReason();
     if (reason && this.reported !== reason.message) {
       this.reported = reason.message;
-      this.logger.error('journal cannot be written; not ready until it can', { err: reason.message, retryInSeconds: this.probeEveryMs / 1000 });
+      this.logger.error('journal cannot be written; not ready until it can', {
+        err: reason.message,
+        retryInSeconds: this.probeEveryMs / 1000,
+      });
     }
     if (!reason || !this.journal.probeWrite()) return;
     this.reported = undefined;

@@ -15,8 +15,16 @@ import { StoreError, classifySqliteError } from './errors.js';
 import { failpoint } from '../../../lib/failpoint.js';
 
 export const BINDING_STATES = [
-  'pending', 'allocating', 'allocated', 'associating', 'bound',
-  'unbinding', 'unbound', 'releasing', 'gone', 'failed',
+  'pending',
+  'allocating',
+  'allocated',
+  'associating',
+  'bound',
+  'unbinding',
+  'unbound',
+  'releasing',
+  'gone',
+  'failed',
 ] as const;
 export type BindingState = (typeof BINDING_STATES)[number];
 /** Rows in these states hold nothing in the cloud that this node must still act on. */
@@ -56,11 +64,26 @@ export interface BindingRow {
   updatedAt: string;
 }
 
-export type NewBinding = Pick<BindingRow, 'namespace' | 'podName' | 'podUid' | 'containerId' | 'ifname' | 'mode'
-  | 'releaseStrategy' | 'releaseAfter' | 'generation' | 'clientToken' | 'allocateParams' | 'privateIp'>
-  & Partial<Pick<BindingRow, 'state' | 'allocationId' | 'address' | 'bandwidthPackageId'>>;
+export type NewBinding = Pick<
+  BindingRow,
+  | 'namespace'
+  | 'podName'
+  | 'podUid'
+  | 'containerId'
+  | 'ifname'
+  | 'mode'
+  | 'releaseStrategy'
+  | 'releaseAfter'
+  | 'generation'
+  | 'clientToken'
+  | 'allocateParams'
+  | 'privateIp'
+> &
+  Partial<Pick<BindingRow, 'state' | 'allocationId' | 'address' | 'bandwidthPackageId'>>;
 
-export type BindingPatch = Partial<Omit<BindingRow, 'id' | 'namespace' | 'podName' | 'podUid' | 'createdAt' | 'updatedAt'>>;
+export type BindingPatch = Partial<
+  Omit<BindingRow, 'id' | 'namespace' | 'podName' | 'podUid' | 'createdAt' | 'updatedAt'>
+>;
 
 /** Schema migrations; index i moves user_version from i to i + 1. Append only. */
 const MIGRATIONS: string[] = [
@@ -110,21 +133,56 @@ const MIGRATIONS: string[] = [
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
 
 interface RawRow {
-  id: number; namespace: string; pod_name: string; pod_uid: string; container_id: string; ifname: string;
-  mode: BindingMode; release_strategy: JournalReleaseStrategy; release_after: string; generation: number;
-  client_token: string; allocate_params: string; allocation_id: string; address: string; eni_id: string;
-  private_ip: string; private_ip_primary: number; bandwidth_package_id: string; state: BindingState;
-  last_error: string; attempts: number; created_at: string; updated_at: string;
+  id: number;
+  namespace: string;
+  pod_name: string;
+  pod_uid: string;
+  container_id: string;
+  ifname: string;
+  mode: BindingMode;
+  release_strategy: JournalReleaseStrategy;
+  release_after: string;
+  generation: number;
+  client_token: string;
+  allocate_params: string;
+  allocation_id: string;
+  address: string;
+  eni_id: string;
+  private_ip: string;
+  private_ip_primary: number;
+  bandwidth_package_id: string;
+  state: BindingState;
+  last_error: string;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
 }
 
 function fromRaw(r: RawRow): BindingRow {
   return {
-    id: r.id, namespace: r.namespace, podName: r.pod_name, podUid: r.pod_uid, containerId: r.container_id,
-    ifname: r.ifname, mode: r.mode, releaseStrategy: r.release_strategy, releaseAfter: r.release_after,
-    generation: r.generation, clientToken: r.client_token, allocateParams: r.allocate_params,
-    allocationId: r.allocation_id, address: r.address, eniId: r.eni_id, privateIp: r.private_ip,
-    privateIpPrimary: r.private_ip_primary === 1, bandwidthPackageId: r.bandwidth_package_id, state: r.state,
-    lastError: r.last_error, attempts: r.attempts, createdAt: r.created_at, updatedAt: r.updated_at,
+    id: r.id,
+    namespace: r.namespace,
+    podName: r.pod_name,
+    podUid: r.pod_uid,
+    containerId: r.container_id,
+    ifname: r.ifname,
+    mode: r.mode,
+    releaseStrategy: r.release_strategy,
+    releaseAfter: r.release_after,
+    generation: r.generation,
+    clientToken: r.client_token,
+    allocateParams: r.allocate_params,
+    allocationId: r.allocation_id,
+    address: r.address,
+    eniId: r.eni_id,
+    privateIp: r.private_ip,
+    privateIpPrimary: r.private_ip_primary === 1,
+    bandwidthPackageId: r.bandwidth_package_id,
+    state: r.state,
+    lastError: r.last_error,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 
@@ -155,14 +213,28 @@ export interface PoolRow {
 export type PoolPatch = Partial<Omit<PoolRow, 'id' | 'createdAt' | 'updatedAt'>>;
 
 interface RawPoolRow {
-  id: number; state: PoolState; client_token: string; allocation_id: string; address: string; bandwidth: string;
-  binding_id: number; created_at: string; updated_at: string;
+  id: number;
+  state: PoolState;
+  client_token: string;
+  allocation_id: string;
+  address: string;
+  bandwidth: string;
+  binding_id: number;
+  created_at: string;
+  updated_at: string;
 }
 
 function poolFromRaw(r: RawPoolRow): PoolRow {
   return {
-    id: r.id, state: r.state, clientToken: r.client_token, allocationId: r.allocation_id, address: r.address,
-    bandwidth: r.bandwidth, bindingId: r.binding_id, createdAt: r.created_at, updatedAt: r.updated_at,
+    id: r.id,
+    state: r.state,
+    clientToken: r.client_token,
+    allocationId: r.allocation_id,
+    address: r.address,
+    bandwidth: r.bandwidth,
+    bindingId: r.binding_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 
@@ -197,22 +269,31 @@ export class Journal {
       db.pragma('foreign_keys = ON');
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') {
-        throw new StoreError('JournalCorrupt', path, `journal ${path} failed its integrity check (${String(check)}); move it aside so the agent rebuilds it from PodEIPs and cloud tags`);
+        throw new StoreError(
+          'JournalCorrupt',
+          path,
+          `journal ${path} failed its integrity check (${String(check)}); move it aside so the agent rebuilds it from PodEIPs and cloud tags`,
+        );
       }
       migrate(db, path);
       return new Journal(path, db, options.now ?? Date.now);
     } catch (err) {
       db?.close();
       if (err instanceof StoreError) throw err;
-      throw classifySqliteError(err, path)
-        ?? new StoreError('JournalUnwritable', path, `cannot open journal ${path}: ${(err as Error).message}`, { cause: err });
+      throw (
+        classifySqliteError(err, path) ??
+        new StoreError('JournalUnwritable', path, `cannot open journal ${path}: ${(err as Error).message}`, {
+          cause: err,
+        })
+      );
     }
   }
 
   private prepare() {
     const db = this.db;
     return {
-      insert: db.prepare(`INSERT INTO bindings (namespace, pod_name, pod_uid, container_id, ifname, mode, release_strategy,
+      insert:
+        db.prepare(`INSERT INTO bindings (namespace, pod_name, pod_uid, container_id, ifname, mode, release_strategy,
           release_after, generation, client_token, allocate_params, allocation_id, address, private_ip, bandwidth_package_id,
           state, created_at, updated_at)
         VALUES (@namespace, @podName, @podUid, @containerId, @ifname, @mode, @releaseStrategy, @releaseAfter, @generation,
@@ -224,18 +305,34 @@ export class Journal {
           bandwidth_package_id = @bandwidthPackageId, state = @state, last_error = @lastError,
           attempts = @attempts, updated_at = @updatedAt WHERE id = @id`),
       byId: db.prepare<[number], RawRow>('SELECT * FROM bindings WHERE id = ?'),
-      activeByPod: db.prepare<[string, string], RawRow>(`SELECT * FROM bindings WHERE pod_uid = ? AND ifname = ? AND ${NON_TERMINAL} ORDER BY id DESC LIMIT 1`),
-      byPodName: db.prepare<[string, string], RawRow>(`SELECT * FROM bindings WHERE namespace = ? AND pod_name = ? AND ${NON_TERMINAL} ORDER BY id`),
-      byPodUid: db.prepare<[string], RawRow>(`SELECT * FROM bindings WHERE pod_uid = ? AND ${NON_TERMINAL} ORDER BY id`),
-      bySandbox: db.prepare<[string, string], RawRow>('SELECT * FROM bindings WHERE container_id = ? AND ifname = ? ORDER BY id DESC LIMIT 1'),
-      byAllocation: db.prepare<[string], RawRow>(`SELECT * FROM bindings WHERE allocation_id = ? AND ${NON_TERMINAL} ORDER BY id`),
+      activeByPod: db.prepare<[string, string], RawRow>(
+        `SELECT * FROM bindings WHERE pod_uid = ? AND ifname = ? AND ${NON_TERMINAL} ORDER BY id DESC LIMIT 1`,
+      ),
+      byPodName: db.prepare<[string, string], RawRow>(
+        `SELECT * FROM bindings WHERE namespace = ? AND pod_name = ? AND ${NON_TERMINAL} ORDER BY id`,
+      ),
+      byPodUid: db.prepare<[string], RawRow>(
+        `SELECT * FROM bindings WHERE pod_uid = ? AND ${NON_TERMINAL} ORDER BY id`,
+      ),
+      bySandbox: db.prepare<[string, string], RawRow>(
+        'SELECT * FROM bindings WHERE container_id = ? AND ifname = ? ORDER BY id DESC LIMIT 1',
+      ),
+      byAllocation: db.prepare<[string], RawRow>(
+        `SELECT * FROM bindings WHERE allocation_id = ? AND ${NON_TERMINAL} ORDER BY id`,
+      ),
       nonTerminal: db.prepare<[], RawRow>(`SELECT * FROM bindings WHERE ${NON_TERMINAL} ORDER BY id`),
-      maxGeneration: db.prepare<[string], { g: number | null }>('SELECT MAX(generation) AS g FROM bindings WHERE pod_uid = ?'),
-      counts: db.prepare<[], { state: BindingState; n: number }>('SELECT state, COUNT(*) AS n FROM bindings GROUP BY state'),
+      maxGeneration: db.prepare<[string], { g: number | null }>(
+        'SELECT MAX(generation) AS g FROM bindings WHERE pod_uid = ?',
+      ),
+      counts: db.prepare<[], { state: BindingState; n: number }>(
+        'SELECT state, COUNT(*) AS n FROM bindings GROUP BY state',
+      ),
       prune: db.prepare<[string]>(`DELETE FROM bindings WHERE state IN ('gone', 'failed') AND updated_at < ?`),
-      poolInsert: db.prepare(`INSERT INTO pool_eips (state, client_token, allocation_id, address, bandwidth, binding_id, created_at, updated_at)
+      poolInsert:
+        db.prepare(`INSERT INTO pool_eips (state, client_token, allocation_id, address, bandwidth, binding_id, created_at, updated_at)
         VALUES (@state, @clientToken, @allocationId, @address, @bandwidth, @bindingId, @now, @now)`),
-      poolUpdate: db.prepare(`UPDATE pool_eips SET state = @state, client_token = @clientToken, allocation_id = @allocationId,
+      poolUpdate:
+        db.prepare(`UPDATE pool_eips SET state = @state, client_token = @clientToken, allocation_id = @allocationId,
           address = @address, bandwidth = @bandwidth, binding_id = @bindingId, updated_at = @updatedAt WHERE id = @id`),
       poolById: db.prepare<[number], RawPoolRow>('SELECT * FROM pool_eips WHERE id = ?'),
       poolAll: db.prepare<[], RawPoolRow>('SELECT * FROM pool_eips ORDER BY id'),
@@ -283,13 +380,22 @@ export class Journal {
     }
   }
 
-  private stamp(): string { return new Date(this.now()).toISOString(); }
+  private stamp(): string {
+    return new Date(this.now()).toISOString();
+  }
 
   insert(row: NewBinding): BindingRow {
     return this.write(() => {
-      const id = Number(this.stmts.insert.run({
-        allocationId: '', address: '', bandwidthPackageId: '', state: 'pending', ...row, now: this.stamp(),
-      }).lastInsertRowid);
+      const id = Number(
+        this.stmts.insert.run({
+          allocationId: '',
+          address: '',
+          bandwidthPackageId: '',
+          state: 'pending',
+          ...row,
+          now: this.stamp(),
+        }).lastInsertRowid,
+      );
       const stored = fromRaw(this.stmts.byId.get(id)!);
       failpoint(`journal:${stored.state}`);
       return stored;
@@ -309,12 +415,18 @@ export class Journal {
   }
 
   get(id: number): BindingRow | undefined {
-    return this.guard(() => { const r = this.stmts.byId.get(id); return r && fromRaw(r); });
+    return this.guard(() => {
+      const r = this.stmts.byId.get(id);
+      return r && fromRaw(r);
+    });
   }
 
   /** The pod object's live binding on `ifname` (any sandbox). */
   activeByPod(podUid: string, ifname: string): BindingRow | undefined {
-    return this.guard(() => { const r = this.stmts.activeByPod.get(podUid, ifname); return r && fromRaw(r); });
+    return this.guard(() => {
+      const r = this.stmts.activeByPod.get(podUid, ifname);
+      return r && fromRaw(r);
+    });
   }
 
   activeByPodUid(podUid: string): BindingRow[] {
@@ -327,7 +439,10 @@ export class Journal {
 
   /** The latest row that served this sandbox, terminal or not. */
   bySandbox(containerId: string, ifname: string): BindingRow | undefined {
-    return this.guard(() => { const r = this.stmts.bySandbox.get(containerId, ifname); return r && fromRaw(r); });
+    return this.guard(() => {
+      const r = this.stmts.bySandbox.get(containerId, ifname);
+      return r && fromRaw(r);
+    });
   }
 
   activeByAllocation(allocationId: string): BindingRow[] {
@@ -356,11 +471,21 @@ export class Journal {
     return this.write(() => this.stmts.prune.run(before.toISOString()).changes);
   }
 
-  poolInsert(row: Pick<PoolRow, 'state'> & Partial<Omit<PoolRow, 'id' | 'state' | 'createdAt' | 'updatedAt'>>): PoolRow {
+  poolInsert(
+    row: Pick<PoolRow, 'state'> & Partial<Omit<PoolRow, 'id' | 'state' | 'createdAt' | 'updatedAt'>>,
+  ): PoolRow {
     return this.guard(() => {
-      const id = Number(this.stmts.poolInsert.run({
-        clientToken: '', allocationId: '', address: '', bandwidth: '', bindingId: 0, ...row, now: this.stamp(),
-      }).lastInsertRowid);
+      const id = Number(
+        this.stmts.poolInsert.run({
+          clientToken: '',
+          allocationId: '',
+          address: '',
+          bandwidth: '',
+          bindingId: 0,
+          ...row,
+          now: this.stamp(),
+        }).lastInsertRowid,
+      );
       const stored = poolFromRaw(this.stmts.poolById.get(id)!);
       failpoint(`journal:pool-${stored.state}`);
       return stored;
@@ -385,7 +510,10 @@ export class Journal {
   }
 
   poolGet(id: number): PoolRow | undefined {
-    return this.guard(() => { const r = this.stmts.poolById.get(id); return r && poolFromRaw(r); });
+    return this.guard(() => {
+      const r = this.stmts.poolById.get(id);
+      return r && poolFromRaw(r);
+    });
   }
 
   poolRows(): PoolRow[] {
@@ -397,13 +525,20 @@ export class Journal {
    * Returns undefined when none is idle.
    */
   poolClaimIdle(bindingId: number): PoolRow | undefined {
-    const claimed = this.guard(() => this.db.transaction(() => {
-      const idle = this.stmts.poolAll.all().map(poolFromRaw).find((r) => r.state === 'idle');
-      if (!idle) return undefined;
-      const next = { ...idle, state: 'taking' as const, bindingId, updatedAt: this.stamp() };
-      this.stmts.poolUpdate.run(next);
-      return next;
-    }).immediate());
+    const claimed = this.guard(() =>
+      this.db
+        .transaction(() => {
+          const idle = this.stmts.poolAll
+            .all()
+            .map(poolFromRaw)
+            .find((r) => r.state === 'idle');
+          if (!idle) return undefined;
+          const next = { ...idle, state: 'taking' as const, bindingId, updatedAt: this.stamp() };
+          this.stmts.poolUpdate.run(next);
+          return next;
+        })
+        .immediate(),
+    );
     if (claimed) failpoint('journal:pool-taking');
     return claimed;
   }
@@ -416,8 +551,11 @@ export class Journal {
 function migrate(db: Database.Database, path: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
-    throw new StoreError('JournalCorrupt', path,
-      `journal ${path} has schema version ${version}, newer than this agent's ${MIGRATIONS.length}; run the newer agent, or move the file aside to rebuild it`);
+    throw new StoreError(
+      'JournalCorrupt',
+      path,
+      `journal ${path} has schema version ${version}, newer than this agent's ${MIGRATIONS.length}; run the newer agent, or move the file aside to rebuild it`,
+    );
   }
   const apply = db.transaction(() => {
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);

@@ -24,9 +24,17 @@ export function openJournalOnce(stateDir: string, logger: Logger, now: () => num
     if (!(err instanceof StoreError && err.code === 'JournalCorrupt')) throw err;
     const aside = `${err.path}.corrupt-${new Date(now()).toISOString().replace(/[:.]/g, '')}`;
     for (const suffix of ['', '-wal', '-shm']) {
-      try { renameSync(`${err.path}${suffix}`, `${aside}${suffix}`); } catch { /* a missing -wal/-shm is normal */ }
+      try {
+        renameSync(`${err.path}${suffix}`, `${aside}${suffix}`);
+      } catch {
+        /* a missing -wal/-shm is normal */
+      }
     }
-    logger.error('journal damaged: moved aside, rebuilding from PodEIPs and cloud tags', { path: err.path, movedTo: aside, err: err.message });
+    logger.error('journal damaged: moved aside, rebuilding from PodEIPs and cloud tags', {
+      path: err.path,
+      movedTo: aside,
+      err: err.message,
+    });
     return { journal: Journal.open(stateDir), rebuilt: true };
   }
 }
@@ -35,19 +43,32 @@ export function openJournalOnce(stateDir: string, logger: Logger, now: () => num
  * Runs `open` until the state dir takes writes: a JournalUnwritable failure (disk full,
  * read-only, not a directory) is retried every `retryMs` until it clears or `signal` aborts.
  */
-export async function whenWritable<T>(open: () => T, logger: Logger, signal?: AbortSignal, retryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs): Promise<T> {
+export async function whenWritable<T>(
+  open: () => T,
+  logger: Logger,
+  signal?: AbortSignal,
+  retryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs,
+): Promise<T> {
   for (;;) {
     try {
       return open();
     } catch (err) {
       if (!(err instanceof StoreError && err.code === 'JournalUnwritable')) throw err;
-      logger.error('state dir cannot be written; not ready until it can', { err: err.message, retryInSeconds: retryMs / 1000 });
+      logger.error('state dir cannot be written; not ready until it can', {
+        err: err.message,
+        retryInSeconds: retryMs / 1000,
+      });
       await sleep(retryMs, undefined, { signal });
     }
   }
 }
 
 /** Retries an unwritable journal every `retryMs` until it opens or `signal` aborts. */
-export function openJournal(stateDir: string, logger: Logger, signal?: AbortSignal, retryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs): Promise<OpenedJournal> {
+export function openJournal(
+  stateDir: string,
+  logger: Logger,
+  signal?: AbortSignal,
+  retryMs = DEFAULT_RETRY_POLICIES.journalOpen.retryMs,
+): Promise<OpenedJournal> {
   return whenWritable(() => openJournalOnce(stateDir, logger), logger, signal, retryMs);
 }

@@ -24,8 +24,12 @@ export function acquireStateDirLock(stateDir: string): StateDirLock {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     db = new Database(path, { timeout: 0 });
   } catch (err) {
-    throw classifySqliteError(err, path)
-      ?? new StoreError('JournalUnwritable', path, `cannot open ${path}: ${(err as Error).message}; check the state dir`, { cause: err });
+    throw (
+      classifySqliteError(err, path) ??
+      new StoreError('JournalUnwritable', path, `cannot open ${path}: ${(err as Error).message}; check the state dir`, {
+        cause: err,
+      })
+    );
   }
   try {
     db.pragma('locking_mode = EXCLUSIVE');
@@ -35,13 +39,19 @@ export function acquireStateDirLock(stateDir: string): StateDirLock {
   } catch (err) {
     db.close();
     if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
-      throw new StoreError('StateDirLocked', path,
-        `another podeip-agent holds ${stateDir} (lock ${path}); stop it first, or give this agent its own agent.stateDir`, { cause: err });
+      throw new StoreError(
+        'StateDirLocked',
+        path,
+        `another podeip-agent holds ${stateDir} (lock ${path}); stop it first, or give this agent its own agent.stateDir`,
+        { cause: err },
+      );
     }
     throw classifySqliteError(err, path) ?? err;
   }
   return {
     path,
-    release() { if (db.open) db.close(); },
+    release() {
+      if (db.open) db.close();
+    },
   };
 }

@@ -12,8 +12,19 @@ import { listTagResources, tagResources, unTagResources } from './vpc/tags.js';
 /** Every action the simulator serves. */
 export function allActions(): ActionRegistry {
   return new ActionRegistry([
-    allocateEipAddress, allocateEipAddressPro, associateEipAddress, unassociateEipAddress, releaseEipAddress,
-    describeEipAddresses, modifyEipAddressAttribute, addCommonBandwidthPackageIp, removeCommonBandwidthPackageIp,
-    tagResources, unTagResources, listTagResources, describeVSwitches, describeNetworkInterfaces,
+    allocateEipAddress,
+    allocateEipAddressPro,
+    associateEipAddress,
+    unassociateEipAddress,
+    releaseEipAddress,
+    describeEipAddresses,
+    modifyEipAddressAttribute,
+    addCommonBandwidthPackageIp,
+    removeCommonBandwidthPackageIp,
+    tagResources,
+    unTagResources,
+    listTagResources,
+    describeVSwitches,
+    describeNetworkInterfaces,
   ]);
 }

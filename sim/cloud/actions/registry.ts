@@ -12,8 +12,11 @@ export class ActionRegistry {
   get(version: string, name: string): ApiAction {
     const action = this.byKey.get(`${version}/${name}`);
     if (!action) {
-      throw new CloudApiError('InvalidAction.NotFound', 404,
-        `Specified api is not found, please check your url and method. (${name} in version ${version})`);
+      throw new CloudApiError(
+        'InvalidAction.NotFound',
+        404,
+        `Specified api is not found, please check your url and method. (${name} in version ${version})`,
+      );
     }
     return action;
   }

@@ -27,7 +27,10 @@ export class CloudState {
   eipQuota: number;
   associationDelayMs: number;
 
-  constructor(readonly topology: Topology, options: Omit<CloudStateOptions, 'topology'>) {
+  constructor(
+    readonly topology: Topology,
+    options: Omit<CloudStateOptions, 'topology'>,
+  ) {
     this.now = options.now ?? Date.now;
     this.eipQuota = options.eipQuota;
     this.associationDelayMs = options.associationDelayMs;
@@ -36,7 +39,10 @@ export class CloudState {
     const pools: Record<string, string> = { '': topology.eipCidr };
     for (const p of topology.publicIpAddressPools) pools[p.publicIpAddressPoolId] = p.cidr;
     this.eips = new EipStore({
-      ids: this.ids, scheduler: this.scheduler, pools, now: this.now,
+      ids: this.ids,
+      scheduler: this.scheduler,
+      pools,
+      now: this.now,
       transitionDelayMs: () => this.associationDelayMs,
     });
   }
@@ -58,7 +64,10 @@ export class CloudState {
         type: v.eni.type,
         vSwitchId: v.vSwitchId,
         primaryIpAddress: v.primaryIp,
-        privateIpAddresses: v.eni.privateIpAddresses.map((ip) => ({ ip, allocationId: this.eips.holderOf(ip)?.allocationId ?? null })),
+        privateIpAddresses: v.eni.privateIpAddresses.map((ip) => ({
+          ip,
+          allocationId: this.eips.holderOf(ip)?.allocationId ?? null,
+        })),
       })),
       calls: this.calls.snapshot(),
       idempotencyTokens: this.idempotency.list().map((r) => ({ ...r, at: isoSeconds(r.at) })),
@@ -99,9 +108,19 @@ export interface StateSnapshot {
   associationDelayMs: number;
   eips: EipSnapshot[];
   networkInterfaces: Array<{
-    networkInterfaceId: string; instanceId: string; type: string; vSwitchId: string; primaryIpAddress: string;
+    networkInterfaceId: string;
+    instanceId: string;
+    type: string;
+    vSwitchId: string;
+    primaryIpAddress: string;
     privateIpAddresses: Array<{ ip: string; allocationId: string | null }>;
   }>;
   calls: Record<string, Record<string, number>>;
-  idempotencyTokens: Array<{ action: string; clientToken: string; parameters: Record<string, string>; result: Record<string, unknown>; at: string }>;
+  idempotencyTokens: Array<{
+    action: string;
+    clientToken: string;
+    parameters: Record<string, string>;
+    result: Record<string, unknown>;
+    at: string;
+  }>;
 }

@@ -46,7 +46,10 @@ export interface EipRecord {
   bandwidthPackage?: EipBandwidthPackage;
 }
 
-export type NewEip = Omit<EipRecord, 'allocationId' | 'ipAddress' | 'status' | 'tags' | 'allocatedAt' | 'binding' | 'bandwidthPackage'>;
+export type NewEip = Omit<
+  EipRecord,
+  'allocationId' | 'ipAddress' | 'status' | 'tags' | 'allocatedAt' | 'binding' | 'bandwidthPackage'
+>;
 
 export interface EipStoreOptions {
   ids: IdFactory;
@@ -117,7 +120,14 @@ export class EipStore {
   allocate(fields: NewEip, wanted?: { ipAddress?: string; allocationId?: string }): EipRecord {
     const ipAddress = wanted?.ipAddress ?? this.nextAddress(fields.publicIpAddressPoolId);
     const allocationId = wanted?.allocationId ?? this.options.ids.next('eip');
-    const eip: EipRecord = { ...fields, allocationId, ipAddress, status: 'Available', tags: new Map(), allocatedAt: this.options.now() };
+    const eip: EipRecord = {
+      ...fields,
+      allocationId,
+      ipAddress,
+      status: 'Available',
+      tags: new Map(),
+      allocatedAt: this.options.now(),
+    };
     this.eips.set(allocationId, eip);
     this.released.delete(allocationId);
     return eip;
@@ -149,7 +159,9 @@ export class EipStore {
     eip.status = 'Associating';
     eip.binding = binding;
     this.byPrivateIp.set(binding.privateIpAddress, eip.allocationId);
-    this.later(() => { eip.status = 'InUse'; });
+    this.later(() => {
+      eip.status = 'InUse';
+    });
   }
 
   unassociate(eip: EipRecord): void {
@@ -167,7 +179,11 @@ export class EipStore {
     this.assertIdle(eip);
     if (eip.status !== 'Available') throw incorrectEipStatus(eip.allocationId, eip.status, 'ReleaseEipAddress');
     if (eip.chargeType === 'PrePaid') {
-      throw new CloudApiError('Forbidden.ChargeTypeIsPrepaid', 400, `The EIP ${eip.allocationId} is subscription (PrePaid) and cannot be released.`);
+      throw new CloudApiError(
+        'Forbidden.ChargeTypeIsPrepaid',
+        400,
+        `The EIP ${eip.allocationId} is subscription (PrePaid) and cannot be released.`,
+      );
     }
     eip.status = 'Releasing';
     this.later(() => {
@@ -179,13 +195,17 @@ export class EipStore {
   addToBandwidthPackage(eip: EipRecord, bandwidthPackageId: string): void {
     this.assertIdle(eip);
     eip.bandwidthPackage = { bandwidthPackageId, status: 'BINDING' };
-    this.later(() => { if (eip.bandwidthPackage) eip.bandwidthPackage.status = 'BINDED'; });
+    this.later(() => {
+      if (eip.bandwidthPackage) eip.bandwidthPackage.status = 'BINDED';
+    });
   }
 
   removeFromBandwidthPackage(eip: EipRecord): void {
     this.assertIdle(eip);
     eip.bandwidthPackage!.status = 'UNBINDING';
-    this.later(() => { eip.bandwidthPackage = undefined; });
+    this.later(() => {
+      eip.bandwidthPackage = undefined;
+    });
   }
 
   private later(task: () => void): void {

@@ -23,7 +23,12 @@ export class IdempotencyStore {
   private readonly byKey = new Map<string, Remembered & { parameters: Record<string, string> }>();
 
   private static fingerprint(params: Record<string, string>): string {
-    return JSON.stringify(Object.keys(params).filter((k) => k !== 'ClientToken').sort().map((k) => [k, params[k]]));
+    return JSON.stringify(
+      Object.keys(params)
+        .filter((k) => k !== 'ClientToken')
+        .sort()
+        .map((k) => [k, params[k]]),
+    );
   }
 
   /** The remembered result, or undefined when the token is new. */
@@ -31,14 +36,28 @@ export class IdempotencyStore {
     const seen = this.byKey.get(`${action}\n${clientToken}`);
     if (!seen) return undefined;
     if (seen.fingerprint !== IdempotencyStore.fingerprint(params)) {
-      throw new CloudApiError('IdempotentParameterMismatch', 400,
-        `The request uses the same client token "${clientToken}" as a previous ${action}, but with different parameters.`);
+      throw new CloudApiError(
+        'IdempotentParameterMismatch',
+        400,
+        `The request uses the same client token "${clientToken}" as a previous ${action}, but with different parameters.`,
+      );
     }
     return seen.result;
   }
 
-  remember(action: string, clientToken: string, params: Record<string, string>, result: Record<string, unknown>, at: number): void {
-    this.byKey.set(`${action}\n${clientToken}`, { fingerprint: IdempotencyStore.fingerprint(params), parameters: params, result, at });
+  remember(
+    action: string,
+    clientToken: string,
+    params: Record<string, string>,
+    result: Record<string, unknown>,
+    at: number,
+  ): void {
+    this.byKey.set(`${action}\n${clientToken}`, {
+      fingerprint: IdempotencyStore.fingerprint(params),
+      parameters: params,
+      result,
+      at,
+    });
   }
 
   list(): IdempotencyRecord[] {

@@ -24,8 +24,13 @@ export class NetworkIndex {
         const vSwitchId = eni.vSwitchId ?? instance.vSwitchId;
         const vsw = vswitches.get(vSwitchId)!;
         const view: NetworkInterfaceView = {
-          eni, instance, vSwitchId, vpcId: vsw.vpcId, zoneId: instance.zoneId ?? vsw.zoneId,
-          primaryIp: eni.privateIpAddresses[0]!, deviceIndex,
+          eni,
+          instance,
+          vSwitchId,
+          vpcId: vsw.vpcId,
+          zoneId: instance.zoneId ?? vsw.zoneId,
+          primaryIp: eni.privateIpAddresses[0]!,
+          deviceIndex,
         };
         this.enis.set(eni.networkInterfaceId, view);
         for (const ip of eni.privateIpAddresses) this.enisByIp.set(ip, view);

@@ -1,7 +1,11 @@
 /** A Clock whose time moves only when the test says so (for the limiter, poller and runner). */
 import type { Clock } from '../../../lib/clock.js';
 
-interface Timer { at: number; seq: number; fn: () => void; }
+interface Timer {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
 
 export class ManualClock implements Clock {
   private t = 1_000_000;
@@ -15,7 +19,9 @@ export class ManualClock implements Clock {
   setTimer(fn: () => void, ms: number): () => void {
     const timer: Timer = { at: this.t + Math.max(0, ms), seq: ++this.seq, fn };
     this.timers.push(timer);
-    return () => { this.timers = this.timers.filter((x) => x !== timer); };
+    return () => {
+      this.timers = this.timers.filter((x) => x !== timer);
+    };
   }
 
   get pendingTimers(): number {

@@ -2,14 +2,23 @@
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { startCloudSim, type CloudSim, type CloudSimOptions } from '../../../sim/cloud/index.js';
-import { createCloudClient, type CloudClientOptions, type ClosableCloudClient } from '../../../agent/src/cloud/client.js';
+import {
+  createCloudClient,
+  type CloudClientOptions,
+  type ClosableCloudClient,
+} from '../../../agent/src/cloud/client.js';
 import { createLogger } from '../../../agent/src/log/logger.js';
 
 export type SimState = {
-  eips: Array<{
-    allocationId: string; ipAddress: string; status: string; tags: Record<string, string>;
-    binding: { instanceId: string; privateIpAddress: string } | null;
-  } & Record<string, unknown>>;
+  eips: Array<
+    {
+      allocationId: string;
+      ipAddress: string;
+      status: string;
+      tags: Record<string, string>;
+      binding: { instanceId: string; privateIpAddress: string } | null;
+    } & Record<string, unknown>
+  >;
   calls: Record<string, Record<string, number>>;
   idempotencyTokens: Array<{ action: string; clientToken: string }>;
 };
@@ -48,20 +57,28 @@ export interface TestClient {
 
 export function clientFor(sim: CloudSim, overrides: Partial<CloudClientOptions> = {}): TestClient {
   const logs: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
   const registry = new Registry();
-  const client = createCloudClient({
-    regionId: sim.regionId,
-    vpcId: sim.topology.vpcs[0]!.vpcId,
-    endpoints: { vpcEndpoint: sim.endpoint, ecsEndpoint: sim.endpoint },
-    protocol: 'http',
-    credentials: { type: 'access_key', accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
-    budgetShare: 1,
-    pollIntervalMs: 50,
-    // Generous: the test machine is shared and often saturated; these bound hangs, not speed.
-    timeouts: { defaultDeadlineMs: 60_000, readMs: 15_000, connectMs: 15_000, metadataMs: 15_000 },
-    ...overrides,
-  }, { logger: createLogger({ level: 'debug', stream }), registry });
+  const client = createCloudClient(
+    {
+      regionId: sim.regionId,
+      vpcId: sim.topology.vpcs[0]!.vpcId,
+      endpoints: { vpcEndpoint: sim.endpoint, ecsEndpoint: sim.endpoint },
+      protocol: 'http',
+      credentials: { type: 'access_key', accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret },
+      budgetShare: 1,
+      pollIntervalMs: 50,
+      // Generous: the test machine is shared and often saturated; these bound hangs, not speed.
+      timeouts: { defaultDeadlineMs: 60_000, readMs: 15_000, connectMs: 15_000, metadataMs: 15_000 },
+      ...overrides,
+    },
+    { logger: createLogger({ level: 'debug', stream }), registry },
+  );
   return { client, registry, logs };
 }
 

@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { CriCallError } from '../cri-client.js';
 import {
-  WITH_EIP, assertBoundAtReturn, assertKubeRecords, assertNothingBoundTo, eipsOn, endPod, runSandbox, startPod, waitReleased,
+  WITH_EIP,
+  assertBoundAtReturn,
+  assertKubeRecords,
+  assertNothingBoundTo,
+  eipsOn,
+  endPod,
+  runSandbox,
+  startPod,
+  waitReleased,
 } from './pod-lifecycle.js';
 import { failedSandboxId } from './quota.js';
 import type { Scenario } from './scenario.js';
@@ -24,7 +32,10 @@ export const agentDownDuringAdd: Scenario = {
     await s.agent.stop();
     let err: unknown;
     try {
-      err = await node.pods.run(spec).then(() => undefined, (e: unknown) => e);
+      err = await node.pods.run(spec).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     } finally {
       await s.agent.start();
     }
@@ -63,12 +74,25 @@ export const agentDownDuringDel: Scenario = {
     await s.agent.stop();
     let err: unknown;
     try {
-      err = await node.cri.stopPodSandbox(pod.sandboxId).then(() => undefined, (e: unknown) => e);
-      assert.ok(err instanceof CriCallError, `StopPodSandbox should have failed with the agent down, got ${String(err)}`);
+      err = await node.cri.stopPodSandbox(pod.sandboxId).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(
+        err instanceof CriCallError,
+        `StopPodSandbox should have failed with the agent down, got ${String(err)}`,
+      );
       assert.match(err.details, /plugin type="podeip" failed \(delete\)/);
       assert.match(err.details, UNREACHABLE);
-      assert.deepEqual(eipsOn(await s.cloud.state(), pod.ip).map((e) => e.allocationId), [eip.allocationId], 'the EIP must stay until DEL succeeds');
-      assert.ok(node.networkTracesOf(pod.sandboxId).some((t) => t.includes('host-local')), 'the pod IP was freed while the EIP still forwards to it');
+      assert.deepEqual(
+        eipsOn(await s.cloud.state(), pod.ip).map((e) => e.allocationId),
+        [eip.allocationId],
+        'the EIP must stay until DEL succeeds',
+      );
+      assert.ok(
+        node.networkTracesOf(pod.sandboxId).some((t) => t.includes('host-local')),
+        'the pod IP was freed while the EIP still forwards to it',
+      );
     } finally {
       await s.agent.start();
     }

@@ -5,7 +5,13 @@
  */
 import { TIMED_PODS } from './constants.js';
 import {
-  WITH_EIP, assertBoundAtReturn, assertKubeRecords, assertNothingBoundTo, endPod, startPod, waitReleased,
+  WITH_EIP,
+  assertBoundAtReturn,
+  assertKubeRecords,
+  assertNothingBoundTo,
+  endPod,
+  startPod,
+  waitReleased,
 } from './pod-lifecycle.js';
 import { type Scenario, TIMING_PODEIP_EIP } from './scenario.js';
 

@@ -22,19 +22,30 @@ export const noEip: Scenario = {
       assert.equal(eipsOn(await stack!.cloud.state(), pod.ip).length, 0, `an EIP forwards to ${pod.ip}`);
       const obj = await stack!.kube.getPod('default', pod.spec.name);
       const annotations = Object.keys(obj?.metadata?.annotations ?? {});
-      assert.ok(!annotations.some((k) => k.endsWith('allocated-eipAddress')), `pod ${pod.spec.name} got ${annotations.join(', ')}`);
+      assert.ok(
+        !annotations.some((k) => k.endsWith('allocated-eipAddress')),
+        `pod ${pod.spec.name} got ${annotations.join(', ')}`,
+      );
       await endPod(stack!, pod, { label: TIMING_PODEIP_NO_EIP });
     }
     const requestsAfter = await stack!.agent.cniRequests();
     assert.deepEqual(requestsAfter, requestsBefore, 'podeip_cni_requests_total moved: the agent was asked');
     const cloudAfter = await stack!.cloud.state();
     for (const action of EIP_WRITES) {
-      assert.equal(CloudSimProcess.callCount(cloudAfter, action), CloudSimProcess.callCount(cloudBefore, action), `${action} was called`);
+      assert.equal(
+        CloudSimProcess.callCount(cloudAfter, action),
+        CloudSimProcess.callCount(cloudBefore, action),
+        `${action} was called`,
+      );
     }
 
     // Control: the same counter does move for a pod that asks, so "unchanged" above means something.
     const control = await startPod(stack!, 'no-eip-control', WITH_EIP);
-    assert.equal(countOf(await stack!.agent.cniRequests(), 'add'), countOf(requestsAfter, 'add') + 1, 'the control pod\'s ADD was not counted');
+    assert.equal(
+      countOf(await stack!.agent.cniRequests(), 'add'),
+      countOf(requestsAfter, 'add') + 1,
+      "the control pod's ADD was not counted",
+    );
     const [controlEip] = eipsOn(await stack!.cloud.state(), control.ip);
     assert.ok(controlEip, 'the control pod got no EIP');
     await endPod(stack!, control);

@@ -9,7 +9,15 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bridgeConflist, CONFLIST_FILE } from '../cni-config.js';
 import { Daemon, waitFor } from '../proc.js';
-import { WITH_EIP, assertBoundAtReturn, eipsOn, endPod, startPod, waitReleased, type PodeipPod } from './pod-lifecycle.js';
+import {
+  WITH_EIP,
+  assertBoundAtReturn,
+  eipsOn,
+  endPod,
+  startPod,
+  waitReleased,
+  type PodeipPod,
+} from './pod-lifecycle.js';
 import type { Scenario } from './scenario.js';
 
 const RECHAIN_LIMIT_MS = 2000;
@@ -19,10 +27,17 @@ export const primaryRewrite: Scenario = {
   name: 'the primary CNI rewrites its conflist (Terway restart): install-cni --watch re-chains, EIP pods created after get their EIP',
   needsPodeip: true,
   async run({ node, stack }) {
-    const watcher = Daemon.start('install-cni --watch', process.execPath, [...stack!.installerCommand(), '--watch'], process.env,
-      join(node.tmpDir, 'stack', 'install-cni-watch.log'));
+    const watcher = Daemon.start(
+      'install-cni --watch',
+      process.execPath,
+      [...stack!.installerCommand(), '--watch'],
+      process.env,
+      join(node.tmpDir, 'stack', 'install-cni-watch.log'),
+    );
     try {
-      await waitFor('install-cni --watch to watch', async () => (watcher.stdoutLines.some((l) => l.includes('watching for changes')) ? true : undefined));
+      await waitFor('install-cni --watch to watch', async () =>
+        watcher.stdoutLines.some((l) => l.includes('watching for changes')) ? true : undefined,
+      );
       const file = join(node.cniConfDir, CONFLIST_FILE);
       const started: Array<{ at: number; pod: PodeipPod }> = [];
       let chainBackAt: number | undefined;
@@ -42,19 +57,27 @@ export const primaryRewrite: Scenario = {
       const rewriteAt = performance.now();
       writeFileSync(`${file}.tmp`, JSON.stringify(bridgeConflist(node.network), null, 2) + '\n');
       renameSync(`${file}.tmp`, file);
-      const fileBackAt = await waitFor('podeip back in the conflist', async () =>
-        (readFileSync(file, 'utf8').includes('"podeip"') ? performance.now() : undefined), { timeoutMs: 10_000, stepMs: 10 });
+      const fileBackAt = await waitFor(
+        'podeip back in the conflist',
+        async () => (readFileSync(file, 'utf8').includes('"podeip"') ? performance.now() : undefined),
+        { timeoutMs: 10_000, stepMs: 10 },
+      );
       await node.waitChain(['bridge', 'podeip']);
       chainBackAt = performance.now();
       await creating;
 
       const missed = started.filter(({ pod }) => eipsOn(pod.cloudAtReturn, pod.ip).length === 0);
-      process.stdout.write(`e2e: re-chain window: the conflist lacked podeip for ${Math.round(fileBackAt - rewriteAt)} ms; `
-        + `containerd ran the chain without podeip until ${Math.round(chainBackAt - rewriteAt)} ms after the rewrite; `
-        + `${missed.length} of ${started.length} pods created meanwhile started without their EIP\n`);
-      assert.ok(fileBackAt - rewriteAt < RECHAIN_LIMIT_MS, `re-chained after ${Math.round(fileBackAt - rewriteAt)} ms, over ${RECHAIN_LIMIT_MS} ms`);
-      for (const { at, pod } of started.filter((s) => s.at > chainBackAt!)) {
-        assert.ok(at > chainBackAt!);
+      process.stdout.write(
+        `e2e: re-chain window: the conflist lacked podeip for ${Math.round(fileBackAt - rewriteAt)} ms; ` +
+          `containerd ran the chain without podeip until ${Math.round(chainBackAt - rewriteAt)} ms after the rewrite; ` +
+          `${missed.length} of ${started.length} pods created meanwhile started without their EIP\n`,
+      );
+      assert.ok(
+        fileBackAt - rewriteAt < RECHAIN_LIMIT_MS,
+        `re-chained after ${Math.round(fileBackAt - rewriteAt)} ms, over ${RECHAIN_LIMIT_MS} ms`,
+      );
+      for (const { at, pod } of started.filter((s) => s.at > chainBackAt)) {
+        assert.ok(at > chainBackAt);
         await assertBoundAtReturn(stack!, pod);
       }
       for (const { pod } of started) {

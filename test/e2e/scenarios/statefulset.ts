@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import type { OwnerReference } from '../stack.js';
 import {
-  WITH_EIP, assertBoundAtReturn, assertKubeRecords, assertNothingBoundTo, endPod, startPod,
+  WITH_EIP,
+  assertBoundAtReturn,
+  assertKubeRecords,
+  assertNothingBoundTo,
+  endPod,
+  startPod,
 } from './pod-lifecycle.js';
 import type { Scenario } from './scenario.js';
 
@@ -31,7 +36,13 @@ export const statefulSetKeepsEip: Scenario = {
         },
       },
     });
-    const owner: OwnerReference = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: sts.metadata!.uid!, controller: true };
+    const owner: OwnerReference = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      name: 'web',
+      uid: sts.metadata!.uid!,
+      controller: true,
+    };
 
     const first = await startPod(s, 'web-0', ANNOTATIONS, { owner });
     const eip = await assertBoundAtReturn(s, first);
@@ -49,6 +60,8 @@ export const statefulSetKeepsEip: Scenario = {
     assert.equal(again.allocationId, eip.allocationId, 'the recreated web-0 got a different EIP');
     assert.equal(again.ipAddress, eip.ipAddress);
     await assertKubeRecords(s, second, again);
-    await endPod(s, second, { afterStop: () => assertNothingBoundTo(s, second.ip, 'after StopPodSandbox of the recreated web-0') });
+    await endPod(s, second, {
+      afterStop: () => assertNothingBoundTo(s, second.ip, 'after StopPodSandbox of the recreated web-0'),
+    });
   },
 };

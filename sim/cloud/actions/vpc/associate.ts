@@ -15,12 +15,22 @@ export function existingEip(ctx: ActionContext): EipRecord {
 /** Where the EIP would forward: an ECS instance's primary IP, or a chosen IP of an ENI. */
 function resolveTarget(ctx: ActionContext, instanceId: string, instanceType: string, mode: string): EipBinding {
   const { network } = ctx.state;
-  const notFound = (): CloudApiError => new CloudApiError('InvalidInstanId.NotFound', 404, `The instance "${instanceId}" (${instanceType}) does not exist.`);
+  const notFound = (): CloudApiError =>
+    new CloudApiError(
+      'InvalidInstanId.NotFound',
+      404,
+      `The instance "${instanceId}" (${instanceType}) does not exist.`,
+    );
   if (instanceType === 'EcsInstance') {
     const primary = network.primaryInterfaceOf(instanceId);
     if (!primary) throw notFound();
     return {
-      instanceId, instanceType, privateIpAddress: primary.primaryIp, isPrimaryIp: true, mode, vpcId: primary.vpcId,
+      instanceId,
+      instanceType,
+      privateIpAddress: primary.primaryIp,
+      isPrimaryIp: true,
+      mode,
+      vpcId: primary.vpcId,
       networkInterfaceId: primary.eni.networkInterfaceId,
     };
   }
@@ -30,10 +40,19 @@ function resolveTarget(ctx: ActionContext, instanceId: string, instanceType: str
   const privateIp = ctx.params.optional('PrivateIpAddress');
   if (privateIp === undefined) throw missingParameter('PrivateIpAddress');
   if (!eni.eni.privateIpAddresses.includes(privateIp)) {
-    throw new CloudApiError('InvalidParameter.Mismatch', 400, `The private IP ${privateIp} is not assigned to network interface ${instanceId}.`);
+    throw new CloudApiError(
+      'InvalidParameter.Mismatch',
+      400,
+      `The private IP ${privateIp} is not assigned to network interface ${instanceId}.`,
+    );
   }
   return {
-    instanceId, instanceType, privateIpAddress: privateIp, isPrimaryIp: privateIp === eni.primaryIp, mode, vpcId: eni.vpcId,
+    instanceId,
+    instanceType,
+    privateIpAddress: privateIp,
+    isPrimaryIp: privateIp === eni.primaryIp,
+    mode,
+    vpcId: eni.vpcId,
     networkInterfaceId: instanceId,
   };
 }
@@ -51,8 +70,11 @@ export const associateEipAddress: ApiAction = {
     const binding = resolveTarget(ctx, instanceId, instanceType, mode);
     const holder = state.eips.holderOf(binding.privateIpAddress);
     if (holder && holder !== eip) {
-      throw new CloudApiError('InvalidAssociation.Duplicated', 400,
-        `The private IP ${binding.privateIpAddress} of ${instanceId} is already associated with ${holder.allocationId}.`);
+      throw new CloudApiError(
+        'InvalidAssociation.Duplicated',
+        400,
+        `The private IP ${binding.privateIpAddress} of ${instanceId} is already associated with ${holder.allocationId}.`,
+      );
     }
     state.eips.associate(eip, binding);
     return {};
@@ -74,11 +96,18 @@ export const unassociateEipAddress: ApiAction = {
     if (eip.status === 'InUse') {
       const bound = eip.binding!;
       if (bound.instanceId !== instanceId || bound.instanceType !== instanceType) {
-        throw new CloudApiError('InvalidInstanceId.NotFound', 400,
-          `The EIP ${eip.allocationId} is not associated with ${instanceType} ${instanceId}.`);
+        throw new CloudApiError(
+          'InvalidInstanceId.NotFound',
+          400,
+          `The EIP ${eip.allocationId} is not associated with ${instanceType} ${instanceId}.`,
+        );
       }
       if (privateIp !== undefined && privateIp !== bound.privateIpAddress) {
-        throw invalidParameter('PrivateIpAddress', `EIP ${eip.allocationId} forwards to ${bound.privateIpAddress}, not ${privateIp}`, 'InvalidBindingStatus');
+        throw invalidParameter(
+          'PrivateIpAddress',
+          `EIP ${eip.allocationId} forwards to ${bound.privateIpAddress}, not ${privateIp}`,
+          'InvalidBindingStatus',
+        );
       }
     }
     state.eips.unassociate(eip);

@@ -8,14 +8,20 @@ function target(ctx: ActionContext): { pkg: Topology['bandwidthPackages'][number
   const packageId = params.required('BandwidthPackageId');
   const eipId = params.required('IpInstanceId');
   const pkg = state.bandwidthPackage(packageId);
-  if (!pkg) throw new CloudApiError('InvalidBandwidthPackageId.NotFound', 404, `The bandwidth package "${packageId}" does not exist.`);
+  if (!pkg)
+    throw new CloudApiError(
+      'InvalidBandwidthPackageId.NotFound',
+      404,
+      `The bandwidth package "${packageId}" does not exist.`,
+    );
   const eip = state.eips.get(eipId);
   if (!eip) throw new CloudApiError('InvalidInstanceId.NotFound', 400, `The EIP "${eipId}" does not exist.`);
   return { pkg, eip };
 }
 
 function dryRun(ctx: ActionContext): void {
-  if (ctx.params.bool('DryRun')) throw new CloudApiError('DryRunOperation', 400, 'Request validation has been passed with DryRun flag set.');
+  if (ctx.params.bool('DryRun'))
+    throw new CloudApiError('DryRunOperation', 400, 'Request validation has been passed with DryRun flag set.');
 }
 
 export const addCommonBandwidthPackageIp: ApiAction = {
@@ -26,13 +32,25 @@ export const addCommonBandwidthPackageIp: ApiAction = {
     const { pkg, eip } = target(ctx);
     ctx.params.enumOf('IpType', ['EIP']);
     if (eip.chargeType !== 'PostPaid') {
-      throw new CloudApiError('OperationUnsupported.EipChargeType', 400, `Only pay-as-you-go EIPs join a bandwidth package; ${eip.allocationId} is ${eip.chargeType}.`);
+      throw new CloudApiError(
+        'OperationUnsupported.EipChargeType',
+        400,
+        `Only pay-as-you-go EIPs join a bandwidth package; ${eip.allocationId} is ${eip.chargeType}.`,
+      );
     }
     if (eip.isp !== pkg.isp) {
-      throw new CloudApiError('OperationFailed.IspNotMatch', 400, `The EIP's ISP ${eip.isp} differs from the bandwidth package's ${pkg.isp}.`);
+      throw new CloudApiError(
+        'OperationFailed.IspNotMatch',
+        400,
+        `The EIP's ISP ${eip.isp} differs from the bandwidth package's ${pkg.isp}.`,
+      );
     }
     if (eip.bandwidthPackage?.status === 'BINDED') {
-      throw new CloudApiError('OperationFailed.EipAlreadyInCbwp', 400, `The EIP ${eip.allocationId} is already in ${eip.bandwidthPackage.bandwidthPackageId}.`);
+      throw new CloudApiError(
+        'OperationFailed.EipAlreadyInCbwp',
+        400,
+        `The EIP ${eip.allocationId} is already in ${eip.bandwidthPackage.bandwidthPackageId}.`,
+      );
     }
     dryRun(ctx);
     ctx.state.eips.addToBandwidthPackage(eip, pkg.bandwidthPackageId);
@@ -48,7 +66,11 @@ export const removeCommonBandwidthPackageIp: ApiAction = {
     const { pkg, eip } = target(ctx);
     ctx.state.eips.assertIdle(eip);
     if (eip.bandwidthPackage?.bandwidthPackageId !== pkg.bandwidthPackageId) {
-      throw new CloudApiError('OperationUnsupported.IpNotInCbwp', 400, `The EIP ${eip.allocationId} is not in bandwidth package ${pkg.bandwidthPackageId}.`);
+      throw new CloudApiError(
+        'OperationUnsupported.IpNotInCbwp',
+        400,
+        `The EIP ${eip.allocationId} is not in bandwidth package ${pkg.bandwidthPackageId}.`,
+      );
     }
     dryRun(ctx);
     ctx.state.eips.removeFromBandwidthPackage(eip);

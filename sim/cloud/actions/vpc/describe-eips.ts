@@ -10,7 +10,10 @@ const STATUSES = ['Associating', 'Unassociating', 'InUse', 'Available', 'Releasi
 /** One EipAddress entry exactly as DescribeEipAddresses returns it. */
 function describe(e: EipRecord, bandwidthOf: (id: string) => number | undefined): Record<string, unknown> {
   const b = e.binding;
-  const inPackage = e.bandwidthPackage?.status === 'BINDED' || e.bandwidthPackage?.status === 'UNBINDING' ? e.bandwidthPackage : undefined;
+  const inPackage =
+    e.bandwidthPackage?.status === 'BINDED' || e.bandwidthPackage?.status === 'UNBINDING'
+      ? e.bandwidthPackage
+      : undefined;
   return {
     AllocationId: e.allocationId,
     IpAddress: e.ipAddress,
@@ -76,27 +79,33 @@ export const describeEipAddresses: ApiAction = {
     for (const f of params.tags(10, 'Filter')) {
       const at = Date.parse(f.value ?? '');
       if (f.key === 'CreationStartTime' || f.key === 'CreationEndTime') {
-        if (Number.isNaN(at)) throw invalidParameter(`${f.field}.Value`, `"${f.value ?? ''}" is not a time such as 2026-01-01T00:00Z`);
-        if (f.key === 'CreationStartTime') from = at; else to = at;
+        if (Number.isNaN(at))
+          throw invalidParameter(`${f.field}.Value`, `"${f.value ?? ''}" is not a time such as 2026-01-01T00:00Z`);
+        if (f.key === 'CreationStartTime') from = at;
+        else to = at;
       } else {
         throw invalidParameter(`${f.field}.Key`, `"${f.key ?? ''}" is not CreationStartTime or CreationEndTime`);
       }
     }
-    const matching = state.eips.list().filter((e) =>
-      e.regionId === ctx.regionId
-      && (ids === undefined || ids.includes(e.allocationId))
-      && (addresses === undefined || addresses.includes(e.ipAddress))
-      && (status === undefined || e.status === status)
-      && (associatedType === undefined || e.binding?.instanceType === associatedType)
-      && (associatedId === undefined || e.binding?.instanceId === associatedId)
-      && (isp === undefined || e.isp === isp)
-      && (chargeType === undefined || e.chargeType === chargeType)
-      && (name === undefined || e.name === name)
-      && (resourceGroupId === undefined || e.resourceGroupId === resourceGroupId)
-      && (poolId === undefined || e.publicIpAddressPoolId === poolId)
-      && (from === undefined || e.allocatedAt >= from)
-      && (to === undefined || e.allocatedAt <= to)
-      && matchesTags(e.tags, tagFilters));
+    const matching = state.eips
+      .list()
+      .filter(
+        (e) =>
+          e.regionId === ctx.regionId &&
+          (ids === undefined || ids.includes(e.allocationId)) &&
+          (addresses === undefined || addresses.includes(e.ipAddress)) &&
+          (status === undefined || e.status === status) &&
+          (associatedType === undefined || e.binding?.instanceType === associatedType) &&
+          (associatedId === undefined || e.binding?.instanceId === associatedId) &&
+          (isp === undefined || e.isp === isp) &&
+          (chargeType === undefined || e.chargeType === chargeType) &&
+          (name === undefined || e.name === name) &&
+          (resourceGroupId === undefined || e.resourceGroupId === resourceGroupId) &&
+          (poolId === undefined || e.publicIpAddressPoolId === poolId) &&
+          (from === undefined || e.allocatedAt >= from) &&
+          (to === undefined || e.allocatedAt <= to) &&
+          matchesTags(e.tags, tagFilters),
+      );
     const page = matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
     return {
       TotalCount: matching.length,

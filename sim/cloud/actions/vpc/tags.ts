@@ -4,7 +4,8 @@ import { applyTags, matchesTags, validateTags } from '../../state/tags.js';
 import { type ActionContext, type ApiAction, VPC_VERSION } from '../types.js';
 
 function resourceType(ctx: ActionContext): void {
-  if (ctx.params.enumOf('ResourceType', ['EIP'], { ignoreCase: true }) === undefined) throw missingParameter('ResourceType');
+  if (ctx.params.enumOf('ResourceType', ['EIP'], { ignoreCase: true }) === undefined)
+    throw missingParameter('ResourceType');
 }
 
 function resources(ctx: ActionContext, required: boolean): EipRecord[] | undefined {
@@ -71,12 +72,15 @@ export const listTagResources: ApiAction = {
     const listed = resources(ctx, false);
     if (!listed && filters.length === 0) throw missingParameter('ResourceId.1 or Tag.1.Key');
     const eips = (listed ?? state.eips.list()).filter((e) => matchesTags(e.tags, filters));
-    const rows = eips.flatMap((e) => [...e.tags]
-      .filter(([key]) => filters.length === 0 || filters.some((f) => f.key === key))
-      .map(([TagKey, TagValue]) => ({ ResourceId: e.allocationId, ResourceType: 'EIP', TagKey, TagValue })));
+    const rows = eips.flatMap((e) =>
+      [...e.tags]
+        .filter(([key]) => filters.length === 0 || filters.some((f) => f.key === key))
+        .map(([TagKey, TagValue]) => ({ ResourceId: e.allocationId, ResourceType: 'EIP', TagKey, TagValue })),
+    );
     const token = params.optional('NextToken');
     const start = token === undefined ? 0 : Number(token);
-    if (!Number.isInteger(start) || start < 0 || start > rows.length) throw invalidParameter('NextToken', `"${token}" was not issued by this service`);
+    if (!Number.isInteger(start) || start < 0 || start > rows.length)
+      throw invalidParameter('NextToken', `"${token}" was not issued by this service`);
     const end = start + maxResults;
     return {
       NextToken: end < rows.length ? String(end) : '',
