@@ -3,9 +3,11 @@
  * gRPC server), and the bindings Status lists. An Attach runs as a background operation keyed by
  * sandbox: when the caller's deadline passes, the work goes on and the runtime's retry joins it,
  * so one sandbox never allocates twice. What happens without a request is the reconciler's.
+ *
+ * Requests arrive checked at the edge (server/request-checks.ts `checkRequest`): pod, sandbox and
+ * pod IPv4 are well formed here.
  */
 import { performance } from 'node:perf_hooks';
-import { isIPv4 } from 'node:net';
 import type {
   AttachRequest,
   AttachResponse,
@@ -15,7 +17,6 @@ import type {
   DetachRequest,
   DetachResponse,
   PodRef,
-  Sandbox,
 } from '../../../lib/agent-proto.js';
 import { deadline } from '../../../lib/deadline.js';
 import { untilAborted } from '../../../lib/clock.js';
@@ -37,16 +38,6 @@ import { begin } from './state-machine.js';
 
 const DEFAULT_ATTACH_TIMEOUT_MS = 100_000;
 const LIVE_BINDING_STATES: readonly string[] = ['associating', 'bound', 'unbinding'];
-
-function checkIdentity(pod: PodRef | undefined, sandbox: Sandbox | undefined): asserts pod is PodRef {
-  const missing: string[] = [];
-  if (!pod?.namespace) missing.push('pod.namespace (K8S_POD_NAMESPACE)');
-  if (!pod?.name) missing.push('pod.name (K8S_POD_NAME)');
-  if (!sandbox?.containerId) missing.push('sandbox.container_id (CNI_CONTAINERID)');
-  if (!sandbox?.ifname) missing.push('sandbox.ifname (CNI_IFNAME)');
-  if (missing.length > 0)
-    throw new BindingError('InvalidRequest', `missing ${missing.join(', ')}; the runtime must pass them`);
-}
 
 export class BindingRequests {
   /** `settle` hands a row whose sandbox went to the reconciler, which releases it once its pod has left. */
@@ -75,7 +66,6 @@ export class BindingRequests {
     );
     const { signal } = answerBy;
     try {
-      checkIdentity(req.pod, req.sandbox);
       const { namespace, name } = req.pod;
       let pod: PodInfo | undefined;
       let annotations = req.podAnnotationsKnown ? req.podAnnotations : undefined;
@@ -89,12 +79,6 @@ export class BindingRequests {
       if (!request) {
         this.rt.metrics.attached(mode, 'success', (performance.now() - started) / 1000);
         return { eipRequested: false };
-      }
-      if (!isIPv4(req.podIpv4)) {
-        throw new BindingError(
-          'InvalidRequest',
-          `pod_ipv4 ${JSON.stringify(req.podIpv4)} is not an IPv4 address; the primary CNI plugin's prevResult must carry one for ${req.sandbox.ifname}`,
-        );
       }
       let op = this.rt.attaches.get(sandboxKey(req.sandbox));
       if (!op) {
@@ -136,7 +120,6 @@ export class BindingRequests {
     const started = performance.now();
     let mode = 'none';
     try {
-      checkIdentity(req.pod, req.sandbox);
       const found =
         this.rt.ctx.journal.bySandbox(req.sandbox.containerId, req.sandbox.ifname) ?? this.claimAdopted(req);
       if (!found) {
@@ -185,7 +168,6 @@ export class BindingRequests {
   }
 
   async check(req: CheckRequest, signal: AbortSignal): Promise<CheckResponse> {
-    checkIdentity(req.pod, req.sandbox);
     const row = this.rt.ctx.journal.bySandbox(req.sandbox.containerId, req.sandbox.ifname);
     if (!row || isTerminal(row)) {
       const pod =

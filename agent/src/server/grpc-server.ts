@@ -27,7 +27,7 @@ import {
 import type { Logger } from '../log/logger.js';
 import type { AgentMetrics } from '../metrics/agent-metrics.js';
 import { grpcStatusFor } from './status-codes.js';
-import { checkClientVersion, checkIpv4, checkPod, checkSandbox } from './request-checks.js';
+import { checkClientVersion, checkRequest } from './request-checks.js';
 import { errorText } from '../../../lib/error-text.js';
 
 export interface BindingApi {
@@ -73,21 +73,15 @@ export class AgentGrpcServer {
   ) {
     this.server.addService(loadAgentService(), {
       Attach: this.unary('add', (req: AttachRequest, signal) => {
-        checkPod(req.pod);
-        checkSandbox(req.sandbox);
-        checkIpv4('pod_ipv4', req.podIpv4, true);
+        checkRequest(req, true);
         return this.bindings.attach(req, signal);
       }),
       Detach: this.unary('del', (req: DetachRequest, signal) => {
-        checkPod(req.pod);
-        checkSandbox(req.sandbox);
-        checkIpv4('pod_ipv4', req.podIpv4, false);
+        checkRequest(req, false);
         return this.bindings.detach(req, signal);
       }),
       Check: this.unary('check', (req: CheckRequest, signal) => {
-        checkPod(req.pod);
-        checkSandbox(req.sandbox);
-        checkIpv4('pod_ipv4', req.podIpv4, true);
+        checkRequest(req, true);
         return this.bindings.check(req, signal);
       }),
       Status: this.unary(

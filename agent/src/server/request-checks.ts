@@ -4,7 +4,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { PodeipError } from '../../../lib/errors.js';
-import type { PodRef, Sandbox } from '../../../lib/agent-proto.js';
+import type { AttachRequest, CheckRequest, DetachRequest, PodRef, Sandbox } from '../../../lib/agent-proto.js';
 
 export class InvalidRequestError extends PodeipError {
   constructor(field: string, problem: string) {
@@ -58,4 +58,14 @@ export function checkIpv4(field: string, value: string, required: boolean): void
       field,
       `"${value}" is not an IPv4 address (taken from the primary plugin's prevResult)`,
     );
+}
+
+/**
+ * The one check of a request's identity in the agent: the binding service takes pod, sandbox and
+ * pod IPv4 as well formed. An Attach or a Check needs the pod's IPv4; a Detach may come without it.
+ */
+export function checkRequest(req: AttachRequest | CheckRequest | DetachRequest, ipv4Required: boolean): void {
+  checkPod(req.pod);
+  checkSandbox(req.sandbox);
+  checkIpv4('pod_ipv4', req.podIpv4, ipv4Required);
 }

@@ -1,6 +1,9 @@
 import test from 'ava';
 import type { CloudClient } from '../../../agent/src/cloud/types.js';
 import { BindingError } from '../../../agent/src/domain/errors.js';
+import { checkRequest } from '../../../agent/src/server/request-checks.js';
+import type { AttachRequest } from '../../../lib/agent-proto.js';
+import type { PodeipError } from '../../../lib/errors.js';
 import {
   allReleased,
   attachReq,
@@ -115,12 +118,19 @@ test.serial('CHECK fails once the EIP no longer points at the pod', async (t) =>
 test.serial('bad requests are refused naming the field, before anything else happens', async (t) => {
   const w = await startWorld(t);
   const pod = await createPod(w, { name: 'web', annotations: EIP });
+  // What the gRPC server does: the one identity check, then the service.
+  const attach = async (req: AttachRequest): Promise<unknown> => {
+    checkRequest(req, true);
+    return w.service.attach(req, never());
+  };
   const noNs = attachReq(pod, 'c1', ip(3));
   noNs.pod.namespace = '';
-  t.regex((await t.throwsAsync(w.service.attach(noNs, never()))).message, /pod\.namespace \(K8S_POD_NAMESPACE\)/);
-  const badIp = attachReq(pod, 'c1', 'fe80::1');
-  const err = await t.throwsAsync(w.service.attach(badIp, never()));
-  t.is((err as BindingError).code, 'InvalidRequest');
-  t.regex(err.message, /pod_ipv4 "fe80::1"/);
+  t.regex(
+    (await t.throwsAsync(attach(noNs))).message,
+    /^pod\.namespace: "" is not a namespace name \(K8S_POD_NAMESPACE\)/,
+  );
+  const err = await t.throwsAsync(attach(attachReq(pod, 'c1', 'fe80::1')));
+  t.is((err as PodeipError).code, 'InvalidRequest');
+  t.regex(err.message, /^pod_ipv4: "fe80::1" is not an IPv4 address/);
   t.is(eips(w).length, 0);
 });
