@@ -1,7 +1,8 @@
 /**
  * A failed agent call as a CNI error: the gRPC status and the `podeip-error-code` trailer
  * (proto/podeip/v1/agent.proto) pick the CNI code from the error table (lib/error-table.ts); the
- * agent's status message, written for `kubectl describe pod`, is the CNI `msg`.
+ * agent's status message, written for `kubectl describe pod`, is the CNI `msg`, and the table's
+ * "what to do" for the code ends the `details`.
  */
 import { ERROR_CODE_TRAILER } from '../../lib/agent-contract.js';
 import { agentErrorSpec, CniCode } from '../../lib/error-table.js';
@@ -33,7 +34,10 @@ export function cniErrorFromAgent(
 ): CniError {
   const statusName = (GrpcStatus[error.code] as string | undefined) ?? String(error.code);
   const trailer = error.trailers[ERROR_CODE_TRAILER] ?? '';
-  const details = `podeip-agent ${method}: grpc status ${statusName}${trailer === '' ? '' : `, podeip-error-code ${trailer}`}`;
+  const spec = agentErrorSpec(trailer);
+  const details =
+    `podeip-agent ${method}: grpc status ${statusName}${trailer === '' ? '' : `, podeip-error-code ${trailer}`}` +
+    (spec ? `; what to do: ${spec.fix}` : '');
   if (RETRYABLE.has(error.code)) {
     const message =
       error.code === GrpcStatus.DEADLINE_EXCEEDED && trailer === ''
@@ -43,7 +47,6 @@ export function cniErrorFromAgent(
           : error.details;
     return new CniError(trailer || `Agent${statusName}`, CniCode.tryAgainLater, message, details, { cause: error });
   }
-  const spec = agentErrorSpec(trailer);
   const cniCode =
     (spec && !spec.retryable ? spec.cni : undefined) ?? CNI_CODE_BY_STATUS[error.code] ?? CNI_CODE_OTHERWISE;
   return new CniError(

@@ -32,6 +32,18 @@ test('docs/troubleshooting.md gives every agent error code the CNI code of the e
   for (const code of codes) t.is(documented.get(code), AGENT_ERRORS[code].cni, `${code} in docs/troubleshooting.md`);
 });
 
+test("docs/troubleshooting.md's rows are the error table's: CNI code, code, meaning, what to do", (t) => {
+  const text = readFileSync(join(packageRoot(), 'docs/troubleshooting.md'), 'utf8');
+  const rows = codes
+    .map((code) => ({ code, ...AGENT_ERRORS[code] }))
+    .sort((a, b) => a.cni - b.cni)
+    .map((spec) => `| ${spec.cni} | \`${spec.code}\` | ${spec.meaning} | ${spec.fix} |`);
+  t.true(
+    text.includes(rows.join('\n')),
+    `docs/troubleshooting.md should hold these rows, in this order:\n${rows.join('\n')}`,
+  );
+});
+
 test("docs/troubleshooting.md names no code outside the error table, besides the plugin's own for an unreachable agent", (t) => {
   for (const [name, cni] of documentedCodes()) {
     if (name in AGENT_ERRORS) continue;
@@ -50,6 +62,7 @@ test("the agent's gRPC status and the plugin's CNI code for each code are the ta
     t.is(cni.cniCode, spec.cni, `${code}: CNI code`);
     t.is(cni.cniCode === CniCode.tryAgainLater, spec.retryable, `${code}: retryable means CNI 11`);
     t.is(cni.code, code, `${code}: the plugin reports the agent's code`);
+    t.true(cni.details.endsWith(`; what to do: ${spec.fix}`), `${code}: the details end with what to do`);
   }
 });
 

@@ -1,5 +1,10 @@
 import test from 'ava';
-import { CloudError, CredentialSourceError, classifyCloudCode, classifyError } from '../../../agent/src/cloud/errors.js';
+import {
+  CloudError,
+  CredentialSourceError,
+  classifyCloudCode,
+  classifyError,
+} from '../../../agent/src/cloud/errors.js';
 import { PodeipError } from '../../../lib/errors.js';
 
 function sdkError(name: string, code: string, statusCode: number, extra: Record<string, unknown> = {}) {

@@ -3,7 +3,11 @@ import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { testKubectl } from '../../../lib/host-tools.js';
-import { createKubeGateway, type ClosableKubeGateway, type KubeGatewayOptions } from '../../../agent/src/kube/gateway.js';
+import {
+  createKubeGateway,
+  type ClosableKubeGateway,
+  type KubeGatewayOptions,
+} from '../../../agent/src/kube/gateway.js';
 import { systemClock, type Clock } from '../../../lib/clock.js';
 import { silentLogger } from '../../../agent/src/log/logger.js';
 import { startKubeSim, type KubeSim, type KubeSimOptions } from '../../../sim/kube/server.js';
