@@ -3,7 +3,7 @@
  * the CNI environment and a network config carrying the primary plugin's prevResult, exactly as
  * containerd does after its bridge/terway plugin (and DEL twice, the second time without netns).
  */
-import { spawn } from 'node:child_process';
+import { runWithInput } from './child-output.js';
 import { fileURLToPath } from 'node:url';
 import { PodeipError } from '../../lib/errors.js';
 
@@ -109,39 +109,22 @@ export class CniRuntime {
     return { env, stdin: JSON.stringify(this.netConf(sandbox, withPrevResult)) };
   }
 
-  private invoke(
+  private async invoke(
     command: 'ADD' | 'DEL' | 'CHECK',
     sandbox: SandboxRef,
     netns: string,
     withPrevResult: boolean,
   ): Promise<PluginOutcome> {
     const { env, stdin } = this.invocation(command, sandbox, netns, withPrevResult);
-    return new Promise((resolve, reject) => {
-      const started = performance.now();
-      const child = spawn(this.options.binary ?? PLUGIN_BINARY, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (exitCode) => {
-        let result: Record<string, unknown> | undefined;
-        try {
-          result = stdout ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
-        } catch {
-          result = undefined;
-        }
-        if (!result && !(command === 'DEL' && exitCode === 0)) {
-          reject(new PluginCrashError(command, { exitCode, stderr }));
-          return;
-        }
-        resolve({ exitCode, stdout, stderr, ms: performance.now() - started, result });
-      });
-      child.stdin.end(stdin);
-    });
+    const started = performance.now();
+    const { exitCode, stdout, stderr } = await runWithInput(this.options.binary ?? PLUGIN_BINARY, [], stdin, { env });
+    let result: Record<string, unknown> | undefined;
+    try {
+      result = stdout ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
+    } catch {
+      result = undefined;
+    }
+    if (!result && !(command === 'DEL' && exitCode === 0)) throw new PluginCrashError(command, { exitCode, stderr });
+    return { exitCode, stdout, stderr, ms: performance.now() - started, result };
   }
 }

@@ -2,7 +2,7 @@
  * The real kubectl against a simulated (or any) API server, echoing commands the way a user
  * would type them when asked to.
  */
-import { spawn } from 'node:child_process';
+import { runWithInput } from './child-output.js';
 import { PodeipError } from '../../lib/errors.js';
 import { testKubectl } from '../../lib/host-tools.js';
 
@@ -27,30 +27,18 @@ export class Kubectl {
     private readonly executable: string = testKubectl(),
   ) {}
 
-  run(args: string[], options: KubectlRunOptions = {}): Promise<string> {
+  async run(args: string[], options: KubectlRunOptions = {}): Promise<string> {
     if (options.echo) {
       this.write(`$ kubectl ${args.map((a) => (/[\s{}'"]/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
       if (options.echoInput !== undefined) this.write(`${JSON.stringify(options.echoInput)}\n`);
     }
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.executable, ['--kubeconfig', this.kubeconfig, ...args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => {
-        if (code !== 0) return reject(new KubectlError(args, code, stderr));
-        if (options.echo) this.write(stdout.endsWith('\n') || stdout === '' ? stdout : `${stdout}\n`);
-        resolve(stdout);
-      });
-      child.stdin.end(options.input ?? '');
-    });
+    const { exitCode, stdout, stderr } = await runWithInput(
+      this.executable,
+      ['--kubeconfig', this.kubeconfig, ...args],
+      options.input ?? '',
+    );
+    if (exitCode !== 0) throw new KubectlError(args, exitCode, stderr);
+    if (options.echo) this.write(stdout.endsWith('\n') || stdout === '' ? stdout : `${stdout}\n`);
+    return stdout;
   }
 }

@@ -214,22 +214,7 @@ export class BindingRequests {
     try {
       return parseEipRequest(annotations);
     } catch (err) {
-      if (err instanceof BindingError) {
-        this.rt.ctx.logger.info('EIP request refused', {
-          pod: podKey(pod.namespace, pod.name),
-          podUid: pod.uid,
-          code: err.code,
-          error: err.message,
-        });
-      }
-      if (pod.uid && err instanceof BindingError) {
-        this.rt.ctx.kube.recordEvent(
-          { kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid },
-          'Warning',
-          err instanceof InvalidAnnotationError ? 'InvalidEipAnnotation' : err.code,
-          err.message,
-        );
-      }
+      this.noteRefusal(pod, err);
       throw err;
     }
   }
@@ -238,22 +223,27 @@ export class BindingRequests {
     try {
       return planBinding(request, pod, this.rt.ctx.config, privateIp);
     } catch (err) {
-      if (err instanceof BindingError) {
-        this.rt.ctx.logger.info('EIP request refused', {
-          pod: podKey(pod.namespace, pod.name),
-          podUid: pod.uid,
-          code: err.code,
-          error: err.message,
-        });
-        this.rt.ctx.kube.recordEvent(
-          { kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid },
-          'Warning',
-          err.code,
-          err.message,
-        );
-      }
+      this.noteRefusal(pod, err);
       throw err;
     }
+  }
+
+  /** A request refused for what the pod asks: logged, and an Event on the pod when its uid is known. */
+  private noteRefusal(pod: Pick<PodRef, 'namespace' | 'name' | 'uid'>, err: unknown): void {
+    if (!(err instanceof BindingError)) return;
+    this.rt.ctx.logger.info('EIP request refused', {
+      pod: podKey(pod.namespace, pod.name),
+      podUid: pod.uid,
+      code: err.code,
+      error: err.message,
+    });
+    if (!pod.uid) return;
+    this.rt.ctx.kube.recordEvent(
+      { kind: 'Pod', namespace: pod.namespace, name: pod.name, uid: pod.uid },
+      'Warning',
+      err instanceof InvalidAnnotationError ? 'InvalidEipAnnotation' : err.code,
+      err.message,
+    );
   }
 
   private startAttach(req: AttachRequest, pod: PodInfo, plan: BindingPlan): AttachOp {

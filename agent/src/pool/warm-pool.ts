@@ -23,6 +23,7 @@ import type { EipQuota } from '../quota/eip-quota.js';
 import { POOL_STATES, type BindingRow, type Journal, type PoolRow, type PoolState } from '../store/journal.js';
 import { MANAGED_BY, TAG_CLUSTER_ID, TAG_MANAGED_BY, TAG_POD_UID } from '../domain/ownership.js';
 import { decodeAllocation, type StoredAllocation } from '../domain/stored-allocation.js';
+import { releaseAndWait } from '../domain/teardown.js';
 import { poolNodeOf, poolTags, TAG_POOL } from '../domain/pool-tags.js';
 import { errorText } from '../../../lib/error-text.js';
 
@@ -504,8 +505,7 @@ export class WarmPool {
       }
       if (eip.bandwidthPackageId)
         await this.cloud.removeFromBandwidthPackage(eip.bandwidthPackageId, eip.allocationId, signal);
-      await this.cloud.releaseEip(eip.allocationId, signal);
-      await this.cloud.waitForEip(eip.allocationId, (current) => current === undefined, signal);
+      await releaseAndWait(this.cloud, eip.allocationId, signal);
       this.quota.changed(-1, -1);
     }
     this.journal.poolDelete(row.id);
