@@ -17,16 +17,7 @@ import { PodInformer } from './pod-informer.js';
 import { PodWriter } from './pod-writer.js';
 import { KubeRequester } from './requester.js';
 import { TokenBucket } from './token-bucket.js';
-import type {
-  EventType,
-  KubeGateway,
-  LeaderElector,
-  ObjectRef,
-  PodEip,
-  PodEipSpec,
-  PodEipStatus,
-  PodInfo,
-} from './types.js';
+import type { KubeGateway, LeaderElector, PodInfo } from './types.js';
 import type { RetryPolicies } from '../retry/index.js';
 
 export interface KubeGatewayOptions {
@@ -105,47 +96,22 @@ export function createKubeGateway(options: KubeGatewayOptions, deps: KubeGateway
 
   return {
     pods,
-    getPodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<PodEip | undefined> =>
-      podEips.get(namespace, name, signal),
-    listPodEips: (signal?: AbortSignal, labelSelector?: string): Promise<PodEip[]> =>
-      podEips.list(signal, labelSelector),
-    podEipResourceServed: (signal?: AbortSignal): Promise<boolean> => podEips.served(signal),
-    createPodEip: (
-      namespace: string,
-      name: string,
-      spec: PodEipSpec,
-      labels: Record<string, string>,
-      signal?: AbortSignal,
-    ): Promise<PodEip> => podEips.create(namespace, name, spec, labels, signal),
-    updatePodEipStatus: (namespace: string, name: string, status: PodEipStatus, signal?: AbortSignal): Promise<void> =>
-      podEips.updateStatus(namespace, name, status, signal),
-    deletePodEip: (namespace: string, name: string, signal?: AbortSignal): Promise<void> =>
-      podEips.delete(namespace, name, signal),
-    removePodEipFinalizer: (namespace: string, name: string, signal?: AbortSignal): Promise<void> =>
-      podEips.removeFinalizer(namespace, name, signal),
-    annotatePodEip: (
-      namespace: string,
-      name: string,
-      annotations: Record<string, string | null>,
-      signal?: AbortSignal,
-    ): Promise<void> => podEips.annotate(namespace, name, annotations, signal),
-    annotatePodAddress: (namespace: string, name: string, address: string, signal?: AbortSignal): Promise<void> =>
+    getPodEip: (namespace, name, signal) => podEips.get(namespace, name, signal),
+    listPodEips: (signal, labelSelector) => podEips.list(signal, labelSelector),
+    podEipResourceServed: (signal) => podEips.served(signal),
+    createPodEip: (namespace, name, spec, labels, signal) => podEips.create(namespace, name, spec, labels, signal),
+    updatePodEipStatus: (namespace, name, status, signal) => podEips.updateStatus(namespace, name, status, signal),
+    deletePodEip: (namespace, name, signal) => podEips.delete(namespace, name, signal),
+    removePodEipFinalizer: (namespace, name, signal) => podEips.removeFinalizer(namespace, name, signal),
+    annotatePodEip: (namespace, name, annotations, signal) => podEips.annotate(namespace, name, annotations, signal),
+    annotatePodAddress: (namespace, name, address, signal) =>
       podWriter.annotateAddress(namespace, name, address, signal),
-    setPodEipCondition: (
-      namespace: string,
-      name: string,
-      ready: boolean,
-      reason: string,
-      message: string,
-      signal?: AbortSignal,
-    ): Promise<void> => podWriter.setEipCondition(namespace, name, ready, reason, message, signal),
-    recordEvent: (ref: ObjectRef, type: EventType, reason: string, message: string): void =>
-      events.record(ref, type, reason, message),
-    nodeProviderId: (nodeName: string, signal?: AbortSignal): Promise<string | undefined> =>
-      nodes.providerId(nodeName, signal),
-    listNodeNames: (signal?: AbortSignal): Promise<Set<string>> => nodes.names(signal),
-    namespaceAnnotations: (name: string, signal?: AbortSignal): Promise<Record<string, string>> =>
-      namespaces.annotations(name, signal),
+    setPodEipCondition: (namespace, name, ready, reason, message, signal) =>
+      podWriter.setEipCondition(namespace, name, ready, reason, message, signal),
+    recordEvent: (ref, type, reason, message) => events.record(ref, type, reason, message),
+    nodeProviderId: (nodeName, signal) => nodes.providerId(nodeName, signal),
+    listNodeNames: (signal) => nodes.names(signal),
+    namespaceAnnotations: (name, signal) => namespaces.annotations(name, signal),
     createLeaderElector(electorOptions: ElectorOptions): LeaderElector {
       const elector = new LeaseElector(
         { ...electorOptions, identity: electorOptions.identity ?? options.nodeName },

@@ -46,15 +46,19 @@ export function rfc3339(value: Date | string | undefined | null): string | undef
   return value.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+/** The object metadata podeip reads, as client-node's models and watch JSON both carry it. */
+export interface RawObjectMeta {
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: Date | string;
+}
+
 /** Structural view of a Pod shared by V1Pod and watch JSON. */
 export interface RawPod {
-  metadata?: {
-    namespace?: string;
-    name?: string;
-    uid?: string;
-    resourceVersion?: string;
-    annotations?: Record<string, string>;
-    deletionTimestamp?: Date | string;
+  metadata?: RawObjectMeta & {
     ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean }>;
   };
   spec?: { nodeName?: string; readinessGates?: Array<{ conditionType?: string }> };

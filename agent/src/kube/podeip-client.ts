@@ -1,5 +1,5 @@
 import { PatchStrategy, type CustomObjectsApi } from '@kubernetes/client-node';
-import { rfc3339 } from './pod-info.js';
+import { rfc3339, type RawObjectMeta } from './pod-info.js';
 import { KubeApiError, KubeConflictError } from './errors.js';
 import type { KubeRequester } from './requester.js';
 import type { PodEip, PodEipSpec, PodEipStatus } from './types.js';
@@ -201,16 +201,7 @@ export class PodEipClient {
 }
 
 interface RawPodEip {
-  metadata?: {
-    namespace?: string;
-    name?: string;
-    uid?: string;
-    resourceVersion?: string;
-    annotations?: Record<string, string>;
-    labels?: Record<string, string>;
-    finalizers?: string[];
-    deletionTimestamp?: string | Date;
-  };
+  metadata?: RawObjectMeta & { labels?: Record<string, string>; finalizers?: string[] };
   spec?: Partial<PodEipSpec> & { allocationType?: Partial<PodEipSpec['allocationType']> };
   status?: PodEipStatus;
 }
