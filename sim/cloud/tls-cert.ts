@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SimConfigError } from './errors.js';
+import { selfSignedArgs } from '../self-signed-args.js';
 
 export interface SelfSignedCert {
   certPem: string;
@@ -19,27 +20,10 @@ export async function selfSignedLoopbackCert(commonName: string): Promise<SelfSi
   try {
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '7',
-      '-subj',
-      `/CN=${commonName}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-    ]);
+    await promisify(execFile)(
+      'openssl',
+      selfSignedArgs({ commonName, subjectAltName: 'IP:127.0.0.1', days: 7, keyFile: key, certFile: cert }),
+    );
     return { certPem: await readFile(cert, 'utf8'), keyPem: await readFile(key, 'utf8') };
   } catch (cause) {
     throw new SimConfigError(

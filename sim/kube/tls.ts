@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodeipError } from '../../lib/errors.js';
+import { selfSignedArgs } from '../self-signed-args.js';
 
 export interface Certificate {
   cert: string;
@@ -31,27 +32,13 @@ export function selfSignedCertificate(host: string): Certificate {
   try {
     execFileSync(
       'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=podeip-sim-kube',
-        '-addext',
-        `subjectAltName=${san}`,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
+      selfSignedArgs({
+        commonName: 'podeip-sim-kube',
+        subjectAltName: san,
+        days: 30,
+        keyFile: join(dir, 'key.pem'),
+        certFile: join(dir, 'cert.pem'),
+      }),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
   } catch (err) {

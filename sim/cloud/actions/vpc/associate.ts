@@ -57,15 +57,22 @@ function resolveTarget(ctx: ActionContext, instanceId: string, instanceType: str
   };
 }
 
+/** The EIP an (un)association names and the instance it names, as both actions read them. */
+function eipAndInstance(ctx: ActionContext) {
+  return {
+    eip: existingEip(ctx),
+    instanceId: ctx.params.required('InstanceId'),
+    instanceType: ctx.params.enumOf('InstanceType', INSTANCE_TYPES) ?? 'EcsInstance',
+  };
+}
+
 export const associateEipAddress: ApiAction = {
   name: 'AssociateEipAddress',
   version: VPC_VERSION,
   idempotent: true,
   run(ctx) {
     const { params, state } = ctx;
-    const eip = existingEip(ctx);
-    const instanceId = params.required('InstanceId');
-    const instanceType = params.enumOf('InstanceType', INSTANCE_TYPES) ?? 'EcsInstance';
+    const { eip, instanceId, instanceType } = eipAndInstance(ctx);
     const mode = params.enumOf('Mode', MODES) ?? 'NAT';
     const binding = resolveTarget(ctx, instanceId, instanceType, mode);
     const holder = state.eips.holderOf(binding.privateIpAddress);
@@ -87,9 +94,7 @@ export const unassociateEipAddress: ApiAction = {
   idempotent: true,
   run(ctx) {
     const { params, state } = ctx;
-    const eip = existingEip(ctx);
-    const instanceId = params.required('InstanceId');
-    const instanceType = params.enumOf('InstanceType', INSTANCE_TYPES) ?? 'EcsInstance';
+    const { eip, instanceId, instanceType } = eipAndInstance(ctx);
     const privateIp = params.optional('PrivateIpAddress');
     params.bool('Force');
     state.eips.assertIdle(eip);
