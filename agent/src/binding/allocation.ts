@@ -20,6 +20,10 @@ function failed(ctx: BindingContext, row: BindingRow, err: BindingError): never 
   throw err;
 }
 
+function eipNotFound(ctx: BindingContext, row: BindingRow, message: string): never {
+  failed(ctx, row, new BindingError('EipNotFound', message));
+}
+
 /** pending -> allocated (static, adopted fixed) or allocating -> allocated (new EIP). */
 export async function acquire(
   ctx: BindingContext,
@@ -30,13 +34,10 @@ export async function acquire(
   if (row.mode === 'static') {
     const eip = await ctx.cloud.describeEip(row.allocationId, signal);
     if (!eip) {
-      failed(
+      eipNotFound(
         ctx,
         row,
-        new BindingError(
-          'EipNotFound',
-          `annotation pod-eip-instanceid names ${row.allocationId}, which does not exist in region ${ctx.config.regionId}; check the EIP instance ID`,
-        ),
+        `annotation pod-eip-instanceid names ${row.allocationId}, which does not exist in region ${ctx.config.regionId}; check the EIP instance ID`,
       );
     }
     return transition(ctx, row, 'eip-found', { address: eip.ipAddress });
@@ -54,13 +55,10 @@ export async function acquire(
       }
       const eip = await ctx.cloud.describeEip(podEip.spec.allocationID, signal);
       if (!eip) {
-        failed(
+        eipNotFound(
           ctx,
           row,
-          new BindingError(
-            'EipNotFound',
-            `PodEIP ${row.namespace}/${row.podName} records ${podEip.spec.allocationID}, which no longer exists; delete the PodEIP to let the pod get a new EIP`,
-          ),
+          `PodEIP ${row.namespace}/${row.podName} records ${podEip.spec.allocationID}, which no longer exists; delete the PodEIP to let the pod get a new EIP`,
         );
       }
       // The PodEIP only points; the EIP's own tags must say podeip allocated it for this pod name.
