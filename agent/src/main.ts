@@ -117,7 +117,7 @@ export async function startAgent(config: AgentConfig, environment: AgentEnvironm
     );
     closers.push(() => lock.release());
 
-    const instanceId = await new MetadataClient(config.cloud.metadataEndpoint).instanceId();
+    const instanceId = await new MetadataClient(config.cloud.metadataEndpoint, parts.retry.metadata).instanceId();
     const kube: ClosableKubeGateway = createKubeGateway(parts.kube, { logger, registry, env });
     closers.push(() => kube.close());
     await checkProviderId(kube, nodeName, instanceId);

@@ -54,6 +54,11 @@ export const retrySchema = z
       .object({ intervalMs: ms(HOUR).default(D.crdWait.intervalMs) })
       .strict()
       .default(D.crdWait),
+    metadata: z
+      .object({ ...backoff(D.metadata), deadlineMs: ms(HOUR).default(D.metadata.deadlineMs) })
+      .strict()
+      .refine(capAboveStart, { error: 'maxMs must not be below baseMs', path: ['maxMs'] })
+      .default(D.metadata),
     reconcile: z
       .object({
         intervalMs: ms(HOUR).default(D.reconcile.intervalMs),

@@ -22,6 +22,8 @@ export interface RetryPolicies {
   informerRelist: BackoffPolicy;
   /** Waiting for the PodEIP CRD to be served at start-up: a check every intervalMs. */
   crdWait: { intervalMs: number };
+  /** The instance metadata service: a read with no answer or a 5xx is tried again with backoff, for deadlineMs in all. */
+  metadata: BackoffPolicy & { deadlineMs: number };
   /** Unfinished bindings are resumed every intervalMs; one attach operation is stopped after deadlineMs. */
   reconcile: { intervalMs: number; deadlineMs: number };
 }
@@ -33,5 +35,6 @@ export const DEFAULT_RETRY_POLICIES: RetryPolicies = {
   journalOpen: { retryMs: 10_000 },
   informerRelist: { baseMs: 250, maxMs: 30_000 },
   crdWait: { intervalMs: 2000 },
+  metadata: { baseMs: 200, maxMs: 2000, deadlineMs: 30_000 },
   reconcile: { intervalMs: 30_000, deadlineMs: 600_000 },
 };
