@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal, BINDING_STATES, type NewBinding } from '../../../agent/src/store/journal.js';
+import { Journal, BINDING_STATES } from '../../../agent/src/store/journal.js';
 import { BindingError } from '../../../agent/src/domain/errors.js';
 import {
   begin,
@@ -17,29 +17,13 @@ import {
   TRANSITIONS,
 } from '../../../agent/src/binding/state-machine.js';
 import { repoPath } from '../../manifests/repo.js';
-
-function newRow(): Omit<NewBinding, 'state'> {
-  return {
-    namespace: 'default',
-    podName: 'web-0',
-    podUid: 'uid-1',
-    containerId: 'c1',
-    ifname: 'eth0',
-    mode: 'auto',
-    releaseStrategy: 'Follow',
-    releaseAfter: '',
-    generation: 1,
-    clientToken: 'tok-1',
-    allocateParams: '{}',
-    privateIp: '10.0.0.5',
-  };
-}
+import { newBinding } from '../store/new-binding.js';
 
 test("transition() writes the table's next state with the patch, judged by the row as stored", (t) => {
   const journal = Journal.open(mkdtempSync(join(tmpdir(), 'podeip-sm-')));
   t.teardown(() => journal.close());
   const ctx = { journal };
-  const row = begin(ctx, newRow(), 'add');
+  const row = begin(ctx, newBinding(), 'add');
   t.is(row.state, 'pending');
   const allocating = transition(ctx, row, 'allocate');
   t.is(allocating.state, 'allocating');
@@ -53,7 +37,7 @@ test('transition() refuses a pair the table does not list and leaves the row as 
   const journal = Journal.open(mkdtempSync(join(tmpdir(), 'podeip-sm-')));
   t.teardown(() => journal.close());
   const ctx = { journal };
-  const row = begin(ctx, newRow(), 'adopt');
+  const row = begin(ctx, newBinding(), 'adopt');
   t.is(row.state, 'bound');
   const err = t.throws(() => transition(ctx, row, 'allocate'), { instanceOf: BindingError });
   t.is(err?.code, 'Internal');

@@ -5,29 +5,12 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { Journal, JOURNAL_SCHEMA_VERSION, type NewBinding } from '../../../agent/src/store/journal.js';
+import { Journal, JOURNAL_SCHEMA_VERSION } from '../../../agent/src/store/journal.js';
 import { StoreError, classifySqliteError } from '../../../agent/src/store/errors.js';
 import { acquireStateDirLock } from '../../../agent/src/store/state-dir-lock.js';
+import { newBinding } from './new-binding.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'podeip-journal-'));
-
-function newBinding(over: Partial<NewBinding> = {}): NewBinding {
-  return {
-    namespace: 'default',
-    podName: 'web-0',
-    podUid: 'uid-1',
-    containerId: 'c1',
-    ifname: 'eth0',
-    mode: 'auto',
-    releaseStrategy: 'Follow',
-    releaseAfter: '',
-    generation: 1,
-    clientToken: 'tok-1',
-    allocateParams: '{}',
-    privateIp: '10.0.0.5',
-    ...over,
-  };
-}
 
 test('rows survive a reopen; queries by pod, sandbox, allocation and state', (t) => {
   const d = dir();
